@@ -1,0 +1,62 @@
+# Shared build settings and helpers for every wimpu target.
+
+add_library(wimpu_warnings INTERFACE)
+target_compile_options(wimpu_warnings INTERFACE -Wall -Wextra -Wshadow -Wnon-virtual-dtor
+  -Wold-style-cast -Wcast-align -Woverloaded-virtual -Wimplicit-fallthrough)
+if(WIMPU_WERROR)
+  target_compile_options(wimpu_warnings INTERFACE -Werror)
+endif()
+
+if(WIMPU_SANITIZE)
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+if(WIMPU_FUZZ)
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+
+find_package(Threads REQUIRED)
+find_package(Boost 1.81 REQUIRED)
+find_package(OpenSSL 3 REQUIRED)
+find_package(GTest REQUIRED)
+find_package(PkgConfig REQUIRED)
+# Asio: no deprecated API, standalone from Boost's other compiled libraries.
+add_library(wimpu_asio INTERFACE)
+target_link_libraries(wimpu_asio INTERFACE Boost::headers Threads::Threads)
+target_compile_definitions(wimpu_asio INTERFACE BOOST_ASIO_NO_DEPRECATED BOOST_ASIO_NO_TS_EXECUTORS)
+
+# wimpu_library(NAME <name> SOURCES ... DEPS ...): libs/<name> -> target wimpu_<name>, alias wimpu::<name>.
+function(wimpu_library)
+  cmake_parse_arguments(A "" "NAME" "SOURCES;DEPS" ${ARGN})
+  add_library(wimpu_${A_NAME} STATIC ${A_SOURCES})
+  add_library(wimpu::${A_NAME} ALIAS wimpu_${A_NAME})
+  target_include_directories(wimpu_${A_NAME} PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/include
+    PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/src)
+  target_link_libraries(wimpu_${A_NAME} PUBLIC ${A_DEPS} PRIVATE wimpu_warnings)
+endfunction()
+
+# wimpu_test(NAME <name> SOURCES ... DEPS ... [LABELS ...]): a GoogleTest binary registered with ctest.
+function(wimpu_test)
+  cmake_parse_arguments(A "" "NAME" "SOURCES;DEPS;LABELS" ${ARGN})
+  add_executable(${A_NAME} ${A_SOURCES})
+  target_link_libraries(${A_NAME} PRIVATE ${A_DEPS} GTest::gmock GTest::gtest_main wimpu_warnings)
+  gtest_discover_tests(${A_NAME} DISCOVERY_MODE PRE_TEST DISCOVERY_TIMEOUT 60
+    PROPERTIES LABELS "${A_LABELS}")
+endfunction()
+
+# wimpu_fuzzer(NAME <name> SOURCES ... DEPS ... CORPUS <dir>): a libFuzzer target. With WIMPU_FUZZ
+# it links -fsanitize=fuzzer; otherwise it links a replay driver, and ctest replays the checked-in
+# corpus through it on every build (Envoy's corpus-as-regression-test habit).
+function(wimpu_fuzzer)
+  cmake_parse_arguments(A "" "NAME;CORPUS" "SOURCES;DEPS" ${ARGN})
+  add_executable(${A_NAME} ${A_SOURCES})
+  target_link_libraries(${A_NAME} PRIVATE ${A_DEPS} wimpu_warnings)
+  if(WIMPU_FUZZ)
+    target_link_options(${A_NAME} PRIVATE -fsanitize=fuzzer)
+  else()
+    target_sources(${A_NAME} PRIVATE ${PROJECT_SOURCE_DIR}/fuzz/replay_main.cpp)
+  endif()
+  add_test(NAME ${A_NAME}_corpus COMMAND ${A_NAME} ${A_CORPUS})
+  set_tests_properties(${A_NAME}_corpus PROPERTIES LABELS fuzz-corpus)
+endfunction()
