@@ -155,12 +155,15 @@ TEST(HeaderValues, Reason) {
 }
 
 TEST(HeaderValues, RetryAfter) {
-  auto r = retry_after(with_headers("Retry-After: 18000 (in a meeting) ;duration=3600\r\n"));
+  // Views point into the Message: keep it alive while using the result.
+  const Message m = with_headers("Retry-After: 18000 (in a meeting) ;duration=3600\r\n");
+  auto r = retry_after(m);
   ASSERT_TRUE(r && *r);
   EXPECT_EQ((*r)->seconds, 18000U);
   EXPECT_EQ((*r)->comment, "(in a meeting)");
   EXPECT_EQ((*r)->duration, 3600U);
-  auto big = retry_after(with_headers("Retry-After: 949302838503028349304023988\r\n"));
+  const Message m2 = with_headers("Retry-After: 949302838503028349304023988\r\n");
+  auto big = retry_after(m2);
   ASSERT_TRUE(big && *big);
   EXPECT_EQ((*big)->seconds, 0xffffffffU);  // RFC 4475 §3.1.2.5: clamp, do not crash
   EXPECT_FALSE(retry_after(with_headers("Retry-After: (x)\r\n")));
