@@ -1,0 +1,168 @@
+#include "wimpu/wwsf/interim_minter.hpp"
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
+#include <array>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "wimpu/common/counter.hpp"
+
+namespace wimpu::wwsf {
+namespace {
+
+std::string b64url(const unsigned char* data, std::size_t n) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  std::string out;
+  out.reserve((n * 4 + 2) / 3);
+  std::size_t i = 0;
+  for (; i + 3 <= n; i += 3) {
+    const unsigned v = (data[i] << 16) | (data[i + 1] << 8) | data[i + 2];
+    out += kAlphabet[(v >> 18) & 63];
+    out += kAlphabet[(v >> 12) & 63];
+    out += kAlphabet[(v >> 6) & 63];
+    out += kAlphabet[v & 63];
+  }
+  if (n - i == 1) {
+    const unsigned v = data[i] << 16;
+    out += kAlphabet[(v >> 18) & 63];
+    out += kAlphabet[(v >> 12) & 63];
+  } else if (n - i == 2) {
+    const unsigned v = (data[i] << 16) | (data[i + 1] << 8);
+    out += kAlphabet[(v >> 18) & 63];
+    out += kAlphabet[(v >> 12) & 63];
+    out += kAlphabet[(v >> 6) & 63];
+  }
+  return out;
+}
+
+std::string b64url(std::string_view s) {
+  return b64url(reinterpret_cast<const unsigned char*>(s.data()), s.size());
+}
+
+struct PkeyFree {
+  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
+};
+using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyFree>;
+
+Expected<PkeyPtr, std::string> load_key(const std::string& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) {
+    return "cannot read signing key file " + file;
+  }
+  std::ostringstream s;
+  s << in.rdbuf();
+  const std::string pem = s.str();
+  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+  EVP_PKEY* key = PEM_read_bio_PrivateKey(bio, nullptr, nullptr, nullptr);
+  BIO_free(bio);
+  if (key == nullptr || EVP_PKEY_get_base_id(key) != EVP_PKEY_ED25519) {
+    EVP_PKEY_free(key);
+    ERR_clear_error();
+    return "signing key file " + file + " is not an Ed25519 private key";
+  }
+  return PkeyPtr(key);
+}
+
+struct PublicJwk {
+  std::string kid;
+  std::string x;
+};
+
+PublicJwk public_jwk(EVP_PKEY* key) {
+  std::array<unsigned char, 32> raw{};
+  std::size_t len = raw.size();
+  EVP_PKEY_get_raw_public_key(key, raw.data(), &len);
+  PublicJwk jwk;
+  jwk.x = b64url(raw.data(), len);
+  // RFC 7638 §3.2: the required members in lexicographic order, no whitespace.
+  const std::string canonical = R"({"crv":"Ed25519","kty":"OKP","x":")" + jwk.x + R"("})";
+  std::array<unsigned char, 32> digest{};
+  unsigned int dlen = 0;
+  EVP_Digest(canonical.data(), canonical.size(), digest.data(), &dlen, EVP_sha256(), nullptr);
+  jwk.kid = b64url(digest.data(), dlen);
+  return jwk;
+}
+
+class Ed25519Minter final : public TokenMinter {
+public:
+  Ed25519Minter(PkeyPtr key, std::vector<PublicJwk> published)
+      : key_(std::move(key)), kid_(published.front().kid) {
+    nlohmann::json keys = nlohmann::json::array();
+    for (const auto& k : published) {
+      keys.push_back({{"kty", "OKP"}, {"crv", "Ed25519"}, {"x", k.x}, {"kid", k.kid},
+                      {"alg", "EdDSA"}, {"use", "sig"}});
+    }
+    jwks_ = nlohmann::json{{"keys", keys}}.dump();
+    header_b64_ = b64url(nlohmann::json{{"alg", "EdDSA"}, {"kid", kid_}, {"typ", "JWT"}}.dump());
+  }
+
+  Expected<std::string, Error> mint(const TokenClaims& c) override {
+    const nlohmann::json payload{{"iss", c.issuer},        {"sub", c.subject},
+                                 {"aud", c.audience},      {"wimpu_block", c.block},
+                                 {"jti", c.jwt_id},        {"iat", c.issued_at},
+                                 {"nbf", c.not_before},    {"exp", c.expires_at}};
+    std::string out = header_b64_;
+    out += '.';
+    out += b64url(payload.dump());
+    std::array<unsigned char, 64> sig{};
+    std::size_t sig_len = sig.size();
+    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    const bool ok =
+        ctx != nullptr &&
+        EVP_DigestSignInit(ctx, nullptr, nullptr, nullptr, key_.get()) == 1 &&
+        EVP_DigestSign(ctx, sig.data(), &sig_len, reinterpret_cast<const unsigned char*>(out.data()),
+                       out.size()) == 1;
+    EVP_MD_CTX_free(ctx);
+    if (!ok) {
+      ERR_clear_error();
+      common::counter("wwsf.token.sign_failed").inc();
+      return Error{"Ed25519 signing failed"};
+    }
+    out += '.';
+    out += b64url(sig.data(), sig_len);
+    return ok_string(std::move(out));
+  }
+
+  std::string jwks_json() const override { return jwks_; }
+
+private:
+  PkeyPtr key_;
+  std::string kid_;
+  std::string jwks_;
+  std::string header_b64_;
+};
+
+}  // namespace
+
+Expected<TokenMinterPtr, std::string> make_ed25519_minter(
+    const std::string& key_file, const std::vector<std::string>& retired_key_files) {
+  PkeyPtr key;
+  if (key_file.empty()) {
+    key.reset(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"));
+    if (!key) {
+      return std::string("Ed25519 key generation failed");
+    }
+  } else {
+    auto loaded = load_key(key_file);
+    if (!loaded) {
+      return loaded.error();
+    }
+    key = std::move(*loaded);
+  }
+  std::vector<PublicJwk> published{public_jwk(key.get())};
+  for (const auto& file : retired_key_files) {
+    auto old = load_key(file);
+    if (!old) {
+      return old.error();
+    }
+    published.push_back(public_jwk(old->get()));
+  }
+  return TokenMinterPtr(std::make_shared<Ed25519Minter>(std::move(key), std::move(published)));
+}
+
+}  // namespace wimpu::wwsf
