@@ -80,33 +80,19 @@ std::optional<Response> answer_for_read_error(const beast::error_code& ec) {
   return std::nullopt;
 }
 
-// Runs one request through the router. A handler that throws is a bug: answer 500 and count.
-asio::awaitable<Response> dispatch(const Server::Shared* shared, Request req, RequestInfo info);
-
-}  // namespace
-
-namespace {
-
-asio::awaitable<Response> dispatch(const Server::Shared* shared, Request req, RequestInfo info) {
-  const auto path = target_path(req.target());
-  const RouteMatch m = shared->router->find(req.method(), path);
-  if (m.route == nullptr) {
-    if (m.path_known) {
-      common::counter("http.request.method_not_allowed").inc();
-      Response res = make_response(req, Status::method_not_allowed);
-      res.set(Field::allow, m.allow);
-      co_return res;
-    }
-    common::counter("http.request.not_found").inc();
-    Response res = make_response(req, Status::not_found);
-    res.set(Field::content_type, "text/plain; charset=utf-8");
-    res.body() = "not found\n";
-    co_return res;
+// The answer when no route matches: 405 with Allow when the path exists, else 404.
+Response unrouted(const Request& req, const RouteMatch& m) {
+  if (m.path_known) {
+    common::counter("http.request.method_not_allowed").inc();
+    Response res = make_response(req, Status::method_not_allowed);
+    res.set(Field::allow, m.allow);
+    return res;
   }
-  if (m.route->sync) {
-    co_return m.route->sync(req, info);
-  }
-  co_return co_await m.route->async(std::move(req), info);
+  common::counter("http.request.not_found").inc();
+  Response res = make_response(req, Status::not_found);
+  res.set(Field::content_type, "text/plain; charset=utf-8");
+  res.body() = "not found\n";
+  return res;
 }
 
 // One connection. The stream lives in this coroutine's frame; everything it touches through
@@ -135,18 +121,29 @@ asio::awaitable<void> serve_requests(Stream& stream, std::shared_ptr<const Serve
     Request req = parser.release();
     const bool head = req.method() == Verb::head;
     const bool keep_alive = req.keep_alive() && count + 1 < opt.max_requests_per_connection;
-    Request copy_for_hook;
-    if (shared->hook) {
-      copy_for_hook.base() = req.base();  // Headers only: hooks look at Origin and the method.
+    // Sync handlers (the hot token path) run inline on the request; only coroutine handlers take
+    // the request by value, and then the hook sees a copy of the headers.
+    const RouteMatch m = shared->router->find(req.method(), target_path(req.target()));
+    Request hook_view;
+    Response res;
+    if (m.route == nullptr) {
+      res = unrouted(req, m);
+    } else if (m.route->sync) {
+      res = m.route->sync(req, info);
+    } else {
+      if (shared->hook) {
+        hook_view.base() = req.base();
+      }
+      res = co_await m.route->async(std::move(req), info);
     }
-    Response res = co_await dispatch(shared.get(), std::move(req), info);
+    const Request& seen = (m.route != nullptr && !m.route->sync) ? hook_view : req;
     for (const auto& [name, value] : opt.default_headers) {
       if (res.find(name) == res.end()) {
         res.set(name, value);
       }
     }
     if (shared->hook) {
-      shared->hook(copy_for_hook, info, res);
+      shared->hook(seen, info, res);
     }
     res.keep_alive(keep_alive && res.keep_alive());
     res.prepare_payload();
@@ -193,8 +190,17 @@ asio::awaitable<void> run_tls(tcp::socket socket, std::shared_ptr<const Server::
 asio::awaitable<void> accept_loop(std::shared_ptr<Server::Shared> shared) {
   tcp::acceptor& acceptor = *shared->acceptor;
   for (;;) {
-    auto [ec, socket] = co_await acceptor.async_accept(
-        asio::make_strand(acceptor.get_executor()), as_tuple(use_awaitable));
+    // A strand per connection when several threads run the io_context; with one thread the
+    // io_context already serialises everything and a strand would only add a hop per handler.
+    // (No co_await inside ?: — GCC 12 miscompiles that.)
+    boost::system::error_code ec;
+    tcp::socket socket(acceptor.get_executor());
+    if (shared->options.strand_per_connection) {
+      std::tie(ec, socket) = co_await acceptor.async_accept(
+          asio::make_strand(acceptor.get_executor()), as_tuple(use_awaitable));
+    } else {
+      std::tie(ec, socket) = co_await acceptor.async_accept(as_tuple(use_awaitable));
+    }
     if (ec) {
       if (ec == asio::error::operation_aborted || !acceptor.is_open()) {
         co_return;

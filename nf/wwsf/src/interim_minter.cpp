@@ -7,8 +7,12 @@
 #include <array>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <cstdio>
+#include <mutex>
 #include <sstream>
+#include <vector>
 
+#include "json_text.hpp"
 #include "wimpu/common/counter.hpp"
 
 namespace wimpu::wwsf {
@@ -101,23 +105,43 @@ public:
     header_b64_ = b64url(nlohmann::json{{"alg", "EdDSA"}, {"kid", kid_}, {"typ", "JWT"}}.dump());
   }
 
+  ~Ed25519Minter() override {
+    for (EVP_MD_CTX* ctx : idle_) {
+      EVP_MD_CTX_free(ctx);
+    }
+  }
+
   Expected<std::string, Error> mint(const TokenClaims& c) override {
-    const nlohmann::json payload{{"iss", c.issuer},        {"sub", c.subject},
-                                 {"aud", c.audience},      {"wimpu_block", c.block},
-                                 {"jti", c.jwt_id},        {"iat", c.issued_at},
-                                 {"nbf", c.not_before},    {"exp", c.expires_at}};
-    std::string out = header_b64_;
+    std::string payload;
+    payload.reserve(256);
+    payload += R"({"iss":)";
+    append_json_string(payload, c.issuer);
+    payload += R"(,"sub":)";
+    append_json_string(payload, c.subject);
+    payload += R"(,"aud":)";
+    append_json_string(payload, c.audience);
+    payload += R"(,"wimpu_block":)";
+    append_json_string(payload, c.block);
+    payload += R"(,"jti":)";
+    append_json_string(payload, c.jwt_id);
+    payload += R"(,"iat":)" + std::to_string(c.issued_at);
+    payload += R"(,"nbf":)" + std::to_string(c.not_before);
+    payload += R"(,"exp":)" + std::to_string(c.expires_at) + "}";
+    std::string out;
+    out.reserve(header_b64_.size() + payload.size() * 4 / 3 + 100);
+    out = header_b64_;
     out += '.';
-    out += b64url(payload.dump());
+    out += b64url(payload);
     std::array<unsigned char, 64> sig{};
     std::size_t sig_len = sig.size();
-    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    // A signing context initialised once and reused: EVP_DigestSignInit fetches the algorithm
+    // from the provider each time, which costs as much as a good part of the signature itself.
+    EVP_MD_CTX* ctx = acquire();
     const bool ok =
         ctx != nullptr &&
-        EVP_DigestSignInit(ctx, nullptr, nullptr, nullptr, key_.get()) == 1 &&
         EVP_DigestSign(ctx, sig.data(), &sig_len, reinterpret_cast<const unsigned char*>(out.data()),
                        out.size()) == 1;
-    EVP_MD_CTX_free(ctx);
+    release(ctx);
     if (!ok) {
       ERR_clear_error();
       common::counter("wwsf.token.sign_failed").inc();
@@ -131,6 +155,32 @@ public:
   std::string jwks_json() const override { return jwks_; }
 
 private:
+  EVP_MD_CTX* acquire() {
+    {
+      std::lock_guard lock(mutex_);
+      if (!idle_.empty()) {
+        EVP_MD_CTX* ctx = idle_.back();
+        idle_.pop_back();
+        return ctx;
+      }
+    }
+    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    if (ctx != nullptr && EVP_DigestSignInit(ctx, nullptr, nullptr, nullptr, key_.get()) != 1) {
+      EVP_MD_CTX_free(ctx);
+      return nullptr;
+    }
+    return ctx;
+  }
+  void release(EVP_MD_CTX* ctx) {
+    if (ctx == nullptr) {
+      return;
+    }
+    std::lock_guard lock(mutex_);
+    idle_.push_back(ctx);
+  }
+
+  std::mutex mutex_;
+  std::vector<EVP_MD_CTX*> idle_;  // One per thread that signed concurrently; reused.
   PkeyPtr key_;
   std::string kid_;
   std::string jwks_;

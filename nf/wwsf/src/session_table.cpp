@@ -1,9 +1,11 @@
 #include "wimpu/wwsf/session_table.hpp"
 
+#include <openssl/rand.h>
 #include <sodium.h>
 
 #include <algorithm>
 
+#include "wimpu/common/assert.hpp"
 #include "wimpu/common/counter.hpp"
 
 namespace wimpu::wwsf {
@@ -16,10 +18,11 @@ SessionTable::SessionTable(common::ClockPtr clock, std::chrono::seconds idle_tim
       max_sessions_(std::max<std::size_t>(1, max_sessions)) {}
 
 std::string SessionTable::random_hex(std::size_t bytes) {
-  static const bool ready = sodium_init() >= 0;
-  (void)ready;
+  // OpenSSL's DRBG (seeded from the OS, reseeded per NIST SP 800-90A) runs in user space;
+  // libsodium's randombytes_buf makes a getrandom() system call each time.
   std::string raw(bytes, '\0');
-  randombytes_buf(raw.data(), raw.size());
+  WIMPU_RELEASE_ASSERT(RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()),
+                                  static_cast<int>(raw.size())) == 1);
   std::string hex(bytes * 2 + 1, '\0');
   sodium_bin2hex(hex.data(), hex.size(), reinterpret_cast<const unsigned char*>(raw.data()),
                  raw.size());

@@ -224,12 +224,23 @@ UserStoreLock::~UserStoreLock() { ::close(fd_); }
 
 struct UserDirectory::Impl {
   std::string path;
+  common::ClockPtr clock;
+  std::chrono::milliseconds check_interval{0};
+  common::TimePoint last_check{};
   std::mutex mutex;
   std::shared_ptr<const UserMap> users = std::make_shared<UserMap>();
   struct stat seen {};
   bool loaded = false;
 
   std::shared_ptr<const UserMap> current() {
+    if (check_interval.count() > 0) {
+      const auto now = clock->now();
+      std::lock_guard lock(mutex);
+      if (loaded && now - last_check < check_interval) {
+        return users;
+      }
+      last_check = now;
+    }
     struct stat st {};
     const bool exists = ::stat(path.c_str(), &st) == 0;
     std::lock_guard lock(mutex);
@@ -261,17 +272,21 @@ struct UserDirectory::Impl {
   }
 };
 
-UserDirectory::UserDirectory(std::string path) : impl_(std::make_shared<Impl>()) {
+UserDirectory::UserDirectory(std::string path, common::ClockPtr clock,
+                             std::chrono::milliseconds check_interval)
+    : impl_(std::make_shared<Impl>()) {
   impl_->path = std::move(path);
+  impl_->clock = std::move(clock);
+  impl_->check_interval = check_interval;
 }
 
-std::optional<User> UserDirectory::find(std::string_view username) {
-  const auto users = impl_->current();
+std::shared_ptr<const User> UserDirectory::find(std::string_view username) {
+  auto users = impl_->current();
   auto it = users->find(username);
   if (it == users->end()) {
-    return std::nullopt;
+    return nullptr;
   }
-  return it->second;
+  return std::shared_ptr<const User>(std::move(users), &it->second);
 }
 
 std::size_t UserDirectory::size() { return impl_->current()->size(); }

@@ -8,6 +8,7 @@
 #include <thread>
 #include <variant>
 
+#include "json_text.hpp"
 #include "web_security.hpp"
 #include "wimpu/common/assert.hpp"
 #include "wimpu/common/counter.hpp"
@@ -73,7 +74,7 @@ struct Wwsf::Impl {
         ioc(static_cast<int>(std::max(1u, config.io_threads))),
         password_pool(std::max(1u, config.password_threads)),
         origins(config.allowed_origins, !config.plain_http_for_tests),
-        users(config.user_store_path),
+        users(config.user_store_path, clock, config.user_store_check_interval),
         cookie_name(config.plain_http_for_tests ? kPlainSessionCookie : kSessionCookie),
         sessions(clock, config.session_idle_timeout, config.session_max_lifetime,
                  config.max_sessions),
@@ -161,7 +162,8 @@ struct Wwsf::Impl {
       res.set(Field::retry_after, std::to_string(wait.count()));
       co_return res;
     }
-    const std::optional<User> user = valid_username(username) ? users.find(username) : std::nullopt;
+    const std::shared_ptr<const User> user =
+        valid_username(username) ? users.find(username) : nullptr;
     // Same argon2id work whether or not the user exists (no user-enumeration by timing).
     const bool password_ok = co_await asio::co_spawn(
         password_pool, verify_on_pool(user ? user->password_hash : dummy_hash, std::move(password)),
@@ -251,12 +253,20 @@ struct Wwsf::Impl {
                    "wwsf.token.sign_failed");
     }
     common::counter("wwsf.token.issued").inc();
-    return http::json_response(req, Status::ok,
-                               {{"token", *jws},
-                                {"token_type", "Bearer"},
-                                {"expires_in", config.token_lifetime.count()},
-                                {"expires_at", claims.expires_at},
-                                {"block", claims.block}});
+    Response res = http::make_response(req, Status::ok);
+    res.set(Field::content_type, "application/json");
+    res.set(Field::cache_control, "no-store");  // RFC 6749 §5.1: token answers are not cached.
+    std::string& body = res.body();
+    body.reserve(jws->size() + 128);
+    body += R"({"token":)";
+    append_json_string(body, *jws);
+    body += R"(,"token_type":"Bearer","expires_in":)" +
+            std::to_string(config.token_lifetime.count());
+    body += R"(,"expires_at":)" + std::to_string(claims.expires_at);
+    body += R"(,"block":)";
+    append_json_string(body, claims.block);
+    body += '}';
+    return res;
   }
 
   Response jwks(const Request& req) const {
@@ -309,6 +319,7 @@ struct Wwsf::Impl {
     http::ServerOptions o;
     o.address = config.listen_address;
     o.port = config.port;
+    o.strand_per_connection = config.io_threads > 1;
     o.default_headers = {
         {"X-Content-Type-Options", "nosniff"},
         {"Referrer-Policy", "no-referrer"},

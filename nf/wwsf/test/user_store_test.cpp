@@ -82,6 +82,21 @@ TEST_F(UserStoreTest, CorruptFileIsAnErrorAndDirectoryKeepsLastGood) {
   EXPECT_EQ(dir.size(), 1u);
 }
 
+TEST_F(UserStoreTest, DirectoryChecksTheFileAtMostOncePerInterval) {
+  auto store = UserStore::load(path_);
+  ASSERT_TRUE(store->add(User{"alice", "h", "", true}));
+  ASSERT_TRUE(store->save());
+  auto clock = std::make_shared<common::FakeClock>();
+  UserDirectory dir(path_, clock, std::chrono::milliseconds(1000));
+  EXPECT_TRUE(dir.find("alice"));
+  ASSERT_TRUE(store->remove("alice"));
+  ASSERT_TRUE(store->save());
+  clock->advance(std::chrono::milliseconds(999));
+  EXPECT_TRUE(dir.find("alice"));  // Not re-checked yet.
+  clock->advance(std::chrono::milliseconds(1));
+  EXPECT_FALSE(dir.find("alice"));
+}
+
 TEST_F(UserStoreTest, LockIsExclusive) {
   auto lock = UserStoreLock::acquire(path_);
   ASSERT_TRUE(lock);

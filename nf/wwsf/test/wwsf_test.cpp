@@ -73,6 +73,7 @@ protected:
     cfg_.signing_key_file = (dir_ / "signing.pem").string();
     cfg_.retired_key_files = {(dir_ / "retired.pem").string()};
     cfg_.user_store_path = (dir_ / "users.json").string();
+    cfg_.user_store_check_interval = std::chrono::milliseconds(0);  // See edits at once.
     cfg_.login_failures_per_user = 3;
     cfg_.login_failures_per_address = 6;
     cfg_.login_failure_window = std::chrono::seconds(600);

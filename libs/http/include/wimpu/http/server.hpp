@@ -29,6 +29,9 @@ struct ServerOptions {
   std::chrono::milliseconds idle_timeout{60'000};       ///< Keep-alive wait for the next request.
   std::chrono::milliseconds write_timeout{10'000};
   unsigned max_requests_per_connection = 10'000;  ///< Then "Connection: close".
+  /// Serve each connection on its own strand: required when more than one thread runs the
+  /// io_context; set false for a single-threaded io_context (saves an executor hop per op).
+  bool strand_per_connection = true;
   /// Headers added to every response (security headers such as X-Content-Type-Options).
   std::vector<std::pair<std::string, std::string>> default_headers;
 };

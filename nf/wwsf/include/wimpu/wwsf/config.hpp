@@ -34,6 +34,8 @@ struct WwsfConfig {
 
   // --- users and sessions ---
   std::string user_store_path;        ///< JSON store edited by `wimpuctl user`
+  /// How often the store file is checked for changes (a stat); edits show up within this time.
+  std::chrono::milliseconds user_store_check_interval{1000};
   std::chrono::seconds session_idle_timeout{30 * 60};
   std::chrono::seconds session_max_lifetime{12 * 3600};
   std::size_t max_sessions = 100'000;  ///< Oldest sessions are dropped beyond this.

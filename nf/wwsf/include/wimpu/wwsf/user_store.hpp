@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "wimpu/common/clock.hpp"
 #include "wimpu/common/expected.hpp"
 #include "wimpu/wwsf/error.hpp"
 
@@ -83,13 +84,15 @@ private:
 };
 
 /// The WWSF's read side: the current snapshot, reloaded when the file's size, mtime or inode
-/// change (one stat() per lookup: cheaper than a token signature). Thread-safe.
+/// change, checked (one stat()) at most once per `check_interval` of `clock` time. Thread-safe.
 class UserDirectory {
 public:
-  explicit UserDirectory(std::string path);
+  UserDirectory(std::string path, common::ClockPtr clock = common::SystemClock::instance(),
+                std::chrono::milliseconds check_interval = std::chrono::milliseconds(0));
   /// The user called `username` in the newest readable snapshot (a store that fails to parse
-  /// keeps the previous snapshot and bumps "wwsf.users.reload_failed").
-  std::optional<User> find(std::string_view username);
+  /// keeps the previous snapshot and bumps "wwsf.users.reload_failed"), or null. The pointer
+  /// shares ownership of its snapshot, so it stays valid across reloads.
+  std::shared_ptr<const User> find(std::string_view username);
   /// Number of users in the current snapshot.
   std::size_t size();
 
