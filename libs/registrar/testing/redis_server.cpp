@@ -95,7 +95,8 @@ RedisServer::~RedisServer() {
 
 void RedisServer::spawn() {
   const std::string port = std::to_string(port_);
-  std::vector<std::string> args = {options_.binary,
+  std::vector<std::string> args = options_.wrapper;
+  args.insert(args.end(), {options_.binary,
                                    "--port", port,
                                    "--bind", "127.0.0.1",
                                    "--save", "",
@@ -103,7 +104,7 @@ void RedisServer::spawn() {
                                    "--appendfsync", options_.fsync_always ? "always" : "everysec",
                                    "--dir", dir_,
                                    "--logfile", dir_ + "/redis.log",
-                                   "--daemonize", "no"};
+                                   "--daemonize", "no"});
   std::vector<char*> argv;
   for (auto& a : args) {
     argv.push_back(a.data());
@@ -120,7 +121,7 @@ void RedisServer::spawn() {
     if (::getppid() != parent) {
       ::_exit(127);
     }
-    ::execv(options_.binary.c_str(), argv.data());
+    ::execv(argv[0], argv.data());
     ::_exit(127);
   }
 }
