@@ -216,6 +216,8 @@ asio::awaitable<void> accept_loop(std::shared_ptr<Server::Shared> shared) {
       common::counter("http.connection.no_peer").inc();
       continue;
     }
+    // Responses go out in one write each; never hold one back for Nagle (RFC 896).
+    socket.set_option(tcp::no_delay(true), rec);
     info.remote_address = remote.address();
     info.remote_port = remote.port();
     info.secure = shared->tls != nullptr;
