@@ -396,6 +396,32 @@ TEST_F(WwsfTest, StaticFilesAndWicConfig) {
   EXPECT_EQ(j["backoff_cap"], 1800);
 }
 
+TEST_F(WwsfTest, PlainHttpTestModeDropsSecureAndHostPrefix) {
+  wwsf_->stop();
+  client_.reset();
+  cfg_.plain_http_for_tests = true;
+  auto minter = make_ed25519_minter("");
+  auto w = Wwsf::create(cfg_, *minter);
+  ASSERT_TRUE(w) << w.error();
+  wwsf_ = std::move(*w);
+  ASSERT_TRUE(wwsf_->start());
+  http::Client plain("127.0.0.1", wwsf_->port(), nullptr);
+  http::Request req{Verb::post, "/api/login", 11};
+  const std::string host = "127.0.0.1:" + std::to_string(wwsf_->port());
+  req.set(Field::host, host);
+  req.set(Field::origin, "http://" + host);
+  req.set(Field::content_type, "application/json");
+  req.body() = R"({"username":"alice","password":"alice-pw"})";
+  auto res = plain.request(req);
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->result(), Status::ok) << res->body();
+  const std::string cookie((*res)[Field::set_cookie]);
+  EXPECT_EQ(cookie.rfind("wimpu_sid=", 0), 0u) << cookie;
+  EXPECT_EQ(cookie.find("Secure"), std::string::npos);
+  EXPECT_NE(cookie.find("HttpOnly; SameSite=Strict"), std::string::npos);
+  EXPECT_TRUE((*res)["Strict-Transport-Security"].empty());
+}
+
 TEST(WwsfConfigTest, MissingFieldsAreReported) {
   WwsfConfig cfg;
   auto minter = make_ed25519_minter("");
