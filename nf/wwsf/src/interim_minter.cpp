@@ -3,6 +3,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
 #include <sodium.h>
 
 #include <array>
@@ -95,9 +96,10 @@ PublicJwk public_jwk(EVP_PKEY* key) {
 
 class Ed25519Minter final : public TokenMinter {
 public:
-  Ed25519Minter(const unsigned char (&secret)[crypto_sign_SECRETKEYBYTES],
+  Ed25519Minter(MinterOptions options, common::ClockPtr clock,
+                const unsigned char (&secret)[crypto_sign_SECRETKEYBYTES],
                 std::vector<PublicJwk> published)
-      : kid_(published.front().kid) {
+      : options_(std::move(options)), clock_(std::move(clock)), kid_(published.front().kid) {
     std::memcpy(secret_, secret, sizeof secret_);
     nlohmann::json keys = nlohmann::json::array();
     for (const auto& k : published) {
@@ -110,22 +112,34 @@ public:
 
   ~Ed25519Minter() override { sodium_memzero(secret_, sizeof secret_); }
 
-  Expected<std::string, Error> mint(const TokenClaims& c) override {
+  Expected<MintedToken, Error> mint(std::string_view subject, std::string_view block) override {
+    const std::int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                                 clock_->wall_now().time_since_epoch())
+                                 .count();
+    // jti: 128 bits from OpenSSL's DRBG, hex.
+    unsigned char rnd[16];
+    if (RAND_bytes(rnd, sizeof rnd) != 1) {
+      common::counter("wwsf.token.random_failed").inc();
+      return Error{"CSPRNG failed"};
+    }
+    char jti[33];
+    sodium_bin2hex(jti, sizeof jti, rnd, sizeof rnd);
+    const std::int64_t exp = now + options_.lifetime.count();
     std::string payload;
     payload.reserve(256);
     payload += R"({"iss":)";
-    append_json_string(payload, c.issuer);
+    append_json_string(payload, options_.issuer);
     payload += R"(,"sub":)";
-    append_json_string(payload, c.subject);
+    append_json_string(payload, subject);
     payload += R"(,"aud":)";
-    append_json_string(payload, c.audience);
+    append_json_string(payload, options_.audience);
     payload += R"(,"wimpu_block":)";
-    append_json_string(payload, c.block);
-    payload += R"(,"jti":)";
-    append_json_string(payload, c.jwt_id);
-    payload += R"(,"iat":)" + std::to_string(c.issued_at);
-    payload += R"(,"nbf":)" + std::to_string(c.not_before);
-    payload += R"(,"exp":)" + std::to_string(c.expires_at) + "}";
+    append_json_string(payload, block);
+    payload += R"(,"jti":")";
+    payload += jti;
+    payload += R"(","iat":)" + std::to_string(now);
+    payload += R"(,"nbf":)" + std::to_string(now);
+    payload += R"(,"exp":)" + std::to_string(exp) + "}";
     std::string out;
     out.reserve(header_b64_.size() + payload.size() * 4 / 3 + 100);
     out = header_b64_;
@@ -141,12 +155,14 @@ public:
     }
     out += '.';
     out += b64url(sig, sizeof sig);
-    return ok_string(std::move(out));
+    return MintedToken{std::move(out), exp};
   }
 
   std::string jwks_json() const override { return jwks_; }
 
 private:
+  MinterOptions options_;
+  common::ClockPtr clock_;
   unsigned char secret_[crypto_sign_SECRETKEYBYTES];  // libsodium form: seed || public key
   std::string kid_;
   std::string jwks_;
@@ -156,7 +172,12 @@ private:
 }  // namespace
 
 Expected<TokenMinterPtr, std::string> make_ed25519_minter(
-    const std::string& key_file, const std::vector<std::string>& retired_key_files) {
+    MinterOptions options, common::ClockPtr clock, const std::string& key_file,
+    const std::vector<std::string>& retired_key_files) {
+  if (options.issuer.empty() || options.audience.empty() || options.lifetime.count() <= 0 ||
+      !clock) {
+    return std::string("token minter: issuer, audience, a positive lifetime and a clock are required");
+  }
   PkeyPtr key;
   if (key_file.empty()) {
     key.reset(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"));
@@ -188,7 +209,8 @@ Expected<TokenMinterPtr, std::string> make_ed25519_minter(
     }
     published.push_back(public_jwk(old->get()));
   }
-  auto minter = std::make_shared<Ed25519Minter>(secret, std::move(published));
+  auto minter = std::make_shared<Ed25519Minter>(std::move(options), std::move(clock), secret,
+                                                std::move(published));
   sodium_memzero(secret, sizeof secret);
   return TokenMinterPtr(std::move(minter));
 }
