@@ -12,6 +12,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/read.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <exception>
 
@@ -96,11 +97,13 @@ Response unrouted(const Request& req, const RouteMatch& m) {
 
 // Per-connection deadline. Arming an Asio timer for every read and write (what beast::tcp_stream
 // does) costs a timer-queue insert and a cancelled handler per operation; instead the session
-// only moves `deadline`, and one watchdog coroutine per connection wakes at the deadline it last
-// saw, re-arms if the deadline moved, and closes the socket once it has really passed.
+// only moves `at`, and one watchdog coroutine per connection wakes at the earlier of `at` and one
+// `period` from now (the shortest configured timeout), and closes the socket once `at` has
+// passed. A deadline moved earlier is therefore enforced up to one period late.
 struct Deadline {
-  explicit Deadline(const asio::any_io_executor& ex) : timer(ex) {}
+  Deadline(const asio::any_io_executor& ex, std::chrono::milliseconds p) : timer(ex), period(p) {}
   asio::steady_timer timer;
+  std::chrono::milliseconds period;
   std::chrono::steady_clock::time_point at;
   bool expired = false;
   bool done = false;
@@ -109,7 +112,8 @@ struct Deadline {
 
 asio::awaitable<void> watchdog(std::shared_ptr<Deadline> deadline, tcp::socket* socket) {
   for (;;) {
-    deadline->timer.expires_at(deadline->at);
+    deadline->timer.expires_at(
+        std::min(deadline->at, std::chrono::steady_clock::now() + deadline->period));
     co_await deadline->timer.async_wait(as_tuple(use_awaitable));
     if (deadline->done) {
       co_return;  // The session ended (and cancelled us); `socket` may be gone.
@@ -122,6 +126,12 @@ asio::awaitable<void> watchdog(std::shared_ptr<Deadline> deadline, tcp::socket* 
       co_return;
     }
   }
+}
+
+// The watchdog period: the shortest timeout, so none is overrun by more than itself.
+std::chrono::milliseconds watchdog_period(const ServerOptions& o) {
+  return std::max(std::chrono::milliseconds(1),
+                  std::min({o.handshake_timeout, o.read_timeout, o.idle_timeout, o.write_timeout}));
 }
 
 // Ends the watchdog before the socket it points to goes away.
@@ -234,7 +244,8 @@ asio::awaitable<void> serve_requests(Stream& stream, Deadline& deadline,
 // is kept alive by the shared_ptr parameters (by value, STYLE.md coroutine hygiene).
 asio::awaitable<void> run_plain(tcp::socket socket, std::shared_ptr<const Server::Shared> shared,
                                 RequestInfo info) {
-  auto deadline = std::make_shared<Deadline>(socket.get_executor());
+  auto deadline =
+      std::make_shared<Deadline>(socket.get_executor(), watchdog_period(shared->options));
   deadline->set(shared->options.read_timeout);
   asio::co_spawn(socket.get_executor(), watchdog(deadline, &socket), asio::detached);
   WatchdogStop stop{deadline};
@@ -246,7 +257,8 @@ asio::awaitable<void> run_plain(tcp::socket socket, std::shared_ptr<const Server
 asio::awaitable<void> run_tls(tcp::socket socket, std::shared_ptr<const Server::Shared> shared,
                               RequestInfo info) {
   asio::ssl::stream<tcp::socket> stream(std::move(socket), *shared->tls);
-  auto deadline = std::make_shared<Deadline>(stream.get_executor());
+  auto deadline =
+      std::make_shared<Deadline>(stream.get_executor(), watchdog_period(shared->options));
   deadline->set(shared->options.handshake_timeout);
   asio::co_spawn(stream.get_executor(), watchdog(deadline, &stream.next_layer()), asio::detached);
   WatchdogStop stop{deadline};
