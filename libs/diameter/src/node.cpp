@@ -285,10 +285,11 @@ bool DiameterNode::peer_open(std::string_view identity) const {
   return fd_peer_get_state(peer) == STATE_OPEN;
 }
 
-bool DiameterNode::wait_for_peer(std::string_view identity, std::chrono::milliseconds timeout) {
+bool DiameterNode::wait_for_peer(std::string_view identity, std::chrono::milliseconds timeout,
+                                 bool open) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   std::unique_lock lock(impl_->peer_mutex);
-  while (!peer_open(identity)) {
+  while (peer_open(identity) != open) {
     const auto now = std::chrono::steady_clock::now();
     if (now >= deadline) {
       return false;
