@@ -62,6 +62,23 @@ private:
   std::filesystem::path path_;
 };
 
+/// Runs a command to completion (stdout and stderr inherited); returns its exit code, -1 if it
+/// could not start or was killed.
+inline int run_command(const std::vector<std::string>& argv) {
+  std::vector<char*> args;
+  for (const std::string& a : argv) {
+    args.push_back(const_cast<char*>(a.c_str()));
+  }
+  args.push_back(nullptr);
+  pid_t pid = -1;
+  if (posix_spawnp(&pid, args[0], nullptr, nullptr, args.data(), environ) != 0) {
+    return -1;
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
 /// A child process with its stdout on a pipe; stderr is inherited (shows in test logs). Killed by
 /// PID (SIGKILL) and reaped on destruction if still running.
 class ChildProcess {
