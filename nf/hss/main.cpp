@@ -9,6 +9,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 
+#include "wimpu/common/counter.hpp"
 #include "wimpu/diameter/node.hpp"
 #include "wimpu/hss/hss_config.hpp"
 #include "wimpu/hss/hss_service.hpp"
@@ -32,6 +33,7 @@ void watch_signals(boost::asio::signal_set& signals, boost::asio::io_context& io
       std::fprintf(stderr, "wimpu-hss: reloaded %s\n", subscribers.c_str());
     } else {
       // A bad file keeps the previous data: the HSS keeps serving.
+      wimpu::common::counter("hss.reload_failed").inc();
       std::fprintf(stderr, "wimpu-hss: reload failed, keeping previous data: %s\n",
                    store.error().c_str());
     }
