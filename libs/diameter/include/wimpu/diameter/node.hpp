@@ -65,7 +65,9 @@ public:
   bool wait_for_peer(std::string_view identity, std::chrono::milliseconds timeout,
                      bool open = true);
 
+  /// Our Diameter identity (Origin-Host).
   const std::string& identity() const;
+  /// Our realm (Origin-Realm).
   const std::string& realm() const;
 
   struct Impl;

@@ -22,6 +22,7 @@ enum class RegistrationState : std::uint8_t {
   kUnregistered,  ///< an S-CSCF keeps the profile for unregistered-state services
 };
 
+/// Stable lowercase name ("registered", ...).
 std::string_view to_string(RegistrationState state) noexcept;
 
 class Hss {
@@ -68,6 +69,7 @@ public:
   /// For tests and admin: the S-CSCF name stored for `impi`, if any.
   std::optional<std::string> scscf_of(std::string_view impi) const;
 
+  /// The subscriber data in use.
   const SubscriberStore& store() const { return *store_; }
 
 private:

@@ -18,9 +18,10 @@
 
 namespace wimpu::hss {
 
+/// The HSS process configuration.
 struct HssConfig {
-  diameter::NodeConfig diameter;
-  std::filesystem::path subscribers;
+  diameter::NodeConfig diameter;     ///< the [diameter] section
+  std::filesystem::path subscribers;  ///< [hss] subscribers, resolved against the file's directory
 };
 
 /// Reads and validates the file. Start-up code: returns the reason on error.

@@ -34,6 +34,7 @@ public:
   /// kept (Hss::reload).
   void reload(std::shared_ptr<const SubscriberStore> store);
 
+  /// The executor the Hss lives on.
   boost::asio::any_io_executor executor() const { return executor_; }
   /// The Hss itself: only touch it on executor().
   Hss& hss() { return hss_; }

@@ -73,7 +73,9 @@ public:
   /// The subscriber with this private identity, or nullptr.
   const Subscriber* find_impi(std::string_view impi) const;
 
+  /// The [capabilities] table: what UAA/LIA return as Server-Capabilities.
   const diameter::ServerCapabilities& capabilities() const { return capabilities_; }
+  /// Every subscriber, in file order.
   const std::vector<Subscriber>& subscribers() const { return subscribers_; }
 
   SubscriberStore(const SubscriberStore&) = delete;
