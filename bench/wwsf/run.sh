@@ -40,7 +40,7 @@ echo "== bench_wwsf_token (client core 0, WWSF core 1, $secs s)"
 # rate is printed too; it drops when other work shares the cores.
 ticks() { awk '{print $14 + $15}' "/proc/$server_pid/stat"; }
 t0=$(ticks)
-out=$(taskset -c 0 "$build/bench/wwsf/bench_wwsf_token" --port "$port" --seconds "$secs" --connections 8)
+out=$(taskset -c 0 "$build/bench/wwsf/bench_wwsf_token" --port "$port" --seconds "$secs" --connections "${CONNECTIONS:-8}")
 t1=$(ticks)
 echo "$out"
 ok=$(echo "$out" | sed -n 's/.*tokens_ok=\([0-9]*\).*/\1/p')

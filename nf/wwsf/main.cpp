@@ -5,7 +5,6 @@
 #include <cstdio>
 #include <iostream>
 
-#include "wimpu/wwsf/interim_minter.hpp"
 #include "wimpu/wwsf/wwsf.hpp"
 
 int main(int argc, char** argv) {
@@ -44,8 +43,7 @@ int main(int argc, char** argv) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-  // TODO(wwsf): switch to wimpu::token's issuer once libs/token is on main.
-  auto minter = wimpu::wwsf::make_ed25519_minter(c.signing_key_file, c.retired_key_files);
+  auto minter = wimpu::wwsf::make_minter(c);
   if (!minter) {
     std::cerr << "wimpu-wwsf: " << minter.error() << "\n";
     return 1;

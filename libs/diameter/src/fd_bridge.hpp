@@ -60,8 +60,10 @@ std::unique_ptr<CxClient> make_fd_client(std::shared_ptr<NodeShared> shared,
                                          CxClientOptions options);
 
 /// Registers the Cx dispatch callback; requests are posted to `executor` and given to `handler`.
-void serve_fd(std::shared_ptr<NodeShared> shared, struct dict_object* application,
-              boost::asio::any_io_executor executor, CxRequestHandler handler);
+/// The returned object must be kept until freeDiameter has stopped (the callback points to it).
+std::shared_ptr<void> serve_fd(std::shared_ptr<NodeShared> shared,
+                               struct dict_object* application,
+                               boost::asio::any_io_executor executor, CxRequestHandler handler);
 
 /// Writes a self-signed certificate and key for `identity` into `dir` (EC P-256, SAN DNS:identity,
 /// CA:TRUE so GnuTLS accepts it as its own trust anchor). Throws on failure.

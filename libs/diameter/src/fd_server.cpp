@@ -13,7 +13,9 @@
 namespace wimpu::diameter::detail {
 namespace {
 
-struct Server {
+struct Server : std::enable_shared_from_this<Server> {
+  Server(std::shared_ptr<NodeShared> s, boost::asio::any_io_executor e, CxRequestHandler h)
+      : shared(std::move(s)), executor(std::move(e)), handler(std::move(h)) {}
   std::shared_ptr<NodeShared> shared;
   boost::asio::any_io_executor executor;
   CxRequestHandler handler;
@@ -171,8 +173,9 @@ void handle(const std::shared_ptr<Server>& server, const std::shared_ptr<FdReque
 // return value makes freeDiameter's dispatch thread shut the whole core down.
 int on_request(struct msg** message, struct avp*, struct session*, void* opaque,
                enum disp_action* action) {
-  auto* holder = static_cast<std::shared_ptr<Server>*>(opaque);
-  std::shared_ptr<Server> server = *holder;
+  // The node keeps the Server alive until freeDiameter has stopped; posted work keeps its own
+  // reference.
+  std::shared_ptr<Server> server = static_cast<Server*>(opaque)->shared_from_this();
   struct msg_hdr* hdr = nullptr;
   if (fd_msg_hdr(*message, &hdr) != 0 || (hdr->msg_flags & CMD_FLAG_REQUEST) == 0) {
     *action = DISP_ACT_CONT;  // an answer: not ours (our answers go to the send callbacks)
@@ -196,18 +199,18 @@ int on_request(struct msg** message, struct avp*, struct session*, void* opaque,
 
 }  // namespace
 
-void serve_fd(std::shared_ptr<NodeShared> shared, struct dict_object* application,
-              boost::asio::any_io_executor executor, CxRequestHandler handler) {
-  // Lives as long as the process: freeDiameter keeps the pointer until shutdown.
-  auto* holder = new std::shared_ptr<Server>(
-      std::make_shared<Server>(Server{std::move(shared), std::move(executor), std::move(handler)}));
+std::shared_ptr<void> serve_fd(std::shared_ptr<NodeShared> shared,
+                               struct dict_object* application,
+                               boost::asio::any_io_executor executor, CxRequestHandler handler) {
+  auto server =
+      std::make_shared<Server>(std::move(shared), std::move(executor), std::move(handler));
   struct disp_when when{};
   when.app = application;
   struct disp_hdl* hdl = nullptr;
-  if (fd_disp_register(on_request, DISP_HOW_APPID, &when, holder, &hdl) != 0) {
-    delete holder;
+  if (fd_disp_register(on_request, DISP_HOW_APPID, &when, server.get(), &hdl) != 0) {
     throw std::runtime_error("diameter: fd_disp_register failed");
   }
+  return server;
 }
 
 }  // namespace wimpu::diameter::detail

@@ -47,7 +47,7 @@ Answer round_trip_answer(const Answer& in) {
   return std::get<Answer>(*decoded);
 }
 
-// Finds a top-level AVP in an encoded message.
+// Finds a top-level AVP in an encoded message; the view points into `msg`.
 std::optional<AvpView> find(const std::vector<std::uint8_t>& msg, const AvpDef& def) {
   auto view = parse_message(msg);
   auto avps = parse_avps(view->avps);
@@ -138,7 +138,8 @@ TEST(CxCodec, WildcardedPublicIdentityHasVendorBitAndNoMandatoryBit) {
   lia.envelope = answer_envelope();
   lia.result = results::kSuccess;
   lia.wildcarded_public_identity = "sip:+1555000!.*!@block.example";
-  auto avp = find(encode_answer(lia, {}), avp::kWildcardedPublicIdentity);
+  const auto bytes = encode_answer(lia, {});
+  auto avp = find(bytes, avp::kWildcardedPublicIdentity);
   ASSERT_TRUE(avp);
   EXPECT_EQ(avp->flags, kAvpFlagVendor);  // requirements X-05: M-bit not set
   EXPECT_EQ(avp->vendor_id, k3gppVendorId);
@@ -168,7 +169,8 @@ TEST(CxCodec, MarMaaRoundTripWithSipDigest) {
   EXPECT_EQ(round_trip_answer(maa), maa);
 
   // The digest group nests inside SIP-Auth-Data-Item: 612 { 608, 635 { 104, 111, 110, 121 } }.
-  auto outer = find(encode_answer(maa, {}), avp::kSipAuthDataItem);
+  const auto maa_bytes = encode_answer(maa, {});
+  auto outer = find(maa_bytes, avp::kSipAuthDataItem);
   ASSERT_TRUE(outer);
   auto children = parse_avps(outer->data);
   ASSERT_TRUE(children);

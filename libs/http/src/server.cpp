@@ -2,15 +2,17 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/write.hpp>
-#include <boost/beast/ssl/ssl_stream.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <exception>
 
@@ -72,9 +74,7 @@ std::optional<Response> answer_for_read_error(const beast::error_code& ec) {
     common::counter("http.request.malformed").inc();
     return error_response(11, Status::bad_request, "malformed request\n");
   }
-  if (ec == beast::error::timeout) {
-    common::counter("http.connection.timeout").inc();
-  } else if (ec != bhttp::error::end_of_stream) {
+  if (ec != bhttp::error::end_of_stream) {
     common::counter("http.connection.read_error").inc();
   }
   return std::nullopt;
@@ -95,26 +95,103 @@ Response unrouted(const Request& req, const RouteMatch& m) {
   return res;
 }
 
-// One connection. The stream lives in this coroutine's frame; everything it touches through
-// `shared` is kept alive by the shared_ptr parameter (by value, STYLE.md coroutine hygiene).
+// Per-connection deadline. Arming an Asio timer for every read and write (what beast::tcp_stream
+// does) costs a timer-queue insert and a cancelled handler per operation; instead the session
+// only moves `at`, and one watchdog coroutine per connection wakes at the earlier of `at` and one
+// `period` from now (the shortest configured timeout), and closes the socket once `at` has
+// passed. A deadline moved earlier is therefore enforced up to one period late.
+struct Deadline {
+  Deadline(const asio::any_io_executor& ex, std::chrono::milliseconds p) : timer(ex), period(p) {}
+  asio::steady_timer timer;
+  std::chrono::milliseconds period;
+  std::chrono::steady_clock::time_point at;
+  bool expired = false;
+  bool done = false;
+  void set(std::chrono::milliseconds d) { at = std::chrono::steady_clock::now() + d; }
+};
+
+asio::awaitable<void> watchdog(std::shared_ptr<Deadline> deadline, tcp::socket* socket) {
+  for (;;) {
+    deadline->timer.expires_at(
+        std::min(deadline->at, std::chrono::steady_clock::now() + deadline->period));
+    co_await deadline->timer.async_wait(as_tuple(use_awaitable));
+    if (deadline->done) {
+      co_return;  // The session ended (and cancelled us); `socket` may be gone.
+    }
+    if (std::chrono::steady_clock::now() >= deadline->at) {
+      deadline->expired = true;
+      common::counter("http.connection.timeout").inc();
+      boost::system::error_code ec;
+      socket->close(ec);  // Pending reads/writes complete with an error; the session ends.
+      co_return;
+    }
+  }
+}
+
+// The watchdog period: the shortest timeout, so none is overrun by more than itself.
+std::chrono::milliseconds watchdog_period(const ServerOptions& o) {
+  return std::max(std::chrono::milliseconds(1),
+                  std::min({o.handshake_timeout, o.read_timeout, o.idle_timeout, o.write_timeout}));
+}
+
+// Ends the watchdog before the socket it points to goes away.
+struct WatchdogStop {
+  std::shared_ptr<Deadline> deadline;
+  ~WatchdogStop() {
+    deadline->done = true;
+    deadline->timer.cancel();
+  }
+};
+
+// Serialises `res` (status line, fields, body) into `out`: one buffer, so a TLS session sends
+// the whole answer as one record and one sendmsg.
+void serialize_response(const Response& res, bool head, std::string& out) {
+  out.clear();
+  out.reserve(256 + res.body().size());
+  out += res.version() == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+  out += std::to_string(res.result_int());
+  out += ' ';
+  const auto reason = res.reason();
+  out.append(reason.data(), reason.size());
+  out += "\r\n";
+  for (const auto& f : res) {
+    const auto name = f.name_string();
+    const auto value = f.value();
+    out.append(name.data(), name.size());
+    out += ": ";
+    out.append(value.data(), value.size());
+    out += "\r\n";
+  }
+  out += "\r\n";
+  if (!head) {
+    out += res.body();  // HEAD: Content-Length stays that of the GET answer (RFC 9110 §9.3.2).
+  }
+}
+
+// One connection's request loop over `stream` (a socket or a TLS stream on it).
 template <class Stream>
-asio::awaitable<void> serve_requests(Stream& stream, std::shared_ptr<const Server::Shared> shared,
+asio::awaitable<void> serve_requests(Stream& stream, Deadline& deadline,
+                                     std::shared_ptr<const Server::Shared> shared,
                                      RequestInfo info) {
   const ServerOptions& opt = shared->options;
   beast::flat_buffer buffer;
+  std::string wire;
   for (unsigned count = 0;; ++count) {
     bhttp::request_parser<bhttp::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(opt.header_limit));
     parser.body_limit(opt.body_limit);
     // The first request gets the read timeout; later ones may idle for the keep-alive time.
-    beast::get_lowest_layer(stream).expires_after(count == 0 ? opt.read_timeout
-                                                             : opt.idle_timeout);
+    deadline.set(count == 0 ? opt.read_timeout : opt.idle_timeout);
     auto [rec, rn] = co_await bhttp::async_read(stream, buffer, parser, as_tuple(use_awaitable));
     if (rec) {
+      if (deadline.expired) {
+        co_return;
+      }
       if (auto answer = answer_for_read_error(rec)) {
         answer->prepare_payload();
-        beast::get_lowest_layer(stream).expires_after(opt.write_timeout);
-        co_await bhttp::async_write(stream, *answer, as_tuple(use_awaitable));
+        serialize_response(*answer, false, wire);
+        deadline.set(opt.write_timeout);
+        co_await asio::async_write(stream, asio::buffer(wire), as_tuple(use_awaitable));
       }
       co_return;
     }
@@ -147,13 +224,13 @@ asio::awaitable<void> serve_requests(Stream& stream, std::shared_ptr<const Serve
     }
     res.keep_alive(keep_alive && res.keep_alive());
     res.prepare_payload();
-    if (head) {
-      res.body().clear();  // Content-Length stays that of the GET answer (RFC 9110 §9.3.2).
-    }
-    beast::get_lowest_layer(stream).expires_after(opt.write_timeout);
-    auto [wec, wn] = co_await bhttp::async_write(stream, res, as_tuple(use_awaitable));
+    serialize_response(res, head, wire);
+    deadline.set(opt.write_timeout);
+    auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(wire), as_tuple(use_awaitable));
     if (wec) {
-      common::counter("http.connection.write_error").inc();
+      if (!deadline.expired) {
+        common::counter("http.connection.write_error").inc();
+      }
       co_return;
     }
     if (!res.keep_alive()) {
@@ -162,28 +239,38 @@ asio::awaitable<void> serve_requests(Stream& stream, std::shared_ptr<const Serve
   }
 }
 
+// The socket lives in the session coroutine's frame; the watchdog refers to it only until
+// WatchdogStop (declared after the socket, so destroyed first) has stopped it. Everything else
+// is kept alive by the shared_ptr parameters (by value, STYLE.md coroutine hygiene).
 asio::awaitable<void> run_plain(tcp::socket socket, std::shared_ptr<const Server::Shared> shared,
                                 RequestInfo info) {
-  beast::tcp_stream stream(std::move(socket));
-  co_await serve_requests(stream, shared, info);
-  beast::error_code ec;
-  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  auto deadline =
+      std::make_shared<Deadline>(socket.get_executor(), watchdog_period(shared->options));
+  deadline->set(shared->options.read_timeout);
+  asio::co_spawn(socket.get_executor(), watchdog(deadline, &socket), asio::detached);
+  WatchdogStop stop{deadline};
+  co_await serve_requests(socket, *deadline, shared, info);
+  boost::system::error_code ec;
+  socket.shutdown(tcp::socket::shutdown_send, ec);
 }
 
 asio::awaitable<void> run_tls(tcp::socket socket, std::shared_ptr<const Server::Shared> shared,
                               RequestInfo info) {
-  beast::ssl_stream<beast::tcp_stream> stream(beast::tcp_stream(std::move(socket)),
-                                              *shared->tls);
-  beast::get_lowest_layer(stream).expires_after(shared->options.handshake_timeout);
+  asio::ssl::stream<tcp::socket> stream(std::move(socket), *shared->tls);
+  auto deadline =
+      std::make_shared<Deadline>(stream.get_executor(), watchdog_period(shared->options));
+  deadline->set(shared->options.handshake_timeout);
+  asio::co_spawn(stream.get_executor(), watchdog(deadline, &stream.next_layer()), asio::detached);
+  WatchdogStop stop{deadline};
   auto [hec] = co_await stream.async_handshake(asio::ssl::stream_base::server,
                                                as_tuple(use_awaitable));
   if (hec) {
     common::counter("http.tls.handshake_failed").inc();
     co_return;
   }
-  co_await serve_requests(stream, shared, info);
+  co_await serve_requests(stream, *deadline, shared, info);
   // Close notify, bounded by the write timeout; a peer that already left is fine.
-  beast::get_lowest_layer(stream).expires_after(shared->options.write_timeout);
+  deadline->set(shared->options.write_timeout);
   co_await stream.async_shutdown(as_tuple(use_awaitable));
 }
 
@@ -216,6 +303,8 @@ asio::awaitable<void> accept_loop(std::shared_ptr<Server::Shared> shared) {
       common::counter("http.connection.no_peer").inc();
       continue;
     }
+    // Responses go out in one write each; never hold one back for Nagle (RFC 896).
+    socket.set_option(tcp::no_delay(true), rec);
     info.remote_address = remote.address();
     info.remote_port = remote.port();
     info.secure = shared->tls != nullptr;

@@ -133,6 +133,20 @@ TEST_P(ServerTest, SlowClientIsCutByReadTimeout) {
   EXPECT_TRUE(client->closed());
 }
 
+TEST_P(ServerTest, IdleKeepAliveConnectionIsClosed) {
+  ServerOptions opt;
+  opt.idle_timeout = std::chrono::milliseconds(150);
+  RunningServer server(make_router(), GetParam(), opt);
+  auto& timeouts = common::counter("http.connection.timeout");
+  const auto before = timeouts.value();
+  auto client = server.client();
+  ASSERT_TRUE(client->request(Verb::get, "/hello"));
+  // Nothing more is sent: the server must drop the idle connection by itself.
+  EXPECT_FALSE(client->raw(""));
+  EXPECT_TRUE(client->closed());
+  EXPECT_EQ(timeouts.value() - before, 1u);
+}
+
 TEST_P(ServerTest, DefaultHeadersAndHookApply) {
   ServerOptions opt;
   opt.default_headers = {{"X-Content-Type-Options", "nosniff"}};

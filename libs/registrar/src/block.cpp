@@ -20,8 +20,18 @@ std::string lower(std::string_view s) {
   return out;
 }
 
+char lower_char(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
 bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && lower(a) == lower(b);
+  if (a.size() != b.size()) {
+    return false;
+  }
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (lower_char(a[i]) != lower_char(b[i])) {
+      return false;
+    }
+  }
+  return true;
 }
 
 // A number as the range uses it: optional '+', then 1..15 digits.
@@ -46,22 +56,45 @@ std::optional<Number> parse_number(std::string_view s) {
   return n;
 }
 
-// The user part (sip) or number (tel) and the host (sip only) of a canonical IMPU.
-struct Parts {
+// The parts of a sip:/tel: URI that IMPU comparison uses, without allocating: the user part
+// (sip) or number (tel), and the host (sip only). RFC 3261 §19.1.1: userinfo '@' hostport, then
+// uri-parameters and headers; RFC 3966 §3: the number ends at the first parameter.
+struct UriParts {
+  bool ok = false;
   bool sip = false;
   std::string_view user;
   std::string_view host;
 };
 
-Parts split_canonical(std::string_view c) {
-  Parts p;
-  if (c.starts_with("sip:")) {
+std::string_view until_params(std::string_view s) {
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == ';' || s[i] == '?') {
+      return s.substr(0, i);
+    }
+  }
+  return s;
+}
+
+UriParts split_uri(std::string_view uri) {
+  UriParts p;
+  const auto colon = uri.find(':');
+  if (colon == std::string_view::npos) {
+    return p;
+  }
+  const std::string_view scheme = uri.substr(0, colon);
+  const std::string_view rest = uri.substr(colon + 1);
+  if (iequals(scheme, "tel")) {
+    p.user = until_params(rest);
+    p.ok = !p.user.empty();
+  } else if (iequals(scheme, "sip")) {
+    const auto at = rest.find('@');
+    if (at == std::string_view::npos || at == 0) {
+      return p;
+    }
     p.sip = true;
-    const auto at = c.find('@');
-    p.user = c.substr(4, at - 4);
-    p.host = c.substr(at + 1);
-  } else {
-    p.user = c.substr(4);
+    p.user = rest.substr(0, at);
+    p.host = until_params(rest.substr(at + 1));
+    p.ok = !p.host.empty();
   }
   return p;
 }
@@ -88,32 +121,12 @@ bool valid_id(std::string_view id) {
 }  // namespace
 
 std::string canonical_impu(std::string_view uri) {
-  const auto colon = uri.find(':');
-  if (colon == std::string_view::npos) {
+  const UriParts p = split_uri(uri);
+  if (!p.ok) {
     return {};
   }
-  const std::string scheme = lower(uri.substr(0, colon));
-  std::string_view rest = uri.substr(colon + 1);
-  if (scheme == "tel") {
-    // RFC 3966 §3: the number ends at the first parameter.
-    rest = rest.substr(0, rest.find_first_of(";?"));
-    return rest.empty() ? std::string() : "tel:" + std::string(rest);
-  }
-  if (scheme != "sip") {
-    return {};
-  }
-  // RFC 3261 §19.1.1: userinfo '@' hostport, then uri-parameters and headers. The user part is
-  // compared as is (case-sensitive, §19.1.4); the host is case-insensitive.
-  const auto at = rest.find('@');
-  if (at == std::string_view::npos || at == 0) {
-    return {};
-  }
-  std::string_view host = rest.substr(at + 1);
-  host = host.substr(0, host.find_first_of(";?"));
-  if (host.empty()) {
-    return {};
-  }
-  return "sip:" + std::string(rest.substr(0, at)) + "@" + lower(host);
+  // The user part is compared as is (case-sensitive, RFC 3261 §19.1.4); the host is not.
+  return p.sip ? "sip:" + std::string(p.user) + "@" + lower(p.host) : "tel:" + std::string(p.user);
 }
 
 std::string Block::render(std::uint64_t index) const {
@@ -207,6 +220,7 @@ BlockSet::BlockSet(std::vector<BlockConfig> configs) {
       b->size = b->list.size();
     }
     b->config = std::move(cfg);
+    b->ordinal = blocks_.size();
     blocks_.push_back(std::move(b));
   }
   // Ranges may not overlap: an IMPU (and its tel: form) must resolve to exactly one block.
@@ -240,14 +254,16 @@ const Block* BlockSet::find(std::string_view id) const {
 }
 
 W4Result<ResolvedImpu> BlockSet::resolve(std::string_view impu) const {
-  const std::string c = canonical_impu(impu);
-  if (c.empty()) {
+  // The hot path of every lookup: no allocation unless explicit lists are configured.
+  const UriParts p = split_uri(impu);
+  if (!p.ok) {
     return W4Error::kUnknownImpu;
   }
-  if (const auto it = listed_.find(c); it != listed_.end()) {
-    return it->second;
+  if (!listed_.empty()) {
+    if (const auto it = listed_.find(canonical_impu(impu)); it != listed_.end()) {
+      return it->second;
+    }
   }
-  const Parts p = split_canonical(c);
   const auto n = parse_number(p.user);
   if (!n) {
     return W4Error::kUnknownImpu;

@@ -2,21 +2,11 @@
 
 #include <algorithm>
 #include <functional>
-#include <variant>
 
 namespace wimpu::registrar::detail {
 namespace {
 
 constexpr std::size_t kUsageChunk = 4096;  // slots counted per lock hold in usage()
-
-bool same_key(const ContactInfo& a, const ContactInfo& b) {
-  const bool ao = a.reg_id != 0 && !a.instance.empty();
-  const bool bo = b.reg_id != 0 && !b.instance.empty();
-  if (ao != bo) {
-    return false;
-  }
-  return ao ? a.reg_id == b.reg_id && a.instance == b.instance : a.uri == b.uri;
-}
 
 }  // namespace
 
@@ -37,21 +27,22 @@ Binding MemoryBlockStore::binding(std::uint32_t index, const Slot& s, std::int64
   b.aliases = block_.aliases(index);
   b.state = state(s, now);
   b.now_ms = now;
+  const BlobView blob(s.blob.get());
   if (b.state != ImpuState::kFree) {
-    b.owner = WebIdentity::from_key(s.owner);
+    b.owner = WebIdentity::from_key(blob.owner());
   }
-  for (const auto& c : s.contacts) {
+  blob.for_each([&](const ContactRef& c) {
     if (c.live(now)) {
       b.contacts.push_back(c.view(now));
     }
-  }
+  });
   return b;
 }
 
 std::uint32_t MemoryBlockStore::find_identity(std::string_view key) const {
   std::uint32_t found = kNone;
   identities_.find(IndexTable::hash(key), [&](std::uint32_t i) {
-    if (slots_[i].owner == key) {
+    if (BlobView(slots_[i].blob.get()).owner() == key) {
       found = i;
       return true;
     }
@@ -99,54 +90,55 @@ void MemoryBlockStore::push_heap(std::uint32_t index, std::int64_t key) {
   }
 }
 
-void MemoryBlockStore::take_over(std::uint32_t index, const std::string& identity_key) {
+std::vector<ContactDraft> MemoryBlockStore::live(std::uint32_t index, std::int64_t now) const {
+  std::vector<ContactDraft> out;
+  BlobView(slots_[index].blob.get()).for_each([&](const ContactRef& c) {
+    if (c.live(now)) {
+      out.push_back(ContactDraft{c.data()});
+    }
+  });
+  return out;
+}
+
+void MemoryBlockStore::rewrite(std::uint32_t index, std::string_view owner,
+                               const std::vector<ContactDraft>& contacts) {
   Slot& s = slots_[index];
-  if (!s.owner.empty()) {
-    identities_.erase(IndexTable::hash(s.owner), index);
-  }
-  while (!s.contacts.empty()) {
-    erase_contact(index, s.contacts.size() - 1);
-  }
-  s.owner = identity_key;
-  identities_.insert(IndexTable::hash(identity_key), index);
-}
-
-void MemoryBlockStore::erase_contact(std::uint32_t index, std::size_t pos) {
-  auto& contacts = slots_[index].contacts;
-  const ContactRecord old = std::move(contacts[pos]);
-  contacts.erase(contacts.begin() + static_cast<std::ptrdiff_t>(pos));
-  const std::string_view flow = old.flow();
-  if (!flow.empty() && std::none_of(contacts.begin(), contacts.end(),
-                                    [&](const ContactRecord& c) { return c.flow() == flow; })) {
-    flows_.erase(IndexTable::hash(flow), index);
-  }
-}
-
-void MemoryBlockStore::add_flow_ref(std::uint32_t index, std::string_view flow) {
-  const auto& contacts = slots_[index].contacts;
-  if (!flow.empty() && std::count_if(contacts.begin(), contacts.end(), [&](const ContactRecord& c) {
-                         return c.flow() == flow;
-                       }) == 1) {
-    flows_.insert(IndexTable::hash(flow), index);
-  }
-}
-
-void MemoryBlockStore::drop_expired(std::uint32_t index, std::int64_t now) {
-  auto& contacts = slots_[index].contacts;
-  for (std::size_t i = contacts.size(); i-- > 0;) {
-    if (!contacts[i].live(now)) {
-      erase_contact(index, i);
+  auto blob = encode_blob(owner, contacts);
+  // Flow index: one entry per (flow, index) while some stored contact of the index is on it.
+  std::vector<std::string_view> old_flows;
+  BlobView(s.blob.get()).for_each([&](const ContactRef& c) {
+    const auto f = c.field(kFlow);
+    if (!f.empty() && std::find(old_flows.begin(), old_flows.end(), f) == old_flows.end()) {
+      old_flows.push_back(f);
+    }
+  });
+  std::vector<std::string_view> new_flows;
+  BlobView(blob.get()).for_each([&](const ContactRef& c) {
+    const auto f = c.field(kFlow);
+    if (!f.empty() && std::find(new_flows.begin(), new_flows.end(), f) == new_flows.end()) {
+      new_flows.push_back(f);
+    }
+  });
+  for (const auto f : old_flows) {
+    if (std::find(new_flows.begin(), new_flows.end(), f) == new_flows.end()) {
+      flows_.erase(IndexTable::hash(f), index);
     }
   }
+  for (const auto f : new_flows) {
+    if (std::find(old_flows.begin(), old_flows.end(), f) == old_flows.end()) {
+      flows_.insert(IndexTable::hash(f), index);
+    }
+  }
+  s.blob = std::move(blob);
 }
 
 void MemoryBlockStore::settle(std::uint32_t index, std::int64_t now, bool released_or_new) {
+  // Reads the new blob: every contact in it is live (rewrite() kept only live ones).
   Slot& s = slots_[index];
-  if (!s.contacts.empty()) {
+  const BlobView blob(s.blob.get());
+  if (blob.count() > 0) {
     std::int64_t latest = INT64_MIN;
-    for (const auto& c : s.contacts) {
-      latest = std::max(latest, c.expires_at_ms);
-    }
+    blob.for_each([&](const ContactRef& c) { latest = std::max(latest, c.expires_at()); });
     s.free_at = latest + quarantine_ms();
   } else if (released_or_new) {
     s.free_at = now + quarantine_ms();
@@ -168,84 +160,70 @@ W4Result<RegisterResult> MemoryBlockStore::register_contacts(const RegisterReque
   if (index == kNone && !adds) {
     return errors_.count(W4Error::kNotFound);
   }
-
-  // Check against the state before the request (RFC 3261 §10.3 step 7), then simulate the key
-  // set to enforce max_contacts: nothing is written unless the whole request succeeds.
-  using Key = std::variant<const ContactRecord*, const ContactInfo*>;
-  std::vector<Key> keys;
+  std::vector<ContactDraft> contacts;
   if (index != kNone) {
-    for (const auto& c : slots_[index].contacts) {
-      if (!c.live(now)) {
-        continue;
+    contacts = live(index, now);
+  }
+  // RFC 3261 §10.3 step 7, against the stored state before the request.
+  for (const auto& c : contacts) {
+    const ContactRef ref(c.existing);
+    for (const auto& u : req.contacts) {
+      const auto& k = u.contact;
+      if (ref.matches(k.uri, k.instance, k.reg_id) && ref.field(kCallId) == k.call_id &&
+          k.cseq <= ref.cseq()) {
+        return errors_.count(W4Error::kOutOfOrder);
       }
-      for (const auto& u : req.contacts) {
-        if (c.matches(u.contact) && c.call_id() == u.contact.call_id && u.contact.cseq <= c.cseq) {
-          return errors_.count(W4Error::kOutOfOrder);
-        }
-      }
-      keys.emplace_back(&c);
     }
   }
+  // The contact list after the request; nothing is stored unless the whole request succeeds.
+  std::uint32_t removed = 0;
   for (const auto& u : req.contacts) {
-    const auto it = std::find_if(keys.begin(), keys.end(), [&](const Key& k) {
-      return std::holds_alternative<const ContactRecord*>(k)
-                 ? std::get<const ContactRecord*>(k)->matches(u.contact)
-                 : same_key(*std::get<const ContactInfo*>(k), u.contact);
-    });
+    const auto it = std::find_if(contacts.begin(), contacts.end(),
+                                 [&](const ContactDraft& d) { return d.matches(u.contact); });
     if (u.expires_s == 0) {
-      if (it != keys.end()) {
-        keys.erase(it);
+      if (it != contacts.end()) {
+        contacts.erase(it);
+        ++removed;
       }
-    } else if (it == keys.end()) {
-      keys.emplace_back(&u.contact);
+      continue;
+    }
+    ContactDraft d;
+    d.info = &u.contact;
+    d.expires_at = now + static_cast<std::int64_t>(u.expires_s) * 1000;
+    d.updated_at = now;
+    if (it == contacts.end()) {
+      d.registered_at = now;
+      contacts.push_back(d);
+    } else {
+      // Refresh in place, keeping the first registration time; a new flow moves the binding
+      // (RFC 5626 §6: a re-registration on the same key MUST update the flow).
+      d.registered_at = it->existing ? ContactRef(it->existing).registered_at() : it->registered_at;
+      *it = d;
     }
   }
-  if (keys.size() > block_.config.max_contacts) {
+  if (contacts.size() > block_.config.max_contacts) {
     return errors_.count(W4Error::kTooManyContacts);
   }
 
   bool newly = false;
+  std::string_view owner;
   if (index == kNone) {
     index = pick_free(now);
     if (index == kNone) {
       return errors_.count(W4Error::kPoolExhausted);
     }
-    take_over(index, id);
+    // Reclaimed from a previous owner, whose contacts have all expired (rewrite drops them).
+    const auto previous = BlobView(slots_[index].blob.get()).owner();
+    if (!previous.empty()) {
+      identities_.erase(IndexTable::hash(previous), index);
+    }
+    identities_.insert(IndexTable::hash(id), index);
+    owner = id;
     newly = true;
+  } else {
+    owner = BlobView(slots_[index].blob.get()).owner();
   }
-
-  drop_expired(index, now);
-  Slot& s = slots_[index];
-  std::uint32_t removed = 0;
-  for (const auto& u : req.contacts) {
-    const auto it = std::find_if(s.contacts.begin(), s.contacts.end(),
-                                 [&](const ContactRecord& c) { return c.matches(u.contact); });
-    if (u.expires_s == 0) {
-      if (it != s.contacts.end()) {
-        erase_contact(index, static_cast<std::size_t>(it - s.contacts.begin()));
-        ++removed;
-      }
-      continue;
-    }
-    const std::int64_t expires_at = now + static_cast<std::int64_t>(u.expires_s) * 1000;
-    if (it == s.contacts.end()) {
-      s.contacts.emplace_back(u.contact, expires_at, now, now);
-      add_flow_ref(index, u.contact.flow_token);
-      continue;
-    }
-    // Refresh in place, keeping the first registration time; a new flow moves the binding
-    // (RFC 5626 §6: a re-registration on the same key MUST update the flow).
-    const ContactRecord old = std::move(*it);
-    *it = ContactRecord(u.contact, expires_at, old.registered_at_ms, now);
-    if (old.flow() != u.contact.flow_token) {
-      add_flow_ref(index, u.contact.flow_token);
-      const std::string_view of = old.flow();
-      if (!of.empty() && std::none_of(s.contacts.begin(), s.contacts.end(),
-                                      [&](const ContactRecord& c) { return c.flow() == of; })) {
-        flows_.erase(IndexTable::hash(of), index);
-      }
-    }
-  }
+  rewrite(index, owner, contacts);
   settle(index, now, removed > 0 || newly);
 
   RegisterResult r;
@@ -253,10 +231,10 @@ W4Result<RegisterResult> MemoryBlockStore::register_contacts(const RegisterReque
   r.aliases = block_.aliases(index);
   r.newly_allocated = newly;
   r.now_ms = now;
-  r.contacts.reserve(s.contacts.size());
-  for (const auto& c : s.contacts) {
+  r.contacts.reserve(contacts.size());
+  BlobView(slots_[index].blob.get()).for_each([&](const ContactRef& c) {
     r.contacts.push_back(c.view(now));
-  }
+  });
   return r;
 }
 
@@ -268,20 +246,19 @@ W4Result<RemoveResult> MemoryBlockStore::remove_contact(std::uint64_t index, con
     return r;
   }
   const auto i = static_cast<std::uint32_t>(index);
-  auto& contacts = slots_[i].contacts;
-  const auto live_match = [&](const ContactRecord& c) { return c.live(now) && c.matches(key); };
-  if (std::none_of(contacts.begin(), contacts.end(), live_match)) {
-    r.remaining = static_cast<std::uint32_t>(
-        std::count_if(contacts.begin(), contacts.end(),
-                      [&](const ContactRecord& c) { return c.live(now); }));
+  auto contacts = live(i, now);
+  const auto it = std::find_if(contacts.begin(), contacts.end(), [&](const ContactDraft& d) {
+    return ContactRef(d.existing).matches(key.uri, key.instance, key.reg_id);
+  });
+  if (it == contacts.end()) {
+    r.remaining = static_cast<std::uint32_t>(contacts.size());
     return r;
   }
-  drop_expired(i, now);
-  const auto it = std::find_if(contacts.begin(), contacts.end(), live_match);
-  erase_contact(i, static_cast<std::size_t>(it - contacts.begin()));
+  contacts.erase(it);
   r.removed = 1;
   r.remaining = static_cast<std::uint32_t>(contacts.size());
   r.released = contacts.empty();
+  rewrite(i, BlobView(slots_[i].blob.get()).owner(), contacts);
   settle(i, now, true);
   return r;
 }
@@ -295,23 +272,19 @@ W4Result<RemoveResult> MemoryBlockStore::remove_all(std::uint64_t index,
     return r;
   }
   const auto i = static_cast<std::uint32_t>(index);
-  auto& contacts = slots_[i].contacts;
+  const auto contacts = live(i, now);
   for (const auto& c : contacts) {
-    if (!c.live(now)) {
-      continue;
-    }
-    if (guard && c.call_id() == guard->call_id && c.cseq >= guard->cseq) {
+    const ContactRef ref(c.existing);
+    if (guard && ref.field(kCallId) == guard->call_id && ref.cseq() >= guard->cseq) {
       return errors_.count(W4Error::kOutOfOrder);
     }
-    ++r.removed;
   }
-  if (r.removed == 0) {
+  if (contacts.empty()) {
     return r;
   }
-  while (!contacts.empty()) {
-    erase_contact(i, contacts.size() - 1);
-  }
+  r.removed = static_cast<std::uint32_t>(contacts.size());
   r.released = true;
+  rewrite(i, BlobView(slots_[i].blob.get()).owner(), {});
   settle(i, now, true);
   return r;
 }
@@ -320,23 +293,23 @@ std::uint32_t MemoryBlockStore::remove_flow(std::string_view flow, std::int64_t 
   std::lock_guard lock(mu_);
   std::vector<std::uint32_t> indices;
   flows_.find(IndexTable::hash(flow), [&](std::uint32_t i) {
-    const auto& cs = slots_[i].contacts;
-    if (std::any_of(cs.begin(), cs.end(), [&](const ContactRecord& c) { return c.flow() == flow; })) {
+    bool on_flow = false;
+    BlobView(slots_[i].blob.get()).for_each([&](const ContactRef& c) {
+      on_flow = on_flow || c.field(kFlow) == flow;
+    });
+    if (on_flow) {
       indices.push_back(i);
     }
     return false;  // visit every candidate
   });
   std::uint32_t total = 0;
   for (const std::uint32_t i : indices) {
-    drop_expired(i, now);
-    auto& cs = slots_[i].contacts;
-    std::uint32_t removed = 0;
-    for (std::size_t p = cs.size(); p-- > 0;) {
-      if (cs[p].flow() == flow) {
-        erase_contact(i, p);
-        ++removed;
-      }
-    }
+    auto contacts = live(i, now);
+    const auto before = contacts.size();
+    std::erase_if(contacts, [&](const ContactDraft& d) { return d.flow() == flow; });
+    const auto removed = static_cast<std::uint32_t>(before - contacts.size());
+    // Rewritten even if only expired contacts were on the flow: they leave the index too.
+    rewrite(i, BlobView(slots_[i].blob.get()).owner(), contacts);
     if (removed > 0) {
       settle(i, now, true);
       total += removed;
@@ -410,9 +383,12 @@ std::size_t MemoryBlockStore::sweep(std::size_t max_slots, std::int64_t now) {
   std::size_t dropped = 0;
   for (std::size_t n = 0; n < max_slots && n < slots_.size(); ++n) {
     const auto i = static_cast<std::uint32_t>(sweep_cursor_++ % slots_.size());
-    const std::size_t before = slots_[i].contacts.size();
-    drop_expired(i, now);
-    dropped += before - slots_[i].contacts.size();
+    const BlobView blob(slots_[i].blob.get());
+    const auto contacts = live(i, now);
+    if (contacts.size() != blob.count()) {
+      dropped += blob.count() - contacts.size();
+      rewrite(i, blob.owner(), contacts);
+    }
   }
   return dropped;
 }

@@ -3,24 +3,25 @@
 // why a lock and not an owner thread). The algorithms mirror the Redis functions in lua/w4.lua
 // line for line, so both backends behave identically; the conformance suite checks that.
 //
-// State per IMPU index ("slot"), for indices below `next_fresh_` (never-used ones have no slot):
-//   owner    the web identity key holding it (kept through quarantine, replaced on reclaim);
+// State per IMPU index ("slot"), for indices below `next fresh` (never-used ones have no slot):
+//   blob     owner (the web identity key holding it, kept through quarantine, replaced on
+//            reclaim) and contacts, possibly including expired ones (dropped at the slot's next
+//            write or sweep), in one heap block (slot_blob.hpp);
 //   free_at  the instant another identity may take it: (latest live expiry, or the instant the
 //            last contact was removed) + quarantine. Registered iff free_at > now + quarantine,
 //            quarantined iff now < free_at <= now + quarantine, reclaimable iff free_at <= now.
 //            This one number makes expiry lazy: nothing has to run when a contact expires.
-//   contacts possibly including expired ones, dropped at the slot's next write (or sweep).
-// Allocation takes never-used indices first, then the reclaimable index with the oldest free_at,
-// found through a min-heap keyed by a lower bound of free_at: a refresh (which only moves free_at
-// later) costs no heap work; a stale top entry is fixed up when allocation meets it. O(log n).
+// Allocation takes never-used indices first, then a reclaimable index found through a min-heap
+// keyed by a lower bound of free_at: a refresh (which only moves free_at later) costs no heap
+// work; a stale top entry is fixed up when allocation meets it. O(log n).
 #include <cstdint>
 #include <mutex>
 #include <string>
 #include <vector>
 
-#include "contact_record.hpp"
 #include "error_counters.hpp"
 #include "index_table.hpp"
+#include "slot_blob.hpp"
 #include "wimpu/registrar/block.hpp"
 
 namespace wimpu::registrar::detail {
@@ -45,10 +46,9 @@ private:
   static constexpr std::int64_t kNoHeapKey = INT64_MIN;
 
   struct Slot {
-    std::string owner;
+    std::unique_ptr<char[]> blob;
     std::int64_t free_at = 0;
     std::int64_t heap_key = kNoHeapKey;
-    std::vector<ContactRecord> contacts;
   };
   struct HeapEntry {
     std::int64_t key;
@@ -60,13 +60,14 @@ private:
   ImpuState state(const Slot& s, std::int64_t now) const;
   Binding binding(std::uint32_t index, const Slot& s, std::int64_t now) const;
   std::uint32_t find_identity(std::string_view key) const;  // kNone if absent
-  // Picks an index for a new owner (fresh first, then the oldest reclaimable); kNone if none.
+  // Picks an index for a new owner (fresh first, then a reclaimable one); kNone if none.
   std::uint32_t pick_free(std::int64_t now);
-  void take_over(std::uint32_t index, const std::string& identity_key);
-  void erase_contact(std::uint32_t index, std::size_t pos);
-  void add_flow_ref(std::uint32_t index, std::string_view flow);
-  void drop_expired(std::uint32_t index, std::int64_t now);
-  // After a write at `now`: recomputes free_at and keeps the heap's lower bound.
+  // The slot's live contacts, as drafts that copy them into a new blob.
+  std::vector<ContactDraft> live(std::uint32_t index, std::int64_t now) const;
+  // Replaces the slot's blob, keeping the flow index in step; `owner` may view the old blob.
+  void rewrite(std::uint32_t index, std::string_view owner, const std::vector<ContactDraft>& contacts);
+  // After rewrite() at `now`: recomputes free_at from the new blob and keeps the heap's bound.
+  // Drafts must not be used after rewrite(): they point into the old blob.
   void settle(std::uint32_t index, std::int64_t now, bool released_or_new);
   void push_heap(std::uint32_t index, std::int64_t key);
 

@@ -66,7 +66,7 @@ W4Result<RemoveResult> MemoryRegistrar::remove_contact_now(std::string_view impu
   if (!r) {
     return errors().count(r.error());
   }
-  return store(r->block->config.id)->remove_contact(r->index, key, now_ms(*clock_));
+  return stores_[r->block->ordinal]->remove_contact(r->index, key, now_ms(*clock_));
 }
 
 W4Result<RemoveResult> MemoryRegistrar::remove_all_now(std::string_view impu,
@@ -75,7 +75,7 @@ W4Result<RemoveResult> MemoryRegistrar::remove_all_now(std::string_view impu,
   if (!r) {
     return errors().count(r.error());
   }
-  return store(r->block->config.id)->remove_all(r->index, guard, now_ms(*clock_));
+  return stores_[r->block->ordinal]->remove_all(r->index, guard, now_ms(*clock_));
 }
 
 W4Result<std::uint32_t> MemoryRegistrar::remove_flow_now(std::string_view flow_token) {
@@ -95,7 +95,7 @@ W4Result<Binding> MemoryRegistrar::lookup_now(std::string_view impu) {
   if (!r) {
     return errors().count(r.error());
   }
-  return store(r->block->config.id)->lookup(r->index, now_ms(*clock_));
+  return stores_[r->block->ordinal]->lookup(r->index, now_ms(*clock_));
 }
 
 W4Result<bool> MemoryRegistrar::is_registered_now(std::string_view impu) {
@@ -103,7 +103,7 @@ W4Result<bool> MemoryRegistrar::is_registered_now(std::string_view impu) {
   if (!r) {
     return errors().count(r.error());
   }
-  return store(r->block->config.id)->is_registered(r->index, now_ms(*clock_));
+  return stores_[r->block->ordinal]->is_registered(r->index, now_ms(*clock_));
 }
 
 W4Result<Binding> MemoryRegistrar::lookup_identity_now(std::string_view block,

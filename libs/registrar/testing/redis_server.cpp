@@ -3,7 +3,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -16,8 +16,6 @@
 #include <memory>
 #include <stdexcept>
 #include <thread>
-
-extern char** environ;
 
 namespace wimpu::registrar::testing {
 namespace {
@@ -97,7 +95,8 @@ RedisServer::~RedisServer() {
 
 void RedisServer::spawn() {
   const std::string port = std::to_string(port_);
-  std::vector<std::string> args = {options_.binary,
+  std::vector<std::string> args = options_.wrapper;
+  args.insert(args.end(), {options_.binary,
                                    "--port", port,
                                    "--bind", "127.0.0.1",
                                    "--save", "",
@@ -105,15 +104,25 @@ void RedisServer::spawn() {
                                    "--appendfsync", options_.fsync_always ? "always" : "everysec",
                                    "--dir", dir_,
                                    "--logfile", dir_ + "/redis.log",
-                                   "--daemonize", "no"};
+                                   "--daemonize", "no"});
   std::vector<char*> argv;
   for (auto& a : args) {
     argv.push_back(a.data());
   }
   argv.push_back(nullptr);
-  if (::posix_spawn(&pid_, options_.binary.c_str(), nullptr, nullptr, argv.data(), environ) != 0) {
-    pid_ = -1;
-    throw std::runtime_error("cannot start " + options_.binary);
+  const pid_t parent = ::getpid();
+  pid_ = ::fork();
+  if (pid_ < 0) {
+    throw std::runtime_error("fork failed");
+  }
+  if (pid_ == 0) {
+    // A test killed by a timeout must not leave its server behind: die with the parent.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) {
+      ::_exit(127);
+    }
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
   }
 }
 

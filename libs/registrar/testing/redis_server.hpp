@@ -15,6 +15,8 @@ public:
     bool appendonly = true;     ///< AOF on (bindings survive a restart).
     bool fsync_always = true;   ///< appendfsync always: an acknowledged write is on disk.
     std::string binary = "/usr/bin/redis-server";
+    /// Command prefix, e.g. {"/usr/bin/taskset", "-c", "1"} to pin the server (benchmarks).
+    std::vector<std::string> wrapper;
   };
 
   /// Starts the server and waits until it answers PING. Throws std::runtime_error on failure.

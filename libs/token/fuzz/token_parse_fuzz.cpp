@@ -1,5 +1,5 @@
 // libFuzzer target for everything in libs/token that reads untrusted bytes: base64url, the JOSE
-// header and claims readers, the whole Verifier (twice, so the cache path runs too), the Bearer
+// header and claims readers (and the JSON scanner against nlohmann, event for event), the whole Verifier (twice, so the cache path runs too), the Bearer
 // credential/challenge parsers, the JWKS parser and the DER signature decoder. The verifier trusts
 // the RFC 8037 Appendix A example key, so the corpus can hold tokens that verify completely.
 #include <boost/asio/io_context.hpp>
@@ -9,7 +9,9 @@
 #include <cstdint>
 #include <string_view>
 
+#include "../test/json_event_log.hpp"
 #include "jose_json.hpp"
+#include "json_scan.hpp"
 #include "ossl.hpp"
 #include "wimpu/common/clock.hpp"
 #include "wimpu/token/base64url.hpp"
@@ -57,6 +59,21 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   Claims claims;
   std::uint32_t present = 0;
   (void)jose::parse_claims(in, kDefaultBlockClaim, claims, present);
+
+  // Differential check: the built-in scanner and nlohmann agree event for event, except where the
+  // scanner is stricter: it refuses a UTF-8 BOM (nlohmann skips it) and a NUL byte after the value
+  // (nlohmann takes NUL as end of input).
+  if (!in.starts_with("\xef\xbb\xbf")) {
+    wimpu::token::test::JsonEventLog a;
+    wimpu::token::test::JsonEventLog b;
+    const bool ok_a = jose::JsonScanner<wimpu::token::test::JsonEventLog>(in, a).run();
+    const bool ok_b = nlohmann::json::sax_parse(in.data(), in.data() + in.size(), &b,
+                                                nlohmann::json::input_format_t::json, true);
+    const bool nul_tolerated = ok_b && !ok_a && in.find('\0') != std::string_view::npos;
+    if ((ok_a != ok_b && !nul_tolerated) || (ok_a && a.log != b.log)) {
+      __builtin_trap();
+    }
+  }
 
   auto first = h.verifier->verify(in, "block.example");
   auto second = h.verifier->verify(in, "block.example");

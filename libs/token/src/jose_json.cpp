@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "json_scan.hpp"
+
 namespace wimpu::token::jose {
 namespace {
 
@@ -262,7 +264,10 @@ private:
 };
 
 template <class Handler>
-bool run(std::string_view json, Handler& h) {
+bool run(std::string_view json, Handler& h, Parser parser) {
+  if (parser == Parser::kScanner) {
+    return JsonScanner<Handler>(json, h).run();
+  }
   // strict=true: nothing but whitespace may follow the object.
   return Json::sax_parse(json.data(), json.data() + json.size(), &h, Json::input_format_t::json,
                          /*strict=*/true);
@@ -270,16 +275,16 @@ bool run(std::string_view json, Handler& h) {
 
 }  // namespace
 
-bool parse_header(std::string_view json, Header& out) {
+bool parse_header(std::string_view json, Header& out, Parser parser) {
   HeaderHandler h(out);
-  return run(json, h);
+  return run(json, h, parser);
 }
 
 bool parse_claims(std::string_view json, std::string_view block_claim, Claims& out,
-                  std::uint32_t& present) {
+                  std::uint32_t& present, Parser parser) {
   present = 0;
   ClaimsHandler h(block_claim, out, present);
-  return run(json, h);
+  return run(json, h, parser);
 }
 
 }  // namespace wimpu::token::jose

@@ -135,7 +135,7 @@ Expected<KeySetPtr, JwksError> KeySet::parse(std::string_view jwks, Algorithm pi
       keys.push_back(std::move(*key));
     } else {
       ignored_keys.inc();
-      ignored.push_back(std::move(key.error()));
+      ignored.push_back(key.error());
     }
   }
   auto set = from_keys(std::move(keys), pinned);

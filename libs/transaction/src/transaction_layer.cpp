@@ -61,6 +61,8 @@ Expected<void, RespondError> TransactionLayer::respond(ServerTxId tx, int status
   return impl_->respond(tx, status, std::move(bytes), to_tag);
 }
 
+void TransactionLayer::terminate_server(ServerTxId tx) { impl_->terminate_server(tx); }
+
 bool TransactionLayer::server_alive(ServerTxId tx) const { return impl_->server(tx) != nullptr; }
 
 const Peer* TransactionLayer::server_peer(ServerTxId tx) const {

@@ -5,17 +5,6 @@
 
 namespace wimpu::transaction {
 
-std::string_view to_string(Protocol p) noexcept {
-  switch (p) {
-    case Protocol::kUdp: return "udp";
-    case Protocol::kTcp: return "tcp";
-    case Protocol::kTls: return "tls";
-    case Protocol::kWs: return "ws";
-    case Protocol::kWss: return "wss";
-  }
-  return "unknown";
-}
-
 std::string_view via_token(Protocol p) noexcept {
   switch (p) {
     case Protocol::kUdp: return "UDP";
@@ -49,20 +38,6 @@ bool protocol_from_param(std::string_view value, Protocol& out) noexcept {
     }
   }
   return false;
-}
-
-std::string Endpoint::to_string() const {
-  std::string s;
-  if (address.is_v6()) {
-    s.push_back('[');
-    s += address.to_string();
-    s.push_back(']');
-  } else {
-    s += address.to_string();
-  }
-  s.push_back(':');
-  s += std::to_string(port);
-  return s;
 }
 
 std::string_view to_string(SendError e) noexcept {

@@ -3,12 +3,14 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <sodium.h>
 
 #include <array>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <cstdio>
-#include <mutex>
+#include <cstring>
 #include <sstream>
 #include <vector>
 
@@ -94,8 +96,11 @@ PublicJwk public_jwk(EVP_PKEY* key) {
 
 class Ed25519Minter final : public TokenMinter {
 public:
-  Ed25519Minter(PkeyPtr key, std::vector<PublicJwk> published)
-      : key_(std::move(key)), kid_(published.front().kid) {
+  Ed25519Minter(MinterOptions options, common::ClockPtr clock,
+                const unsigned char (&secret)[crypto_sign_SECRETKEYBYTES],
+                std::vector<PublicJwk> published)
+      : options_(std::move(options)), clock_(std::move(clock)), kid_(published.front().kid) {
+    std::memcpy(secret_, secret, sizeof secret_);
     nlohmann::json keys = nlohmann::json::array();
     for (const auto& k : published) {
       keys.push_back({{"kty", "OKP"}, {"crv", "Ed25519"}, {"x", k.x}, {"kid", k.kid},
@@ -105,83 +110,60 @@ public:
     header_b64_ = b64url(nlohmann::json{{"alg", "EdDSA"}, {"kid", kid_}, {"typ", "JWT"}}.dump());
   }
 
-  ~Ed25519Minter() override {
-    for (EVP_MD_CTX* ctx : idle_) {
-      EVP_MD_CTX_free(ctx);
-    }
-  }
+  ~Ed25519Minter() override { sodium_memzero(secret_, sizeof secret_); }
 
-  Expected<std::string, Error> mint(const TokenClaims& c) override {
+  Expected<MintedToken, Error> mint(std::string_view subject, std::string_view block) override {
+    const std::int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                                 clock_->wall_now().time_since_epoch())
+                                 .count();
+    // jti: 128 bits from OpenSSL's DRBG, hex.
+    unsigned char rnd[16];
+    if (RAND_bytes(rnd, sizeof rnd) != 1) {
+      common::counter("wwsf.token.random_failed").inc();
+      return Error{"CSPRNG failed"};
+    }
+    char jti[33];
+    sodium_bin2hex(jti, sizeof jti, rnd, sizeof rnd);
+    const std::int64_t exp = now + options_.lifetime.count();
     std::string payload;
     payload.reserve(256);
     payload += R"({"iss":)";
-    append_json_string(payload, c.issuer);
+    append_json_string(payload, options_.issuer);
     payload += R"(,"sub":)";
-    append_json_string(payload, c.subject);
+    append_json_string(payload, subject);
     payload += R"(,"aud":)";
-    append_json_string(payload, c.audience);
+    append_json_string(payload, options_.audience);
     payload += R"(,"wimpu_block":)";
-    append_json_string(payload, c.block);
-    payload += R"(,"jti":)";
-    append_json_string(payload, c.jwt_id);
-    payload += R"(,"iat":)" + std::to_string(c.issued_at);
-    payload += R"(,"nbf":)" + std::to_string(c.not_before);
-    payload += R"(,"exp":)" + std::to_string(c.expires_at) + "}";
+    append_json_string(payload, block);
+    payload += R"(,"jti":")";
+    payload += jti;
+    payload += R"(","iat":)" + std::to_string(now);
+    payload += R"(,"nbf":)" + std::to_string(now);
+    payload += R"(,"exp":)" + std::to_string(exp) + "}";
     std::string out;
     out.reserve(header_b64_.size() + payload.size() * 4 / 3 + 100);
     out = header_b64_;
     out += '.';
     out += b64url(payload);
-    std::array<unsigned char, 64> sig{};
-    std::size_t sig_len = sig.size();
-    // A signing context initialised once and reused: EVP_DigestSignInit fetches the algorithm
-    // from the provider each time, which costs as much as a good part of the signature itself.
-    EVP_MD_CTX* ctx = acquire();
-    const bool ok =
-        ctx != nullptr &&
-        EVP_DigestSign(ctx, sig.data(), &sig_len, reinterpret_cast<const unsigned char*>(out.data()),
-                       out.size()) == 1;
-    release(ctx);
-    if (!ok) {
-      ERR_clear_error();
+    // Ed25519 is deterministic (RFC 8032 §5.1.6): libsodium and OpenSSL give the same signature
+    // for the same key and input; libsodium's signs about 1.8x faster on this project's machines.
+    unsigned char sig[crypto_sign_BYTES];
+    if (crypto_sign_detached(sig, nullptr, reinterpret_cast<const unsigned char*>(out.data()),
+                             out.size(), secret_) != 0) {
       common::counter("wwsf.token.sign_failed").inc();
       return Error{"Ed25519 signing failed"};
     }
     out += '.';
-    out += b64url(sig.data(), sig_len);
-    return ok_string(std::move(out));
+    out += b64url(sig, sizeof sig);
+    return MintedToken{std::move(out), exp};
   }
 
   std::string jwks_json() const override { return jwks_; }
 
 private:
-  EVP_MD_CTX* acquire() {
-    {
-      std::lock_guard lock(mutex_);
-      if (!idle_.empty()) {
-        EVP_MD_CTX* ctx = idle_.back();
-        idle_.pop_back();
-        return ctx;
-      }
-    }
-    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-    if (ctx != nullptr && EVP_DigestSignInit(ctx, nullptr, nullptr, nullptr, key_.get()) != 1) {
-      EVP_MD_CTX_free(ctx);
-      return nullptr;
-    }
-    return ctx;
-  }
-  void release(EVP_MD_CTX* ctx) {
-    if (ctx == nullptr) {
-      return;
-    }
-    std::lock_guard lock(mutex_);
-    idle_.push_back(ctx);
-  }
-
-  std::mutex mutex_;
-  std::vector<EVP_MD_CTX*> idle_;  // One per thread that signed concurrently; reused.
-  PkeyPtr key_;
+  MinterOptions options_;
+  common::ClockPtr clock_;
+  unsigned char secret_[crypto_sign_SECRETKEYBYTES];  // libsodium form: seed || public key
   std::string kid_;
   std::string jwks_;
   std::string header_b64_;
@@ -190,7 +172,12 @@ private:
 }  // namespace
 
 Expected<TokenMinterPtr, std::string> make_ed25519_minter(
-    const std::string& key_file, const std::vector<std::string>& retired_key_files) {
+    MinterOptions options, common::ClockPtr clock, const std::string& key_file,
+    const std::vector<std::string>& retired_key_files) {
+  if (options.issuer.empty() || options.audience.empty() || options.lifetime.count() <= 0 ||
+      !clock) {
+    return std::string("token minter: issuer, audience, a positive lifetime and a clock are required");
+  }
   PkeyPtr key;
   if (key_file.empty()) {
     key.reset(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"));
@@ -204,6 +191,16 @@ Expected<TokenMinterPtr, std::string> make_ed25519_minter(
     }
     key = std::move(*loaded);
   }
+  // The RFC 8032 private key is the 32-byte seed; libsodium expands it to seed || public key.
+  unsigned char seed[crypto_sign_SEEDBYTES];
+  std::size_t seed_len = sizeof seed;
+  unsigned char pk[crypto_sign_PUBLICKEYBYTES];
+  unsigned char secret[crypto_sign_SECRETKEYBYTES];
+  if (sodium_init() < 0 || EVP_PKEY_get_raw_private_key(key.get(), seed, &seed_len) != 1 ||
+      seed_len != sizeof seed || crypto_sign_seed_keypair(pk, secret, seed) != 0) {
+    return std::string("cannot use the Ed25519 signing key");
+  }
+  sodium_memzero(seed, sizeof seed);
   std::vector<PublicJwk> published{public_jwk(key.get())};
   for (const auto& file : retired_key_files) {
     auto old = load_key(file);
@@ -212,7 +209,10 @@ Expected<TokenMinterPtr, std::string> make_ed25519_minter(
     }
     published.push_back(public_jwk(old->get()));
   }
-  return TokenMinterPtr(std::make_shared<Ed25519Minter>(std::move(key), std::move(published)));
+  auto minter = std::make_shared<Ed25519Minter>(std::move(options), std::move(clock), secret,
+                                                std::move(published));
+  sodium_memzero(secret, sizeof secret);
+  return TokenMinterPtr(std::move(minter));
 }
 
 }  // namespace wimpu::wwsf

@@ -17,6 +17,7 @@
 #include "wimpu/http/server.hpp"
 #include "wimpu/http/static_files.hpp"
 #include "wimpu/http/tls.hpp"
+#include "wimpu/wwsf/interim_minter.hpp"
 #include "wimpu/wwsf/rate_limiter.hpp"
 #include "wimpu/wwsf/session_table.hpp"
 #include "wimpu/wwsf/user_store.hpp"
@@ -235,21 +236,10 @@ struct Wwsf::Impl {
       return error(req, Status::unauthorized, "user_disabled", "user no longer allowed",
                    "wwsf.token.user_gone");
     }
-    const auto now = std::chrono::duration_cast<std::chrono::seconds>(
-                         clock->wall_now().time_since_epoch())
-                         .count();
-    TokenClaims claims;
-    claims.issuer = config.issuer;
-    claims.subject = s.username;
-    claims.audience = config.audience;
-    claims.block = block_of(*user);
-    claims.jwt_id = SessionTable::random_hex(16);
-    claims.issued_at = now;
-    claims.not_before = now;
-    claims.expires_at = now + config.token_lifetime.count();
-    auto jws = minter->mint(claims);
-    if (!jws) {
-      return error(req, Status::internal_server_error, "signing_failed", jws.error().message,
+    const std::string block = block_of(*user);
+    auto minted = minter->mint(s.username, block);
+    if (!minted) {
+      return error(req, Status::internal_server_error, "signing_failed", minted.error().message,
                    "wwsf.token.sign_failed");
     }
     common::counter("wwsf.token.issued").inc();
@@ -257,14 +247,14 @@ struct Wwsf::Impl {
     res.set(Field::content_type, "application/json");
     res.set(Field::cache_control, "no-store");  // RFC 6749 §5.1: token answers are not cached.
     std::string& body = res.body();
-    body.reserve(jws->size() + 128);
+    body.reserve(minted->token.size() + 128);
     body += R"({"token":)";
-    append_json_string(body, *jws);
+    append_json_string(body, minted->token);
     body += R"(,"token_type":"Bearer","expires_in":)" +
             std::to_string(config.token_lifetime.count());
-    body += R"(,"expires_at":)" + std::to_string(claims.expires_at);
+    body += R"(,"expires_at":)" + std::to_string(minted->expires_at);
     body += R"(,"block":)";
-    append_json_string(body, claims.block);
+    append_json_string(body, block);
     body += '}';
     return res;
   }
@@ -336,6 +326,14 @@ struct Wwsf::Impl {
     return o;
   }
 };
+
+Expected<TokenMinterPtr, std::string> make_minter(const WwsfConfig& config,
+                                                  common::ClockPtr clock) {
+  // TODO(wwsf): wimpu::token's TokenIssuer once libs/token is on main.
+  return make_ed25519_minter({config.issuer, config.audience, config.token_lifetime},
+                             std::move(clock), config.signing_key_file,
+                             config.retired_key_files);
+}
 
 Wwsf::Wwsf(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 

@@ -12,7 +12,6 @@
 #include "wimpu/common/counter.hpp"
 #include "wimpu/http/client.hpp"
 #include "wimpu/http/tls.hpp"
-#include "wimpu/wwsf/interim_minter.hpp"
 #include "wimpu/wwsf/user_store.hpp"
 #include "wimpu/wwsf/wwsf.hpp"
 
@@ -87,9 +86,11 @@ protected:
   }
 
   void start() {
-    auto minter = make_ed25519_minter(cfg_.signing_key_file, cfg_.retired_key_files);
+    // A fake clock the test never advances while the server runs (no data race): token times
+    // and Retry-After are exact.
+    auto minter = make_minter(cfg_, clock_);
     ASSERT_TRUE(minter) << minter.error();
-    auto w = Wwsf::create(cfg_, *minter);
+    auto w = Wwsf::create(cfg_, *minter, clock_);
     ASSERT_TRUE(w) << w.error();
     wwsf_ = std::move(*w);
     auto started = wwsf_->start();
@@ -166,6 +167,7 @@ protected:
 
   fs::path dir_;
   std::string cert_pem_;
+  std::shared_ptr<common::FakeClock> clock_ = std::make_shared<common::FakeClock>();
   WwsfConfig cfg_;
   std::unique_ptr<Wwsf> wwsf_;
   std::unique_ptr<http::Client> client_;
@@ -257,7 +259,7 @@ TEST_F(WwsfTest, CsrfRefusals) {
 TEST_F(WwsfTest, TokenClaimsAndSignatureAgainstServedJwks) {
   ASSERT_EQ(login("alice", "alice-pw").result(), Status::ok);
   const auto now = std::chrono::duration_cast<std::chrono::seconds>(
-                       std::chrono::system_clock::now().time_since_epoch())
+                       clock_->wall_now().time_since_epoch())
                        .count();
   const auto answer = fetch_token();
   EXPECT_EQ(answer["token_type"], "Bearer");
@@ -272,7 +274,8 @@ TEST_F(WwsfTest, TokenClaimsAndSignatureAgainstServedJwks) {
   EXPECT_EQ(p["sub"], "alice");
   EXPECT_EQ(p["aud"], "epcscf.test");
   EXPECT_EQ(p["wimpu_block"], "blk.example");
-  EXPECT_NEAR(p["iat"].get<double>(), static_cast<double>(now), 5);
+  EXPECT_EQ(p["iat"], now);
+  EXPECT_EQ(answer["expires_at"], now + 300);
   EXPECT_EQ(p["nbf"], p["iat"]);
   EXPECT_EQ(p["exp"].get<long long>() - p["iat"].get<long long>(), 300);
   EXPECT_EQ(p["jti"].get<std::string>().size(), 32u);
@@ -396,10 +399,39 @@ TEST_F(WwsfTest, StaticFilesAndWicConfig) {
   EXPECT_EQ(j["backoff_cap"], 1800);
 }
 
+TEST_F(WwsfTest, PlainHttpTestModeDropsSecureAndHostPrefix) {
+  wwsf_->stop();
+  client_.reset();
+  cfg_.plain_http_for_tests = true;
+  auto minter = make_minter(cfg_);
+  auto w = Wwsf::create(cfg_, *minter);
+  ASSERT_TRUE(w) << w.error();
+  wwsf_ = std::move(*w);
+  ASSERT_TRUE(wwsf_->start());
+  http::Client plain("127.0.0.1", wwsf_->port(), nullptr);
+  http::Request req{Verb::post, "/api/login", 11};
+  const std::string host = "127.0.0.1:" + std::to_string(wwsf_->port());
+  req.set(Field::host, host);
+  req.set(Field::origin, "http://" + host);
+  req.set(Field::content_type, "application/json");
+  req.body() = R"({"username":"alice","password":"alice-pw"})";
+  auto res = plain.request(req);
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->result(), Status::ok) << res->body();
+  const std::string cookie((*res)[Field::set_cookie]);
+  EXPECT_EQ(cookie.rfind("wimpu_sid=", 0), 0u) << cookie;
+  EXPECT_EQ(cookie.find("Secure"), std::string::npos);
+  EXPECT_NE(cookie.find("HttpOnly; SameSite=Strict"), std::string::npos);
+  EXPECT_TRUE((*res)["Strict-Transport-Security"].empty());
+}
+
 TEST(WwsfConfigTest, MissingFieldsAreReported) {
   WwsfConfig cfg;
-  auto minter = make_ed25519_minter("");
-  ASSERT_TRUE(minter);
+  cfg.issuer = "i";
+  cfg.audience = "a";
+  auto minter = make_minter(cfg);
+  ASSERT_TRUE(minter) << minter.error();
+  cfg.issuer.clear();
   auto w = Wwsf::create(cfg, *minter);
   ASSERT_FALSE(w);
   EXPECT_NE(w.error().find("issuer"), std::string::npos);

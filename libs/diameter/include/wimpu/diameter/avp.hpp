@@ -62,6 +62,7 @@ struct AvpView {
   /// The whole AVP (header, data and padding) as it was received: lets a proxy echo it unchanged.
   std::span<const std::uint8_t> raw;
 
+  /// M bit set by the sender.
   bool mandatory() const { return (flags & kAvpFlagMandatory) != 0; }
   /// True when code and vendor match `def` (flags are not compared: RFC 6733 §4.1 lets a receiver
   /// accept an unexpected M bit).
@@ -105,7 +106,9 @@ class AvpWriter {
 public:
   explicit AvpWriter(std::vector<std::uint8_t>& out) : out_(out) {}
 
+  /// Appends an Unsigned32/Enumerated AVP (`def.type` must be one of those).
   void u32(const AvpDef& def, std::uint32_t value);
+  /// Appends an OctetString/UTF8String AVP; the value is written as given (callers pass UTF-8).
   void string(const AvpDef& def, std::string_view value);
   /// Appends pre-encoded AVP bytes (for example an echoed Proxy-Info) unchanged.
   void raw(std::span<const std::uint8_t> avp_bytes);
@@ -134,7 +137,9 @@ struct MessageHeader {
   std::uint32_t hop_by_hop = 0;
   std::uint32_t end_to_end = 0;
 
+  /// R bit: a request.
   bool request() const { return (flags & kFlagRequest) != 0; }
+  /// E bit: an answer carrying a protocol error (RFC 6733 §7.1.3).
   bool error() const { return (flags & kFlagError) != 0; }
 };
 

@@ -22,6 +22,7 @@ struct ResultCode {
   std::uint32_t vendor_id = 0;
   std::uint32_t value = 0;
 
+  /// True for an Experimental-Result (vendor-specific code).
   bool experimental() const { return vendor_id != 0; }
   /// 2xxx, from either AVP (RFC 6733 §7.1.2; TS 29.229 §6.2.1).
   bool success() const { return value >= 2000 && value < 3000; }
@@ -244,8 +245,9 @@ using CxRequest = std::variant<UserAuthorizationRequest, ServerAssignmentRequest
 using CxAnswer = std::variant<UserAuthorizationAnswer, ServerAssignmentAnswer, LocationInfoAnswer,
                               MultimediaAuthAnswer>;
 
-/// The command of a request or answer value.
+/// The command of a request value.
 CxCommand command_of(const CxRequest& request);
+/// The command of an answer value.
 CxCommand command_of(const CxAnswer& answer);
 
 /// The answer type for each request type (UAR -> UAA, ...).

@@ -26,10 +26,13 @@ public:
   /// `command` is the request's command: the answer must be of the same command.
   CxResponder(CxCommand command, std::unique_ptr<Sink> sink)
       : command_(command), sink_(std::move(sink)) {}
+  /// Moves the obligation to answer.
   CxResponder(CxResponder&&) noexcept = default;
+  /// Answers a still-pending `*this` with 5012 first, then takes over `other`.
   CxResponder& operator=(CxResponder&& other) noexcept;
   CxResponder(const CxResponder&) = delete;
   CxResponder& operator=(const CxResponder&) = delete;
+  /// Answers 5012 DIAMETER_UNABLE_TO_COMPLY if answer() was never called.
   ~CxResponder();
 
   /// Sends `answer`; it must be the answer type of the request (UAA for a UAR...), otherwise the

@@ -60,11 +60,14 @@ public:
   /// True when the peer `identity` is in the OPEN state (CER/CEA done). Thread-safe.
   bool peer_open(std::string_view identity) const;
 
-  /// Blocks up to `timeout` until peer_open(identity). For start-up and tests only: never call it
-  /// on a shard.
-  bool wait_for_peer(std::string_view identity, std::chrono::milliseconds timeout);
+  /// Blocks up to `timeout` until peer_open(identity) == open. For start-up and tests only: never
+  /// call it on a shard. Returns whether the state was reached.
+  bool wait_for_peer(std::string_view identity, std::chrono::milliseconds timeout,
+                     bool open = true);
 
+  /// Our Diameter identity (Origin-Host).
   const std::string& identity() const;
+  /// Our realm (Origin-Realm).
   const std::string& realm() const;
 
   struct Impl;

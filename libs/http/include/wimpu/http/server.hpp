@@ -28,6 +28,8 @@ struct ServerOptions {
   std::chrono::milliseconds read_timeout{10'000};       ///< One whole request, first byte to last.
   std::chrono::milliseconds idle_timeout{60'000};       ///< Keep-alive wait for the next request.
   std::chrono::milliseconds write_timeout{10'000};
+  // Timeouts are enforced by a per-connection watchdog waking every min(timeouts): a timeout
+  // that follows a longer one may be overrun by up to that period.
   unsigned max_requests_per_connection = 10'000;  ///< Then "Connection: close".
   /// Serve each connection on its own strand: required when more than one thread runs the
   /// io_context; set false for a single-threaded io_context (saves an executor hop per op).

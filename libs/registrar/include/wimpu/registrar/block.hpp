@@ -33,6 +33,7 @@ struct BlockConfig {
 /// A validated block: config plus what resolution and rendering need.
 struct Block {
   BlockConfig config;
+  std::size_t ordinal = 0;    ///< Position in BlockSet::blocks().
   bool is_range = true;
   bool plus = false;          ///< Numbers carry a leading '+'.
   std::uint32_t width = 0;    ///< Digits per number.

@@ -96,6 +96,10 @@ public:
   Expected<void, RespondError> respond(ServerTxId tx, int status, std::string bytes,
                                        std::string_view to_tag = {});
 
+  /// Ends server transaction `tx` at once without a response (RFC 4320 §4.2: a proxy that got no
+  /// final response for a non-INVITE sends none rather than a 408). No-op when it ended.
+  void terminate_server(ServerTxId tx);
+
   /// True while `tx` exists.
   bool server_alive(ServerTxId tx) const;
   /// Where responses of `tx` go (§18.2.2); nullptr when `tx` ended.

@@ -1,35 +1,30 @@
 #pragma once
-// The WWSF's seam to the token library: it decides the claims, a TokenMinter signs them and
-// publishes the public keys. The production minter wraps wimpu::token's issuer; tests may use any.
+// The WWSF's seam to the token library: the WWSF says who (sub) and for which wIMPU block; a
+// TokenMinter adds iss, aud, iat/nbf/exp and jti (requirements T-10), signs, and publishes the
+// public keys. Its shape follows wimpu::token::TokenIssuer::issue(subject, block).
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "wimpu/common/expected.hpp"
 #include "wimpu/wwsf/error.hpp"
 
 namespace wimpu::wwsf {
 
-/// The claims of one identity assertion (requirements T-10, R-03): RFC 7519 §4.1 registered
-/// claims plus the wIMPU block. Times are NumericDate (seconds since the Unix epoch).
-struct TokenClaims {
-  std::string issuer;    ///< iss: this WWSF's issuer id
-  std::string subject;   ///< sub: the web identity (user name)
-  std::string audience;  ///< aud: the eP-CSCF realm
-  std::string block;     ///< the wIMPU block (domain) the token is valid for
-  std::string jwt_id;    ///< jti: 128 random bits
-  std::int64_t issued_at = 0;   ///< iat
-  std::int64_t not_before = 0;  ///< nbf
-  std::int64_t expires_at = 0;  ///< exp
+/// A signed identity assertion and when it expires.
+struct MintedToken {
+  std::string token;           ///< compact JWS (header.payload.signature)
+  std::int64_t expires_at = 0;  ///< its exp (NumericDate); never later than the real exp
 };
 
-/// Signs claims into a compact JWS and publishes the verification keys.
+/// Signs identity assertions and publishes the verification keys.
 class TokenMinter {
 public:
   virtual ~TokenMinter() = default;
-  /// Returns the compact JWS (header.payload.signature) for `claims`, or why signing failed.
-  /// Thread-safe: called concurrently from the WWSF's I/O threads.
-  virtual Expected<std::string, Error> mint(const TokenClaims& claims) = 0;
+  /// A fresh token for web identity `subject` valid for wIMPU block `block`. Thread-safe: called
+  /// concurrently from the WWSF's I/O threads.
+  virtual Expected<MintedToken, Error> mint(std::string_view subject, std::string_view block) = 0;
   /// The JWKS document (RFC 7517 §5) with every key a verifier may still meet: the current
   /// signing key and any retired keys kept for rotation. Thread-safe.
   virtual std::string jwks_json() const = 0;

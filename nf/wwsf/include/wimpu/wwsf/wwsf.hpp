@@ -30,6 +30,11 @@ inline constexpr const char* kPlainSessionCookie = "wimpu_sid";
 /// Request header carrying the session's CSRF token.
 inline constexpr const char* kCsrfHeader = "X-CSRF-Token";
 
+/// The token minter for `config`: issuer, audience, lifetime, signing key file (empty: a fresh
+/// key) and retired key files. Startup-time: errors are returned as text.
+Expected<TokenMinterPtr, std::string> make_minter(
+    const WwsfConfig& config, common::ClockPtr clock = common::SystemClock::instance());
+
 /// A running WWSF: owns its io_context, I/O threads and password-check pool.
 class Wwsf {
 public:
