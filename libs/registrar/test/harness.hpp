@@ -1,7 +1,7 @@
 #pragma once
 // Runs the same W4 tests against both backends. A Harness owns a backend plus the means to move
 // its time forward: a FakeClock for memory; for redis, the block's test-only time offset
-// (cfg field time_offset_ms, added to Redis TIME by the functions), so quarantines of 60 s are
+// (FCALL w4_test_advance_time, added to Redis TIME by the functions), so quarantines of 60 s are
 // tested without waiting. Real Redis expiry with real time is tested separately (redis_test.cpp).
 #include <gtest/gtest.h>
 
@@ -169,7 +169,7 @@ public:
   }
   void advance(std::chrono::milliseconds d) override {
     for (const auto& b : blocks_->blocks()) {
-      server_.command({"HINCRBY", b->redis_tag() + ":cfg", "time_offset_ms",
+      server_.command({"FCALL", "w4_test_advance_time", "1", b->redis_tag() + ":cfg",
                        std::to_string(d.count())});
     }
   }
