@@ -44,7 +44,9 @@ struct Percentiles {
 Percentiles percentiles(std::vector<std::int64_t>& ns) {
   std::sort(ns.begin(), ns.end());
   const auto at = [&](double q) {
-    return static_cast<double>(ns[std::min(ns.size() - 1, static_cast<std::size_t>(q * static_cast<double>(ns.size())))]) / 1000.0;
+    return static_cast<double>(ns[std::min(
+               ns.size() - 1, static_cast<std::size_t>(q * static_cast<double>(ns.size())))]) /
+           1000.0;
   };
   return {at(0.50), at(0.90), at(0.99), at(0.999), static_cast<double>(ns.back()) / 1000.0};
 }
@@ -99,13 +101,14 @@ int main(int argc, char** argv) {
   const double dn = static_cast<double>(n);
   std::printf("contacts loaded            %llu (1 per IMPU, 1 IMPU per web identity)\n",
               static_cast<unsigned long long>(n));
-  std::printf("allocating REGISTERs       %.0f /s wall (%.2f s); %.0f per CPU-second\n", dn / load_s,
-              load_s, dn / load_cpu);
-  std::printf("RSS before / after         %.1f MiB / %.1f MiB\n", static_cast<double>(rss0) / 1048576.0,
-              static_cast<double>(rss1) / 1048576.0);
+  std::printf("allocating REGISTERs       %.0f /s wall (%.2f s); %.0f per CPU-second\n",
+              dn / load_s, load_s, dn / load_cpu);
+  std::printf("RSS before / after         %.1f MiB / %.1f MiB\n",
+              static_cast<double>(rss0) / 1048576.0, static_cast<double>(rss1) / 1048576.0);
   std::printf("registrar RSS per contact  %.1f bytes\n", stored / dn);
   std::printf("  contact strings          %.1f bytes\n", static_cast<double>(contact_strings) / dn);
-  std::printf("  identity strings         %.1f bytes\n", static_cast<double>(identity_strings) / dn);
+  std::printf("  identity strings         %.1f bytes\n",
+              static_cast<double>(identity_strings) / dn);
   std::printf("  beyond contact strings   %.1f bytes\n",
               (stored - static_cast<double>(contact_strings)) / dn);
   std::printf("  beyond all strings       %.1f bytes (target <= 256)\n",
@@ -137,10 +140,11 @@ int main(int argc, char** argv) {
     const double total_s = std::chrono::duration<double>(Clock::now() - start).count();
     const double total_cpu = cpu_s() - cstart;
     const auto p = percentiles(ns);
-    std::printf("%-14s latency µs  p50 %.2f  p90 %.2f  p99 %.2f  p99.9 %.2f  max %.1f  "
-                "(%.0f /s wall, %.0f per CPU-second, incl. timing; %zu/%zu found)\n",
-                what, p.p50, p.p90, p.p99, p.p999, p.max, static_cast<double>(samples) / total_s,
-                static_cast<double>(samples) / total_cpu, found, samples);
+    std::printf(
+        "%-14s latency µs  p50 %.2f  p90 %.2f  p99 %.2f  p99.9 %.2f  max %.1f  "
+        "(%.0f /s wall, %.0f per CPU-second, incl. timing; %zu/%zu found)\n",
+        what, p.p50, p.p90, p.p99, p.p999, p.max, static_cast<double>(samples) / total_s,
+        static_cast<double>(samples) / total_cpu, found, samples);
   }
   return 0;
 }

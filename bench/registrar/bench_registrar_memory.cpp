@@ -15,8 +15,8 @@ namespace {
 
 struct Loaded {
   std::shared_ptr<MemoryRegistrar> registrar;
-  std::vector<std::uint32_t> cseq;     // next CSeq per WIC
-  std::vector<std::uint32_t> order;    // random visiting order
+  std::vector<std::uint32_t> cseq;   // next CSeq per WIC
+  std::vector<std::uint32_t> order;  // random visiting order
   std::string impu = "sip:+15550000000@block.example";
 
   // The IMPU of index i, written into one reused buffer: like a Request-URI in a hot parse
@@ -37,7 +37,8 @@ Loaded& loaded() {
         std::make_shared<const BlockSet>(std::vector<BlockConfig>{million_block()}),
         common::SystemClock::instance());
     for (std::uint64_t i = 0; i < kMillion; ++i) {
-      auto r = x.registrar->register_now({"bench", sample_identity(i), {{sample_contact(i), 3600}}});
+      auto r =
+          x.registrar->register_now({"bench", sample_identity(i), {{sample_contact(i), 3600}}});
       if (!r) {
         std::abort();
       }

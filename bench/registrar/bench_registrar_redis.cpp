@@ -1,8 +1,8 @@
 // Redis backend from one process: pipelined W4 operations per second over one hiredis connection
 // on one io_context (target: >= 100,000 registers/s), and Redis memory per binding (INFO memory
 // before/after). Starts its own redis-server (optionally pinned) and stops it.
-//   taskset -c 0 build/bench/registrar/bench_registrar_redis [bindings] [inflight] [aof] [redis-cpu]
-//   aof: no | everysec | always
+//   taskset -c 0 build/bench/registrar/bench_registrar_redis [bindings] [inflight] [aof]
+//   [redis-cpu] aof: no | everysec | always
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -140,8 +140,8 @@ int main(int argc, char** argv) {
   ro.port = server.port();
   ro.op_timeout = std::chrono::seconds(10);
   auto w4 = std::make_unique<RedisRegistrar>(
-      ioc.get_executor(), std::make_shared<const BlockSet>(std::vector<BlockConfig>{million_block()}),
-      ro);
+      ioc.get_executor(),
+      std::make_shared<const BlockSet>(std::vector<BlockConfig>{million_block()}), ro);
   std::uint64_t failed = 0;
   measure(ioc, *w4, server, Kind::kIsRegistered, 1, 1, failed);  // connect, load, configure
   const long long mem0 = server.used_memory();
@@ -162,11 +162,12 @@ int main(int argc, char** argv) {
   for (std::uint64_t i = 0; i < 1000; ++i) {
     strings += contact_string_bytes(sample_contact(i)) + sample_identity(i).key().size();
   }
-  std::printf("redis used_memory       %.1f MiB -> %.1f MiB: %.0f bytes per binding "
-              "(its strings: %.0f bytes)\n",
-              static_cast<double>(mem0) / 1048576.0, static_cast<double>(mem1) / 1048576.0,
-              static_cast<double>(mem1 - mem0) / static_cast<double>(n),
-              static_cast<double>(strings) / 1000.0);
+  std::printf(
+      "redis used_memory       %.1f MiB -> %.1f MiB: %.0f bytes per binding "
+      "(its strings: %.0f bytes)\n",
+      static_cast<double>(mem0) / 1048576.0, static_cast<double>(mem1) / 1048576.0,
+      static_cast<double>(mem1 - mem0) / static_cast<double>(n),
+      static_cast<double>(strings) / 1000.0);
   w4.reset();
   return 0;
 }

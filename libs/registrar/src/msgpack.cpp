@@ -138,7 +138,10 @@ bool MsgpackReader::integer(std::int64_t& v) {
     return true;
   }
   switch (tag) {
-    case 0xcc: case 0xcd: case 0xce: case 0xcf: {
+    case 0xcc:
+    case 0xcd:
+    case 0xce:
+    case 0xcf: {
       if (!be(1 << (tag - 0xcc), u) || u > static_cast<std::uint64_t>(INT64_MAX)) {
         failed_ = true;
         return false;
@@ -146,7 +149,10 @@ bool MsgpackReader::integer(std::int64_t& v) {
       v = static_cast<std::int64_t>(u);
       return true;
     }
-    case 0xd0: case 0xd1: case 0xd2: case 0xd3: {
+    case 0xd0:
+    case 0xd1:
+    case 0xd2:
+    case 0xd3: {
       const int bytes = 1 << (tag - 0xd0);
       if (!be(bytes, u)) {
         return false;
@@ -168,9 +174,7 @@ bool MsgpackReader::integer(std::int64_t& v) {
       v = static_cast<std::int64_t>(d);
       return true;
     }
-    default:
-      failed_ = true;
-      return false;
+    default: failed_ = true; return false;
   }
 }
 

@@ -11,8 +11,8 @@
 namespace wimpu::registrar {
 namespace {
 
-using detail::RedisValue;
 using boost::asio::use_awaitable;
+using detail::RedisValue;
 
 const detail::ErrorCounters& errors() {
   static const detail::ErrorCounters counters("redis");
@@ -26,10 +26,14 @@ W4Error map_error(std::string_view msg) {
   }
   const std::string_view code = msg.substr(0, msg.find(' '));
   static constexpr std::pair<std::string_view, W4Error> kCodes[] = {
-      {"INVALID_ARGUMENT", W4Error::kInvalidArgument}, {"UNKNOWN_BLOCK", W4Error::kUnknownBlock},
-      {"UNKNOWN_IMPU", W4Error::kUnknownImpu},         {"NOT_FOUND", W4Error::kNotFound},
-      {"OUT_OF_ORDER", W4Error::kOutOfOrder},          {"POOL_EXHAUSTED", W4Error::kPoolExhausted},
-      {"TOO_MANY_CONTACTS", W4Error::kTooManyContacts}, {"CONFIG_MISMATCH", W4Error::kConfigMismatch},
+      {"INVALID_ARGUMENT", W4Error::kInvalidArgument},
+      {"UNKNOWN_BLOCK", W4Error::kUnknownBlock},
+      {"UNKNOWN_IMPU", W4Error::kUnknownImpu},
+      {"NOT_FOUND", W4Error::kNotFound},
+      {"OUT_OF_ORDER", W4Error::kOutOfOrder},
+      {"POOL_EXHAUSTED", W4Error::kPoolExhausted},
+      {"TOO_MANY_CONTACTS", W4Error::kTooManyContacts},
+      {"CONFIG_MISMATCH", W4Error::kConfigMismatch},
   };
   for (const auto& [name, e] : kCodes) {
     if (code == name) {
@@ -50,8 +54,12 @@ W4Result<const RedisValue*> unwrap(const detail::RedisReply& r) {
   return &*r;
 }
 
-bool is_int(const RedisValue& v) { return v.type == RedisValue::Type::kInteger; }
-bool is_str(const RedisValue& v) { return v.type == RedisValue::Type::kString; }
+bool is_int(const RedisValue& v) {
+  return v.type == RedisValue::Type::kInteger;
+}
+bool is_str(const RedisValue& v) {
+  return v.type == RedisValue::Type::kString;
+}
 
 std::optional<ContactView> parse_contact(const RedisValue& v) {
   constexpr std::size_t kFields = 14;
@@ -139,7 +147,8 @@ W4Result<RemoveResult> parse_remove(const RedisValue& v) {
     return errors().count(W4Error::kBackend);
   }
   return RemoveResult{static_cast<std::uint32_t>(v.elements[0].integer),
-                      static_cast<std::uint32_t>(v.elements[1].integer), v.elements[2].integer != 0};
+                      static_cast<std::uint32_t>(v.elements[1].integer),
+                      v.elements[2].integer != 0};
 }
 
 // A stored binding as w4_register returns it: MessagePack {owner, {contact...}}, each contact
@@ -160,8 +169,8 @@ bool decode_blob(std::string_view blob, std::int64_t now, std::vector<ContactVie
     std::int64_t reg_id = 0, cseq = 0, expires_at = 0, registered_at = 0, updated_at = 0;
     if (!r.array(fields) || fields != 13 || !r.str(uri) || !r.str(params) || !r.str(instance) ||
         !r.integer(reg_id) || !r.str(call_id) || !r.integer(cseq) || !r.integer(expires_at) ||
-        !r.str(flow) || !r.str(epcscf) || !r.str(path) || !r.str(ua) ||
-        !r.integer(registered_at) || !r.integer(updated_at)) {
+        !r.str(flow) || !r.str(epcscf) || !r.str(path) || !r.str(ua) || !r.integer(registered_at) ||
+        !r.integer(updated_at)) {
       return false;
     }
     ContactView c;
@@ -180,7 +189,8 @@ bool decode_blob(std::string_view blob, std::int64_t now, std::vector<ContactVie
     }
     c.info.user_agent = ua;
     c.expires_at_ms = expires_at;
-    c.expires_in_s = expires_at <= now ? 0 : static_cast<std::uint32_t>((expires_at - now + 999) / 1000);
+    c.expires_in_s =
+        expires_at <= now ? 0 : static_cast<std::uint32_t>((expires_at - now + 999) / 1000);
     c.registered_at_ms = registered_at;
     c.updated_at_ms = updated_at;
     out.push_back(std::move(c));
@@ -235,7 +245,9 @@ RedisRegistrar::~RedisRegistrar() {
   conn_->close();
 }
 
-std::string_view RedisRegistrar::functions_source() { return detail::kW4Lua; }
+std::string_view RedisRegistrar::functions_source() {
+  return detail::kW4Lua;
+}
 
 std::vector<std::string> RedisRegistrar::configure_command(const Block& b) {
   std::vector<std::string> argv = fcall("w4_configure", b, false);
@@ -295,7 +307,8 @@ W4Task<RegisterResult> RedisRegistrar::register_contacts(RegisterRequest req) {
   const RedisValue& r = **v;
   if (r.type != RedisValue::Type::kArray || r.elements.size() != 4 || !is_int(r.elements[0]) ||
       !is_int(r.elements[1]) || !is_int(r.elements[2]) || !is_str(r.elements[3]) ||
-      r.elements[0].integer < 0 || static_cast<std::uint64_t>(r.elements[0].integer) >= block->size) {
+      r.elements[0].integer < 0 ||
+      static_cast<std::uint64_t>(r.elements[0].integer) >= block->size) {
     co_return errors().count(W4Error::kBackend);
   }
   const auto index = static_cast<std::uint64_t>(r.elements[0].integer);
@@ -329,7 +342,8 @@ W4Task<RemoveResult> RedisRegistrar::remove_contact(std::string impu, ContactKey
   co_return parse_remove(**v);
 }
 
-W4Task<RemoveResult> RedisRegistrar::remove_all(std::string impu, std::optional<CallIdGuard> guard) {
+W4Task<RemoveResult> RedisRegistrar::remove_all(std::string impu,
+                                                std::optional<CallIdGuard> guard) {
   const auto res = blocks_->resolve(impu);
   if (!res) {
     co_return errors().count(res.error());
@@ -439,7 +453,8 @@ W4Task<BlockUsage> RedisRegistrar::usage(std::string block) {
                        static_cast<std::uint64_t>(r.elements[3].integer)};
 }
 
-W4Task<ListPage> RedisRegistrar::list(std::string block, std::uint64_t cursor, std::uint32_t limit) {
+W4Task<ListPage> RedisRegistrar::list(std::string block, std::uint64_t cursor,
+                                      std::uint32_t limit) {
   const Block* b = blocks_->find(block);
   if (b == nullptr) {
     co_return errors().count(W4Error::kUnknownBlock);
