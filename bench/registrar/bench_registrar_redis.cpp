@@ -1,11 +1,13 @@
 // Redis backend from one process: pipelined W4 operations per second over one hiredis connection
 // on one io_context (target: >= 100,000 registers/s), and Redis memory per binding (INFO memory
 // before/after). Starts its own redis-server (optionally pinned) and stops it.
-//   taskset -c 0 build/bench/registrar/bench_registrar_redis [bindings] [inflight] [aof] [redis-cpu]
-//   aof: no | everysec | always
+//   taskset -c 0 build/bench/registrar/bench_registrar_redis [bindings] [inflight] [aof]
+//   [redis-cpu] aof: no | everysec | always
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <ctime>
 #include <string>
 
 #include <boost/asio/co_spawn.hpp>
@@ -46,6 +48,10 @@ boost::asio::awaitable<void> worker(W4* w4, Run* run) {
         RegisterRequest req{"bench", sample_identity(i), {{sample_contact(i, cseq), 3600}}};
         auto r = co_await w4->register_contacts(std::move(req));
         ok = r.has_value();
+        if (!ok && run->failed == 0) {
+          std::fprintf(stderr, "first failure (WIC %llu): %s\n", static_cast<unsigned long long>(i),
+                       std::string(to_string(r.error())).c_str());
+        }
         break;
       }
       case Kind::kIsRegistered: {
@@ -66,9 +72,34 @@ boost::asio::awaitable<void> worker(W4* w4, Run* run) {
   }
 }
 
-double measure(boost::asio::io_context& ioc, W4& w4, Kind kind, std::uint64_t n, int inflight,
-               std::uint64_t& failed) {
+double cpu_s() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+// used_cpu_user + used_cpu_sys of the server (INFO cpu).
+double redis_cpu_s(const testing::RedisServer& server) {
+  const std::string info = server.command({"INFO", "cpu"});
+  double total = 0;
+  for (const char* key : {"used_cpu_sys:", "used_cpu_user:"}) {
+    const auto pos = info.find(key);
+    total += std::stod(info.substr(pos + std::strlen(key)));
+  }
+  return total;
+}
+
+struct Rates {
+  double wall;        // ops per second of wall time
+  double client_cpu;  // ops per CPU-second of this process
+  double redis_cpu;   // ops per CPU-second of redis-server
+};
+
+Rates measure(boost::asio::io_context& ioc, W4& w4, const testing::RedisServer& server, Kind kind,
+              std::uint64_t n, int inflight, std::uint64_t& failed) {
   Run run{kind, n, 0, 0, 0, inflight, &ioc};
+  const double r0 = redis_cpu_s(server);
+  const double c0 = cpu_s();
   const auto t0 = Clock::now();
   for (int i = 0; i < inflight; ++i) {
     boost::asio::co_spawn(ioc, worker(&w4, &run), boost::asio::detached);
@@ -76,7 +107,16 @@ double measure(boost::asio::io_context& ioc, W4& w4, Kind kind, std::uint64_t n,
   ioc.restart();
   ioc.run();
   failed = run.failed;
-  return static_cast<double>(n) / std::chrono::duration<double>(Clock::now() - t0).count();
+  const double wall = std::chrono::duration<double>(Clock::now() - t0).count();
+  const double client = cpu_s() - c0;
+  const double redis = redis_cpu_s(server) - r0;
+  const double dn = static_cast<double>(n);
+  return {dn / wall, dn / client, dn / redis};
+}
+
+void print(const char* what, const Rates& r, std::uint64_t failed) {
+  std::printf("%-22s %9.0f /s wall  %9.0f per redis CPU-s  %9.0f per client CPU-s  failed %llu\n",
+              what, r.wall, r.redis_cpu, r.client_cpu, static_cast<unsigned long long>(failed));
 }
 
 }  // namespace
@@ -100,38 +140,34 @@ int main(int argc, char** argv) {
   ro.port = server.port();
   ro.op_timeout = std::chrono::seconds(10);
   auto w4 = std::make_unique<RedisRegistrar>(
-      ioc.get_executor(), std::make_shared<const BlockSet>(std::vector<BlockConfig>{million_block()}),
-      ro);
+      ioc.get_executor(),
+      std::make_shared<const BlockSet>(std::vector<BlockConfig>{million_block()}), ro);
   std::uint64_t failed = 0;
-  measure(ioc, *w4, Kind::kIsRegistered, 1, 1, failed);  // connect, load, configure
+  measure(ioc, *w4, server, Kind::kIsRegistered, 1, 1, failed);  // connect, load, configure
   const long long mem0 = server.used_memory();
 
-  std::printf("redis-server %s, AOF %s, %llu bindings, %d commands in flight on one connection\n",
-              server.command({"INFO", "server"}).find("redis_version:7") != std::string::npos
-                  ? "7.x" : "?",
+  std::printf("redis-server 7.x, AOF %s, %llu bindings, %d commands in flight on one connection\n",
               aof.c_str(), static_cast<unsigned long long>(n), inflight);
-  const double alloc = measure(ioc, *w4, Kind::kAllocate, n, inflight, failed);
-  std::printf("register (allocating)   %9.0f /s  failed %llu\n", alloc,
-              static_cast<unsigned long long>(failed));
+  // (Each rate is taken before printing: the argument order of print() is unspecified.)
+  Rates r = measure(ioc, *w4, server, Kind::kAllocate, n, inflight, failed);
+  print("register (allocating)", r, failed);
   const long long mem1 = server.used_memory();
-  const double refresh = measure(ioc, *w4, Kind::kRefresh, n, inflight, failed);
-  std::printf("register (refresh)      %9.0f /s  failed %llu\n", refresh,
-              static_cast<unsigned long long>(failed));
-  const double isreg = measure(ioc, *w4, Kind::kIsRegistered, n, inflight, failed);
-  std::printf("is_registered           %9.0f /s  failed %llu\n", isreg,
-              static_cast<unsigned long long>(failed));
-  const double lookup = measure(ioc, *w4, Kind::kLookup, n, inflight, failed);
-  std::printf("lookup                  %9.0f /s  failed %llu\n", lookup,
-              static_cast<unsigned long long>(failed));
+  r = measure(ioc, *w4, server, Kind::kRefresh, n, inflight, failed);
+  print("register (refresh)", r, failed);
+  r = measure(ioc, *w4, server, Kind::kIsRegistered, n, inflight, failed);
+  print("is_registered", r, failed);
+  r = measure(ioc, *w4, server, Kind::kLookup, n, inflight, failed);
+  print("lookup", r, failed);
   std::size_t strings = 0;
   for (std::uint64_t i = 0; i < 1000; ++i) {
     strings += contact_string_bytes(sample_contact(i)) + sample_identity(i).key().size();
   }
-  std::printf("redis used_memory       %.1f MiB -> %.1f MiB: %.0f bytes per binding "
-              "(its strings: %.0f bytes)\n",
-              static_cast<double>(mem0) / 1048576.0, static_cast<double>(mem1) / 1048576.0,
-              static_cast<double>(mem1 - mem0) / static_cast<double>(n),
-              static_cast<double>(strings) / 1000.0);
+  std::printf(
+      "redis used_memory       %.1f MiB -> %.1f MiB: %.0f bytes per binding "
+      "(its strings: %.0f bytes)\n",
+      static_cast<double>(mem0) / 1048576.0, static_cast<double>(mem1) / 1048576.0,
+      static_cast<double>(mem1 - mem0) / static_cast<double>(n),
+      static_cast<double>(strings) / 1000.0);
   w4.reset();
   return 0;
 }

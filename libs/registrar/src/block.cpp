@@ -8,8 +8,8 @@
 namespace wimpu::registrar {
 namespace {
 
-constexpr std::size_t kMaxListSize = 100'000;   // a list block is configured in one FCALL
-constexpr std::uint32_t kMaxDigits = 15;        // E.164 (ITU-T E.164 §6), exact in Lua doubles
+constexpr std::size_t kMaxListSize = 100'000;  // a list block is configured in one FCALL
+constexpr std::uint32_t kMaxDigits = 15;       // E.164 (ITU-T E.164 §6), exact in Lua doubles
 constexpr std::uint64_t kMaxBlockSize = 0xfffffff0;  // indices are 32-bit in the memory store
 
 std::string lower(std::string_view s) {
@@ -20,7 +20,9 @@ std::string lower(std::string_view s) {
   return out;
 }
 
-char lower_char(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+char lower_char(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
 
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) {
@@ -109,8 +111,8 @@ std::string number_string(const Block& b, std::uint64_t value) {
 
 bool valid_id(std::string_view id) {
   return !id.empty() && id.size() <= 64 && std::all_of(id.begin(), id.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '.' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '.' || c == '-';
   });
 }
 
@@ -228,8 +230,8 @@ BlockSet::BlockSet(std::vector<BlockConfig> configs) {
     const Block& a = *blocks_[i];
     for (std::size_t j = i + 1; a.is_range && j < blocks_.size(); ++j) {
       const Block& c = *blocks_[j];
-      if (c.is_range && a.plus == c.plus && a.width == c.width &&
-          a.first < c.first + c.size && c.first < a.first + a.size) {
+      if (c.is_range && a.plus == c.plus && a.width == c.width && a.first < c.first + c.size &&
+          c.first < a.first + a.size) {
         bad(c.config.id, "range overlaps block '" + a.config.id + "'");
       }
     }

@@ -15,8 +15,8 @@ public:
   explicit ErrorCounters(std::string_view backend) {
     for (std::size_t i = 0; i < counters_.size(); ++i) {
       const auto e = static_cast<W4Error>(i + 1);
-      counters_[i] = &common::counter("w4." + std::string(backend) + ".error." +
-                                      std::string(to_string(e)));
+      counters_[i] =
+          &common::counter("w4." + std::string(backend) + ".error." + std::string(to_string(e)));
     }
   }
   /// Counts `e` and returns it, so error paths read `return errors_.count(W4Error::kX);`.

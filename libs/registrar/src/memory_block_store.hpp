@@ -31,7 +31,8 @@ public:
   MemoryBlockStore(const Block& block, const ErrorCounters& errors);
 
   W4Result<RegisterResult> register_contacts(const RegisterRequest& req, std::int64_t now);
-  W4Result<RemoveResult> remove_contact(std::uint64_t index, const ContactKey& key, std::int64_t now);
+  W4Result<RemoveResult> remove_contact(std::uint64_t index, const ContactKey& key,
+                                        std::int64_t now);
   W4Result<RemoveResult> remove_all(std::uint64_t index, const std::optional<CallIdGuard>& guard,
                                     std::int64_t now);
   std::uint32_t remove_flow(std::string_view flow, std::int64_t now);
@@ -65,7 +66,8 @@ private:
   // The slot's live contacts, as drafts that copy them into a new blob.
   std::vector<ContactDraft> live(std::uint32_t index, std::int64_t now) const;
   // Replaces the slot's blob, keeping the flow index in step; `owner` may view the old blob.
-  void rewrite(std::uint32_t index, std::string_view owner, const std::vector<ContactDraft>& contacts);
+  void rewrite(std::uint32_t index, std::string_view owner,
+               const std::vector<ContactDraft>& contacts);
   // After rewrite() at `now`: recomputes free_at from the new blob and keeps the heap's bound.
   // Drafts must not be used after rewrite(): they point into the old blob.
   void settle(std::uint32_t index, std::int64_t now, bool released_or_new);

@@ -3,8 +3,8 @@
 #include <chrono>
 
 #include "error_counters.hpp"
-#include "wimpu/common/assert.hpp"
 #include "memory_block_store.hpp"
+#include "wimpu/common/assert.hpp"
 
 namespace wimpu::registrar {
 namespace {
@@ -39,8 +39,7 @@ detail::MemoryBlockStore* MemoryRegistrar::store(std::string_view block) const {
 namespace {
 
 std::int64_t now_ms(const common::Clock& clock) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             clock.wall_now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::milliseconds>(clock.wall_now().time_since_epoch())
       .count();
 }
 
@@ -150,22 +149,31 @@ W4Task<RegisterResult> MemoryRegistrar::register_contacts(RegisterRequest req) {
 W4Task<RemoveResult> MemoryRegistrar::remove_contact(std::string impu, ContactKey key) {
   co_return remove_contact_now(impu, key);
 }
-W4Task<RemoveResult> MemoryRegistrar::remove_all(std::string impu, std::optional<CallIdGuard> guard) {
+W4Task<RemoveResult> MemoryRegistrar::remove_all(std::string impu,
+                                                 std::optional<CallIdGuard> guard) {
   co_return remove_all_now(impu, guard);
 }
 W4Task<std::uint32_t> MemoryRegistrar::remove_flow(std::string flow_token) {
   co_return remove_flow_now(flow_token);
 }
-W4Task<Binding> MemoryRegistrar::lookup(std::string impu) { co_return lookup_now(impu); }
-W4Task<bool> MemoryRegistrar::is_registered(std::string impu) { co_return is_registered_now(impu); }
+W4Task<Binding> MemoryRegistrar::lookup(std::string impu) {
+  co_return lookup_now(impu);
+}
+W4Task<bool> MemoryRegistrar::is_registered(std::string impu) {
+  co_return is_registered_now(impu);
+}
 W4Task<Binding> MemoryRegistrar::lookup_identity(std::string block, WebIdentity identity) {
   co_return lookup_identity_now(block, identity);
 }
-W4Task<BlockUsage> MemoryRegistrar::usage(std::string block) { co_return usage_now(block); }
+W4Task<BlockUsage> MemoryRegistrar::usage(std::string block) {
+  co_return usage_now(block);
+}
 W4Task<ListPage> MemoryRegistrar::list(std::string block, std::uint64_t cursor,
                                        std::uint32_t limit) {
   co_return list_now(block, cursor, limit);
 }
-W4Task<void> MemoryRegistrar::ping() { co_return W4Result<void>(); }
+W4Task<void> MemoryRegistrar::ping() {
+  co_return W4Result<void>();
+}
 
 }  // namespace wimpu::registrar

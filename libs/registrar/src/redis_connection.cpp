@@ -40,7 +40,7 @@ RedisValue RedisValue::from(const redisReply& r) {
     case REDIS_REPLY_STRING:
     case REDIS_REPLY_STATUS:
     case REDIS_REPLY_ERROR:
-      v.type = r.type == REDIS_REPLY_STRING ? Type::kString
+      v.type = r.type == REDIS_REPLY_STRING   ? Type::kString
                : r.type == REDIS_REPLY_STATUS ? Type::kStatus
                                               : Type::kError;
       v.str.assign(r.str, r.len);
@@ -52,9 +52,7 @@ RedisValue RedisValue::from(const redisReply& r) {
         v.elements.push_back(from(*r.element[i]));
       }
       break;
-    default:
-      v.type = Type::kNil;
-      break;
+    default: v.type = Type::kNil; break;
   }
   return v;
 }
@@ -78,7 +76,9 @@ RedisConnection::RedisConnection(boost::asio::any_io_executor ex, RedisOptions o
       reconnect_timer_(ex_),
       ticker_(ex_) {}
 
-RedisConnection::~RedisConnection() { close(); }
+RedisConnection::~RedisConnection() {
+  close();
+}
 
 void RedisConnection::start() {
   if (state_ == State::kIdle) {
@@ -106,9 +106,7 @@ void RedisConnection::close() {
 void RedisConnection::submit(std::unique_ptr<RedisOp> op) {
   op->deadline = Clock::now() + options_.op_timeout;
   switch (state_) {
-    case State::kReady:
-      send(std::move(op));
-      return;
+    case State::kReady: send(std::move(op)); return;
     case State::kIdle:
     case State::kConnecting:
     case State::kLoading:
@@ -119,8 +117,7 @@ void RedisConnection::submit(std::unique_ptr<RedisOp> op) {
       }
       break;
     case State::kBackoff:
-    case State::kClosed:
-      break;
+    case State::kClosed: break;
   }
   // Fail fast while Redis is known to be unreachable: the caller answers 503 / retries.
   counters().rejected.inc();
@@ -139,8 +136,8 @@ void RedisConnection::send(std::unique_ptr<RedisOp> op) {
   }
   // hiredis formats the command into its output buffer; argv may go once this returns. Replies
   // come back in order, so the front of inflight_ is always the reply's owner.
-  if (redisAsyncCommandArgv(ac_, &RedisConnection::on_reply_cb, this,
-                            static_cast<int>(args.size()), args.data(), lens.data()) != REDIS_OK) {
+  if (redisAsyncCommandArgv(ac_, &RedisConnection::on_reply_cb, this, static_cast<int>(args.size()),
+                            args.data(), lens.data()) != REDIS_OK) {
     counters().rejected.inc();
     op->complete(W4Error::kUnavailable);
     return;
@@ -295,8 +292,8 @@ void RedisConnection::arm_ticker() {
     return;
   }
   ticker_armed_ = true;
-  const auto period = std::max<std::chrono::milliseconds>(std::chrono::milliseconds(5),
-                                                          options_.op_timeout / 4);
+  const auto period =
+      std::max<std::chrono::milliseconds>(std::chrono::milliseconds(5), options_.op_timeout / 4);
   ticker_.expires_after(period);
   ticker_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
     self->ticker_armed_ = false;

@@ -117,7 +117,8 @@ public:
 
   HandlerOp(Handler handler, const boost::asio::any_io_executor& fallback)
       : handler_(std::move(handler)),
-        work_(boost::asio::make_work_guard(boost::asio::get_associated_executor(handler_, fallback))) {}
+        work_(boost::asio::make_work_guard(
+            boost::asio::get_associated_executor(handler_, fallback))) {}
 
   void complete(RedisReply reply) override {
     // Never resume the caller inside hiredis's callback: post to its own executor.

@@ -3,6 +3,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "error_counters.hpp"
+#include "msgpack.hpp"
 #include "redis_connection.hpp"
 #include "w4_lua.hpp"
 #include "wimpu/common/assert.hpp"
@@ -10,8 +11,8 @@
 namespace wimpu::registrar {
 namespace {
 
-using detail::RedisValue;
 using boost::asio::use_awaitable;
+using detail::RedisValue;
 
 const detail::ErrorCounters& errors() {
   static const detail::ErrorCounters counters("redis");
@@ -25,10 +26,14 @@ W4Error map_error(std::string_view msg) {
   }
   const std::string_view code = msg.substr(0, msg.find(' '));
   static constexpr std::pair<std::string_view, W4Error> kCodes[] = {
-      {"INVALID_ARGUMENT", W4Error::kInvalidArgument}, {"UNKNOWN_BLOCK", W4Error::kUnknownBlock},
-      {"UNKNOWN_IMPU", W4Error::kUnknownImpu},         {"NOT_FOUND", W4Error::kNotFound},
-      {"OUT_OF_ORDER", W4Error::kOutOfOrder},          {"POOL_EXHAUSTED", W4Error::kPoolExhausted},
-      {"TOO_MANY_CONTACTS", W4Error::kTooManyContacts}, {"CONFIG_MISMATCH", W4Error::kConfigMismatch},
+      {"INVALID_ARGUMENT", W4Error::kInvalidArgument},
+      {"UNKNOWN_BLOCK", W4Error::kUnknownBlock},
+      {"UNKNOWN_IMPU", W4Error::kUnknownImpu},
+      {"NOT_FOUND", W4Error::kNotFound},
+      {"OUT_OF_ORDER", W4Error::kOutOfOrder},
+      {"POOL_EXHAUSTED", W4Error::kPoolExhausted},
+      {"TOO_MANY_CONTACTS", W4Error::kTooManyContacts},
+      {"CONFIG_MISMATCH", W4Error::kConfigMismatch},
   };
   for (const auto& [name, e] : kCodes) {
     if (code == name) {
@@ -49,8 +54,12 @@ W4Result<const RedisValue*> unwrap(const detail::RedisReply& r) {
   return &*r;
 }
 
-bool is_int(const RedisValue& v) { return v.type == RedisValue::Type::kInteger; }
-bool is_str(const RedisValue& v) { return v.type == RedisValue::Type::kString; }
+bool is_int(const RedisValue& v) {
+  return v.type == RedisValue::Type::kInteger;
+}
+bool is_str(const RedisValue& v) {
+  return v.type == RedisValue::Type::kString;
+}
 
 std::optional<ContactView> parse_contact(const RedisValue& v) {
   constexpr std::size_t kFields = 14;
@@ -138,7 +147,55 @@ W4Result<RemoveResult> parse_remove(const RedisValue& v) {
     return errors().count(W4Error::kBackend);
   }
   return RemoveResult{static_cast<std::uint32_t>(v.elements[0].integer),
-                      static_cast<std::uint32_t>(v.elements[1].integer), v.elements[2].integer != 0};
+                      static_cast<std::uint32_t>(v.elements[1].integer),
+                      v.elements[2].integer != 0};
+}
+
+// A stored binding as w4_register returns it: MessagePack {owner, {contact...}}, each contact
+// {uri, params, instance, reg_id, call_id, cseq, expires_at, flow, epcscf, path, ua,
+//  registered_at, updated_at} (docs/w4.md). All its contacts are live at `now`.
+bool decode_blob(std::string_view blob, std::int64_t now, std::vector<ContactView>& out) {
+  detail::MsgpackReader r(blob);
+  std::uint32_t n = 0;
+  std::uint32_t count = 0;
+  std::string_view owner;
+  if (!r.array(n) || n != 2 || !r.str(owner) || !r.array(count)) {
+    return false;
+  }
+  out.reserve(count);
+  for (std::uint32_t k = 0; k < count; ++k) {
+    std::uint32_t fields = 0;
+    std::string_view uri, params, instance, call_id, flow, epcscf, path, ua;
+    std::int64_t reg_id = 0, cseq = 0, expires_at = 0, registered_at = 0, updated_at = 0;
+    if (!r.array(fields) || fields != 13 || !r.str(uri) || !r.str(params) || !r.str(instance) ||
+        !r.integer(reg_id) || !r.str(call_id) || !r.integer(cseq) || !r.integer(expires_at) ||
+        !r.str(flow) || !r.str(epcscf) || !r.str(path) || !r.str(ua) || !r.integer(registered_at) ||
+        !r.integer(updated_at)) {
+      return false;
+    }
+    ContactView c;
+    c.info.uri = uri;
+    c.info.params = params;
+    c.info.instance = instance;
+    c.info.reg_id = static_cast<std::uint32_t>(reg_id);
+    c.info.call_id = call_id;
+    c.info.cseq = static_cast<std::uint32_t>(cseq);
+    c.info.flow_token = flow;
+    c.info.epcscf_instance = epcscf;
+    while (!path.empty()) {
+      const auto nl = path.find('\n');
+      c.info.path.emplace_back(path.substr(0, nl));
+      path = nl == std::string_view::npos ? std::string_view() : path.substr(nl + 1);
+    }
+    c.info.user_agent = ua;
+    c.expires_at_ms = expires_at;
+    c.expires_in_s =
+        expires_at <= now ? 0 : static_cast<std::uint32_t>((expires_at - now + 999) / 1000);
+    c.registered_at_ms = registered_at;
+    c.updated_at_ms = updated_at;
+    out.push_back(std::move(c));
+  }
+  return r.at_end();
 }
 
 std::vector<std::string> fcall(std::string_view fn, const Block& block, bool read_only) {
@@ -188,7 +245,9 @@ RedisRegistrar::~RedisRegistrar() {
   conn_->close();
 }
 
-std::string_view RedisRegistrar::functions_source() { return detail::kW4Lua; }
+std::string_view RedisRegistrar::functions_source() {
+  return detail::kW4Lua;
+}
 
 std::vector<std::string> RedisRegistrar::configure_command(const Block& b) {
   std::vector<std::string> argv = fcall("w4_configure", b, false);
@@ -217,37 +276,48 @@ W4Task<RegisterResult> RedisRegistrar::register_contacts(RegisterRequest req) {
   auto argv = fcall("w4_register", *block, false);
   argv.push_back(req.identity.key());
   argv.push_back(std::to_string(req.contacts.size()));
-  for (auto& u : req.contacts) {
-    auto& c = u.contact;
-    argv.push_back(std::to_string(u.expires_s));
-    argv.push_back(std::move(c.uri));
-    argv.push_back(std::move(c.params));
-    argv.push_back(std::move(c.instance));
-    argv.push_back(std::to_string(c.reg_id));
-    argv.push_back(std::move(c.call_id));
-    argv.push_back(std::to_string(c.cseq));
-    argv.push_back(std::move(c.flow_token));
-    argv.push_back(std::move(c.epcscf_instance));
-    argv.push_back(join_path(c.path));
-    argv.push_back(std::move(c.user_agent));
+  for (const auto& u : req.contacts) {
+    // One MessagePack array per contact (docs/w4.md): the function's cheapest argument form.
+    const auto& c = u.contact;
+    std::string packed;
+    packed.reserve(64 + c.uri.size() + c.params.size() + c.instance.size() + c.call_id.size() +
+                   c.flow_token.size() + c.epcscf_instance.size() + c.user_agent.size() +
+                   kMaxPathEntries);
+    detail::MsgpackWriter w(packed);
+    w.array(11);
+    w.str(c.uri);
+    w.str(c.params);
+    w.str(c.instance);
+    w.uint(c.reg_id);
+    w.str(c.call_id);
+    w.uint(c.cseq);
+    w.uint(u.expires_s);
+    w.str(c.flow_token);
+    w.str(c.epcscf_instance);
+    w.str(join_path(c.path));
+    w.str(c.user_agent);
+    argv.push_back(std::move(packed));
   }
   const auto reply = co_await conn_->async_command(std::move(argv), use_awaitable);
   const auto v = unwrap(reply);
   if (!v) {
     co_return v.error();
   }
-  // [impu, newly, now, contact...]
+  // [index, newly, now, blob]
   const RedisValue& r = **v;
-  if (r.type != RedisValue::Type::kArray || r.elements.size() < 3 || !is_str(r.elements[0]) ||
-      !is_int(r.elements[1]) || !is_int(r.elements[2])) {
+  if (r.type != RedisValue::Type::kArray || r.elements.size() != 4 || !is_int(r.elements[0]) ||
+      !is_int(r.elements[1]) || !is_int(r.elements[2]) || !is_str(r.elements[3]) ||
+      r.elements[0].integer < 0 ||
+      static_cast<std::uint64_t>(r.elements[0].integer) >= block->size) {
     co_return errors().count(W4Error::kBackend);
   }
+  const auto index = static_cast<std::uint64_t>(r.elements[0].integer);
   RegisterResult out;
-  out.impu = r.elements[0].str;
-  out.aliases = aliases_of(*blocks_, out.impu);
+  out.impu = block->render(index);
+  out.aliases = block->aliases(index);
   out.newly_allocated = r.elements[1].integer != 0;
   out.now_ms = r.elements[2].integer;
-  if (!parse_contacts(r, 3, out.contacts)) {
+  if (!decode_blob(r.elements[3].str, out.now_ms, out.contacts)) {
     co_return errors().count(W4Error::kBackend);
   }
   co_return out;
@@ -272,7 +342,8 @@ W4Task<RemoveResult> RedisRegistrar::remove_contact(std::string impu, ContactKey
   co_return parse_remove(**v);
 }
 
-W4Task<RemoveResult> RedisRegistrar::remove_all(std::string impu, std::optional<CallIdGuard> guard) {
+W4Task<RemoveResult> RedisRegistrar::remove_all(std::string impu,
+                                                std::optional<CallIdGuard> guard) {
   const auto res = blocks_->resolve(impu);
   if (!res) {
     co_return errors().count(res.error());
@@ -382,7 +453,8 @@ W4Task<BlockUsage> RedisRegistrar::usage(std::string block) {
                        static_cast<std::uint64_t>(r.elements[3].integer)};
 }
 
-W4Task<ListPage> RedisRegistrar::list(std::string block, std::uint64_t cursor, std::uint32_t limit) {
+W4Task<ListPage> RedisRegistrar::list(std::string block, std::uint64_t cursor,
+                                      std::uint32_t limit) {
   const Block* b = blocks_->find(block);
   if (b == nullptr) {
     co_return errors().count(W4Error::kUnknownBlock);

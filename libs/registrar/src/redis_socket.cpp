@@ -7,7 +7,9 @@ namespace {
 
 using Holder = std::shared_ptr<RedisSocket>;
 
-RedisSocket& from(void* privdata) { return **static_cast<Holder*>(privdata); }
+RedisSocket& from(void* privdata) {
+  return **static_cast<Holder*>(privdata);
+}
 
 }  // namespace
 

@@ -65,7 +65,8 @@ ContactView ContactRef::view(std::int64_t now) const {
   return v;
 }
 
-std::unique_ptr<char[]> encode_blob(std::string_view owner, const std::vector<ContactDraft>& contacts) {
+std::unique_ptr<char[]> encode_blob(std::string_view owner,
+                                    const std::vector<ContactDraft>& contacts) {
   std::size_t size = 4 + owner.size();
   for (const auto& d : contacts) {
     if (d.existing != nullptr) {

@@ -20,7 +20,17 @@
 
 namespace wimpu::registrar::detail {
 
-enum Field : std::uint8_t { kUri, kParams, kInstance, kCallId, kFlow, kEpcscf, kPath, kUa, kFieldCount };
+enum Field : std::uint8_t {
+  kUri,
+  kParams,
+  kInstance,
+  kCallId,
+  kFlow,
+  kEpcscf,
+  kPath,
+  kUa,
+  kFieldCount
+};
 
 template <class T>
 T load(const char* p) {
@@ -125,11 +135,13 @@ struct ContactDraft {
     }
     const bool a = info->reg_id != 0 && !info->instance.empty();
     const bool b = k.reg_id != 0 && !k.instance.empty();
-    return a == b && (a ? info->reg_id == k.reg_id && info->instance == k.instance : info->uri == k.uri);
+    return a == b &&
+           (a ? info->reg_id == k.reg_id && info->instance == k.instance : info->uri == k.uri);
   }
 };
 
 /// Encodes a new blob. Fields are bounded by validate() (kMaxFieldBytes < 65536).
-std::unique_ptr<char[]> encode_blob(std::string_view owner, const std::vector<ContactDraft>& contacts);
+std::unique_ptr<char[]> encode_blob(std::string_view owner,
+                                    const std::vector<ContactDraft>& contacts);
 
 }  // namespace wimpu::registrar::detail

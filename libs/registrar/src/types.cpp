@@ -34,8 +34,12 @@ std::string_view to_string(ImpuState s) {
   return "unknown";
 }
 
-std::ostream& operator<<(std::ostream& os, W4Error e) { return os << to_string(e); }
-std::ostream& operator<<(std::ostream& os, ImpuState s) { return os << to_string(s); }
+std::ostream& operator<<(std::ostream& os, W4Error e) {
+  return os << to_string(e);
+}
+std::ostream& operator<<(std::ostream& os, ImpuState s) {
+  return os << to_string(s);
+}
 
 void throw_exception_from_error(W4Error e, const boost::source_location& loc) {
   boost::throw_with_location(std::runtime_error("W4 error: " + std::string(to_string(e))), loc);
@@ -98,8 +102,8 @@ bool contact_ok(const ContactInfo& c) {
 
 W4Result<void> validate(const RegisterRequest& req) {
   if (req.identity.issuer.empty() || req.identity.subject.empty() ||
-      !field_ok(req.identity.issuer) || !field_ok(req.identity.subject) ||
-      req.contacts.empty() || req.block.empty()) {
+      !field_ok(req.identity.issuer) || !field_ok(req.identity.subject) || req.contacts.empty() ||
+      req.block.empty()) {
     return W4Error::kInvalidArgument;
   }
   for (const auto& u : req.contacts) {

@@ -51,8 +51,9 @@ TEST(BlockSet, LeadingZerosAreKeptAndTelOnlyRenders) {
 
 TEST(BlockSet, ResolvesEveryAcceptedForm) {
   const BlockSet set({range_block("b1", "+15550000000", "+15550009999")});
-  for (const char* form : {"sip:+15550000042@block.example", "sip:+15550000042@BLOCK.example;user=phone",
-                           "sip:+15550000042@alias.example", "tel:+15550000042"}) {
+  for (const char* form :
+       {"sip:+15550000042@block.example", "sip:+15550000042@BLOCK.example;user=phone",
+        "sip:+15550000042@alias.example", "tel:+15550000042"}) {
     const auto r = set.resolve(form);
     ASSERT_TRUE(r) << form;
     EXPECT_EQ(r->index, 42u) << form;

@@ -41,7 +41,8 @@ boost::asio::awaitable<ClientResult> allocate_until_exhausted(W4* w4, std::strin
     c.call_id = prefix + std::to_string(i);
     c.cseq = 1;
     c.flow_token = prefix + "flow";
-    RegisterRequest req{"big", WebIdentity{"https://wwsf.example", prefix + std::to_string(i)},
+    RegisterRequest req{"big",
+                        WebIdentity{"https://wwsf.example", prefix + std::to_string(i)},
                         {ContactUpdate{std::move(c), 3600}}};
     auto r = co_await w4->register_contacts(std::move(req));
     if (!r) {
@@ -137,9 +138,8 @@ TYPED_TEST(W4Concurrency, EightClientsExhaustTheBlockThenReuseItAfterQuarantine)
   EXPECT_EQ(u.free, 0u);
 
   // Release everything in parallel: all quarantined, nothing for a newcomer.
-  const auto released = on_clients(this->h_, [&first](W4* w4, int k) {
-    return release_all(w4, first[k].impus);
-  });
+  const auto released =
+      on_clients(this->h_, [&first](W4* w4, int k) { return release_all(w4, first[k].impus); });
   for (const auto& r : released) {
     EXPECT_FALSE(r.other_error);
   }
@@ -149,8 +149,9 @@ TYPED_TEST(W4Concurrency, EightClientsExhaustTheBlockThenReuseItAfterQuarantine)
   ContactInfo c;
   c.uri = "sip:late@h";
   c.call_id = "late";
-  const auto late = run(this->h_.ioc(), this->h_.w4().register_contacts(
-                                            {"big", {"https://wwsf.example", "late"}, {{c, 60}}}));
+  const auto late =
+      run(this->h_.ioc(),
+          this->h_.w4().register_contacts({"big", {"https://wwsf.example", "late"}, {{c, 60}}}));
   ASSERT_FALSE(late);
   EXPECT_EQ(late.error(), W4Error::kPoolExhausted);
 
@@ -158,8 +159,8 @@ TYPED_TEST(W4Concurrency, EightClientsExhaustTheBlockThenReuseItAfterQuarantine)
   this->h_.advance(61s);
   EXPECT_EQ(this->usage().free, kBlockSize);
   this->allocate_all("r2");
-  const auto old = run(this->h_.ioc(), this->h_.w4().lookup_identity(
-                                           "big", {"https://wwsf.example", "r1-c0-0"}));
+  const auto old = run(this->h_.ioc(),
+                       this->h_.w4().lookup_identity("big", {"https://wwsf.example", "r1-c0-0"}));
   ASSERT_FALSE(old);
   EXPECT_EQ(old.error(), W4Error::kNotFound);
   EXPECT_EQ(this->usage().registered, kBlockSize);

@@ -33,13 +33,16 @@ ContactInfo outbound(std::string uri, std::string instance, std::uint32_t reg_id
   return c;
 }
 
-WebIdentity web(std::string sub) { return WebIdentity{"https://wwsf.example", std::move(sub)}; }
+WebIdentity web(std::string sub) {
+  return WebIdentity{"https://wwsf.example", std::move(sub)};
+}
 
 RegisterRequest reg(std::string block, std::string sub, std::vector<ContactUpdate> updates) {
   return RegisterRequest{std::move(block), web(std::move(sub)), std::move(updates)};
 }
 
-RegisterRequest reg1(std::string block, std::string sub, ContactInfo c, std::uint32_t expires = 3600) {
+RegisterRequest reg1(std::string block, std::string sub, ContactInfo c,
+                     std::uint32_t expires = 3600) {
   return reg(std::move(block), std::move(sub), {ContactUpdate{std::move(c), expires}});
 }
 
@@ -51,7 +54,9 @@ protected:
   T run(boost::asio::awaitable<T> aw) {
     return test::run(h_.ioc(), std::move(aw));
   }
-  W4Result<RegisterResult> do_register(RegisterRequest r) { return run(w4().register_contacts(std::move(r))); }
+  W4Result<RegisterResult> do_register(RegisterRequest r) {
+    return run(w4().register_contacts(std::move(r)));
+  }
   RegisterResult must_register(RegisterRequest r) {
     auto res = do_register(std::move(r));
     EXPECT_TRUE(res) << (res ? "" : to_string(res.error()));
@@ -95,7 +100,8 @@ TYPED_TEST(W4Conformance, RegisterAllocatesAnImpuOfTheBlockAndEchoesTheContact) 
   EXPECT_TRUE(r.newly_allocated);
   ASSERT_TRUE(this->w4().blocks().resolve(r.impu));
   EXPECT_EQ(this->w4().blocks().resolve(r.impu)->block->config.id, "b1");
-  EXPECT_TRUE(r.impu.starts_with("sip:+1555000000") && r.impu.ends_with("@block.example")) << r.impu;
+  EXPECT_TRUE(r.impu.starts_with("sip:+1555000000") && r.impu.ends_with("@block.example"))
+      << r.impu;
   ASSERT_EQ(r.aliases.size(), 1u);
   EXPECT_EQ(r.aliases[0], "tel:" + r.impu.substr(4, 12));
   ASSERT_EQ(r.contacts.size(), 1u);
@@ -109,7 +115,8 @@ TYPED_TEST(W4Conformance, RegisterAllocatesAnImpuOfTheBlockAndEchoesTheContact) 
 TYPED_TEST(W4Conformance, SameIdentityGetsTheSameImpuWithOneMoreContact) {
   // G-02: a second WIC of the same `sub` gets the same IMPU with one more contact.
   const auto a = this->must_register(reg1("b1", "alice", contact("sip:wic1@192.0.2.1")));
-  const auto b = this->must_register(reg1("b1", "alice", contact("sip:wic2@192.0.2.2", "call-2", 1, "flow-2")));
+  const auto b = this->must_register(
+      reg1("b1", "alice", contact("sip:wic2@192.0.2.2", "call-2", 1, "flow-2")));
   EXPECT_EQ(a.impu, b.impu);
   EXPECT_FALSE(b.newly_allocated);
   ASSERT_EQ(b.contacts.size(), 2u);
@@ -120,7 +127,8 @@ TYPED_TEST(W4Conformance, SameIdentityGetsTheSameImpuWithOneMoreContact) {
 TYPED_TEST(W4Conformance, DifferentIdentitiesGetDistinctImpus) {
   std::set<std::string> impus;
   for (int i = 0; i < 10; ++i) {
-    impus.insert(this->must_register(reg1("b1", "user" + std::to_string(i), contact("sip:w@h"))).impu);
+    impus.insert(
+        this->must_register(reg1("b1", "user" + std::to_string(i), contact("sip:w@h"))).impu);
   }
   EXPECT_EQ(impus.size(), 10u);
   // Same subject at another issuer is another web identity.
@@ -188,8 +196,10 @@ TYPED_TEST(W4Conformance, OutboundContactsAreKeyedByInstanceAndRegId) {
   // RFC 5626 §6: (AOR, instance, reg-id) is the key; a re-registration over a new WebSocket
   // (new Contact URI, new flow) replaces the binding and moves it to the new flow (G-06).
   const std::string inst = "<urn:uuid:f81d4fae-7dec-11d0-a765-00a0c91e6bf6>";
-  this->must_register(reg1("b1", "alice", outbound("sip:a1@h1;transport=ws", inst, 1, "c1", 1, "flow-A")));
-  const auto r = this->must_register(reg1("b1", "alice", outbound("sip:a2@h2;transport=ws", inst, 1, "c2", 1, "flow-B")));
+  this->must_register(
+      reg1("b1", "alice", outbound("sip:a1@h1;transport=ws", inst, 1, "c1", 1, "flow-A")));
+  const auto r = this->must_register(
+      reg1("b1", "alice", outbound("sip:a2@h2;transport=ws", inst, 1, "c2", 1, "flow-B")));
   ASSERT_EQ(r.contacts.size(), 1u);
   EXPECT_EQ(r.contacts[0].info.uri, "sip:a2@h2;transport=ws");
   EXPECT_EQ(r.contacts[0].info.flow_token, "flow-B");
@@ -197,10 +207,12 @@ TYPED_TEST(W4Conformance, OutboundContactsAreKeyedByInstanceAndRegId) {
   EXPECT_EQ(*this->run(this->w4().remove_flow("flow-A")), 0u);
   EXPECT_TRUE(this->registered(r.impu));
   // Another reg-id of the same instance is a second binding (RFC 5626 §4.2 multiple flows).
-  const auto r2 = this->must_register(reg1("b1", "alice", outbound("sip:a2@h2;transport=ws", inst, 2, "c3", 1, "flow-C")));
+  const auto r2 = this->must_register(
+      reg1("b1", "alice", outbound("sip:a2@h2;transport=ws", inst, 2, "c3", 1, "flow-C")));
   EXPECT_EQ(r2.contacts.size(), 2u);
   // A contact without reg-id is keyed by its URI, apart from the outbound ones.
-  const auto r3 = this->must_register(reg1("b1", "alice", contact("sip:a2@h2;transport=ws", "c4", 1, "flow-D")));
+  const auto r3 = this->must_register(
+      reg1("b1", "alice", contact("sip:a2@h2;transport=ws", "c4", 1, "flow-D")));
   EXPECT_EQ(r3.contacts.size(), 3u);
 }
 
@@ -230,8 +242,9 @@ TYPED_TEST(W4Conformance, SameCallIdWithCseqNotHigherIsRefusedAndChangesNothing)
 TYPED_TEST(W4Conformance, ARequestIsAppliedWhollyOrNotAtAll) {
   this->must_register(reg1("b1", "alice", contact("sip:wic1@h", "call-1", 5)));
   // One good new contact plus one replayed: nothing applies.
-  const auto r = this->do_register(reg("b1", "alice", {{contact("sip:wic2@h", "call-2", 1), 3600},
-                                                       {contact("sip:wic1@h", "call-1", 5), 3600}}));
+  const auto r = this->do_register(reg(
+      "b1", "alice",
+      {{contact("sip:wic2@h", "call-2", 1), 3600}, {contact("sip:wic1@h", "call-1", 5), 3600}}));
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error(), W4Error::kOutOfOrder);
   const auto id = this->run(this->w4().lookup_identity("b1", web("alice")));
@@ -239,9 +252,10 @@ TYPED_TEST(W4Conformance, ARequestIsAppliedWhollyOrNotAtAll) {
   EXPECT_EQ(id->contacts.size(), 1u);
   // Several contacts in one REGISTER: add one, remove another, refresh a third.
   this->must_register(reg1("b1", "alice", contact("sip:wic3@h", "call-3", 1)));
-  const auto m = this->must_register(reg("b1", "alice", {{contact("sip:wic4@h", "call-4", 1), 60},
-                                                         {contact("sip:wic1@h", "call-1", 6), 0},
-                                                         {contact("sip:wic3@h", "call-3", 2), 120}}));
+  const auto m = this->must_register(reg("b1", "alice",
+                                         {{contact("sip:wic4@h", "call-4", 1), 60},
+                                          {contact("sip:wic1@h", "call-1", 6), 0},
+                                          {contact("sip:wic3@h", "call-3", 2), 120}}));
   ASSERT_EQ(m.contacts.size(), 2u);
   EXPECT_EQ(m.contacts[0].info.uri, "sip:wic3@h");
   EXPECT_EQ(m.contacts[0].expires_in_s, 120u);
@@ -250,14 +264,15 @@ TYPED_TEST(W4Conformance, ARequestIsAppliedWhollyOrNotAtAll) {
 
 TYPED_TEST(W4Conformance, TooManyContactsIsRefusedBeforeAnythingChanges) {
   for (int i = 0; i < 4; ++i) {
-    this->must_register(reg1("b1", "alice", contact("sip:w" + std::to_string(i) + "@h", "c" + std::to_string(i))));
+    this->must_register(
+        reg1("b1", "alice", contact("sip:w" + std::to_string(i) + "@h", "c" + std::to_string(i))));
   }
   const auto r = this->do_register(reg1("b1", "alice", contact("sip:w9@h", "c9")));
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error(), W4Error::kTooManyContacts);
   // Replacing one in the same request keeps the count: allowed.
-  const auto ok = this->do_register(reg("b1", "alice", {{contact("sip:w0@h", "c0", 2), 0},
-                                                        {contact("sip:w9@h", "c9"), 3600}}));
+  const auto ok = this->do_register(
+      reg("b1", "alice", {{contact("sip:w0@h", "c0", 2), 0}, {contact("sip:w9@h", "c9"), 3600}}));
   ASSERT_TRUE(ok);
   EXPECT_EQ(ok->contacts.size(), 4u);
   // A fresh identity asking for too many contacts does not even get an IMPU.
@@ -298,8 +313,8 @@ TYPED_TEST(W4Conformance, InvalidRequestsAreRefused) {
 // --- expiry -------------------------------------------------------------------------------------
 
 TYPED_TEST(W4Conformance, ExpiredContactsAreInvisibleAtOnceWithoutASweeper) {
-  const auto r = this->must_register(reg("b1", "alice", {{contact("sip:short@h", "c1"), 10},
-                                                         {contact("sip:long@h", "c2"), 100}}));
+  const auto r = this->must_register(
+      reg("b1", "alice", {{contact("sip:short@h", "c1"), 10}, {contact("sip:long@h", "c2"), 100}}));
   this->advance(9s);
   auto b = this->must_lookup(r.impu);
   ASSERT_EQ(b.contacts.size(), 2u);
@@ -327,8 +342,8 @@ TYPED_TEST(W4Conformance, ExpiredContactsAreInvisibleAtOnceWithoutASweeper) {
 }
 
 TYPED_TEST(W4Conformance, ExpiresZeroRemovesTheContactAndTheLastRemovalStartsQuarantine) {
-  const auto r = this->must_register(reg("b1", "alice", {{contact("sip:a@h", "c1"), 60},
-                                                         {contact("sip:b@h", "c2"), 60}}));
+  const auto r = this->must_register(
+      reg("b1", "alice", {{contact("sip:a@h", "c1"), 60}, {contact("sip:b@h", "c2"), 60}}));
   auto d = this->must_register(reg1("b1", "alice", contact("sip:a@h", "c1", 2), 0));
   EXPECT_EQ(d.impu, r.impu);
   ASSERT_EQ(d.contacts.size(), 1u);
@@ -410,8 +425,9 @@ TYPED_TEST(W4Conformance, TheOwnerKeepsItsImpuAfterQuarantineUntilSomeoneElseTak
 
 TYPED_TEST(W4Conformance, RemoveContactByUriOrByInstanceAndRegId) {
   const std::string inst = "<urn:uuid:1>";
-  const auto r = this->must_register(reg("b1", "alice", {{contact("sip:a@h", "c1"), 60},
-                                                         {outbound("sip:b@h", inst, 1, "c2", 1, "f2"), 60}}));
+  const auto r = this->must_register(
+      reg("b1", "alice",
+          {{contact("sip:a@h", "c1"), 60}, {outbound("sip:b@h", inst, 1, "c2", 1, "f2"), 60}}));
   auto rm = this->run(this->w4().remove_contact(r.impu, ContactKey{"sip:zzz@h", "", 0}));
   ASSERT_TRUE(rm);
   EXPECT_EQ(rm->removed, 0u);
@@ -431,14 +447,15 @@ TYPED_TEST(W4Conformance, RemoveContactByUriOrByInstanceAndRegId) {
   const auto bad = this->run(this->w4().remove_contact(r.impu, ContactKey{"", "", 0}));
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error(), W4Error::kInvalidArgument);
-  const auto unknown = this->run(this->w4().remove_contact("sip:+1@nowhere", ContactKey{"sip:a@h", "", 0}));
+  const auto unknown =
+      this->run(this->w4().remove_contact("sip:+1@nowhere", ContactKey{"sip:a@h", "", 0}));
   ASSERT_FALSE(unknown);
   EXPECT_EQ(unknown.error(), W4Error::kUnknownImpu);
 }
 
 TYPED_TEST(W4Conformance, RemoveAllHonoursTheCallIdGuard) {
-  const auto r = this->must_register(reg("b1", "alice", {{contact("sip:a@h", "c1", 7), 60},
-                                                         {contact("sip:b@h", "c2", 1), 60}}));
+  const auto r = this->must_register(
+      reg("b1", "alice", {{contact("sip:a@h", "c1", 7), 60}, {contact("sip:b@h", "c2", 1), 60}}));
   auto rm = this->run(this->w4().remove_all(r.impu, CallIdGuard{"c1", 7}));
   ASSERT_FALSE(rm);
   EXPECT_EQ(rm.error(), W4Error::kOutOfOrder);
@@ -459,8 +476,9 @@ TYPED_TEST(W4Conformance, RemoveAllHonoursTheCallIdGuard) {
 
 TYPED_TEST(W4Conformance, RemoveFlowDropsEveryContactOnItAcrossImpusAndBlocks) {
   // RFC 5626 §7 / G-08: the flow died, whatever AOR used it.
-  const auto a = this->must_register(reg("b1", "alice", {{contact("sip:a1@h", "c1", 1, "ws-1"), 60},
-                                                         {contact("sip:a2@h", "c2", 1, "ws-2"), 60}}));
+  const auto a = this->must_register(reg(
+      "b1", "alice",
+      {{contact("sip:a1@h", "c1", 1, "ws-1"), 60}, {contact("sip:a2@h", "c2", 1, "ws-2"), 60}}));
   const auto b = this->must_register(reg1("b1", "bob", contact("sip:b1@h", "c3", 1, "ws-1")));
   const auto c = this->must_register(reg1("b2", "carol", contact("sip:c1@h", "c4", 1, "ws-1")));
   const auto d = this->must_register(reg1("b1", "dave", contact("sip:d1@h", "c5", 1, "ws-1"), 10));
@@ -483,7 +501,8 @@ TYPED_TEST(W4Conformance, RemoveFlowDropsEveryContactOnItAcrossImpusAndBlocks) {
 TYPED_TEST(W4Conformance, LookupAcceptsEveryFormOfTheImpuAndReportsFreeOnes) {
   const auto r = this->must_register(reg1("b1", "alice", contact("sip:a@h")));
   const std::string number = r.impu.substr(4, 12);
-  for (const std::string& form : {r.impu, "tel:" + number, "sip:" + number + "@ALIAS.example;user=phone"}) {
+  for (const std::string& form :
+       {r.impu, "tel:" + number, "sip:" + number + "@ALIAS.example;user=phone"}) {
     const auto b = this->must_lookup(form);
     EXPECT_EQ(b.impu, r.impu) << form;
     EXPECT_EQ(b.block, "b1");
@@ -499,8 +518,9 @@ TYPED_TEST(W4Conformance, LookupAcceptsEveryFormOfTheImpuAndReportsFreeOnes) {
   EXPECT_FALSE(free_one.owner);
   EXPECT_TRUE(free_one.contacts.empty());
   EXPECT_FALSE(this->registered("sip:+15550000009@block.example"));
-  for (const char* unknown : {"sip:+15550000010@block.example", "sip:+15550000001@elsewhere.example",
-                              "sip:carol@corp.example", "not a uri"}) {
+  for (const char* unknown :
+       {"sip:+15550000010@block.example", "sip:+15550000001@elsewhere.example",
+        "sip:carol@corp.example", "not a uri"}) {
     const auto b = this->run(this->w4().lookup(unknown));
     ASSERT_FALSE(b) << unknown;
     EXPECT_EQ(b.error(), W4Error::kUnknownImpu);
@@ -566,7 +586,8 @@ TYPED_TEST(W4Conformance, UsageCountsEveryState) {
 TYPED_TEST(W4Conformance, ListPagesThroughRegisteredAndQuarantinedImpus) {
   std::vector<std::string> impus;
   for (int i = 0; i < 7; ++i) {
-    impus.push_back(this->must_register(reg1("b1", "u" + std::to_string(i), contact("sip:w@h"), 100)).impu);
+    impus.push_back(
+        this->must_register(reg1("b1", "u" + std::to_string(i), contact("sip:w@h"), 100)).impu);
   }
   ASSERT_TRUE(this->run(this->w4().remove_all(impus[1], std::nullopt)));  // quarantined
   this->advance(101s);
@@ -641,7 +662,8 @@ TYPED_TEST(W4Conformance, TwoClientsShareOneState) {
   const auto seen = test::run(other_ioc, other->lookup(r.impu));
   ASSERT_TRUE(seen);
   EXPECT_EQ(seen->contacts.size(), 1u);
-  const auto again = test::run(other_ioc, other->register_contacts(reg1("b1", "alice", contact("sip:b@h", "c2"))));
+  const auto again =
+      test::run(other_ioc, other->register_contacts(reg1("b1", "alice", contact("sip:b@h", "c2"))));
   ASSERT_TRUE(again);
   EXPECT_EQ(again->impu, r.impu);
   EXPECT_EQ(this->must_lookup(r.impu).contacts.size(), 2u);
@@ -650,7 +672,8 @@ TYPED_TEST(W4Conformance, TwoClientsShareOneState) {
 }
 
 TYPED_TEST(W4Conformance, ErrorsAreCounted) {
-  const auto before = common::counter(std::string("w4.") + this->h_.name() + ".error.pool_exhausted").value();
+  const auto before =
+      common::counter(std::string("w4.") + this->h_.name() + ".error.pool_exhausted").value();
   this->must_register(reg1("tiny", "a", contact("sip:a@h")));
   EXPECT_FALSE(this->do_register(reg1("tiny", "b", contact("sip:b@h"))));
   EXPECT_EQ(common::counter(std::string("w4.") + this->h_.name() + ".error.pool_exhausted").value(),

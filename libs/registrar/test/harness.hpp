@@ -1,7 +1,7 @@
 #pragma once
 // Runs the same W4 tests against both backends. A Harness owns a backend plus the means to move
 // its time forward: a FakeClock for memory; for redis, the block's test-only time offset
-// (cfg field time_offset_ms, added to Redis TIME by the functions), so quarantines of 60 s are
+// (FCALL w4_test_advance_time, added to Redis TIME by the functions), so quarantines of 60 s are
 // tested without waiting. Real Redis expiry with real time is tested separately (redis_test.cpp).
 #include <gtest/gtest.h>
 
@@ -119,7 +119,9 @@ private:
     W4Task<RemoveResult> remove_all(std::string i, std::optional<CallIdGuard> g) override {
       return r_->remove_all(std::move(i), std::move(g));
     }
-    W4Task<std::uint32_t> remove_flow(std::string f) override { return r_->remove_flow(std::move(f)); }
+    W4Task<std::uint32_t> remove_flow(std::string f) override {
+      return r_->remove_flow(std::move(f));
+    }
     W4Task<Binding> lookup(std::string i) override { return r_->lookup(std::move(i)); }
     W4Task<bool> is_registered(std::string i) override { return r_->is_registered(std::move(i)); }
     W4Task<Binding> lookup_identity(std::string b, WebIdentity id) override {
@@ -147,8 +149,8 @@ inline testing::RedisServer& shared_redis() {
 
 class RedisHarness final : public Harness {
 public:
-  explicit RedisHarness(std::vector<BlockConfig> blocks = test_blocks(),
-                        RedisOptions options = {}, testing::RedisServer* server = nullptr)
+  explicit RedisHarness(std::vector<BlockConfig> blocks = test_blocks(), RedisOptions options = {},
+                        testing::RedisServer* server = nullptr)
       : server_(server != nullptr ? *server : shared_redis()),
         blocks_(std::make_shared<const BlockSet>(std::move(blocks))) {
     if (server == nullptr) {
@@ -169,7 +171,7 @@ public:
   }
   void advance(std::chrono::milliseconds d) override {
     for (const auto& b : blocks_->blocks()) {
-      server_.command({"HINCRBY", b->redis_tag() + ":cfg", "time_offset_ms",
+      server_.command({"FCALL", "w4_test_advance_time", "1", b->redis_tag() + ":cfg",
                        std::to_string(d.count())});
     }
   }

@@ -96,15 +96,17 @@ RedisServer::~RedisServer() {
 void RedisServer::spawn() {
   const std::string port = std::to_string(port_);
   std::vector<std::string> args = options_.wrapper;
+  // clang-format off
   args.insert(args.end(), {options_.binary,
-                                   "--port", port,
-                                   "--bind", "127.0.0.1",
-                                   "--save", "",
-                                   "--appendonly", options_.appendonly ? "yes" : "no",
-                                   "--appendfsync", options_.fsync_always ? "always" : "everysec",
-                                   "--dir", dir_,
-                                   "--logfile", dir_ + "/redis.log",
-                                   "--daemonize", "no"});
+                           "--port", port,
+                           "--bind", "127.0.0.1",
+                           "--save", "",
+                           "--appendonly", options_.appendonly ? "yes" : "no",
+                           "--appendfsync", options_.fsync_always ? "always" : "everysec",
+                           "--dir", dir_,
+                           "--logfile", dir_ + "/redis.log",
+                           "--daemonize", "no"});
+  // clang-format on
   std::vector<char*> argv;
   for (auto& a : args) {
     argv.push_back(a.data());
@@ -171,8 +173,12 @@ void RedisServer::restart() {
   wait_ready();
 }
 
-void RedisServer::pause() { ::kill(pid_, SIGSTOP); }
-void RedisServer::resume() { ::kill(pid_, SIGCONT); }
+void RedisServer::pause() {
+  ::kill(pid_, SIGSTOP);
+}
+void RedisServer::resume() {
+  ::kill(pid_, SIGCONT);
+}
 
 std::string RedisServer::command(const std::vector<std::string>& argv) const {
   auto c = connect(port_);

@@ -12,8 +12,8 @@ namespace wimpu::registrar::testing {
 class RedisServer {
 public:
   struct Options {
-    bool appendonly = true;     ///< AOF on (bindings survive a restart).
-    bool fsync_always = true;   ///< appendfsync always: an acknowledged write is on disk.
+    bool appendonly = true;    ///< AOF on (bindings survive a restart).
+    bool fsync_always = true;  ///< appendfsync always: an acknowledged write is on disk.
     std::string binary = "/usr/bin/redis-server";
     /// Command prefix, e.g. {"/usr/bin/taskset", "-c", "1"} to pin the server (benchmarks).
     std::vector<std::string> wrapper;

@@ -13,23 +13,28 @@
 -- suite runs against both.
 --
 -- Layout (prefix P = "{blk:<id>}"):
---   P:cfg      HASH   kind range|list, first, size, width, plus 0|1, domains a,b, sip 0|1,
---                     tel 0|1, quarantine_ms, max_contacts, epcscf, wildcard, next (number of
---                     IMPU indices ever allocated), [time_offset_ms: test hook, never in production]
+--   P:cfg      HASH   layout: MessagePack map of the block's settings (w4_configure); lid: a
+--                     short id of that layout (its SHA1 prefix); next: the number of IMPU
+--                     indices ever allocated; version: this library's VERSION
 --   P:names    HASH   list blocks only: "#<index>" -> canonical IMPU, canonical IMPU -> index
 --   P:id       HASH   web identity key -> index
---   P:own      HASH   index -> web identity key
 --   P:rel      ZSET   index scored by free_at (ms): registered iff free_at > now + quarantine,
 --                     quarantined iff now < free_at <= now + quarantine, free iff free_at <= now
---   P:b:<i>    STRING MessagePack array of the contacts of index i, PXAT = latest expiry
---   P:f:<flow> SET    indices with a contact on that flow, PXAT >= latest expiry on it
+--   P:b:<i>    STRING MessagePack {owner, {contact, ...}}: the owner of index i and its stored
+--                     contacts (expired ones until the next write); one per index ever allocated
+--   P:f:<flow> SET    indices with a stored contact on that flow (kept exact on every write)
+--
+-- Performance: every redis.call costs about a microsecond, and so does converting a dozen
+-- arguments or reply fields, so the hot functions make few calls (a refreshing w4_register:
+-- HGET lid, TIME, HGET, GET, SET, ZADD), take each contact as one MessagePack argument and
+-- return the stored binding as one MessagePack string (docs/w4.md).
 
-local VERSION = '1'
+local VERSION = '3'
 
 -- Stored contact fields (array positions).
 local URI, PARAMS, INST, REG, CALLID, CSEQ, EXP, FLOW, EPCSCF, PATH, UA, REGAT, UPDAT =
   1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13
-local REGISTER_FIELDS = 11  -- per contact in w4_register's arguments
+local REGISTER_FIELDS = 11  -- per MessagePack contact in w4_register's arguments
 
 -- Error replies are "<CODE> <detail>": the first word is the machine-readable code (docs/w4.md).
 -- A detail is always given: Redis prefixes a lone word with "ERR ".
@@ -45,39 +50,55 @@ local function fail(code, detail)
 end
 
 local function tag_of(cfgkey)
-  if string.sub(cfgkey, -4) ~= ':cfg' then
+  if not cfgkey or string.sub(cfgkey, -4) ~= ':cfg' then
     return nil
   end
   return string.sub(cfgkey, 1, -5)
 end
 
-local function load_cfg(cfgkey)
-  local v = redis.call('HMGET', cfgkey, 'kind', 'first', 'size', 'width', 'plus', 'domains', 'sip',
-                       'tel', 'quarantine_ms', 'max_contacts', 'next', 'time_offset_ms')
-  if not v[1] then
-    return nil
+-- Decoded layouts by layout id (the SHA1 of the layout): a pure cache, since a changed layout
+-- has another id; bounded.
+local layouts, layout_count = {}, 0
+
+local function decode_layout(cfgkey, lid)
+  local l = layouts[lid]
+  if l then
+    return l
   end
-  return {
-    kind = v[1], first = tonumber(v[2]), size = tonumber(v[3]), width = tonumber(v[4]),
-    plus = v[5] == '1', domains = v[6] or '', sip = v[7] == '1', tel = v[8] == '1',
-    q = tonumber(v[9]), max = tonumber(v[10]), next = tonumber(v[11]) or 0,
-    toff = tonumber(v[12]) or 0,
-  }
+  l = cmsgpack.unpack(redis.call('HGET', cfgkey, 'layout'))
+  l.domain_set = {}
+  for _, d in ipairs(l.domains) do
+    l.domain_set[d] = true
+  end
+  l.fmt = '%0' .. l.width .. 'd'
+  if layout_count >= 64 then
+    layouts, layout_count = {}, 0
+  end
+  layouts[lid], layout_count = l, layout_count + 1
+  return l
 end
 
--- Every function starts here: the block's tag, config and the current time.
+-- Every function starts here: the block's tag, layout and the current time.
 local function open(keys)
-  local tag = keys[1] and tag_of(keys[1])
+  local tag = tag_of(keys[1])
   if not tag then
     return nil, fail('INVALID_ARGUMENT', 'KEYS[1] must be {blk:<id>}:cfg')
   end
-  local cfg = load_cfg(keys[1])
-  if not cfg then
+  local lid = redis.call('HGET', keys[1], 'lid')
+  if not lid then
     return nil, fail('UNKNOWN_BLOCK')
   end
+  local cfg = decode_layout(keys[1], lid)
   local t = redis.call('TIME')
-  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + cfg.toff
-  return {tag = tag, cfg = cfg, now = now}
+  return {
+    tag = tag, cfgkey = keys[1], cfg = cfg,
+    now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + cfg.toff,
+  }
+end
+
+-- The number of indices ever allocated (only allocation and listing need it).
+local function next_index(b)
+  return tonumber(redis.call('HGET', b.cfgkey, 'next')) or 0
 end
 
 -- Canonical IMPU (same rule as canonical_impu() in block.cpp): scheme and host lower-cased,
@@ -126,17 +147,8 @@ local function resolve(b, impu)
   if plus ~= cfg.plus or #digits ~= cfg.width or not string.match(digits, '^%d+$') then
     return nil
   end
-  if host then
-    local ok = false
-    for d in string.gmatch(cfg.domains, '[^,]+') do
-      if d == host then
-        ok = true
-        break
-      end
-    end
-    if not ok then
-      return nil
-    end
+  if host and not cfg.domain_set[host] then
+    return nil
   end
   local i = tonumber(digits) - cfg.first
   if i < 0 or i >= cfg.size then
@@ -150,24 +162,31 @@ local function render(b, i)
   if cfg.kind == 'list' then
     return redis.call('HGET', b.tag .. ':names', '#' .. i)
   end
-  local num = string.format('%0' .. cfg.width .. 'd', cfg.first + i)
+  local num = string.format(cfg.fmt, cfg.first + i)
   if cfg.plus then
     num = '+' .. num
   end
   if cfg.sip then
-    return 'sip:' .. num .. '@' .. string.match(cfg.domains, '^[^,]+')
+    return 'sip:' .. num .. '@' .. cfg.domains[1]
   end
   return 'tel:' .. num
 end
 
-local function live_contacts(b, i)
-  local blob = redis.call('GET', b.tag .. ':b:' .. i)
+-- The owner of index i and its stored contacts (live or not).
+local function load_blob(b, i)
+  local s = redis.call('GET', b.tag .. ':b:' .. i)
+  if not s then
+    return nil, {}
+  end
+  local t = cmsgpack.unpack(s)
+  return t[1], t[2]
+end
+
+local function live(b, contacts)
   local out = {}
-  if blob then
-    for _, c in ipairs(cmsgpack.unpack(blob)) do
-      if c[EXP] > b.now then
-        out[#out + 1] = c
-      end
+  for _, c in ipairs(contacts) do
+    if c[EXP] > b.now then
+      out[#out + 1] = c
     end
   end
   return out
@@ -180,6 +199,55 @@ local function same_key(c, uri, instance, reg_id)
     return c_ob and c[REG] == reg_id and c[INST] == instance
   end
   return (not c_ob) and c[URI] == uri
+end
+
+local function flows_of(contacts)
+  local set = {}
+  for _, c in ipairs(contacts) do
+    if c[FLOW] ~= '' then
+      set[c[FLOW]] = true
+    end
+  end
+  return set
+end
+
+-- Replaces index i's blob: `new` (all live) replaces `old` (what was stored); the flow sets
+-- follow, so that a flow's set holds exactly the indices with a stored contact on it.
+-- Returns the new blob.
+local function rewrite(b, i, owner, old, new)
+  local blob = cmsgpack.pack({owner, new})
+  redis.call('SET', b.tag .. ':b:' .. i, blob)
+  local was, now_on = flows_of(old), flows_of(new)
+  for f in pairs(was) do
+    if not now_on[f] then
+      redis.call('SREM', b.tag .. ':f:' .. f, i)
+    end
+  end
+  for f in pairs(now_on) do
+    if not was[f] then
+      redis.call('SADD', b.tag .. ':f:' .. f, i)
+    end
+  end
+  return blob
+end
+
+-- After a rewrite: index i's free_at (see the layout above).
+local function settle(b, i, contacts, released_or_new)
+  local free_at
+  if #contacts > 0 then
+    local latest = contacts[1][EXP]
+    for _, c in ipairs(contacts) do
+      if c[EXP] > latest then
+        latest = c[EXP]
+      end
+    end
+    free_at = latest + b.cfg.q
+  elseif released_or_new then
+    free_at = b.now + b.cfg.q
+  end
+  if free_at then
+    redis.call('ZADD', b.tag .. ':rel', free_at, i)
+  end
 end
 
 local function free_at_of(b, i)
@@ -198,60 +266,19 @@ local function state_of(b, free_at)
   return 'free'
 end
 
--- Writes index i's contacts (all live) and keeps its free_at (see the layout above).
-local function store(b, i, contacts, released_or_new)
-  local bkey = b.tag .. ':b:' .. i
-  local free_at
-  if #contacts > 0 then
-    local latest = contacts[1][EXP]
-    for _, c in ipairs(contacts) do
-      if c[EXP] > latest then
-        latest = c[EXP]
-      end
-    end
-    redis.call('SET', bkey, cmsgpack.pack(contacts), 'PXAT', latest)
-    free_at = latest + b.cfg.q
-  else
-    redis.call('DEL', bkey)
-    if released_or_new then
-      free_at = b.now + b.cfg.q
-    end
-  end
-  if free_at then
-    redis.call('ZADD', b.tag .. ':rel', free_at, i)
-  end
-end
-
-local function flow_ref(b, flow, i, expires_at)
-  local fkey = b.tag .. ':f:' .. flow
-  redis.call('SADD', fkey, i)
-  if redis.call('PEXPIRETIME', fkey) < expires_at then
-    redis.call('PEXPIREAT', fkey, expires_at)
-  end
-end
-
--- Never-used indices first, then one whose quarantine is over.
+-- Never-used indices first, then one whose quarantine is over. Returns index, reclaimed.
 local function pick_free(b)
-  local cfg = b.cfg
-  if cfg.next < cfg.size then
-    redis.call('HINCRBY', b.tag .. ':cfg', 'next', 1)
-    return cfg.next
+  local next = next_index(b)
+  if next < b.cfg.size then
+    redis.call('HSET', b.cfgkey, 'next', next + 1)
+    return next, false
   end
   local r = redis.call('ZRANGEBYSCORE', b.tag .. ':rel', '-inf', string.format('%d', b.now),
                        'LIMIT', 0, 1)
   if #r == 0 then
     return nil
   end
-  return tonumber(r[1])
-end
-
-local function take_over(b, i, ident)
-  local old = redis.call('HGET', b.tag .. ':own', i)
-  if old then
-    redis.call('HDEL', b.tag .. ':id', old)
-  end
-  redis.call('HSET', b.tag .. ':own', i, ident)
-  redis.call('HSET', b.tag .. ':id', ident, i)
+  return tonumber(r[1]), true
 end
 
 -- Reply form of a contact (14 fields, docs/w4.md).
@@ -260,44 +287,55 @@ local function contact_reply(b, c)
           math.ceil((c[EXP] - b.now) / 1000), c[FLOW], c[EPCSCF], c[PATH], c[UA], c[REGAT], c[UPDAT]}
 end
 
--- Reply form of a binding: impu, state, owner, now, contacts...
-local function binding_reply(b, i)
-  local free_at = free_at_of(b, i)
+-- Reply form of a binding: impu, state, owner, now, contact...
+local function binding_reply(b, i, free_at)
   local state = state_of(b, free_at)
-  local owner = ''
-  if state ~= 'free' then
-    owner = redis.call('HGET', b.tag .. ':own', i) or ''
+  local out = {render(b, i), state, '', b.now}
+  if state == 'free' then
+    return out
   end
-  local out = {render(b, i), state, owner, b.now}
-  for _, c in ipairs(live_contacts(b, i)) do
-    out[#out + 1] = contact_reply(b, c)
+  local owner, stored = load_blob(b, i)
+  out[3] = owner or ''
+  for _, c in ipairs(stored) do
+    if c[EXP] > b.now then
+      out[#out + 1] = contact_reply(b, c)
+    end
   end
   return out
 end
 
+local NUMERIC = {[REG] = true, [CSEQ] = true, [EXP] = true}
+
+local function well_typed(u)
+  for f = 1, REGISTER_FIELDS do
+    if type(u[f]) ~= (NUMERIC[f] and 'number' or 'string') then
+      return false
+    end
+  end
+  return true
+end
+
+-- ARGV: identity key, n, then n contacts, each one MessagePack array of REGISTER_FIELDS:
+-- {uri, params, instance, reg_id, call_id, cseq, expires_s, flow, epcscf, path, ua}.
+-- Reply: {index, newly (0/1), now, blob}: blob is the stored MessagePack {owner, {contact...}}.
 local function w4_register(keys, args)
   local b, err = open(keys)
   if not b then
     return err
   end
   local ident, n = args[1], tonumber(args[2])
-  if not ident or ident == '' or not n or n < 1 or #args ~= 2 + n * REGISTER_FIELDS then
+  if not ident or ident == '' or not n or n < 1 or #args ~= 2 + n then
     return fail('INVALID_ARGUMENT', 'arguments')
   end
   local ups, adds = {}, false
-  for k = 0, n - 1 do
-    local a = 2 + k * REGISTER_FIELDS
-    local u = {
-      expires = tonumber(args[a + 1]), uri = args[a + 2], params = args[a + 3],
-      instance = args[a + 4], reg_id = tonumber(args[a + 5]), call_id = args[a + 6],
-      cseq = tonumber(args[a + 7]), flow = args[a + 8], epcscf = args[a + 9],
-      path = args[a + 10], ua = args[a + 11],
-    }
-    if not u.expires or not u.reg_id or not u.cseq or u.uri == '' or u.call_id == '' then
-      return fail('INVALID_ARGUMENT', 'contact ' .. (k + 1))
+  for k = 1, n do
+    local ok, u = pcall(cmsgpack.unpack, args[2 + k])
+    if not ok or type(u) ~= 'table' or #u ~= REGISTER_FIELDS or not well_typed(u) or
+        u[URI] == '' or u[CALLID] == '' then
+      return fail('INVALID_ARGUMENT', 'contact ' .. k)
     end
-    adds = adds or u.expires > 0
-    ups[#ups + 1] = u
+    adds = adds or u[EXP] > 0
+    ups[k] = u
   end
 
   local i = redis.call('HGET', b.tag .. ':id', ident)
@@ -305,87 +343,72 @@ local function w4_register(keys, args)
   if not i and not adds then
     return fail('NOT_FOUND')
   end
-  local contacts = i and live_contacts(b, i) or {}
+  local owner, stored = nil, {}
+  if i then
+    owner, stored = load_blob(b, i)
+  end
+  local contacts = live(b, stored)
 
   -- RFC 3261 §10.3 step 7, against the stored state, before anything is written.
   for _, c in ipairs(contacts) do
     for _, u in ipairs(ups) do
-      if same_key(c, u.uri, u.instance, u.reg_id) and c[CALLID] == u.call_id and u.cseq <= c[CSEQ] then
-        return fail('OUT_OF_ORDER', 'CSeq ' .. u.cseq .. ' <= ' .. c[CSEQ])
+      if same_key(c, u[URI], u[INST], u[REG]) and c[CALLID] == u[CALLID] and u[CSEQ] <= c[CSEQ] then
+        return fail('OUT_OF_ORDER', 'CSeq ' .. u[CSEQ] .. ' <= ' .. c[CSEQ])
       end
     end
   end
-  -- The key set after the request, for max_contacts.
-  local keyset = {}
-  for _, c in ipairs(contacts) do
-    keyset[#keyset + 1] = c
-  end
-  for _, u in ipairs(ups) do
-    local found
-    for j, c in ipairs(keyset) do
-      if same_key(c, u.uri, u.instance, u.reg_id) then
-        found = j
-        break
-      end
-    end
-    if u.expires == 0 then
-      if found then
-        table.remove(keyset, found)
-      end
-    elseif not found then
-      keyset[#keyset + 1] = {[URI] = u.uri, [INST] = u.instance, [REG] = u.reg_id}
-    end
-  end
-  if #keyset > b.cfg.max then
-    return fail('TOO_MANY_CONTACTS')
-  end
-
-  local newly = 0
-  if not i then
-    i = pick_free(b)
-    if not i then
-      return fail('POOL_EXHAUSTED')
-    end
-    take_over(b, i, ident)
-    newly = 1
-    contacts = {}  -- whatever the previous owner left has expired
-  end
-
+  -- The contact list after the request (nothing is written unless all of it succeeds). An
+  -- argument array becomes the stored contact: expires_s turns into the absolute expiry.
   local removed = 0
   for _, u in ipairs(ups) do
     local pos
     for j, c in ipairs(contacts) do
-      if same_key(c, u.uri, u.instance, u.reg_id) then
+      if same_key(c, u[URI], u[INST], u[REG]) then
         pos = j
         break
       end
     end
-    if u.expires == 0 then
+    if u[EXP] == 0 then
       if pos then
         table.remove(contacts, pos)
         removed = removed + 1
       end
     else
-      local expires_at = b.now + u.expires * 1000
-      local c = {u.uri, u.params, u.instance, u.reg_id, u.call_id, u.cseq, expires_at, u.flow,
-                 u.epcscf, u.path, u.ua, pos and contacts[pos][REGAT] or b.now, b.now}
+      u[EXP] = b.now + u[EXP] * 1000
+      u[REGAT] = pos and contacts[pos][REGAT] or b.now
+      u[UPDAT] = b.now
       if pos then
-        contacts[pos] = c  -- RFC 5626 §6: a re-registration moves the binding to the new flow
+        contacts[pos] = u  -- RFC 5626 §6: a re-registration moves the binding to the new flow
       else
-        contacts[#contacts + 1] = c
-      end
-      if u.flow ~= '' then
-        flow_ref(b, u.flow, i, expires_at)
+        contacts[#contacts + 1] = u
       end
     end
   end
-  store(b, i, contacts, removed > 0 or newly == 1)
-
-  local out = {render(b, i), newly, b.now}
-  for _, c in ipairs(contacts) do
-    out[#out + 1] = contact_reply(b, c)
+  if #contacts > b.cfg.max then
+    return fail('TOO_MANY_CONTACTS')
   end
-  return out
+
+  local newly = 0
+  if not i then
+    local reclaimed
+    i, reclaimed = pick_free(b)
+    if not i then
+      return fail('POOL_EXHAUSTED')
+    end
+    if reclaimed then
+      -- The previous owner's contacts have all expired; it loses the index.
+      local previous
+      previous, stored = load_blob(b, i)
+      if previous then
+        redis.call('HDEL', b.tag .. ':id', previous)
+      end
+    end
+    redis.call('HSET', b.tag .. ':id', ident, i)
+    owner, newly = ident, 1
+  end
+  local blob = rewrite(b, i, owner, stored, contacts)
+  settle(b, i, contacts, removed > 0 or newly == 1)
+  return {i, newly, b.now, blob}
 end
 
 local function w4_remove_contact(keys, args)
@@ -401,11 +424,13 @@ local function w4_remove_contact(keys, args)
   if not reg_id or not args[2] or not args[3] then
     return fail('INVALID_ARGUMENT', 'arguments')
   end
-  local contacts = live_contacts(b, i)
+  local owner, stored = load_blob(b, i)
+  local contacts = live(b, stored)
   for j, c in ipairs(contacts) do
     if same_key(c, args[2], args[3], reg_id) then
       table.remove(contacts, j)
-      store(b, i, contacts, true)
+      rewrite(b, i, owner, stored, contacts)
+      settle(b, i, contacts, true)
       return {1, #contacts, #contacts == 0 and 1 or 0}
     end
   end
@@ -425,7 +450,8 @@ local function w4_remove_all(keys, args)
   if args[2] and not guard_cseq then
     return fail('INVALID_ARGUMENT', 'guard')
   end
-  local contacts = live_contacts(b, i)
+  local owner, stored = load_blob(b, i)
+  local contacts = live(b, stored)
   for _, c in ipairs(contacts) do
     if args[2] and c[CALLID] == args[2] and c[CSEQ] >= guard_cseq then
       return fail('OUT_OF_ORDER', 'CSeq ' .. guard_cseq .. ' <= ' .. c[CSEQ])
@@ -434,7 +460,8 @@ local function w4_remove_all(keys, args)
   if #contacts == 0 then
     return {0, 0, 0}
   end
-  store(b, i, {}, true)
+  rewrite(b, i, owner, stored, {})
+  settle(b, i, {}, true)
   return {#contacts, 0, 1}
 end
 
@@ -451,16 +478,23 @@ local function w4_remove_flow(keys, args)
   local total = 0
   for _, m in ipairs(redis.call('SMEMBERS', fkey)) do
     local i = tonumber(m)
-    local keep, removed = {}, 0
-    for _, c in ipairs(live_contacts(b, i)) do
+    local owner, stored = load_blob(b, i)
+    local keep, removed, on_flow = {}, 0, false
+    for _, c in ipairs(stored) do
       if c[FLOW] == flow then
-        removed = removed + 1
-      else
+        on_flow = true
+        if c[EXP] > b.now then
+          removed = removed + 1
+        end
+      elseif c[EXP] > b.now then
         keep[#keep + 1] = c
       end
     end
+    if on_flow then
+      rewrite(b, i, owner, stored, keep)
+    end
     if removed > 0 then
-      store(b, i, keep, true)
+      settle(b, i, keep, true)
       total = total + removed
     end
   end
@@ -477,7 +511,7 @@ local function w4_lookup(keys, args)
   if not i then
     return fail('UNKNOWN_IMPU')
   end
-  return binding_reply(b, i)
+  return binding_reply(b, i, free_at_of(b, i))
 end
 
 local function w4_is_registered(keys, args)
@@ -506,7 +540,7 @@ local function w4_lookup_identity(keys, args)
   if not free_at or free_at <= b.now then
     return fail('NOT_FOUND')
   end
-  return binding_reply(b, i)
+  return binding_reply(b, i, free_at)
 end
 
 local function w4_usage(keys, args)
@@ -529,48 +563,78 @@ local function w4_list(keys, args)
   if not cursor or not limit or cursor < 0 or limit < 1 or limit > 1000 then
     return fail('INVALID_ARGUMENT', 'cursor/limit')
   end
-  local out = {}
-  for i = cursor, math.min(cursor + limit, b.cfg.next) - 1 do
-    if state_of(b, free_at_of(b, i)) ~= 'free' then
-      out[#out + 1] = binding_reply(b, i)
+  local out, next = {}, next_index(b)
+  for i = cursor, math.min(cursor + limit, next) - 1 do
+    local free_at = free_at_of(b, i)
+    if state_of(b, free_at) ~= 'free' then
+      out[#out + 1] = binding_reply(b, i, free_at)
     end
   end
-  return {cursor + limit < b.cfg.next and cursor + limit or 0, out}
+  return {cursor + limit < next and cursor + limit or 0, out}
 end
 
--- Creates the block, or checks that the stored layout is the configured one (IMPU indices
--- must keep their meaning) and updates the settings that may change.
+-- Creates the block, or checks that the stored layout is the configured one (IMPU indices must
+-- keep their meaning) and updates the settings that may change.
 -- ARGV: kind first size width plus domains sip tel quarantine_ms max_contacts epcscf wildcard
 --       [list: canonical IMPUs in index order]
 local function w4_configure(keys, args)
-  local tag = keys[1] and tag_of(keys[1])
+  local tag = tag_of(keys[1])
   if not tag or #args < 12 then
     return fail('INVALID_ARGUMENT', 'arguments')
   end
-  local cfgkey = keys[1]
-  local cur = redis.call('HMGET', cfgkey, 'kind', 'first', 'size', 'width', 'plus')
-  if cur[1] then
-    for k = 1, 5 do
-      if cur[k] ~= args[k] then
-        return fail('CONFIG_MISMATCH', 'stored layout differs from the configuration')
-      end
+  local first, size, width = tonumber(args[2]), tonumber(args[3]), tonumber(args[4])
+  local q, max = tonumber(args[9]), tonumber(args[10])
+  if not first or not size or not width or not q or not max then
+    return fail('INVALID_ARGUMENT', 'numbers')
+  end
+  local cur = redis.call('HGET', keys[1], 'layout')
+  local toff = 0
+  if cur then
+    local c = cmsgpack.unpack(cur)
+    if c.kind ~= args[1] or c.first ~= first or c.size ~= size or c.width ~= width or
+        c.plus ~= (args[5] == '1') then
+      return fail('CONFIG_MISMATCH', 'stored layout differs from the configuration')
     end
     for k = 13, #args do
       if redis.call('HGET', tag .. ':names', '#' .. (k - 13)) ~= args[k] then
         return fail('CONFIG_MISMATCH', 'stored IMPU list differs from the configuration')
       end
     end
+    toff = c.toff or 0
   else
-    redis.call('HSET', cfgkey, 'kind', args[1], 'first', args[2], 'size', args[3], 'width',
-               args[4], 'plus', args[5], 'next', 0)
+    redis.call('HSET', keys[1], 'next', 0)
     for k = 13, #args do
       redis.call('HSET', tag .. ':names', '#' .. (k - 13), args[k], args[k], k - 13)
     end
   end
-  redis.call('HSET', cfgkey, 'domains', args[6], 'sip', args[7], 'tel', args[8], 'quarantine_ms',
-             args[9], 'max_contacts', args[10], 'epcscf', args[11], 'wildcard', args[12],
+  local domains = {}
+  for d in string.gmatch(args[6], '[^,]+') do
+    domains[#domains + 1] = d
+  end
+  local layout = {
+    kind = args[1], first = first, size = size, width = width, plus = args[5] == '1',
+    domains = domains, sip = args[7] == '1', tel = args[8] == '1', q = q, max = max,
+    epcscf = args[11], wildcard = args[12], toff = toff,
+  }
+  local packed = cmsgpack.pack(layout)
+  redis.call('HSET', keys[1], 'layout', packed, 'lid', string.sub(redis.sha1hex(packed), 1, 16),
              'version', VERSION)
   return 'OK'
+end
+
+-- Test hook, never used in production: moves this block's clock forward by ARGV[1] ms, so that
+-- tests of 60 s quarantines need not wait. Kept in the layout (persisted, survives reconnects).
+local function w4_test_advance_time(keys, args)
+  local cur = keys[1] and redis.call('HGET', keys[1], 'layout')
+  local ms = tonumber(args[1])
+  if not cur or not ms then
+    return fail('INVALID_ARGUMENT', 'arguments')
+  end
+  local l = cmsgpack.unpack(cur)
+  l.toff = (l.toff or 0) + ms
+  local packed = cmsgpack.pack(l)
+  redis.call('HSET', keys[1], 'layout', packed, 'lid', string.sub(redis.sha1hex(packed), 1, 16))
+  return l.toff
 end
 
 local function w4_version()
@@ -583,6 +647,7 @@ redis.register_function{function_name = 'w4_remove_contact', callback = w4_remov
 redis.register_function{function_name = 'w4_remove_all', callback = w4_remove_all}
 redis.register_function{function_name = 'w4_remove_flow', callback = w4_remove_flow}
 redis.register_function{function_name = 'w4_configure', callback = w4_configure}
+redis.register_function{function_name = 'w4_test_advance_time', callback = w4_test_advance_time}
 redis.register_function{function_name = 'w4_lookup', callback = w4_lookup, flags = ro}
 redis.register_function{function_name = 'w4_is_registered', callback = w4_is_registered, flags = ro}
 redis.register_function{function_name = 'w4_lookup_identity', callback = w4_lookup_identity, flags = ro}

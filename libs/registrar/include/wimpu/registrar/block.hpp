@@ -27,18 +27,18 @@ struct BlockConfig {
   std::string wildcard;              ///< TS 23.003 §13.5 form; derived from the range if empty.
   std::string epcscf;                ///< Id of the eP-CSCF the block is allocated to.
   std::chrono::milliseconds quarantine{60'000};  ///< G-13 hold before another identity may get it.
-  std::uint32_t max_contacts = 16;   ///< Live contacts per IMPU.
+  std::uint32_t max_contacts = 16;               ///< Live contacts per IMPU.
 };
 
 /// A validated block: config plus what resolution and rendering need.
 struct Block {
   BlockConfig config;
-  std::size_t ordinal = 0;    ///< Position in BlockSet::blocks().
+  std::size_t ordinal = 0;  ///< Position in BlockSet::blocks().
   bool is_range = true;
-  bool plus = false;          ///< Numbers carry a leading '+'.
-  std::uint32_t width = 0;    ///< Digits per number.
-  std::uint64_t first = 0;    ///< First number of the range.
-  std::uint64_t size = 0;     ///< Number of IMPUs.
+  bool plus = false;              ///< Numbers carry a leading '+'.
+  std::uint32_t width = 0;        ///< Digits per number.
+  std::uint64_t first = 0;        ///< First number of the range.
+  std::uint64_t size = 0;         ///< Number of IMPUs.
   std::vector<std::string> list;  ///< Explicit list, canonical (see canonical_impu()).
 
   /// Primary URI of IMPU `index` (< size).

@@ -53,7 +53,8 @@ public:
   /// See W4::remove_contact().
   W4Result<RemoveResult> remove_contact_now(std::string_view impu, const ContactKey& key);
   /// See W4::remove_all().
-  W4Result<RemoveResult> remove_all_now(std::string_view impu, const std::optional<CallIdGuard>& guard);
+  W4Result<RemoveResult> remove_all_now(std::string_view impu,
+                                        const std::optional<CallIdGuard>& guard);
   /// See W4::remove_flow().
   W4Result<std::uint32_t> remove_flow_now(std::string_view flow_token);
   /// See W4::lookup().

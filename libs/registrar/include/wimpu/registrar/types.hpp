@@ -72,16 +72,16 @@ struct ContactKey {
 
 /// One contact as the eP-CSCF registers it (requirements G-01, G-04, G-06, G-10).
 struct ContactInfo {
-  std::string uri;              ///< Contact URI (addr-spec, with its URI parameters).
-  std::string params;           ///< Every contact-param as received (";+sip.instance=...;ob").
-  std::string instance;         ///< +sip.instance value (RFC 5626 §4.1), empty if none.
-  std::uint32_t reg_id = 0;     ///< reg-id (RFC 5626 §4.2), 0 if none.
-  std::string call_id;          ///< Call-ID of the REGISTER (RFC 3261 §10.3 step 7).
-  std::uint32_t cseq = 0;       ///< CSeq number of the REGISTER.
-  std::string flow_token;       ///< The flow the contact is reachable on (RFC 5626 §5.2).
-  std::string epcscf_instance;  ///< Id of the eP-CSCF instance holding that flow.
+  std::string uri;                ///< Contact URI (addr-spec, with its URI parameters).
+  std::string params;             ///< Every contact-param as received (";+sip.instance=...;ob").
+  std::string instance;           ///< +sip.instance value (RFC 5626 §4.1), empty if none.
+  std::uint32_t reg_id = 0;       ///< reg-id (RFC 5626 §4.2), 0 if none.
+  std::string call_id;            ///< Call-ID of the REGISTER (RFC 3261 §10.3 step 7).
+  std::uint32_t cseq = 0;         ///< CSeq number of the REGISTER.
+  std::string flow_token;         ///< The flow the contact is reachable on (RFC 5626 §5.2).
+  std::string epcscf_instance;    ///< Id of the eP-CSCF instance holding that flow.
   std::vector<std::string> path;  ///< Path header values in order (RFC 3327 §5.3).
-  std::string user_agent;       ///< User-Agent of the REGISTER (admin display).
+  std::string user_agent;         ///< User-Agent of the REGISTER (admin display).
 
   /// The binding key of this contact (see ContactKey).
   ContactKey key() const { return ContactKey{uri, instance, reg_id}; }
@@ -114,7 +114,8 @@ struct RegisterRequest {
 enum class ImpuState : std::uint8_t {
   kFree = 0,        ///< Never allocated, or its quarantine is over: any identity may get it.
   kRegistered = 1,  ///< Allocated, with at least one live contact.
-  kQuarantined = 2, ///< Last contact gone less than `quarantine` ago (G-13): only its owner may get it.
+  kQuarantined =
+      2,  ///< Last contact gone less than `quarantine` ago (G-13): only its owner may get it.
 };
 
 /// Stable lower-case name ("registered").
@@ -124,22 +125,22 @@ std::ostream& operator<<(std::ostream& os, ImpuState s);
 
 /// register_contacts() result: the IMPU (first P-Associated-URI, G-02) and every live contact.
 struct RegisterResult {
-  std::string impu;                  ///< Primary form (sip: if the block renders sip, else tel:).
-  std::vector<std::string> aliases;  ///< Other forms of the same IMPU (tel: when both render).
-  bool newly_allocated = false;      ///< True when this request allocated the IMPU.
-  std::int64_t now_ms = 0;           ///< Backend time the request was applied at.
-  std::vector<ContactView> contacts; ///< All live contacts after the update.
+  std::string impu;                   ///< Primary form (sip: if the block renders sip, else tel:).
+  std::vector<std::string> aliases;   ///< Other forms of the same IMPU (tel: when both render).
+  bool newly_allocated = false;       ///< True when this request allocated the IMPU.
+  std::int64_t now_ms = 0;            ///< Backend time the request was applied at.
+  std::vector<ContactView> contacts;  ///< All live contacts after the update.
 };
 
 /// lookup() / lookup_identity() / list() entry: an IMPU with its owner and live contacts.
 struct Binding {
   std::string block;
-  std::string impu;                  ///< Primary form.
+  std::string impu;  ///< Primary form.
   std::vector<std::string> aliases;
   ImpuState state = ImpuState::kFree;
   std::optional<WebIdentity> owner;  ///< Set unless state is kFree.
   std::int64_t now_ms = 0;
-  std::vector<ContactView> contacts; ///< Live contacts only (empty unless kRegistered).
+  std::vector<ContactView> contacts;  ///< Live contacts only (empty unless kRegistered).
 };
 
 /// remove_contact() / remove_all() result.

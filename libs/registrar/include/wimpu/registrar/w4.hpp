@@ -41,14 +41,14 @@ public:
   virtual const BlockSet& blocks() const = 0;
 
   /// REGISTER (G-01, G-02, G-04, G-06). If `req.identity` holds an IMPU in `req.block` (even in
-  /// quarantine) it is reused, else a free IMPU is allocated (never-used ones first, then the
-  /// one whose quarantine ended first). Each contact is added or refreshed under its key
-  /// (ContactKey); `expires_s == 0` removes it. RFC 3261 §10.3 step 7: for an existing key with
-  /// the same Call-ID, a CSeq not higher than the stored one fails the whole request.
-  /// Removing the last contact starts the quarantine (G-13).
-  /// Errors: kInvalidArgument, kUnknownBlock, kNotFound (only removals and no IMPU held),
-  /// kOutOfOrder, kPoolExhausted, kTooManyContacts, kUnavailable, kBackend. On error nothing
-  /// changed, except kUnavailable from redis, where the outcome is unknown.
+  /// quarantine) it is reused, else a free IMPU is allocated (never-used ones first, then one
+  /// whose quarantine is over; which one is unspecified). Each contact is added or refreshed
+  /// under its key (ContactKey); `expires_s == 0` removes it. RFC 3261 §10.3 step 7: for an
+  /// existing key with the same Call-ID, a CSeq not higher than the stored one fails the whole
+  /// request. Removing the last contact starts the quarantine (G-13). Errors: kInvalidArgument,
+  /// kUnknownBlock, kNotFound (only removals and no IMPU held), kOutOfOrder, kPoolExhausted,
+  /// kTooManyContacts, kUnavailable, kBackend. On error nothing changed, except kUnavailable from
+  /// redis, where the outcome is unknown.
   virtual W4Task<RegisterResult> register_contacts(RegisterRequest req) = 0;
 
   /// Removes the live contact of `impu` with key `key` (e.g. a kicked WIC). Removing nothing is

@@ -1,0 +1,64 @@
+// Memory-backend specifics that the shared conformance suite cannot see: the sweep (memory
+// hygiene only) and the indexes it keeps in step.
+#include <gtest/gtest.h>
+
+#include "harness.hpp"
+
+namespace wimpu::registrar::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+RegisterRequest request(std::string sub, std::string flow, std::uint32_t expires) {
+  ContactInfo c;
+  c.uri = "sip:" + sub + "@192.0.2.9";
+  c.call_id = "call-" + sub;
+  c.cseq = 1;
+  c.flow_token = std::move(flow);
+  return {"b1", {"https://wwsf.example", std::move(sub)}, {{std::move(c), expires}}};
+}
+
+TEST(MemoryRegistrar, SweepDropsExpiredContactsWithoutChangingAnyState) {
+  MemoryHarness h;
+  auto& m = h.memory();
+  const auto a = m.register_now(request("a", "ws-1", 10));
+  const auto b = m.register_now(request("b", "ws-1", 100));
+  ASSERT_TRUE(a && b);
+  h.advance(11s);
+  EXPECT_EQ(m.sweep_now(100), 1u);  // a's contact
+  EXPECT_EQ(m.sweep_now(100), 0u);
+  // States are what they were: a quarantined since its expiry, b registered.
+  EXPECT_EQ(m.lookup_now(a->impu)->state, ImpuState::kQuarantined);
+  EXPECT_EQ(m.lookup_now(b->impu)->state, ImpuState::kRegistered);
+  const auto u = m.usage_now("b1");
+  ASSERT_TRUE(u);
+  EXPECT_EQ(u->registered, 1u);
+  EXPECT_EQ(u->quarantined, 1u);
+  // The flow index followed: the flow now reaches b only.
+  EXPECT_EQ(*m.remove_flow_now("ws-1"), 1u);
+  EXPECT_FALSE(*m.is_registered_now(b->impu));
+  // a is back inside its quarantine with the same IMPU.
+  const auto again = m.register_now(request("a", "ws-2", 10));
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->impu, a->impu);
+}
+
+TEST(MemoryRegistrar, ReclaimedImpusDropTheirFormerFlowsAndIdentities) {
+  MemoryHarness h;
+  auto& m = h.memory();
+  // Fill b1 (10 IMPUs) on one flow with short contacts, let them expire past quarantine.
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(m.register_now(request("old" + std::to_string(i), "ws-old", 1)));
+  }
+  h.advance(62s);
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(m.register_now(request("new" + std::to_string(i), "ws-new", 3600)));
+  }
+  EXPECT_EQ(*m.remove_flow_now("ws-old"), 0u);
+  EXPECT_FALSE(m.lookup_identity_now("b1", {"https://wwsf.example", "old3"}));
+  EXPECT_EQ(m.usage_now("b1")->registered, 10u);
+  EXPECT_EQ(*m.remove_flow_now("ws-new"), 10u);
+}
+
+}  // namespace
+}  // namespace wimpu::registrar::test
