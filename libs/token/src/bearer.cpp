@@ -1,5 +1,7 @@
 #include "wimpu/token/bearer.hpp"
 
+#include "wimpu/common/counter.hpp"
+
 namespace wimpu::token {
 namespace {
 
@@ -146,6 +148,13 @@ void append_quoted(std::string& out, std::string_view name, std::string_view val
   out += '"';
 }
 
+BearerError counted(BearerError e) {
+  static common::Counter& not_bearer = common::counter("token.bearer.not_bearer");
+  static common::Counter& malformed = common::counter("token.bearer.malformed");
+  (e == BearerError::kNotBearer ? not_bearer : malformed).inc();
+  return e;
+}
+
 }  // namespace
 
 std::string_view name(BearerError e) noexcept {
@@ -155,7 +164,7 @@ std::string_view name(BearerError e) noexcept {
 Expected<std::string_view, BearerError> bearer_token(std::string_view value) {
   std::string_view rest;
   if (!bearer_scheme(value, rest)) {
-    return BearerError::kNotBearer;
+    return counted(BearerError::kNotBearer);
   }
   if (is_token68(rest)) {
     return rest;  // RFC 6750 §2.1 / RFC 8898 §2.1.3
@@ -167,17 +176,17 @@ Expected<std::string_view, BearerError> bearer_token(std::string_view value) {
   while (!s.empty()) {
     const std::string_view before = s;
     if (!next_param(s, p)) {
-      return BearerError::kMalformed;
+      return counted(BearerError::kMalformed);
     }
     if (iequals(p.name, "access_token")) {
       if (!is_token68(p.value)) {
-        return BearerError::kMalformed;
+        return counted(BearerError::kMalformed);
       }
       const std::size_t at = before.find(p.value);
       return before.substr(at, p.value.size());
     }
   }
-  return BearerError::kMalformed;
+  return counted(BearerError::kMalformed);
 }
 
 std::string format_challenge(const BearerChallenge& c) {
@@ -192,16 +201,16 @@ std::string format_challenge(const BearerChallenge& c) {
 Expected<BearerChallenge, BearerError> parse_challenge(std::string_view value) {
   std::string_view s;
   if (!bearer_scheme(value, s)) {
-    return BearerError::kNotBearer;
+    return counted(BearerError::kNotBearer);
   }
   if (s.empty()) {
-    return BearerError::kMalformed;  // RFC 8898 Figure 3: at least one bearer-cln
+    return counted(BearerError::kMalformed);  // RFC 8898 Figure 3: at least one bearer-cln
   }
   BearerChallenge c;
   Param p;
   while (!s.empty()) {
     if (!next_param(s, p)) {
-      return BearerError::kMalformed;
+      return counted(BearerError::kMalformed);
     }
     if (iequals(p.name, "realm")) {
       c.realm = std::move(p.value);

@@ -109,8 +109,16 @@ VerifyResult Verifier::verify(std::string_view token, std::string_view expected_
   std::size_t unknown = kNoIssuer;
   VerifyResult r = verify_impl(token, expected_block, &unknown);
   if (unknown != kNoIssuer) {
-    counters().refresh_request.inc();
-    issuers_[unknown].store->request_refresh();
+    Issuer& issuer = issuers_[unknown];
+    const auto now = clock_->now();
+    // The store rate-limits anyway; throttling here as well keeps an unknown-kid flood on this
+    // shard from becoming a flood of posts to the control executor.
+    if (!issuer.last_refresh_request ||
+        now - *issuer.last_refresh_request >= issuer.store->min_refresh_interval()) {
+      issuer.last_refresh_request = now;
+      counters().refresh_request.inc();
+      issuer.store->request_refresh();
+    }
   }
   return counted(std::move(r));
 }

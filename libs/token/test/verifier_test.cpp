@@ -562,3 +562,27 @@ TEST(FuzzCorpus, SeedTokensReachTheIntendedOutcome) {
 
 }  // namespace
 }  // namespace wimpu::token
+
+namespace wimpu::token {
+namespace {
+
+TEST_F(VerifierTest, SyncUnknownKidFloodPostsOneRequestPerInterval) {
+  const auto before = common::counter("token.verify.refresh_request").value();
+  auto rogue = *SigningKey::generate(Algorithm::kEdDSA, "ed-9");
+  const std::string tok = test::forge_claims(*rogue, claims());
+  for (int i = 0; i < 100; ++i) {
+    EXPECT_EQ(failure(tok), TokenError::kUnknownKid);
+  }
+  EXPECT_EQ(common::counter("token.verify.refresh_request").value(), before + 1);
+  io_.run();
+  EXPECT_EQ(fetcher_->fetches.load(), 1);
+  clock_->advance(30s);
+  EXPECT_EQ(failure(tok), TokenError::kUnknownKid);
+  EXPECT_EQ(common::counter("token.verify.refresh_request").value(), before + 2);
+  io_.restart();
+  io_.run();
+  EXPECT_EQ(fetcher_->fetches.load(), 2);
+}
+
+}  // namespace
+}  // namespace wimpu::token

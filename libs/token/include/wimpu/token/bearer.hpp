@@ -23,7 +23,8 @@ std::string_view name(BearerError e) noexcept;
 /// Returns the token of an Authorization/Proxy-Authorization value (leading/trailing whitespace
 /// allowed). Accepts RFC 6750 §2.1 `Bearer <token68>` and the TS 24.371 Annex A.3.2 form
 /// `Bearer access_token="<token>"` (among other auth-params). The scheme is case-insensitive
-/// (RFC 7235 §2.1). The view points into `value`. Pure function; thread-safe.
+/// (RFC 7235 §2.1). The view points into `value`. Thread-safe; failures count
+/// "token.bearer.not_bearer" / "token.bearer.malformed".
 Expected<std::string_view, BearerError> bearer_token(std::string_view value);
 
 /// A Bearer challenge (RFC 8898 §4). Empty members are omitted when formatting.

@@ -71,6 +71,10 @@ public:
   const std::string& issuer() const noexcept { return options_.issuer; }
   /// The pinned algorithm.
   Algorithm algorithm() const noexcept { return options_.algorithm; }
+  /// The configured rate limit of unknown-kid refreshes (shards throttle their requests with it).
+  common::Duration min_refresh_interval() const noexcept {
+    return options_.min_refresh_interval;
+  }
 
   /// Parses `jwks` and, if valid, puts it in force (start-up, file sources, tests). A refused
   /// document leaves the current set in force. Thread-safe.

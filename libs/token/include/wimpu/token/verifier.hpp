@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -66,7 +67,9 @@ public:
   /// Verifies `token` (the compact JWS, without "Bearer ") for the wIMPU block `expected_block`.
   /// Never blocks, never throws (except std::bad_alloc). When the token names a kid its issuer's
   /// key set lacks, a rate-limited key refresh is requested in the background and kUnknownKid is
-  /// returned now; async_verify waits for that refresh instead. Every failure bumps
+  /// returned now (this shard posts at most one such request per min_refresh_interval, so a flood
+  /// of unknown kids does not flood the control thread); async_verify waits for that refresh
+  /// instead. Every failure bumps
   /// failure_counter(reason); success bumps "token.verify.ok" (and "token.verify.cache_hit").
   VerifyResult verify(std::string_view token, std::string_view expected_block);
 
@@ -89,6 +92,7 @@ private:
     KeyStorePtr store;
     std::uint64_t generation = ~std::uint64_t{0};  // of `keys`; ~0 forces the first load
     KeySetPtr keys;
+    std::optional<common::TimePoint> last_refresh_request;  // verify()'s local throttle
   };
 
   VerifyResult verify_impl(std::string_view token, std::string_view expected_block,
