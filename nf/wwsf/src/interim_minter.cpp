@@ -176,7 +176,8 @@ Expected<TokenMinterPtr, std::string> make_ed25519_minter(
     const std::vector<std::string>& retired_key_files) {
   if (options.issuer.empty() || options.audience.empty() || options.lifetime.count() <= 0 ||
       !clock) {
-    return std::string("token minter: issuer, audience, a positive lifetime and a clock are required");
+    return std::string(
+        "token minter: issuer, audience, a positive lifetime and a clock are required");
   }
   PkeyPtr key;
   if (key_file.empty()) {

@@ -87,7 +87,9 @@ struct Wwsf::Impl {
     return v ? std::string(*v) : std::string();
   }
 
-  std::string block_of(const User& u) const { return u.block.empty() ? config.default_block : u.block; }
+  std::string block_of(const User& u) const {
+    return u.block.empty() ? config.default_block : u.block;
+  }
 
   Response with_cookie(Response res, const std::string& value, long long max_age) const {
     http::SetCookie c;
@@ -285,9 +287,12 @@ struct Wwsf::Impl {
     auto r = std::make_shared<http::Router>();
     r->add_async(Verb::post, "/api/login",
                  [this](Request req, RequestInfo info) { return login(std::move(req), info); });
-    r->add(Verb::post, "/api/logout", [this](const Request& req, const RequestInfo&) { return logout(req); });
-    r->add(Verb::get, "/api/me", [this](const Request& req, const RequestInfo&) { return me(req); });
-    r->add(Verb::post, "/api/token", [this](const Request& req, const RequestInfo&) { return token(req); });
+    r->add(Verb::post, "/api/logout",
+           [this](const Request& req, const RequestInfo&) { return logout(req); });
+    r->add(Verb::get, "/api/me",
+           [this](const Request& req, const RequestInfo&) { return me(req); });
+    r->add(Verb::post, "/api/token",
+           [this](const Request& req, const RequestInfo&) { return token(req); });
     for (const char* path : {"/api/login", "/api/logout", "/api/me", "/api/token"}) {
       r->add(Verb::options, path,
              [this](const Request& req, const RequestInfo&) { return origins.preflight(req); });

@@ -148,7 +148,8 @@ protected:
     return res ? std::move(*res) : http::Response{};
   }
 
-  http::Response login(const std::string& user, const std::string& password, Headers h = Headers()) {
+  http::Response login(const std::string& user, const std::string& password,
+                       Headers h = Headers()) {
     auto res = send(Verb::post, "/api/login",
                     nlohmann::json{{"username", user}, {"password", password}}.dump(), h);
     if (res.result() == Status::ok) {
@@ -336,7 +337,9 @@ TEST_F(WwsfTest, LogoutInvalidatesTheSession) {
   EXPECT_EQ(res.result(), Status::no_content);
   EXPECT_NE(std::string(res[Field::set_cookie]).find("Max-Age=0"), std::string::npos);
   // The old cookie is dead server-side, even if a client kept it.
-  EXPECT_EQ(send(Verb::get, "/api/me", {}, Headers(std::string(), std::string(), old_cookie)).result(), Status::unauthorized);
+  EXPECT_EQ(
+      send(Verb::get, "/api/me", {}, Headers(std::string(), std::string(), old_cookie)).result(),
+      Status::unauthorized);
   EXPECT_EQ(send(Verb::post, "/api/token", {}, Headers(std::string(), csrf_, old_cookie))
                 .result(),
             Status::unauthorized);
