@@ -1,0 +1,119 @@
+#include "connection.hpp"
+
+#include "counters.hpp"
+#include "shard.hpp"
+
+namespace wimpu::transport::detail {
+
+Connection::Connection(Shard& shard, Protocol protocol, ListenerShared* listener)
+    : shard_(shard),
+      protocol_(protocol),
+      listener_(listener),
+      last_activity_(std::chrono::steady_clock::now()),
+      idle_timeout_(shard.config().timers.idle_timeout),
+      timer_(shard.context().get_executor()) {}
+
+void Connection::close(CloseReason reason) {
+  if (closed_) {
+    return;
+  }
+  closed_ = true;
+  // The flow table's reference goes away in flow_closed(); keep the object alive until the end
+  // of this call (it may be running inside one of its own handlers).
+  const ConnectionPtr self = shared_from_this();
+  timer_.cancel();
+  // Queued buffers stay until destruction: an in-flight write may still point into them until
+  // its (aborted) completion runs.
+  cancel_io();
+  if (listener_ != nullptr && protocol_ != Protocol::kUdp) {
+    listener_->active.fetch_sub(1, std::memory_order_relaxed);
+  }
+  shard_.flow_closed(*this, reason);
+}
+
+ListenerId Connection::listener_id() const {
+  return listener_ != nullptr ? listener_->id : kAnyListener;
+}
+
+SteadyTime Connection::keepalive_tick(SteadyTime) { return SteadyTime::max(); }
+
+void Connection::established() {
+  established_ = true;
+  handed_out_ = true;
+  touch();
+  // Wake the timer loop: it was waiting for the handshake deadline and must now compute the
+  // idle and keep-alive deadlines.
+  timer_.cancel();
+}
+
+void Connection::start_timer(std::chrono::milliseconds handshake_timeout) {
+  handshake_deadline_ = std::chrono::steady_clock::now() + handshake_timeout;
+  asio::co_spawn(shard_.context(), timer_loop(shared_from_this()),
+                 [](std::exception_ptr e) { log_coroutine_exit("connection timer", e); });
+}
+
+Awaitable<void> Connection::timer_loop(std::shared_ptr<Connection> self) {
+  // `self` keeps the connection alive while the loop is suspended; close() cancels the timer,
+  // which wakes the loop so it sees closed_ and ends.
+  while (!self->closed_) {
+    const SteadyTime now = std::chrono::steady_clock::now();
+    SteadyTime next = SteadyTime::max();
+    if (!established_) {
+      if (now >= handshake_deadline_) {
+        proto_counter(protocol_, "handshake_timeout").inc();
+        close(handshake_timeout_reason());
+        co_return;
+      }
+      next = handshake_deadline_;
+    } else {
+      if (idle_timeout_.count() > 0) {
+        const SteadyTime idle_at = last_activity_ + idle_timeout_;
+        if (now >= idle_at) {
+          proto_counter(protocol_, "idle_timeout").inc();
+          close(CloseReason::kIdleTimeout);
+          co_return;
+        }
+        next = idle_at;
+      }
+      next = std::min(next, keepalive_tick(now));
+      if (closed_) {
+        co_return;
+      }
+    }
+    timer_.expires_at(next);
+    // A cancelled wait (established(), pong, close) simply re-evaluates the deadlines.
+    [[maybe_unused]] auto [ec] = co_await timer_.async_wait(kAwait);
+  }
+}
+
+void Connection::deliver(std::string data, std::shared_ptr<const WsHandshakeInfo> ws) {
+  InboundMessage msg;
+  msg.data = std::move(data);
+  msg.protocol = protocol_;
+  msg.local = local_;
+  msg.remote = remote_;
+  msg.flow = id_;
+  msg.shard = shard_.id();
+  msg.listener = listener_id();
+  msg.ws = std::move(ws);
+  hot(protocol_).messages_in->inc();
+  shard_.deliver(std::move(msg));
+}
+
+Expected<void, SendError> Connection::enqueue(std::string bytes) {
+  if (closed_) {
+    return SendError::kFlowDead;
+  }
+  if (queued_bytes_ + bytes.size() > shard_.config().limits.max_write_queue_bytes) {
+    // RFC 5626 §4.4 flows exist to be kept; a peer that stops reading is the exception, and
+    // closing it bounds our memory (STYLE.md "Overload: bounded queues").
+    proto_counter(protocol_, "write_queue_full").inc();
+    close(CloseReason::kWriteQueueFull);
+    return SendError::kQueueFull;
+  }
+  queued_bytes_ += bytes.size();
+  queue_.push_back(std::move(bytes));
+  return {};
+}
+
+}  // namespace wimpu::transport::detail

@@ -1,0 +1,73 @@
+#include "tls.hpp"
+
+#include <boost/asio/ip/address.hpp>
+
+namespace wimpu::transport::detail {
+namespace ssl = boost::asio::ssl;
+namespace {
+
+constexpr auto kOptions = ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                          ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
+                          ssl::context::no_tlsv1_1 | ssl::context::single_dh_use;
+
+StartupError fail(const std::string& what, const std::string& file,
+                  const boost::system::error_code& ec) {
+  return StartupError{what + " '" + file + "': " + ec.message()};
+}
+
+}  // namespace
+
+Expected<std::unique_ptr<ssl::context>, StartupError> make_server_tls(const TlsServerConfig& c) {
+  auto ctx = std::make_unique<ssl::context>(ssl::context::tls_server);
+  boost::system::error_code ec;
+  ctx->set_options(kOptions, ec);
+  if (c.cert_file.empty() || c.key_file.empty()) {
+    return StartupError{"TLS listener needs cert_file and key_file"};
+  }
+  if (ctx->use_certificate_chain_file(c.cert_file, ec); ec) {
+    return fail("cannot load certificate chain", c.cert_file, ec);
+  }
+  if (ctx->use_private_key_file(c.key_file, ssl::context::pem, ec); ec) {
+    return fail("cannot load private key", c.key_file, ec);
+  }
+  if (c.verify_client) {
+    if (ctx->load_verify_file(c.ca_file, ec); ec) {
+      return fail("cannot load client CA file", c.ca_file, ec);
+    }
+    ctx->set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert, ec);
+  }
+  return ctx;
+}
+
+Expected<std::unique_ptr<ssl::context>, StartupError> make_client_tls(const TlsClientConfig& c) {
+  auto ctx = std::make_unique<ssl::context>(ssl::context::tls_client);
+  boost::system::error_code ec;
+  ctx->set_options(kOptions, ec);
+  if (c.verify_peer) {
+    if (c.ca_file.empty()) {
+      ctx->set_default_verify_paths(ec);
+    } else if (ctx->load_verify_file(c.ca_file, ec); ec) {
+      return fail("cannot load CA file", c.ca_file, ec);
+    }
+    ctx->set_verify_mode(ssl::verify_peer, ec);
+  } else {
+    ctx->set_verify_mode(ssl::verify_none, ec);
+  }
+  if (!c.cert_file.empty()) {
+    if (ctx->use_certificate_chain_file(c.cert_file, ec); ec) {
+      return fail("cannot load client certificate", c.cert_file, ec);
+    }
+    if (ctx->use_private_key_file(c.key_file, ssl::context::pem, ec); ec) {
+      return fail("cannot load client key", c.key_file, ec);
+    }
+  }
+  return ctx;
+}
+
+bool is_ip_literal(const std::string& host) {
+  boost::system::error_code ec;
+  boost::asio::ip::make_address(host, ec);
+  return !ec;
+}
+
+}  // namespace wimpu::transport::detail

@@ -1,0 +1,496 @@
+// WebSocket (RFC 6455) connections carrying SIP (RFC 7118), inbound and outgoing, plain (WS) and
+// over TLS (WSS). One SIP message per WebSocket message (RFC 7118 §5), text and binary frames
+// accepted (§4.2), the `sip` subprotocol negotiated (§4.1), server pings as keep-alive (§6).
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
+
+#include <type_traits>
+
+#include "connection_factory.hpp"
+#include "counters.hpp"
+#include "shard.hpp"
+#include "tls.hpp"
+#include "wimpu/common/assert.hpp"
+
+namespace wimpu::transport::detail {
+namespace {
+
+namespace ssl = asio::ssl;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+using TlsStream = ssl::stream<Socket>;
+
+constexpr std::string_view kSubprotocol = "sip";  // RFC 7118 §4.1, IANA WebSocket registry
+
+// RFC 3629: is `s` well-formed UTF-8? Decides text vs binary frames (RFC 7118 §4.2: a message
+// with non-UTF-8 octets MUST go in a binary frame).
+bool is_utf8(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t n = 0;
+    std::uint32_t cp = 0;
+    if ((c & 0xE0) == 0xC0) {
+      n = 1;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      n = 2;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      n = 3;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + n >= s.size()) {
+      return false;  // truncated sequence
+    }
+    for (std::size_t k = 1; k <= n; ++k) {
+      const auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xC0) != 0x80) {
+        return false;
+      }
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    // Overlong forms, surrogates and values past U+10FFFF are not UTF-8.
+    if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+      return false;
+    }
+    i += n + 1;
+  }
+  return true;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
+    s.remove_prefix(1);
+  }
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+// RFC 6455 §4.1/§11.3.4: Sec-WebSocket-Protocol is a comma-separated list of tokens, possibly
+// spread over several header lines; subprotocol names compare case-sensitively.
+template <class Fields>
+bool offers_sip(const Fields& fields) {
+  auto range = fields.equal_range(http::field::sec_websocket_protocol);
+  for (auto it = range.first; it != range.second; ++it) {
+    std::string_view list(it->value().data(), it->value().size());
+    while (!list.empty()) {
+      const std::size_t comma = list.find(',');
+      const std::string_view token = trim(list.substr(0, comma));
+      if (token == kSubprotocol) {
+        return true;
+      }
+      if (comma == std::string_view::npos) {
+        break;
+      }
+      list.remove_prefix(comma + 1);
+    }
+  }
+  return false;
+}
+
+template <class Fields>
+std::string joined(const Fields& fields, http::field name) {
+  std::string out;
+  auto range = fields.equal_range(name);
+  for (auto it = range.first; it != range.second; ++it) {
+    if (!out.empty()) {
+      out += "; ";
+    }
+    out.append(it->value().data(), it->value().size());
+  }
+  return out;
+}
+
+std::string_view view(beast::string_view s) { return {s.data(), s.size()}; }
+
+CloseReason read_close_reason(const error_code& ec) {
+  if (ec == websocket::error::closed || ec == asio::error::eof ||
+      ec == ssl::error::stream_truncated || ec == asio::error::connection_reset) {
+    return CloseReason::kPeerClosed;
+  }
+  if (ec == websocket::error::message_too_big || ec == websocket::error::buffer_overflow) {
+    return CloseReason::kMessageTooLarge;
+  }
+  return CloseReason::kNetworkError;
+}
+
+template <class NextLayer>
+class WsConnection final : public Connection {
+  static constexpr bool kTls = std::is_same_v<NextLayer, TlsStream>;
+  using Ws = websocket::stream<NextLayer, /*deflateSupported=*/false>;
+
+public:
+  template <class... Args>
+  WsConnection(Shard& shard, Protocol protocol, ListenerShared* listener, Args&&... args)
+      : Connection(shard, protocol, listener), ws_(std::forward<Args>(args)...) {}
+
+  void start_server() override {
+    error_code ec;
+    auto& socket = beast::get_lowest_layer(ws_);
+    local_ = to_endpoint(socket.local_endpoint(ec));
+    remote_ = to_endpoint(socket.remote_endpoint(ec));
+    start_timer(shard_.config().timers.handshake_timeout);
+    asio::co_spawn(shard_.context(), run_server(shared_from_this()),
+                   [](std::exception_ptr e) { log_coroutine_exit("ws server", e); });
+  }
+
+  void start_client(const Destination& dest) override {
+    remote_ = dest.remote;
+    host_ = dest.host.empty() ? dest.remote.address.to_string() : dest.host;
+    target_ = dest.ws_target.empty() ? "/" : dest.ws_target;
+    start_timer(shard_.config().timers.handshake_timeout);
+    asio::co_spawn(shard_.context(), run_client(shared_from_this()),
+                   [](std::exception_ptr e) { log_coroutine_exit("ws client", e); });
+  }
+
+  Expected<void, SendError> send(std::string bytes) override {
+    if (auto r = enqueue(std::move(bytes)); !r) {
+      return r;
+    }
+    touch();
+    hot(protocol_).messages_out->inc();
+    if (established_ && !writing_) {
+      start_write();
+    }
+    return {};
+  }
+
+private:
+  void cancel_io() override {
+    error_code ec;
+    beast::get_lowest_layer(ws_).close(ec);
+  }
+
+  CloseReason handshake_timeout_reason() const override {
+    return connected_ ? CloseReason::kHandshakeFailed : CloseReason::kConnectFailed;
+  }
+
+  // Sends a ping every ws_ping_interval; a ping unanswered for ws_pong_timeout ends the flow
+  // (RFC 7118 §6: browsers cannot send pings, so the server does; RFC 6455 §5.5.2/§5.5.3).
+  SteadyTime keepalive_tick(SteadyTime now) override {
+    const auto& timers = shard_.config().timers;
+    if (timers.ws_ping_interval.count() <= 0) {
+      return SteadyTime::max();
+    }
+    if (ping_outstanding_) {
+      if (now >= pong_deadline_) {
+        proto_counter(protocol_, "pong_timeout").inc();
+        close(CloseReason::kKeepAliveTimeout);
+        return SteadyTime::max();
+      }
+      return pong_deadline_;
+    }
+    if (now < next_ping_) {
+      return next_ping_;
+    }
+    ping_outstanding_ = true;
+    pong_deadline_ = now + timers.ws_pong_timeout;
+    if (!ping_writing_) {
+      // At most one async_ping may be outstanding (Beast); it waits behind a message write.
+      ping_writing_ = true;
+      proto_counter(protocol_, "ping_sent").inc();
+      ws_.async_ping({}, [self = shared_from_this(), this](error_code ec) {
+        ping_writing_ = false;
+        if (!closed_ && ec) {
+          proto_counter(protocol_, "write_error").inc();
+          close(CloseReason::kNetworkError);
+        }
+      });
+    }
+    return pong_deadline_;
+  }
+
+  // Options common to both roles, set once the HTTP part is done.
+  void configure() {
+    const auto& limits = shard_.config().limits;
+    ws_.set_option(websocket::stream_base::timeout{
+        websocket::stream_base::none(), websocket::stream_base::none(), false});
+    ws_.read_message_max(limits.max_ws_message_bytes);
+    ws_.auto_fragment(false);
+    // Lifetime: the callback lives in ws_, a member, so `this` outlives it.
+    ws_.control_callback([this](websocket::frame_type kind, beast::string_view) {
+      if (kind == websocket::frame_type::pong) {
+        if (ping_outstanding_) {
+          ping_outstanding_ = false;
+          next_ping_ = std::chrono::steady_clock::now() + shard_.config().timers.ws_ping_interval;
+          timer_.cancel();  // the timer waits for the pong deadline: re-arm for the next ping
+        }
+      } else if (kind == websocket::frame_type::ping) {
+        touch();  // a client keep-alive (Beast answers it with a pong)
+      }
+    });
+  }
+
+  void ws_established() {
+    established();
+    next_ping_ = std::chrono::steady_clock::now() + shard_.config().timers.ws_ping_interval;
+  }
+
+  // Lifetime: `self` (by value) keeps the connection alive for the whole coroutine.
+  Awaitable<void> run_server([[maybe_unused]] ConnectionPtr self) {
+    connected_ = true;
+    if constexpr (kTls) {
+      auto [ec] = co_await ws_.next_layer().async_handshake(ssl::stream_base::server, kAwait);
+      if (closed_) {
+        co_return;
+      }
+      if (ec) {
+        proto_counter(protocol_, "handshake_failed").inc();
+        close(CloseReason::kHandshakeFailed);
+        co_return;
+      }
+    }
+    beast::flat_buffer buffer;
+    http::request_parser<http::empty_body> parser;
+    parser.header_limit(
+        static_cast<std::uint32_t>(shard_.config().limits.max_ws_handshake_bytes));
+    auto [ec, n] = co_await http::async_read(ws_.next_layer(), buffer, parser, kAwait);
+    if (closed_) {
+      co_return;
+    }
+    if (ec) {
+      proto_counter(protocol_, "handshake_bad_request").inc();
+      close(CloseReason::kHandshakeFailed);
+      co_return;
+    }
+    const auto& req = parser.get();
+    if (!websocket::is_upgrade(req)) {
+      proto_counter(protocol_, "handshake_not_upgrade").inc();
+      co_await refuse(http::status::bad_request, req.version(), {});
+      co_return;
+    }
+    if (!offers_sip(req)) {
+      // RFC 7118 §4.1: the client MUST offer "sip"; without it we do not upgrade (W-01).
+      proto_counter(protocol_, "handshake_no_sip_subprotocol").inc();
+      co_await refuse(http::status::bad_request, req.version(), {});
+      co_return;
+    }
+    auto info = std::make_shared<WsHandshakeInfo>();
+    info->target = std::string(view(req.target()));
+    info->host = std::string(view(req[http::field::host]));
+    info->origin = std::string(view(req[http::field::origin]));
+    info->cookie = joined(req, http::field::cookie);
+    info->user_agent = std::string(view(req[http::field::user_agent]));
+    if (const WsHandshakeHook& hook = shard_.shared().hook) {
+      WsHandshakeRequest hr;
+      hr.protocol = protocol_;
+      hr.listener = listener_->id;
+      hr.local = local_;
+      hr.remote = remote_;
+      hr.target = info->target;
+      hr.host = info->host;
+      hr.origin = info->origin;
+      hr.cookie = info->cookie;
+      hr.authorization = view(req[http::field::authorization]);
+      hr.user_agent = info->user_agent;
+      WsHandshakeDecision d = hook(hr);
+      if (d.verdict != WsHandshakeDecision::Verdict::kAccept) {
+        // RFC 7118 App. A.1 (Origin), §7 (cookies, 401); RFC 6455 §4.2.2 (any HTTP error).
+        proto_counter(protocol_, "handshake_refused_by_hook").inc();
+        const bool forbidden = d.verdict == WsHandshakeDecision::Verdict::kForbidden;
+        co_await refuse(forbidden ? http::status::forbidden : http::status::unauthorized,
+                        req.version(), std::move(d.www_authenticate));
+        co_return;
+      }
+    }
+    info_ = std::move(info);
+    configure();
+    ws_.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
+      res.set(http::field::sec_websocket_protocol, kSubprotocol);  // RFC 7118 §4.1: echoed
+      res.set(http::field::server, "wimpu");
+    }));
+    auto [aec] = co_await ws_.async_accept(req, kAwait);
+    if (closed_) {
+      co_return;
+    }
+    if (aec) {
+      proto_counter(protocol_, "handshake_failed").inc();
+      close(CloseReason::kHandshakeFailed);
+      co_return;
+    }
+    ws_established();
+    co_await read_loop();
+  }
+
+  Awaitable<void> refuse(http::status status, unsigned version, std::string challenge) {
+    http::response<http::string_body> res{status, version};
+    res.set(http::field::server, "wimpu");
+    res.set(http::field::connection, "close");
+    if (status == http::status::unauthorized && !challenge.empty()) {
+      res.set(http::field::www_authenticate, challenge);
+    }
+    res.prepare_payload();
+    [[maybe_unused]] auto [ec, n] = co_await http::async_write(ws_.next_layer(), res, kAwait);
+    if (!closed_) {
+      // Half-close first so the response is not lost to a reset.
+      error_code ignored;
+      beast::get_lowest_layer(ws_).shutdown(tcp::socket::shutdown_send, ignored);
+      close(CloseReason::kHandshakeFailed);
+    }
+  }
+
+  Awaitable<void> run_client([[maybe_unused]] ConnectionPtr self) {
+    auto& socket = beast::get_lowest_layer(ws_);
+    error_code ec;
+    socket.open(remote_.address.is_v4() ? tcp::v4() : tcp::v6(), ec);
+    if (!ec) {
+      apply_socket_options(socket, shard_.config());
+      std::tie(ec) = co_await socket.async_connect(to_tcp(remote_), kAwait);
+    }
+    if (closed_) {
+      co_return;
+    }
+    if (ec) {
+      proto_counter(protocol_, "connect_failed").inc();
+      close(CloseReason::kConnectFailed);
+      co_return;
+    }
+    connected_ = true;
+    local_ = to_endpoint(socket.local_endpoint(ec));
+    if constexpr (kTls) {
+      SSL* ssl_handle = ws_.next_layer().native_handle();
+      if (!is_ip_literal(host_)) {
+        // SSL_set_tlsext_host_name() is a macro with a C cast; this is what it expands to.
+        SSL_ctrl(ssl_handle, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+                 const_cast<char*>(host_.c_str()));
+      }
+      if (shard_.config().tls_client.verify_peer) {
+        ws_.next_layer().set_verify_callback(ssl::host_name_verification(host_), ec);
+      }
+      auto [hec] = co_await ws_.next_layer().async_handshake(ssl::stream_base::client, kAwait);
+      if (closed_) {
+        co_return;
+      }
+      if (hec) {
+        proto_counter(protocol_, "handshake_failed").inc();
+        close(CloseReason::kHandshakeFailed);
+        co_return;
+      }
+    }
+    configure();
+    ws_.set_option(websocket::stream_base::decorator([](websocket::request_type& req) {
+      req.set(http::field::sec_websocket_protocol, kSubprotocol);
+      req.set(http::field::user_agent, "wimpu");
+    }));
+    websocket::response_type res;
+    // RFC 7230 §5.4 Host: an IPv6 literal goes in brackets.
+    const bool v6_literal = host_.find(':') != std::string::npos;
+    const std::string host_header = (v6_literal ? "[" + host_ + "]" : host_) + ":" +
+                                    std::to_string(remote_.port);
+    auto [wec] = co_await ws_.async_handshake(res, host_header, target_, kAwait);
+    if (closed_) {
+      co_return;
+    }
+    if (wec || view(res[http::field::sec_websocket_protocol]) != kSubprotocol) {
+      // RFC 7118 §4.1: without "sip" in the 101 the connection must not be used for SIP.
+      proto_counter(protocol_, "handshake_failed").inc();
+      close(CloseReason::kHandshakeFailed);
+      co_return;
+    }
+    ws_established();
+    if (!queue_.empty() && !writing_) {
+      start_write();
+    }
+    co_await read_loop();
+  }
+
+  Awaitable<void> read_loop() {
+    const std::size_t max = shard_.config().limits.max_ws_message_bytes;
+    for (;;) {
+      std::string data;
+      auto buffer = asio::dynamic_buffer(data, max);
+      auto [ec, n] = co_await ws_.async_read(buffer, kAwait);
+      if (closed_) {
+        co_return;
+      }
+      if (ec) {
+        const CloseReason reason = read_close_reason(ec);
+        if (reason == CloseReason::kMessageTooLarge) {
+          proto_counter(protocol_, "message_too_large").inc();
+        }
+        close(reason);
+        co_return;
+      }
+      touch();
+      deliver(std::move(data), info_);
+      if (closed_) {
+        co_return;  // the sink closed the flow
+      }
+    }
+  }
+
+  void start_write() {
+    writing_ = true;
+    const std::string& front = queue_.front();
+    ws_.text(is_utf8(front));
+    ws_.async_write(asio::buffer(front), [self = shared_from_this(), this](error_code ec,
+                                                                            std::size_t) {
+      on_written(ec);
+    });
+  }
+
+  void on_written(const error_code& ec) {
+    writing_ = false;
+    if (closed_) {
+      return;
+    }
+    if (ec) {
+      proto_counter(protocol_, "write_error").inc();
+      close(CloseReason::kNetworkError);
+      return;
+    }
+    queued_bytes_ -= queue_.front().size();
+    queue_.pop_front();
+    if (!queue_.empty()) {
+      start_write();
+    }
+  }
+
+  Ws ws_;
+  std::shared_ptr<const WsHandshakeInfo> info_;
+  std::string host_;
+  std::string target_;
+  bool connected_ = false;
+  bool ping_outstanding_ = false;
+  bool ping_writing_ = false;
+  SteadyTime next_ping_ = SteadyTime::max();
+  SteadyTime pong_deadline_ = SteadyTime::max();
+};
+
+}  // namespace
+
+ConnectionPtr make_inbound_ws(Shard& shard, ListenerShared& listener, Socket socket) {
+  const Protocol p = listener.config.protocol;
+  if (p == Protocol::kWss) {
+    return std::make_shared<WsConnection<TlsStream>>(shard, p, &listener, std::move(socket),
+                                                    *listener.tls);
+  }
+  WIMPU_ASSERT(p == Protocol::kWs);
+  return std::make_shared<WsConnection<Socket>>(shard, p, &listener, std::move(socket));
+}
+
+ConnectionPtr make_outgoing_ws(Shard& shard, Protocol p) {
+  if (p == Protocol::kWss) {
+    return std::make_shared<WsConnection<TlsStream>>(
+        shard, p, nullptr, shard.context().get_executor(), *shard.shared().tls_client);
+  }
+  WIMPU_ASSERT(p == Protocol::kWs);
+  return std::make_shared<WsConnection<Socket>>(shard, p, nullptr,
+                                                shard.context().get_executor());
+}
+
+}  // namespace wimpu::transport::detail
