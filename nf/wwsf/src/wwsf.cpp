@@ -8,6 +8,7 @@
 #include <thread>
 #include <variant>
 
+#include "issuer_minter.hpp"
 #include "json_text.hpp"
 #include "web_security.hpp"
 #include "wimpu/common/assert.hpp"
@@ -17,7 +18,6 @@
 #include "wimpu/http/server.hpp"
 #include "wimpu/http/static_files.hpp"
 #include "wimpu/http/tls.hpp"
-#include "wimpu/wwsf/interim_minter.hpp"
 #include "wimpu/wwsf/rate_limiter.hpp"
 #include "wimpu/wwsf/session_table.hpp"
 #include "wimpu/wwsf/user_store.hpp"
@@ -334,10 +334,7 @@ struct Wwsf::Impl {
 
 Expected<TokenMinterPtr, std::string> make_minter(const WwsfConfig& config,
                                                   common::ClockPtr clock) {
-  // TODO(wwsf): wimpu::token's TokenIssuer once libs/token is on main.
-  return make_ed25519_minter({config.issuer, config.audience, config.token_lifetime},
-                             std::move(clock), config.signing_key_file,
-                             config.retired_key_files);
+  return make_issuer_minter(config, std::move(clock));
 }
 
 Wwsf::Wwsf(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
