@@ -37,7 +37,8 @@ asio::awaitable<void> run_connection(asio::ip::tcp::endpoint ep,
                                      Clock::time_point until, Stats* stats) {
   auto ex = co_await asio::this_coro::executor;
   beast::ssl_stream<beast::tcp_stream> stream(beast::tcp_stream(ex), *tls);
-  auto [cec] = co_await beast::get_lowest_layer(stream).async_connect(ep, asio::as_tuple(asio::use_awaitable));
+  auto [cec] = co_await beast::get_lowest_layer(stream).async_connect(
+      ep, asio::as_tuple(asio::use_awaitable));
   if (cec) {
     ++stats->errors;
     co_return;
@@ -52,7 +53,8 @@ asio::awaitable<void> run_connection(asio::ip::tcp::endpoint ep,
   while (Clock::now() < until) {
     auto [wec, wn] = co_await bhttp::async_write(stream, req, asio::as_tuple(asio::use_awaitable));
     Response res;
-    auto [rec, rn] = co_await bhttp::async_read(stream, buffer, res, asio::as_tuple(asio::use_awaitable));
+    auto [rec, rn] =
+        co_await bhttp::async_read(stream, buffer, res, asio::as_tuple(asio::use_awaitable));
     if (wec || rec) {
       ++stats->errors;
       co_return;

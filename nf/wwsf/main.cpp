@@ -1,5 +1,6 @@
 // wimpu-wwsf: runs the WWSF alone, configured by flags (TOML config comes with wimpud, issue 7).
-// Prints "wwsf listening on <port>" once bound (port 0 picks a free one), runs until SIGINT/SIGTERM.
+// Prints "wwsf listening on <port>" once bound (port 0 picks a free one), runs until
+// SIGINT/SIGTERM.
 #include <CLI/CLI.hpp>
 #include <csignal>
 #include <cstdio>

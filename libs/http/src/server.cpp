@@ -69,8 +69,8 @@ std::optional<Response> answer_for_read_error(const beast::error_code& ec) {
     common::counter("http.request.header_too_large").inc();
     return error_response(11, Status::request_header_fields_too_large, "header too large\n");
   }
-  if (ec.category() == bhttp::make_error_code(bhttp::error::body_limit).category() && ec != bhttp::error::end_of_stream &&
-      ec != bhttp::error::partial_message) {
+  if (ec.category() == bhttp::make_error_code(bhttp::error::body_limit).category() &&
+      ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message) {
     common::counter("http.request.malformed").inc();
     return error_response(11, Status::bad_request, "malformed request\n");
   }
@@ -226,7 +226,8 @@ asio::awaitable<void> serve_requests(Stream& stream, Deadline& deadline,
     res.prepare_payload();
     serialize_response(res, head, wire);
     deadline.set(opt.write_timeout);
-    auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(wire), as_tuple(use_awaitable));
+    auto [wec, wn] =
+        co_await asio::async_write(stream, asio::buffer(wire), as_tuple(use_awaitable));
     if (wec) {
       if (!deadline.expired) {
         common::counter("http.connection.write_error").inc();

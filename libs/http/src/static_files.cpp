@@ -113,7 +113,8 @@ Response StaticFiles::serve(const Request& req) const {
   // every time and rely on the ETag for a cheap 304 (RFC 9111 §5.2.2.4 no-cache).
   const std::string_view cache_control = "no-cache";
   const std::string_view type = content_type(file.native());
-  if (const auto inm = req[Field::if_none_match]; !inm.empty() && inm.find(etag) != std::string_view::npos) {
+  if (const auto inm = req[Field::if_none_match];
+      !inm.empty() && inm.find(etag) != std::string_view::npos) {
     Response res = make_response(req, Status::not_modified);
     res.set(Field::etag, etag);
     res.set(Field::cache_control, cache_control);

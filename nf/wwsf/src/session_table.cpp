@@ -38,9 +38,9 @@ std::string SessionTable::create(const std::string& username) {
   const auto now = clock_->now();
   if (sessions_.size() >= max_sessions_ && purge_expired() == 0) {
     // Still full: drop the least recently used session (a flood of logins must not grow memory).
-    auto lru = std::min_element(sessions_.begin(), sessions_.end(), [](const auto& a, const auto& b) {
-      return a.second.last_seen < b.second.last_seen;
-    });
+    auto lru = std::min_element(
+        sessions_.begin(), sessions_.end(),
+        [](const auto& a, const auto& b) { return a.second.last_seen < b.second.last_seen; });
     sessions_.erase(lru);
     common::counter("wwsf.session.evicted").inc();
   }

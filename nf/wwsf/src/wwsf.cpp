@@ -8,6 +8,7 @@
 #include <thread>
 #include <variant>
 
+#include "issuer_minter.hpp"
 #include "json_text.hpp"
 #include "web_security.hpp"
 #include "wimpu/common/assert.hpp"
@@ -17,7 +18,6 @@
 #include "wimpu/http/server.hpp"
 #include "wimpu/http/static_files.hpp"
 #include "wimpu/http/tls.hpp"
-#include "wimpu/wwsf/interim_minter.hpp"
 #include "wimpu/wwsf/rate_limiter.hpp"
 #include "wimpu/wwsf/session_table.hpp"
 #include "wimpu/wwsf/user_store.hpp"
@@ -87,7 +87,9 @@ struct Wwsf::Impl {
     return v ? std::string(*v) : std::string();
   }
 
-  std::string block_of(const User& u) const { return u.block.empty() ? config.default_block : u.block; }
+  std::string block_of(const User& u) const {
+    return u.block.empty() ? config.default_block : u.block;
+  }
 
   Response with_cookie(Response res, const std::string& value, long long max_age) const {
     http::SetCookie c;
@@ -285,9 +287,12 @@ struct Wwsf::Impl {
     auto r = std::make_shared<http::Router>();
     r->add_async(Verb::post, "/api/login",
                  [this](Request req, RequestInfo info) { return login(std::move(req), info); });
-    r->add(Verb::post, "/api/logout", [this](const Request& req, const RequestInfo&) { return logout(req); });
-    r->add(Verb::get, "/api/me", [this](const Request& req, const RequestInfo&) { return me(req); });
-    r->add(Verb::post, "/api/token", [this](const Request& req, const RequestInfo&) { return token(req); });
+    r->add(Verb::post, "/api/logout",
+           [this](const Request& req, const RequestInfo&) { return logout(req); });
+    r->add(Verb::get, "/api/me",
+           [this](const Request& req, const RequestInfo&) { return me(req); });
+    r->add(Verb::post, "/api/token",
+           [this](const Request& req, const RequestInfo&) { return token(req); });
     for (const char* path : {"/api/login", "/api/logout", "/api/me", "/api/token"}) {
       r->add(Verb::options, path,
              [this](const Request& req, const RequestInfo&) { return origins.preflight(req); });
@@ -329,10 +334,7 @@ struct Wwsf::Impl {
 
 Expected<TokenMinterPtr, std::string> make_minter(const WwsfConfig& config,
                                                   common::ClockPtr clock) {
-  // TODO(wwsf): wimpu::token's TokenIssuer once libs/token is on main.
-  return make_ed25519_minter({config.issuer, config.audience, config.token_lifetime},
-                             std::move(clock), config.signing_key_file,
-                             config.retired_key_files);
+  return make_issuer_minter(config, std::move(clock));
 }
 
 Wwsf::Wwsf(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

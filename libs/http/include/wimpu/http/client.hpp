@@ -17,7 +17,8 @@ namespace wimpu::http {
 class Client {
 public:
   /// Connects to host:port (numeric address), with a TLS handshake when `tls` is non-null
-  /// (no SNI: RFC 6066 §3 forbids IP literals). Errors are returned by the first request() if connecting failed.
+  /// (no SNI: RFC 6066 §3 forbids IP literals). Errors are returned by the first request() if
+  /// connecting failed.
   Client(std::string host, std::uint16_t port, std::shared_ptr<boost::asio::ssl::context> tls,
          std::chrono::milliseconds timeout = std::chrono::milliseconds(10'000));
   ~Client();
