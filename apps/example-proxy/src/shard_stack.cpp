@@ -59,14 +59,15 @@ Expected<transaction::FlowId, transaction::SendError> TransportSender::send(
 
 ShardStack::ShardStack(transport::ShardId shard, transport::ShardPool& pool,
                        transport::Transport& t, const transaction::TimerConfig& timers,
-                       proxy::RequestPolicy& policy, proxy::ProxyConfig config,
+                       std::size_t expected_transactions, proxy::RequestPolicy& policy,
+                       proxy::ProxyConfig config,
                        const std::vector<std::unique_ptr<ShardStack>>& stacks)
     : shard_(shard),
       pool_(pool),
       stacks_(stacks),
       sender_(t),
       timers_(pool.context(shard)),
-      layer_(shard, timers, sender_, timers_),
+      layer_(shard, timers, sender_, timers_, expected_transactions),
       proxy_(layer_, policy, std::move(config)) {}
 
 void ShardStack::on_message(transport::InboundMessage&& in) {

@@ -27,8 +27,11 @@ std::string_view to_string(StartError e) noexcept {
 }
 
 TransactionLayer::TransactionLayer(ShardId shard, const TimerConfig& timers, Sender& sender,
-                                   TimerService& clock)
-    : impl_(std::make_unique<Impl>(shard, timers, sender, clock)) {}
+                                   TimerService& clock, std::size_t expected_transactions)
+    : impl_(std::make_unique<Impl>(shard, timers, sender, clock)) {
+  impl_->server_index.reserve(expected_transactions);
+  impl_->client_index.reserve(expected_transactions);
+}
 
 TransactionLayer::~TransactionLayer() = default;
 

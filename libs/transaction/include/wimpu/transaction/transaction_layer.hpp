@@ -57,7 +57,12 @@ struct TransactionCounts {
 class TransactionLayer {
 public:
   /// `shard` goes into every branch this layer makes. Call set_user() before receive().
-  TransactionLayer(ShardId shard, const TimerConfig& timers, Sender& sender, TimerService& clock);
+  /// `expected_transactions`: the transaction tables are sized for that many live server and
+  /// client transactions up front, so growing them never stalls the shard with a rehash (a
+  /// loaded shard holds rate * 64*T1 transactions: RFC 6026's Timers L and M keep every INVITE
+  /// transaction 32 s).
+  TransactionLayer(ShardId shard, const TimerConfig& timers, Sender& sender, TimerService& clock,
+                   std::size_t expected_transactions = 4096);
   ~TransactionLayer();
   TransactionLayer(const TransactionLayer&) = delete;
   TransactionLayer& operator=(const TransactionLayer&) = delete;
