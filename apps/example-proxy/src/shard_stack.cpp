@@ -101,10 +101,10 @@ void ShardStack::deliver(sip::Message&& msg, const transaction::Peer& from) {
   layer_.receive(std::move(msg), from);
 }
 
-void ShardStack::on_flow_closed(transport::FlowId, transport::CloseReason) {
-  // Transactions on a dead connection end by their own timers (B/F) or get kFlowDead on their
-  // next send; the proxy keeps no per-flow state.
+void ShardStack::on_flow_closed(transport::FlowId flow, transport::CloseReason) {
+  // Branches waiting on that connection fail now (as a 503) instead of at Timer B/F.
   Counters::get().flow_closed.inc();
+  layer_.on_flow_closed(flow);
 }
 
 }  // namespace wimpu::example_proxy

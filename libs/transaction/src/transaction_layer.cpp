@@ -96,6 +96,8 @@ bool TransactionLayer::client_has_provisional(ClientTxId tx) const {
 
 void TransactionLayer::terminate_client(ClientTxId tx) { impl_->terminate_client(tx); }
 
+void TransactionLayer::on_flow_closed(FlowId flow) { impl_->on_flow_closed(flow); }
+
 Expected<FlowId, SendError> TransactionLayer::send_stateless(const Peer& to, std::string bytes) {
   auto r = impl_->sender.send(to, std::move(bytes));
   if (!r) {

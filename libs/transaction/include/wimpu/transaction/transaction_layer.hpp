@@ -132,6 +132,12 @@ public:
   /// CANCEL, §16.8 Timer C). No-op for an ended transaction.
   void terminate_client(ClientTxId tx);
 
+  /// The transport reports that `flow` closed (transport::MessageSink::on_flow_closed). Client
+  /// transactions still waiting for a final response on that connection end at once with
+  /// ClientFailure::kTransportError (§8.1.3.1 / §16.9: as a 503; no Timer B/F wait); server
+  /// transactions keep going and answer over a new connection if they must (§18.2.2).
+  void on_flow_closed(FlowId flow);
+
   /// Sends a message outside any transaction (a proxy's forwarding of the ACK for a 2xx, and of
   /// 2xx retransmissions whose server transaction ended). Counted on failure.
   Expected<FlowId, SendError> send_stateless(const Peer& to, std::string bytes);
