@@ -198,8 +198,9 @@ void Proxy::Impl::send_best(Context& ctx) {
   ctx.final_sent_ = true;
   const int status = ctx.best_status_ == 0 ? 500 : ctx.best_status_;
   const bool invite = ctx.request_.method() == sip::Method::kInvite;
-  if (!ctx.best_ && status == 408 && !invite) {
-    // RFC 4320 §4.2: never a 408 to a non-INVITE; the caller's own Timer F concludes.
+  if (status == 408 && !invite) {
+    // RFC 4320 §4.2: never a 408 to a non-INVITE (ours or a downstream one); the caller's own
+    // Timer F concludes.
     counters.no_408_non_invite.inc();
     layer.terminate_server(ctx.server_tx_);
     return;
