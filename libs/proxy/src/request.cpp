@@ -314,7 +314,14 @@ void Proxy::Impl::apply_decision(Context& ctx, const Decision& d) {
     case Decision::Verdict::kRespond:
       if (!ctx.is_ack()) {
         counters.reject_policy.inc();
-        respond_local(ctx, d.status() >= 300 ? d.status() : 500, d.reason());
+        // A plug-in acting as a UAS for a non-INVITE (a registrar answering REGISTER, RFC 3261
+        // §10.3) may answer 2xx; an INVITE 2xx would need a dialog and ACK handling we lack.
+        respond_local(ctx,
+                      d.status() >= 300 || (d.status() >= 200 &&
+                                            ctx.request_.method() != sip::Method::kInvite)
+                          ? d.status()
+                          : 500,
+                      d.reason());
       }
       end_context(ctx);
       return;

@@ -31,10 +31,18 @@ constexpr std::array<std::uint16_t, 256> make_table() {
     std::uint16_t f = 0;
     const bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
     const bool digit = c >= '0' && c <= '9';
-    if (alpha) f |= kAlpha;
-    if (digit) f |= kDigit;
-    if (digit || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')) f |= kHex;
-    if (alpha || digit) f |= kToken | kUnreserved | kHostChar | kSchemeChar | kTelChar;
+    if (alpha) {
+      f |= kAlpha;
+    }
+    if (digit) {
+      f |= kDigit;
+    }
+    if (digit || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')) {
+      f |= kHex;
+    }
+    if (alpha || digit) {
+      f |= kToken | kUnreserved | kHostChar | kSchemeChar | kTelChar;
+    }
     switch (c) {
       case '-': f |= kToken | kUnreserved | kHostChar | kSchemeChar | kTelChar; break;
       case '.': f |= kToken | kUnreserved | kHostChar | kSchemeChar | kTelChar; break;
@@ -88,17 +96,27 @@ inline bool is_word(char c) { return is(c, kToken | kWordExtra); }
 inline char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
 
 inline int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  if (c >= '0' && c <= '9') {
+    return c - '0';
+  }
+  if (c >= 'a' && c <= 'f') {
+    return c - 'a' + 10;
+  }
+  if (c >= 'A' && c <= 'F') {
+    return c - 'A' + 10;
+  }
   return -1;
 }
 
 /// True when every byte of `s` is a token char and `s` is not empty.
 inline bool is_token(std::string_view s) {
-  if (s.empty()) return false;
+  if (s.empty()) {
+    return false;
+  }
   for (char c : s) {
-    if (!is_token(c)) return false;
+    if (!is_token(c)) {
+      return false;
+    }
   }
   return true;
 }

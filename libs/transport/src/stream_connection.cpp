@@ -20,7 +20,9 @@ namespace {
 namespace ssl = asio::ssl;
 using TlsStream = ssl::stream<Socket>;
 
-constexpr std::size_t kReadChunk = 16 * 1024;
+// Per-connection read space. Small on purpose: an idle flow keeps its framer buffer, and SIP
+// messages are mostly under 2 KiB; a larger message grows the buffer as it arrives.
+constexpr std::size_t kReadChunk = 4 * 1024;
 constexpr std::size_t kMaxGather = 16;  // messages per writev
 
 CloseReason read_close_reason(const error_code& ec) {

@@ -15,12 +15,19 @@ StartupError fail(const std::string& what, const std::string& file,
   return StartupError{what + " '" + file + "': " + ec.message()};
 }
 
+// Idle TLS connections give their OpenSSL read/write buffers back (about 34 KiB each): most
+// flows are idle WICs waiting for a call.
+void release_idle_buffers(ssl::context& ctx) {
+  SSL_CTX_set_mode(ctx.native_handle(), SSL_MODE_RELEASE_BUFFERS);
+}
+
 }  // namespace
 
 Expected<std::unique_ptr<ssl::context>, StartupError> make_server_tls(const TlsServerConfig& c) {
   auto ctx = std::make_unique<ssl::context>(ssl::context::tls_server);
   boost::system::error_code ec;
   ctx->set_options(kOptions, ec);
+  release_idle_buffers(*ctx);
   if (c.cert_file.empty() || c.key_file.empty()) {
     return StartupError{"TLS listener needs cert_file and key_file"};
   }
@@ -43,6 +50,7 @@ Expected<std::unique_ptr<ssl::context>, StartupError> make_client_tls(const TlsC
   auto ctx = std::make_unique<ssl::context>(ssl::context::tls_client);
   boost::system::error_code ec;
   ctx->set_options(kOptions, ec);
+  release_idle_buffers(*ctx);
   if (c.verify_peer) {
     if (c.ca_file.empty()) {
       ctx->set_default_verify_paths(ec);

@@ -224,9 +224,11 @@ private:
     // Lifetime: the callback lives in ws_, a member, so `this` outlives it.
     ws_.control_callback([this](websocket::frame_type kind, beast::string_view) {
       if (kind == websocket::frame_type::pong) {
+        touch();  // the peer is alive and reading
         if (ping_outstanding_) {
           ping_outstanding_ = false;
           next_ping_ = std::chrono::steady_clock::now() + shard_.config().timers.ws_ping_interval;
+          timer_.cancel();  // the timer waits for the pong deadline: re-arm for the next ping
         }
       } else if (kind == websocket::frame_type::ping) {
         touch();  // a client keep-alive (Beast answers it with a pong)
@@ -242,15 +244,28 @@ private:
   // Lifetime: `self` (by value) keeps the connection alive for the whole coroutine.
   Awaitable<void> run_server([[maybe_unused]] ConnectionPtr self) {
     connected_ = true;
+    // The handshake runs in its own coroutine so that its HTTP parser and buffer are freed
+    // before the (long) read loop: they would otherwise cost every idle WIC a few KiB.
+    // Not `if (!co_await ...)`: GCC 12 mishandles the awaitable temporary in a condition.
+    const bool upgraded = co_await server_handshake();
+    if (!upgraded) {
+      co_return;
+    }
+    ws_established();
+    co_await read_loop();
+  }
+
+  // TLS (WSS), HTTP upgrade request, RFC 7118 §4.1 checks, the hook, then the 101.
+  Awaitable<bool> server_handshake() {
     if constexpr (kTls) {
       auto [ec] = co_await ws_.next_layer().async_handshake(ssl::stream_base::server, kAwait);
       if (closed_) {
-        co_return;
+        co_return false;
       }
       if (ec) {
         proto_counter(protocol_, "handshake_failed").inc();
         close(CloseReason::kHandshakeFailed);
-        co_return;
+        co_return false;
       }
     }
     beast::flat_buffer buffer;
@@ -259,24 +274,24 @@ private:
         static_cast<std::uint32_t>(shard_.config().limits.max_ws_handshake_bytes));
     auto [ec, n] = co_await http::async_read(ws_.next_layer(), buffer, parser, kAwait);
     if (closed_) {
-      co_return;
+      co_return false;
     }
     if (ec) {
       proto_counter(protocol_, "handshake_bad_request").inc();
       close(CloseReason::kHandshakeFailed);
-      co_return;
+      co_return false;
     }
     const auto& req = parser.get();
     if (!websocket::is_upgrade(req)) {
       proto_counter(protocol_, "handshake_not_upgrade").inc();
       co_await refuse(http::status::bad_request, req.version(), {});
-      co_return;
+      co_return false;
     }
     if (!offers_sip(req)) {
       // RFC 7118 §4.1: the client MUST offer "sip"; without it we do not upgrade (W-01).
       proto_counter(protocol_, "handshake_no_sip_subprotocol").inc();
       co_await refuse(http::status::bad_request, req.version(), {});
-      co_return;
+      co_return false;
     }
     auto info = std::make_shared<WsHandshakeInfo>();
     info->target = std::string(view(req.target()));
@@ -303,7 +318,7 @@ private:
         const bool forbidden = d.verdict == WsHandshakeDecision::Verdict::kForbidden;
         co_await refuse(forbidden ? http::status::forbidden : http::status::unauthorized,
                         req.version(), std::move(d.www_authenticate));
-        co_return;
+        co_return false;
       }
     }
     info_ = std::move(info);
@@ -314,15 +329,14 @@ private:
     }));
     auto [aec] = co_await ws_.async_accept(req, kAwait);
     if (closed_) {
-      co_return;
+      co_return false;
     }
     if (aec) {
       proto_counter(protocol_, "handshake_failed").inc();
       close(CloseReason::kHandshakeFailed);
-      co_return;
+      co_return false;
     }
-    ws_established();
-    co_await read_loop();
+    co_return true;
   }
 
   Awaitable<void> refuse(http::status status, unsigned version, std::string challenge) {

@@ -57,8 +57,9 @@ public:
   };
 
   static Decision proceed() { return Decision(Verdict::kContinue, 0, {}); }
-  /// `status` 300..699 (a provisional is not a decision). Headers: RequestContext::
-  /// add_response_header().
+  /// `status` 300..699 (a provisional is not a decision); 200..299 too for a non-INVITE the
+  /// plug-in answers as a UAS (e.g. a registrar's 200 to REGISTER, RFC 3261 §10.3); an INVITE
+  /// 2xx becomes 500. Headers: RequestContext::add_response_header().
   static Decision respond(int status, std::string reason = {}) {
     return Decision(Verdict::kRespond, status, std::move(reason));
   }

@@ -68,9 +68,12 @@ struct Limits {
 /// Timers. Asio timers run on the real steady clock; tests configure small values.
 struct Timers {
   using Ms = std::chrono::milliseconds;
-  /// A connection with no SIP message in either direction and no client keep-alive (CRLFCRLF,
-  /// WebSocket ping from the client) for this long is closed (kIdleTimeout). Pongs to our own
-  /// pings do not count as activity. 0 = never.
+  /// A connection on which nothing was received (SIP message, CRLFCRLF, WebSocket ping or pong)
+  /// and no SIP message was sent for this long is closed (kIdleTimeout). 0 = never.
+  /// On TCP/TLS this enforces the client keep-alives of RFC 5626 §4.4.1 (set it above the
+  /// Flow-Timer the registrar announces, §5.4). On WS/WSS with server pings a live peer always
+  /// answers, so only a silent peer (or pings disabled) hits it; the pong timeout is what
+  /// detects a dead one.
   Ms idle_timeout = std::chrono::minutes(15);
   /// Interval between server-sent WebSocket pings (RFC 7118 §6, RFC 6455 §5.5.2). 0 = none.
   Ms ws_ping_interval = std::chrono::seconds(30);

@@ -1,0 +1,166 @@
+// Transport benchmarks (figures go to bench/RESULTS.md, never into tests):
+//  - BM_StreamFramer: Content-Length framing of INVITEs on one CPU (no I/O).
+//  - BM_FlowToken: flow token encode + decode (HMAC-SHA256).
+//  - BM_WsRoundTrip: one WebSocket client on loopback sends a SIP message, a 1-shard NetTransport
+//    echoes it down the same flow, the client reads it (latency-bound round trips).
+//  - BM_WsPipelined/N: N messages in flight per iteration on one connection (throughput).
+#include <benchmark/benchmark.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+#include "wimpu/transport/flow_token.hpp"
+#include "wimpu/transport/net_transport.hpp"
+#include "wimpu/transport/stream_framer.hpp"
+
+namespace {
+using namespace wimpu::transport;
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+
+std::string invite(int i) {
+  std::string body = "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\n"
+                     "m=audio 49170 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n";
+  return "INVITE sip:bob@example.com SIP/2.0\r\n"
+         "Via: SIP/2.0/WSS df7jal23ls0d.invalid;branch=z9hG4bK" + std::to_string(i) + "\r\n"
+         "Max-Forwards: 70\r\n"
+         "To: <sip:bob@example.com>\r\n"
+         "From: \"Alice\" <sip:alice@example.com>;tag=1928301774\r\n"
+         "Call-ID: a84b4c76e66710@pc33.example.com\r\n"
+         "CSeq: 314159 INVITE\r\n"
+         "Contact: <sip:alice@df7jal23ls0d.invalid;transport=ws;ob>\r\n"
+         "Route: <sip:edge.example.com;transport=ws;lr>\r\n"
+         "Supported: path, outbound, gruu\r\n"
+         "Allow: INVITE, ACK, CANCEL, BYE, OPTIONS\r\n"
+         "User-Agent: bench\r\n"
+         "Content-Type: application/sdp\r\n"
+         "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
+void BM_StreamFramer(benchmark::State& state) {
+  std::string stream;
+  for (int i = 0; i < 100; ++i) {
+    stream += invite(i);
+  }
+  StreamFramer framer({16 * 1024, 64 * 1024});
+  std::string msg;
+  std::int64_t messages = 0;
+  for (auto _ : state) {
+    framer.feed(stream);
+    while (framer.next(msg) == StreamFramer::Event::kMessage) {
+      ++messages;
+    }
+    benchmark::DoNotOptimize(msg.data());
+  }
+  state.SetItemsProcessed(messages);
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) *
+                          static_cast<std::int64_t>(stream.size()));
+}
+BENCHMARK(BM_StreamFramer);
+
+void BM_FlowToken(benchmark::State& state) {
+  const FlowTokenCodec codec("0123456789abcdef0123456789abcdef", 7);
+  FlowId id{1, 1234, 5};
+  for (auto _ : state) {
+    const std::string token = codec.encode(id);
+    auto back = codec.decode(token);
+    benchmark::DoNotOptimize(back);
+    ++id.generation;
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+}
+BENCHMARK(BM_FlowToken);
+
+// Echoes every message back down its own flow, on the shard.
+class EchoSink final : public MessageSink {
+public:
+  Transport* transport = nullptr;
+  void on_message(InboundMessage&& msg) override {
+    (void)transport->send(msg.flow, std::move(msg.data));
+  }
+  void on_flow_closed(FlowId, CloseReason) override {}
+};
+
+struct WsServer {
+  WsServer() : pool(1) {
+    TransportConfig cfg;
+    ListenerConfig l;
+    l.protocol = Protocol::kWs;
+    cfg.listeners = {l};
+    cfg.timers.ws_ping_interval = std::chrono::milliseconds(0);
+    auto t = NetTransport::create(pool, cfg);
+    if (!t) {
+      throw std::runtime_error(t.error().message);
+    }
+    transport = std::move(*t);
+    sink.transport = transport.get();
+    transport->start([this](ShardId) -> MessageSink& { return sink; });
+    pool.start();
+  }
+  ~WsServer() {
+    transport->stop();
+    pool.stop();
+    pool.join();
+    transport.reset();
+  }
+  ShardPool pool;
+  EchoSink sink;
+  std::unique_ptr<NetTransport> transport;
+};
+
+struct WsBenchClient {
+  explicit WsBenchClient(const Endpoint& server) : ws(ioc) {
+    beast::get_lowest_layer(ws).connect(asio::ip::tcp::endpoint(server.address, server.port));
+    beast::get_lowest_layer(ws).set_option(asio::ip::tcp::no_delay(true));
+    ws.set_option(websocket::stream_base::decorator([](websocket::request_type& req) {
+      req.set(beast::http::field::sec_websocket_protocol, "sip");
+    }));
+    ws.handshake("localhost", "/");
+    ws.text(true);
+  }
+  asio::io_context ioc;
+  websocket::stream<asio::ip::tcp::socket> ws;
+  beast::flat_buffer buffer;
+};
+
+void BM_WsRoundTrip(benchmark::State& state) {
+  WsServer server;
+  WsBenchClient client(server.transport->listeners()[0].local);
+  const std::string msg = invite(1);
+  for (auto _ : state) {
+    client.ws.write(asio::buffer(msg));
+    client.ws.read(client.buffer);
+    client.buffer.consume(client.buffer.size());
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+}
+BENCHMARK(BM_WsRoundTrip)->UseRealTime();
+
+void BM_WsPipelined(benchmark::State& state) {
+  WsServer server;
+  WsBenchClient client(server.transport->listeners()[0].local);
+  const std::string msg = invite(1);
+  const auto depth = state.range(0);
+  for (auto _ : state) {
+    for (std::int64_t i = 0; i < depth; ++i) {
+      client.ws.write(asio::buffer(msg));
+    }
+    for (std::int64_t i = 0; i < depth; ++i) {
+      client.ws.read(client.buffer);
+      client.buffer.consume(client.buffer.size());
+    }
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) * depth);
+}
+BENCHMARK(BM_WsPipelined)->Arg(16)->Arg(64)->UseRealTime();
+
+}  // namespace
+
+BENCHMARK_MAIN();

@@ -1,0 +1,117 @@
+#include "slot_blob.hpp"
+
+namespace wimpu::registrar::detail {
+namespace {
+
+template <class T>
+char* store(char* p, T v) {
+  std::memcpy(p, &v, sizeof(T));
+  return p + sizeof(T);
+}
+
+std::size_t path_bytes(const std::vector<std::string>& path) {
+  std::size_t n = 0;
+  for (const auto& p : path) {
+    n += p.size() + 1;
+  }
+  return n == 0 ? 0 : n - 1;
+}
+
+std::array<std::uint16_t, kFieldCount> lens_of(const ContactInfo& c) {
+  return {static_cast<std::uint16_t>(c.uri.size()),
+          static_cast<std::uint16_t>(c.params.size()),
+          static_cast<std::uint16_t>(c.instance.size()),
+          static_cast<std::uint16_t>(c.call_id.size()),
+          static_cast<std::uint16_t>(c.flow_token.size()),
+          static_cast<std::uint16_t>(c.epcscf_instance.size()),
+          static_cast<std::uint16_t>(path_bytes(c.path)),
+          static_cast<std::uint16_t>(c.user_agent.size())};
+}
+
+char* put(char* p, std::string_view s) {
+  std::memcpy(p, s.data(), s.size());
+  return p + s.size();
+}
+
+}  // namespace
+
+ContactView ContactRef::view(std::int64_t now) const {
+  ContactView v;
+  const char* f = p_ + kFixed;
+  const auto next = [&f, this](Field which) {
+    const std::string_view s(f, len(which));
+    f += s.size();
+    return s;
+  };
+  v.info.uri = next(kUri);
+  v.info.params = next(kParams);
+  v.info.instance = next(kInstance);
+  v.info.call_id = next(kCallId);
+  v.info.flow_token = next(kFlow);
+  v.info.epcscf_instance = next(kEpcscf);
+  std::string_view path = next(kPath);
+  while (!path.empty()) {
+    const auto nl = path.find('\n');
+    v.info.path.emplace_back(path.substr(0, nl));
+    path = nl == std::string_view::npos ? std::string_view() : path.substr(nl + 1);
+  }
+  v.info.user_agent = next(kUa);
+  v.info.reg_id = reg_id();
+  v.info.cseq = cseq();
+  v.expires_at_ms = expires_at();
+  v.expires_in_s = remaining_s(v.expires_at_ms, now);
+  v.registered_at_ms = registered_at();
+  v.updated_at_ms = updated_at();
+  return v;
+}
+
+std::unique_ptr<char[]> encode_blob(std::string_view owner, const std::vector<ContactDraft>& contacts) {
+  std::size_t size = 4 + owner.size();
+  for (const auto& d : contacts) {
+    if (d.existing != nullptr) {
+      size += ContactRef(d.existing).encoded_size();
+    } else {
+      size += ContactRef::kFixed;
+      for (const auto l : lens_of(*d.info)) {
+        size += l;
+      }
+    }
+  }
+  auto blob = std::make_unique_for_overwrite<char[]>(size);
+  char* p = store(blob.get(), static_cast<std::uint16_t>(owner.size()));
+  p = store(p, static_cast<std::uint16_t>(contacts.size()));
+  p = put(p, owner);
+  for (const auto& d : contacts) {
+    if (d.existing != nullptr) {
+      const ContactRef ref(d.existing);
+      std::memcpy(p, ref.data(), ref.encoded_size());
+      p += ref.encoded_size();
+      continue;
+    }
+    const ContactInfo& c = *d.info;
+    p = store(p, d.expires_at);
+    p = store(p, d.registered_at);
+    p = store(p, d.updated_at);
+    p = store(p, c.cseq);
+    p = store(p, c.reg_id);
+    for (const auto l : lens_of(c)) {
+      p = store(p, l);
+    }
+    p = put(p, c.uri);
+    p = put(p, c.params);
+    p = put(p, c.instance);
+    p = put(p, c.call_id);
+    p = put(p, c.flow_token);
+    p = put(p, c.epcscf_instance);
+    for (std::size_t i = 0; i < c.path.size(); ++i) {
+      if (i != 0) {
+        p = put(p, "\n");
+      }
+      p = put(p, c.path[i]);
+    }
+    p = put(p, c.user_agent);
+  }
+  return blob;
+}
+
+}  // namespace wimpu::registrar::detail

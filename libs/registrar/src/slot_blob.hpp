@@ -1,0 +1,135 @@
+#pragma once
+// The memory backend stores each IMPU's owner and contacts in one heap block ("blob"), so a
+// lookup touches two cache lines runs (the slot, then the blob, which the prefetcher streams)
+// instead of chasing a vector, each contact's buffer and the owner string; and an IMPU costs one
+// allocation whatever it holds. Blobs are immutable: every write builds a new one (an IMPU holds
+// a handful of contacts, a few hundred bytes).
+//
+// Layout (host byte order, no alignment: read and written with memcpy):
+//   u16 owner_len, u16 count, owner bytes,
+//   count x { i64 expires_at, i64 registered_at, i64 updated_at, u32 cseq, u32 reg_id,
+//             u16 len[8], the 8 fields' bytes (Path values joined by '\n') }
+#include <array>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "wimpu/registrar/types.hpp"
+
+namespace wimpu::registrar::detail {
+
+enum Field : std::uint8_t { kUri, kParams, kInstance, kCallId, kFlow, kEpcscf, kPath, kUa, kFieldCount };
+
+template <class T>
+T load(const char* p) {
+  T v;
+  std::memcpy(&v, p, sizeof(T));
+  return v;
+}
+
+/// Remaining whole seconds, rounded up, as the 200 OK's `expires` parameter carries them.
+inline std::uint32_t remaining_s(std::int64_t expires_at_ms, std::int64_t now_ms) {
+  return expires_at_ms <= now_ms
+             ? 0
+             : static_cast<std::uint32_t>((expires_at_ms - now_ms + 999) / 1000);
+}
+
+/// One encoded contact inside a blob.
+class ContactRef {
+public:
+  static constexpr std::size_t kFixed = 3 * 8 + 2 * 4 + kFieldCount * 2;  // 48 bytes
+
+  explicit ContactRef(const char* p) : p_(p) {}
+
+  std::int64_t expires_at() const { return load<std::int64_t>(p_); }
+  std::int64_t registered_at() const { return load<std::int64_t>(p_ + 8); }
+  std::int64_t updated_at() const { return load<std::int64_t>(p_ + 16); }
+  std::uint32_t cseq() const { return load<std::uint32_t>(p_ + 24); }
+  std::uint32_t reg_id() const { return load<std::uint32_t>(p_ + 28); }
+  std::uint16_t len(Field f) const { return load<std::uint16_t>(p_ + 32 + 2 * f); }
+  std::string_view field(Field f) const {
+    std::size_t off = kFixed;
+    for (std::uint8_t i = 0; i < f; ++i) {
+      off += len(static_cast<Field>(i));
+    }
+    return {p_ + off, len(f)};
+  }
+  std::size_t encoded_size() const {
+    std::size_t n = kFixed;
+    for (std::uint8_t i = 0; i < kFieldCount; ++i) {
+      n += len(static_cast<Field>(i));
+    }
+    return n;
+  }
+  const char* data() const { return p_; }
+
+  bool live(std::int64_t now) const { return expires_at() > now; }
+  bool is_outbound() const { return reg_id() != 0 && len(kInstance) != 0; }
+  /// RFC 5626 §6 / RFC 3261 §10.3 binding key comparison (see ContactKey).
+  bool matches(std::string_view uri, std::string_view instance, std::uint32_t reg_id) const {
+    if (reg_id != 0 && !instance.empty()) {
+      return is_outbound() && this->reg_id() == reg_id && field(kInstance) == instance;
+    }
+    return !is_outbound() && field(kUri) == uri;
+  }
+  /// The contact as readers see it at `now`.
+  ContactView view(std::int64_t now) const;
+
+private:
+  const char* p_;
+};
+
+/// A read-only view of a blob (null blob: no owner, no contacts).
+class BlobView {
+public:
+  explicit BlobView(const char* p) : p_(p) {}
+  std::string_view owner() const {
+    return p_ == nullptr ? std::string_view() : std::string_view(p_ + 4, load<std::uint16_t>(p_));
+  }
+  std::uint16_t count() const { return p_ == nullptr ? 0 : load<std::uint16_t>(p_ + 2); }
+  /// Calls fn(ContactRef) for every stored contact (live or not), in order.
+  template <class Fn>
+  void for_each(Fn&& fn) const {
+    if (p_ == nullptr) {
+      return;
+    }
+    const char* c = p_ + 4 + load<std::uint16_t>(p_);
+    for (std::uint16_t i = 0; i < count(); ++i) {
+      const ContactRef ref(c);
+      fn(ref);
+      c += ref.encoded_size();
+    }
+  }
+
+private:
+  const char* p_;
+};
+
+/// A contact of a blob being built: either copied from the old blob or new from a request.
+struct ContactDraft {
+  const char* existing = nullptr;     ///< Encoded contact to copy, or
+  const ContactInfo* info = nullptr;  ///< a new contact with these times:
+  std::int64_t expires_at = 0;
+  std::int64_t registered_at = 0;
+  std::int64_t updated_at = 0;
+
+  std::int64_t expiry() const { return existing ? ContactRef(existing).expires_at() : expires_at; }
+  std::string_view flow() const {
+    return existing ? ContactRef(existing).field(kFlow) : std::string_view(info->flow_token);
+  }
+  bool matches(const ContactInfo& k) const {
+    if (existing) {
+      return ContactRef(existing).matches(k.uri, k.instance, k.reg_id);
+    }
+    const bool a = info->reg_id != 0 && !info->instance.empty();
+    const bool b = k.reg_id != 0 && !k.instance.empty();
+    return a == b && (a ? info->reg_id == k.reg_id && info->instance == k.instance : info->uri == k.uri);
+  }
+};
+
+/// Encodes a new blob. Fields are bounded by validate() (kMaxFieldBytes < 65536).
+std::unique_ptr<char[]> encode_blob(std::string_view owner, const std::vector<ContactDraft>& contacts);
+
+}  // namespace wimpu::registrar::detail

@@ -1,0 +1,294 @@
+// Redis-only behaviour: degraded modes (Redis down, Redis hung, Redis restarted under load with
+// AOF), real Redis time, and the wire contract another vendor's I-CSCF relies on (docs/w4.md).
+#include <atomic>
+#include <future>
+#include <map>
+#include <thread>
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "harness.hpp"
+#include "wimpu/common/counter.hpp"
+
+namespace wimpu::registrar::test {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::RedisServer;
+
+RedisOptions fast_options(std::chrono::milliseconds op_timeout = 1000ms) {
+  RedisOptions o;
+  o.op_timeout = op_timeout;
+  o.reconnect_min = 10ms;
+  o.reconnect_max = 100ms;
+  return o;
+}
+
+RegisterRequest request(std::string sub, std::uint32_t cseq, std::uint32_t expires = 3600) {
+  ContactInfo c;
+  c.uri = "sip:" + sub + "@192.0.2.7;transport=ws";
+  c.call_id = "call-" + sub;
+  c.cseq = cseq;
+  c.flow_token = "flow-" + sub;
+  return RegisterRequest{"b1", WebIdentity{"https://wwsf.example", sub}, {{std::move(c), expires}}};
+}
+
+// Waits `d` on the io_context (a retry back-off, not a synchronisation).
+void pause_for(boost::asio::io_context& ioc, std::chrono::milliseconds d) {
+  boost::asio::steady_timer t(ioc, d);
+  bool done = false;
+  t.async_wait([&](boost::system::error_code) { done = true; });
+  while (!done) {
+    ioc.run_one();
+  }
+}
+
+// Retries `op` (returning W4Result<T>) on kUnavailable until it succeeds or `attempts` run out.
+template <class Op>
+auto retry(boost::asio::io_context& ioc, Op op, int attempts = 200) {
+  auto r = run(ioc, op());
+  for (int i = 1; i < attempts && !r && r.error() == W4Error::kUnavailable; ++i) {
+    pause_for(ioc, 20ms);
+    r = run(ioc, op());
+  }
+  return r;
+}
+
+std::vector<BlockConfig> load_block() {
+  BlockConfig b;
+  b.id = "b1";
+  b.domains = {"block.example"};
+  b.range_first = "+15550000000";
+  b.range_last = "+15550000999";
+  return {b};
+}
+
+// ---- restart under load -------------------------------------------------------------------------
+
+constexpr int kWorkers = 8;
+constexpr int kIdentities = 600;
+constexpr int kKillAfter = 150;
+
+struct LoadState {
+  int next = 0;
+  std::map<std::string, std::string> acked;  // identity -> IMPU, acknowledged by Redis
+  int unavailable = 0;
+  int other_errors = 0;
+  int workers_done = 0;
+  std::atomic<int> acked_count{0};
+  std::promise<void> reached;
+};
+
+// One worker: registers identities until kIdentities are acknowledged. kUnavailable (Redis is
+// down, or the outcome is unknown) is retried with the next CSeq, as a UA would re-REGISTER.
+boost::asio::awaitable<void> load_worker(W4* w4, LoadState* st, boost::asio::io_context* ioc) {
+  auto ex = co_await boost::asio::this_coro::executor;
+  while (st->next < kIdentities) {
+    const std::string sub = "user" + std::to_string(st->next++);
+    for (std::uint32_t cseq = 1;; ++cseq) {
+      auto r = co_await w4->register_contacts(request(sub, cseq));
+      if (r) {
+        st->acked[sub] = r->impu;
+        if (++st->acked_count == kKillAfter) {
+          st->reached.set_value();
+        }
+        break;
+      }
+      if (r.error() != W4Error::kUnavailable) {
+        ++st->other_errors;
+        break;
+      }
+      ++st->unavailable;
+      boost::asio::steady_timer t(ex, 20ms);
+      co_await t.async_wait(boost::asio::use_awaitable);
+    }
+  }
+  if (++st->workers_done == kWorkers) {
+    // The open Redis connection keeps the io_context busy forever: end the client here.
+    ioc->stop();
+  }
+}
+
+TEST(W4Redis, RestartDuringLoadLosesNoAcknowledgedBindingAndClientsRecover) {
+  RedisServer server;  // AOF on, appendfsync always
+  LoadState st;
+  auto reached = st.reached.get_future();
+  std::thread client([&] {
+    boost::asio::io_context ioc;
+    RedisOptions o = fast_options();
+    o.port = server.port();
+    {
+      RedisRegistrar w4(ioc.get_executor(), std::make_shared<const BlockSet>(load_block()), o);
+      for (int i = 0; i < kWorkers; ++i) {
+        boost::asio::co_spawn(ioc, load_worker(&w4, &st, &ioc), [](std::exception_ptr e) {
+          if (e) {
+            std::rethrow_exception(e);
+          }
+        });
+      }
+      ioc.run();
+    }
+  });
+  reached.wait();
+  server.kill_hard();  // a crash in the middle of the load
+  server.restart();
+  client.join();
+
+  EXPECT_EQ(st.other_errors, 0);
+  EXPECT_GT(st.unavailable, 0) << "the clients saw the outage and recovered from it";
+  ASSERT_EQ(st.acked.size(), static_cast<std::size_t>(kIdentities));
+  RedisHarness check(load_block(), fast_options(), &server);
+  for (const auto& [sub, impu] : st.acked) {
+    const auto b = run(check.ioc(), check.w4().lookup_identity("b1", {"https://wwsf.example", sub}));
+    ASSERT_TRUE(b) << sub << ": " << b.error();
+    EXPECT_EQ(b->impu, impu) << sub;
+    ASSERT_EQ(b->contacts.size(), 1u) << sub;
+    EXPECT_EQ(b->contacts[0].info.call_id, "call-" + sub);
+  }
+  const auto u = run(check.ioc(), check.w4().usage("b1"));
+  ASSERT_TRUE(u);
+  EXPECT_EQ(u->registered, static_cast<std::uint64_t>(kIdentities));
+}
+
+// ---- outages ------------------------------------------------------------------------------------
+
+TEST(W4Redis, OperationsFailFastWhileRedisIsDownAndBindingsSurviveTheRestart) {
+  RedisServer server;
+  RedisHarness h(load_block(), fast_options(), &server);
+  const auto r = run(h.ioc(), h.w4().register_contacts(request("alice", 1)));
+  ASSERT_TRUE(r);
+  const auto before = common::counter("w4.redis.error.unavailable").value();
+
+  server.kill_hard();
+  const auto down = run(h.ioc(), h.w4().is_registered(r->impu));
+  ASSERT_FALSE(down);
+  EXPECT_EQ(down.error(), W4Error::kUnavailable);
+  EXPECT_GT(common::counter("w4.redis.error.unavailable").value(), before);
+
+  server.restart();
+  const auto up = retry(h.ioc(), [&] { return h.w4().lookup(r->impu); });
+  ASSERT_TRUE(up) << up.error();
+  EXPECT_EQ(up->state, ImpuState::kRegistered);
+  ASSERT_EQ(up->contacts.size(), 1u);
+  EXPECT_EQ(up->contacts[0].info.uri, "sip:alice@192.0.2.7;transport=ws");
+}
+
+TEST(W4Redis, AHungRedisTimesOutInsteadOfHangingThenRecovers) {
+  RedisServer server;
+  RedisHarness h(load_block(), fast_options(300ms), &server);
+  const auto r = run(h.ioc(), h.w4().register_contacts(request("alice", 1)));
+  ASSERT_TRUE(r);
+  const auto timeouts = common::counter("w4.redis.timeouts").value();
+  server.pause();  // SIGSTOP: the socket stays open, nothing answers
+  const auto hung = run(h.ioc(), h.w4().lookup(r->impu));
+  ASSERT_FALSE(hung);
+  EXPECT_EQ(hung.error(), W4Error::kUnavailable);
+  EXPECT_GT(common::counter("w4.redis.timeouts").value(), timeouts);
+  server.resume();
+  const auto ok = retry(h.ioc(), [&] { return h.w4().is_registered(r->impu); });
+  ASSERT_TRUE(ok);
+  EXPECT_TRUE(*ok);
+}
+
+TEST(W4Redis, AConflictingStoredLayoutIsNeverServed) {
+  RedisServer server;
+  // Someone configured block b1 with another numbering before us.
+  server.command({"HSET", "{blk:b1}:cfg", "kind", "range", "first", "15550000000", "size", "5",
+                  "width", "11", "plus", "1", "next", "0"});
+  const auto failures = common::counter("w4.redis.setup_failures").value();
+  boost::asio::io_context ioc;
+  RedisOptions o = fast_options(300ms);
+  o.port = server.port();
+  RedisRegistrar w4(ioc.get_executor(), std::make_shared<const BlockSet>(load_block()), o);
+  const auto r = run(ioc, w4.register_contacts(request("alice", 1)));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), W4Error::kUnavailable);
+  EXPECT_GT(common::counter("w4.redis.setup_failures").value(), failures);
+  EXPECT_EQ(server.command({"HGET", "{blk:b1}:cfg", "size"}), "5") << "stored layout untouched";
+}
+
+// ---- time ---------------------------------------------------------------------------------------
+
+TEST(W4Redis, ContactsExpireOnRedisTimeWithoutASweeper) {
+  RedisServer server;
+  RedisHarness h(load_block(), fast_options(), &server);
+  const auto start = std::chrono::steady_clock::now();
+  const auto r = run(h.ioc(), h.w4().register_contacts(request("alice", 1, 1)));  // 1 s
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(*run(h.ioc(), h.w4().is_registered(r->impu)));
+  // Poll the condition (bounded); real time is the point of this test.
+  bool registered = true;
+  for (int i = 0; i < 40 && registered; ++i) {
+    pause_for(h.ioc(), 50ms);
+    registered = *run(h.ioc(), h.w4().is_registered(r->impu));
+  }
+  EXPECT_FALSE(registered);
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 900ms) << "not before its expiry";
+  const auto b = run(h.ioc(), h.w4().lookup(r->impu));
+  ASSERT_TRUE(b);
+  EXPECT_TRUE(b->contacts.empty());
+  EXPECT_EQ(b->state, ImpuState::kQuarantined);
+  // Redis dropped the expired binding key by itself (PXAT), so memory does not leak either.
+  EXPECT_EQ(server.command({"EXISTS", "{blk:b1}:b:0"}), "0");
+}
+
+// ---- the wire contract (docs/w4.md) ------------------------------------------------------------
+
+TEST(W4Redis, AnotherVendorCanQueryWithPlainFcall) {
+  RedisServer server;
+  RedisHarness h(load_block(), fast_options(), &server);
+  auto req = request("alice", 7);
+  req.contacts[0].contact.path = {"<sip:tok@ep1.example;lr;ob>", "<sip:ep2.example;lr>"};
+  const auto r = run(h.ioc(), h.w4().register_contacts(req));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->impu, "sip:+15550000000@block.example");
+
+  // is_registered: integer 1/0, any form of the IMPU.
+  EXPECT_EQ(server.command({"FCALL_RO", "w4_is_registered", "1", "{blk:b1}:cfg",
+                            "sip:+15550000000@block.example;user=phone"}),
+            "1");
+  EXPECT_EQ(server.command({"FCALL_RO", "w4_is_registered", "1", "{blk:b1}:cfg",
+                            "sip:+15550000001@block.example"}),
+            "0");
+  try {
+    server.command({"FCALL_RO", "w4_is_registered", "1", "{blk:b1}:cfg", "sip:+1@elsewhere"});
+    ADD_FAILURE() << "an IMPU outside the block is an error";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("UNKNOWN_IMPU"), std::string::npos) << e.what();
+  }
+
+  // lookup: impu, state, owner key, now, then 14 fields per contact.
+  const std::string text = server.command({"FCALL_RO", "w4_lookup", "1", "{blk:b1}:cfg",
+                                           "tel:+15550000000"});
+  std::vector<std::string> lines;
+  for (std::size_t pos = 0;;) {
+    const auto nl = text.find('\n', pos);
+    lines.push_back(text.substr(pos, nl - pos));
+    if (nl == std::string::npos) {
+      break;
+    }
+    pos = nl + 1;
+  }
+  // The path value itself holds one '\n' (the stored separator), so 4 + 14 + 1 lines.
+  ASSERT_EQ(lines.size(), 19u) << text;
+  EXPECT_EQ(lines[0], "sip:+15550000000@block.example");
+  EXPECT_EQ(lines[1], "registered");
+  EXPECT_EQ(lines[2], "20:https://wwsf.examplealice");
+  EXPECT_GE(std::stoll(lines[3]), r->now_ms);  // Redis time of the lookup
+  EXPECT_EQ(lines[4], "sip:alice@192.0.2.7;transport=ws");  // uri
+  EXPECT_EQ(lines[8], "call-alice");                         // call_id
+  EXPECT_EQ(lines[9], "7");                                  // cseq
+  EXPECT_EQ(lines[10], std::to_string(r->contacts[0].expires_at_ms));
+  EXPECT_EQ(lines[12], "flow-alice");
+  EXPECT_EQ(lines[14], "<sip:tok@ep1.example;lr;ob>");
+  EXPECT_EQ(lines[15], "<sip:ep2.example;lr>");
+
+  // The library is the embedded source, loaded under the name "w4".
+  EXPECT_NE(server.command({"FUNCTION", "LIST", "LIBRARYNAME", "w4"}).find("w4_register"),
+            std::string::npos);
+  EXPECT_TRUE(RedisRegistrar::functions_source().starts_with("#!lua name=w4"));
+}
+
+}  // namespace
+}  // namespace wimpu::registrar::test

@@ -1,0 +1,136 @@
+#include "wimpu/cscf_node/sip_node.hpp"
+
+#include <stdexcept>
+
+#include "shard_stack.hpp"
+
+namespace wimpu::cscf_node {
+namespace {
+
+[[noreturn]] void fail(const std::string& what) { throw std::runtime_error("config: " + what); }
+
+std::int64_t int_or(const toml::node_view<const toml::node>& n, std::int64_t fallback,
+                    std::int64_t min, std::int64_t max, const char* name) {
+  if (!n) {
+    return fallback;
+  }
+  auto v = n.value<std::int64_t>();
+  if (!v || *v < min || *v > max) {
+    fail(std::string(name) + " must be an integer in [" + std::to_string(min) + ", " +
+         std::to_string(max) + "]");
+  }
+  return *v;
+}
+
+transport::Protocol protocol_named(std::string_view s) {
+  if (s == "udp") {
+    return transport::Protocol::kUdp;
+  }
+  if (s == "tcp") {
+    return transport::Protocol::kTcp;
+  }
+  if (s == "tls") {
+    return transport::Protocol::kTls;
+  }
+  fail("listener protocol must be udp, tcp or tls, not '" + std::string(s) + "'");
+}
+
+}  // namespace
+
+std::string uri_host(const boost::asio::ip::address& a) {
+  return a.is_v6() ? "[" + a.to_string() + "]" : a.to_string();
+}
+
+SipNodeConfig parse_sip_node_config(const toml::table& root) {
+  const toml::node_view<const toml::node> cfg{static_cast<const toml::node&>(root)};
+  SipNodeConfig c;
+  c.shards = static_cast<std::size_t>(int_or(cfg["proxy"]["shards"], 1, 1, 64, "proxy.shards"));
+  c.record_route = cfg["proxy"]["record_route"].value_or(true);
+  if (const toml::array* d = cfg["proxy"]["domains"].as_array()) {
+    for (const toml::node& n : *d) {
+      c.domains.push_back(n.value_or(std::string()));
+    }
+  }
+  using std::chrono::milliseconds;
+  c.timers.t1 = milliseconds(int_or(cfg["timers"]["t1_ms"], 500, 1, 60000, "timers.t1_ms"));
+  c.timers.t2 = milliseconds(int_or(cfg["timers"]["t2_ms"], 4000, 1, 600000, "timers.t2_ms"));
+  c.timers.t4 = milliseconds(int_or(cfg["timers"]["t4_ms"], 5000, 0, 600000, "timers.t4_ms"));
+  c.timers.timer_d =
+      milliseconds(int_or(cfg["timers"]["timer_d_ms"], 32000, 0, 600000, "timers.timer_d_ms"));
+  c.timer_c = std::chrono::seconds(int_or(cfg["timers"]["timer_c_s"], 181, 1, 86400,
+                                          "timers.timer_c_s"));
+  const toml::array* listeners = cfg["listeners"].as_array();
+  if (listeners == nullptr || listeners->empty()) {
+    fail("at least one [[listeners]] entry is required");
+  }
+  for (const toml::node& n : *listeners) {
+    const toml::node_view<const toml::node> l{n};
+    transport::ListenerConfig lc;
+    lc.protocol = protocol_named(l["protocol"].value_or(std::string("udp")));
+    lc.address = l["address"].value_or(std::string("127.0.0.1"));
+    lc.port = static_cast<std::uint16_t>(int_or(l["port"], 5060, 0, 65535, "listeners.port"));
+    lc.tls.cert_file = l["cert_file"].value_or(std::string());
+    lc.tls.key_file = l["key_file"].value_or(std::string());
+    c.transport.listeners.push_back(std::move(lc));
+  }
+  return c;
+}
+
+SipNode::SipNode(SipNodeConfig config, PolicyFactory factory)
+    : config_(std::move(config)), factory_(std::move(factory)) {}
+
+SipNode::~SipNode() { stop(); }
+
+void SipNode::create_pool() {
+  if (!pool_) {
+    pool_ = std::make_unique<transport::ShardPool>(config_.shards);
+  }
+}
+
+void SipNode::start() {
+  create_pool();
+  auto t = transport::NetTransport::create(*pool_, config_.transport);
+  if (!t) {
+    throw std::runtime_error(t.error().message);
+  }
+  transport_ = std::move(*t);
+  proxy::ProxyConfig pc;
+  for (const transport::ListenerInfo& l : transport_->listeners()) {
+    pc.interfaces.push_back(
+        proxy::Interface{l.protocol, uri_host(l.local.address), l.local.port, l.id});
+  }
+  pc.domains = config_.domains;
+  pc.record_route = config_.record_route;
+  pc.timer_c = config_.timer_c;
+  for (transport::ShardId s = 0; s < pool_->size(); ++s) {
+    policies_.push_back(factory_(s, pool_->executor(s)));
+    stacks_.push_back(std::make_unique<ShardStack>(s, *pool_, *transport_, config_.timers,
+                                                   *policies_.back().policy, pc, stacks_));
+    if (policies_.back().attach) {
+      policies_.back().attach(stacks_.back()->proxy());
+    }
+  }
+  transport_->start(
+      [this](transport::ShardId s) -> transport::MessageSink& { return *stacks_[s]; });
+  pool_->start();
+  running_ = true;
+}
+
+void SipNode::stop() {
+  if (!running_) {
+    return;
+  }
+  running_ = false;
+  transport_->stop();
+  pool_->stop_now();
+  pool_->join();
+  stacks_.clear();
+  policies_.clear();
+  transport_.reset();
+}
+
+const std::vector<transport::ListenerInfo>& SipNode::listeners() const {
+  return transport_->listeners();
+}
+
+}  // namespace wimpu::cscf_node

@@ -1,0 +1,62 @@
+// wimpu-ei-cscf --config FILE: the eI-CSCF as a process. Cx over Diameter to the HSS, the wIMPU
+// check against the configured blocks (memory W4), SIP on the configured listeners. Prints
+// "listening <proto> <addr>:<port>" per listener once bound; stops on SIGINT/SIGTERM.
+#include <csignal>
+#include <cstdio>
+#include <exception>
+
+#include <CLI/CLI.hpp>
+
+#include "wimpu/common/clock.hpp"
+#include "wimpu/diameter/node.hpp"
+#include "wimpu/ei_cscf/process_config.hpp"
+#include "wimpu/registrar/memory_registrar.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"wimpu eI-CSCF"};
+  std::string config_path;
+  app.add_option("--config", config_path, "TOML configuration file")->required();
+  CLI11_PARSE(app, argc, argv);
+  // Only sigwait() below sees the stop signals: block them before any thread starts.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  try {
+    namespace ei = wimpu::ei_cscf;
+    ei::EiCscfProcessConfig cfg = ei::load_process_config(config_path);
+    auto node = wimpu::diameter::DiameterNode::start(cfg.diameter);
+    std::unique_ptr<wimpu::registrar::MemoryRegistrar> w4;
+    if (!cfg.blocks.empty()) {
+      w4 = std::make_unique<wimpu::registrar::MemoryRegistrar>(
+          std::make_shared<wimpu::registrar::BlockSet>(cfg.blocks),
+          std::make_shared<wimpu::common::SystemClock>());
+    }
+    std::vector<std::unique_ptr<wimpu::diameter::CxClient>> clients;  // one per shard
+    wimpu::cscf_node::SipNode sip(cfg.sip, [&](wimpu::transport::ShardId,
+                                               boost::asio::any_io_executor ex) {
+      clients.push_back(node->make_cx_client(
+          ex, wimpu::diameter::CxClientOptions{cfg.hss_realm, cfg.hss_host, cfg.hss_timeout}));
+      auto policy = std::make_unique<ei::EiCscfPolicy>(ex, *clients.back(), w4.get(), cfg.ei_cscf);
+      ei::EiCscfPolicy* raw = policy.get();
+      return wimpu::cscf_node::ShardPolicy{std::move(policy),
+                                           [raw](wimpu::proxy::Proxy& p) { raw->attach(p); }};
+    });
+    sip.start();
+    for (const auto& l : sip.listeners()) {
+      std::printf("listening %s %s\n", std::string(wimpu::transport::to_string(l.protocol)).c_str(),
+                  l.local.to_string().c_str());
+    }
+    std::fflush(stdout);
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    sip.stop();
+    clients.clear();
+    node.reset();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "wimpu-ei-cscf: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

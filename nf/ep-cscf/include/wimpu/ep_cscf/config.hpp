@@ -1,0 +1,72 @@
+#pragma once
+// Configuration of the eP-CSCF (issue 5, seed TR §5.2.2.3.2): the wIMPU domains it serves, each
+// with its block, trusted WWSF issuers and allowed web Origins, the upstream I-CSCF, the RFC 3261
+// §10.3 registrar bounds and the listeners. A plain struct with documented defaults; loading it
+// from TOML is the executable's job.
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "wimpu/registrar/block.hpp"
+#include "wimpu/registrar/redis_registrar.hpp"
+#include "wimpu/token/algorithm.hpp"
+#include "wimpu/transaction/config.hpp"
+#include "wimpu/transport/config.hpp"
+
+namespace wimpu::ep_cscf {
+
+/// A WWSF whose tokens we accept (RFC 8898 §2.2, requirement T-04).
+struct TrustedIssuer {
+  std::string issuer;                                 ///< exact `iss`
+  token::Algorithm algorithm = token::Algorithm::kEdDSA;  ///< pinned alg
+  std::string jwks_file;  ///< JWKS document (RFC 7517 §5) read at start-up
+  std::string jwks;       ///< inline JWKS; used instead of jwks_file when non-empty (tests)
+};
+
+/// One wIMPU domain: its block of IMPUs and who may register in it.
+struct WimpuDomain {
+  /// The SIP domain WICs register in (REGISTER Request-URI host). Also the token's block claim.
+  std::string domain;
+  registrar::BlockConfig block;        ///< the IMPU range (W4); block.id names it
+  std::vector<TrustedIssuer> issuers;  ///< at least one
+  std::string authz_server;            ///< WWSF URL put in the Bearer challenge (RFC 8898 §2.2)
+  /// Upstream I-CSCF (block registration, issue 5 step 4), e.g. "sip:icscf.ims.example;lr".
+  std::string upstream_icscf;
+  /// Service-Route for WIC-originated requests until block registration provides one (G-12),
+  /// full name-addr values ("<sip:orig@scscf.ims.example;lr>").
+  std::vector<std::string> service_route;
+};
+
+/// RFC 3261 §10.3 registrar bounds and RFC 5626 §5.4 Flow-Timer.
+struct RegistrationPolicy {
+  std::uint32_t min_expires = 60;       ///< below (and non-zero) -> 423 + Min-Expires
+  std::uint32_t max_expires = 3600;     ///< longer requests are shortened (G-16)
+  std::uint32_t default_expires = 600;  ///< neither expires param nor Expires header
+  std::uint32_t flow_timer = 120;       ///< Flow-Timer in a 200 with Require: outbound
+  std::uint32_t retry_after = 60;       ///< Retry-After of the 503 when the pool is exhausted
+};
+
+enum class RegistrarBackend : std::uint8_t { kMemory, kRedis };
+
+struct EpCscfConfig {
+  /// Realm of Bearer challenges and the audience tokens must name (RFC 8898 §2.2).
+  std::string realm = "ims.example";
+  /// Host name under which we appear in Service-Route / Path / Record-Route; empty = the first
+  /// listener's address.
+  std::string host;
+  std::vector<WimpuDomain> domains;
+  RegistrationPolicy registration;
+  /// Web Origins allowed to open SIP WebSockets (RFC 7118 §7); empty = any.
+  std::vector<std::string> allowed_origins;
+  /// Listeners (WS/WSS toward WICs, UDP/TCP/TLS toward the core) and transport limits.
+  transport::TransportConfig transport;
+  std::size_t shards = 1;
+  transaction::TimerConfig timers;
+  RegistrarBackend backend = RegistrarBackend::kMemory;
+  registrar::RedisOptions redis;  ///< used with kRedis (one connection per shard)
+  /// Id of this eP-CSCF instance, stored with each contact (W4 ContactInfo::epcscf_instance).
+  std::string instance_id = "epcscf-1";
+};
+
+}  // namespace wimpu::ep_cscf

@@ -1,0 +1,335 @@
+// WIC registration at the eP-CSCF: RFC 3261 §10.3 registrar steps over W4 (requirements G-01..G-14),
+// with the Bearer token of RFC 8898 §2.2 instead of digest.
+#include <algorithm>
+#include <string>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+
+#include "wimpu/common/counter.hpp"
+#include "wimpu/ep_cscf/policy.hpp"
+#include "wimpu/sip/header_values.hpp"
+#include "wimpu/token/bearer.hpp"
+
+namespace wimpu::ep_cscf {
+
+using proxy::Decision;
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+struct EpCscfPolicy::PendingRegister {
+  const WimpuDomain* domain = nullptr;
+  std::string token;
+  bool star = false;                  ///< Contact: * (remove all, RFC 3261 §10.3 step 6)
+  bool outbound = false;              ///< Supported: outbound and a reg-id (RFC 5626 §6, G-04)
+  std::vector<registrar::ContactUpdate> contacts;
+  std::string call_id;
+  std::uint32_t cseq = 0;
+  std::string service_route;
+  std::optional<registrar::WebIdentity> identity;
+};
+
+namespace {
+
+common::Counter& count(std::string_view what) {
+  return common::counter("ep_cscf.register." + std::string(what));
+}
+
+std::string trim(std::string_view v) {
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) {
+    v.remove_prefix(1);
+  }
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) {
+    v.remove_suffix(1);
+  }
+  return std::string(v);
+}
+
+/// Contact params as received, without `expires` (the 200 OK writes the granted one, §10.3 step 8).
+std::string params_without_expires(const sip::NameAddr& c) {
+  std::string out;
+  for (const sip::Param& p : c.params) {
+    if (p.name.size() == 7 && std::equal(p.name.begin(), p.name.end(), "expires",
+                                         [](char a, char b) { return (a | 0x20) == b; })) {
+      continue;
+    }
+    out += ';';
+    out += p.name;
+    if (p.has_value) {
+      out += '=';
+      out += p.value;
+    }
+  }
+  return out;
+}
+
+std::string contact_line(const registrar::ContactView& c) {
+  return "<" + c.info.uri + ">" + c.info.params + ";expires=" + std::to_string(c.expires_in_s);
+}
+
+}  // namespace
+
+Decision EpCscfPolicy::on_wic_register(proxy::RequestContext& ctx, const WimpuDomain& domain) {
+  const sip::Message& req = ctx.request();
+  const RegistrationPolicy& pol = rt_->config.registration;
+
+  // Step 2: Require (RFC 3261 §8.2.2.3) -> 420 + Unsupported.
+  auto required = sip::option_tags(req, sip::HeaderId::kRequire);
+  if (!required) {
+    count("bad_require").inc();
+    return Decision::respond(400, "Bad Require");
+  }
+  std::string unsupported;
+  for (std::string_view tag : *required) {
+    if (tag != "outbound" && tag != "path") {
+      unsupported += unsupported.empty() ? "" : ", ";
+      unsupported += tag;
+    }
+  }
+  if (!unsupported.empty()) {
+    count("unsupported").inc();
+    ctx.add_response_header("Unsupported", unsupported);
+    return Decision::respond(420);
+  }
+
+  // Step 3: the Bearer token (RFC 8898 §2.2, requirement T-04). Missing -> challenge.
+  auto reg = std::make_shared<PendingRegister>();
+  reg->domain = &domain;
+  const sip::HeaderField* auth = req.find(sip::HeaderId::kAuthorization);
+  token::BearerChallenge ch;
+  ch.realm = rt_->config.realm;
+  ch.authz_server = domain.authz_server;
+  if (auth == nullptr) {
+    count("no_token").inc();
+    ctx.add_response_header("WWW-Authenticate", token::format_challenge(ch));
+    return Decision::respond(401);
+  }
+  auto bearer = token::bearer_token(auth->value);
+  if (!bearer) {
+    count(bearer.error() == token::BearerError::kNotBearer ? "not_bearer" : "bad_bearer").inc();
+    if (bearer.error() == token::BearerError::kMalformed) {
+      ch.error = "invalid_token";
+    }
+    ctx.add_response_header("WWW-Authenticate", token::format_challenge(ch));
+    return Decision::respond(401);
+  }
+  reg->token = std::string(*bearer);
+
+  // Steps 6 and 7: contacts and their expiry.
+  auto header_expires = sip::delta_seconds(req, sip::HeaderId::kExpires);
+  if (!header_expires) {
+    count("bad_expires").inc();
+    return Decision::respond(400, "Bad Expires");
+  }
+  std::size_t contact_lines = 0;
+  for (const sip::HeaderField& h : req.headers()) {
+    if (h.id == sip::HeaderId::kContact) {
+      ++contact_lines;
+      if (trim(h.value) == "*") {
+        reg->star = true;
+      }
+    }
+  }
+  reg->call_id = std::string(req.call_id());
+  reg->cseq = req.cseq().number;
+  if (reg->star) {
+    // §10.3 step 6: `*` only alone and with Expires: 0.
+    if (contact_lines != 1 || !header_expires->has_value() || **header_expires != 0) {
+      count("bad_star").inc();
+      return Decision::respond(400, "Invalid Contact: *");
+    }
+  } else if (contact_lines > 0) {
+    auto contacts = sip::name_addr_values(req, sip::HeaderId::kContact);
+    if (!contacts) {
+      count("bad_contact").inc();
+      return Decision::respond(400, "Bad Contact");
+    }
+    auto supported = sip::has_option_tag(req, sip::HeaderId::kSupported, "outbound");
+    std::size_t live = 0;
+    bool any_reg_id = false;
+    const std::string flow_token = transport_.flow_token(ctx.source().flow);
+    for (const sip::NameAddr& c : *contacts) {
+      std::uint32_t e = sip::contact_expires(c).value_or(
+          header_expires->value_or(pol.default_expires));
+      if (e != 0 && e < pol.min_expires) {
+        count("interval_too_brief").inc();
+        ctx.add_response_header("Min-Expires", std::to_string(pol.min_expires));
+        return Decision::respond(423);
+      }
+      e = std::min(e, pol.max_expires);
+      registrar::ContactUpdate u;
+      u.contact.uri = std::string(c.uri.text);
+      u.contact.params = params_without_expires(c);
+      u.contact.instance = std::string(sip::contact_instance(c));
+      u.contact.reg_id = sip::contact_reg_id(c).value_or(0);
+      u.contact.call_id = reg->call_id;
+      u.contact.cseq = reg->cseq;
+      u.contact.flow_token = flow_token;
+      u.contact.epcscf_instance = rt_->config.instance_id;
+      u.contact.user_agent = trim(req.header_value(sip::HeaderId::kUserAgent));
+      u.expires_s = e;
+      live += e != 0 ? 1 : 0;
+      any_reg_id = any_reg_id || u.contact.reg_id != 0;
+      reg->outbound = reg->outbound ||
+                      (u.contact.reg_id != 0 && !u.contact.instance.empty() && e != 0 &&
+                       supported && *supported);
+      reg->contacts.push_back(std::move(u));
+    }
+    // RFC 5626 §6 (G-05): several live contacts when one has a reg-id.
+    if (live > 1 && any_reg_id) {
+      count("multiple_reg_id").inc();
+      return Decision::respond(400, "Multiple Contacts with reg-id");
+    }
+  }
+  reg->service_route = service_route(ctx.source().listener);
+
+  const proxy::ContextId id = ctx.id();
+  verifier_->async_verify(reg->token, domain.block.id,
+                          [this, id, reg](token::VerifyResult r) { on_token(id, reg, std::move(r)); });
+  return Decision::wait();
+}
+
+void EpCscfPolicy::on_token(proxy::ContextId id, std::shared_ptr<PendingRegister> reg,
+                            token::VerifyResult result) {
+  if (proxy_->find(id) == nullptr) {
+    count("stale").inc();
+    return;
+  }
+  bool trusted = false;
+  if (result) {
+    const auto& iss = reg->domain->issuers;
+    trusted = std::any_of(iss.begin(), iss.end(), [&](const TrustedIssuer& t) {
+      return t.issuer == result->claims->issuer;
+    });
+  }
+  if (!trusted) {
+    // RFC 6750 §3.1 / RFC 8898 §2.2: 401 with error="invalid_token"; the token goes nowhere.
+    count("invalid_token").inc();
+    token::BearerChallenge ch;
+    ch.realm = rt_->config.realm;
+    ch.authz_server = reg->domain->authz_server;
+    ch.error = "invalid_token";
+    finish(id, Decision::respond(401), {{"WWW-Authenticate", token::format_challenge(ch)}});
+    return;
+  }
+  reg->identity = registrar::WebIdentity{result->claims->issuer, result->claims->subject};
+  boost::asio::co_spawn(shard_, run_register(id, std::move(reg)), boost::asio::detached);
+}
+
+boost::asio::awaitable<void> EpCscfPolicy::run_register(proxy::ContextId id,
+                                                        std::shared_ptr<PendingRegister> reg) {
+  const std::string& block = reg->domain->block.id;
+  const RegistrationPolicy& pol = rt_->config.registration;
+  Headers h;
+  auto fail = [&](registrar::W4Error e) {
+    count(std::string("w4.") + std::string(registrar::to_string(e))).inc();
+    switch (e) {
+      case registrar::W4Error::kPoolExhausted:  // G-14
+      case registrar::W4Error::kUnavailable:
+        finish(id, Decision::respond(503), {{"Retry-After", std::to_string(pol.retry_after)}});
+        return;
+      case registrar::W4Error::kInvalidArgument:
+        finish(id, Decision::respond(400), {});
+        return;
+      case registrar::W4Error::kTooManyContacts:
+        finish(id, Decision::respond(403, "Too Many Contacts"), {});
+        return;
+      default:  // kOutOfOrder: RFC 3261 §10.3 step 7 -> 500
+        finish(id, Decision::respond(500), {});
+        return;
+    }
+  };
+
+  registrar::Binding result;
+  if (reg->star || reg->contacts.empty()) {
+    // `Contact: *` or a query: both start from the identity's IMPU.
+    std::string block_id = block;
+    registrar::WebIdentity who = *reg->identity;
+    auto b = co_await w4_.lookup_identity(std::move(block_id), std::move(who));
+    if (!b) {
+      if (b.error() != registrar::W4Error::kNotFound) {
+        fail(b.error());
+        co_return;
+      }
+      // Nothing held: a de-registration of nothing, or a query with no bindings.
+      count("ok_empty").inc();
+      finish(id, Decision::respond(200), {});
+      co_return;
+    }
+    result = std::move(*b);
+    if (reg->star) {
+      // Named arguments: GCC 12 double-destroys temporaries built inside a co_await operand.
+      std::optional<registrar::CallIdGuard> guard =
+          registrar::CallIdGuard{reg->call_id, reg->cseq};
+      std::string impu = result.impu;
+      auto r = co_await w4_.remove_all(std::move(impu), std::move(guard));
+      if (!r) {
+        fail(r.error());
+        co_return;
+      }
+      result.contacts.clear();
+    }
+  } else {
+    registrar::RegisterRequest rr;
+    rr.block = block;
+    rr.identity = *reg->identity;
+    rr.contacts = std::move(reg->contacts);
+    auto r = co_await w4_.register_contacts(std::move(rr));
+    if (!r) {
+      if (r.error() == registrar::W4Error::kNotFound) {  // only removals, nothing held
+        finish(id, Decision::respond(200), {});
+        co_return;
+      }
+      fail(r.error());
+      co_return;
+    }
+    result.impu = std::move(r->impu);
+    result.aliases = std::move(r->aliases);
+    result.contacts = std::move(r->contacts);
+  }
+
+  // Step 8: every current contact with its expires; the IMPU first in P-Associated-URI.
+  for (const registrar::ContactView& c : result.contacts) {
+    h.emplace_back("Contact", contact_line(c));
+  }
+  std::string pau = "<" + result.impu + ">";
+  for (const std::string& a : result.aliases) {
+    pau += ", <" + a + ">";
+  }
+  h.emplace_back("P-Associated-URI", pau);
+  h.emplace_back("Service-Route", reg->service_route);
+  if (reg->outbound) {  // RFC 5626 §6: Require: outbound; §5.4 Flow-Timer
+    h.emplace_back("Require", "outbound");
+    h.emplace_back("Flow-Timer", std::to_string(pol.flow_timer));
+  }
+  count("ok").inc();
+  finish(id, Decision::respond(200), std::move(h));
+}
+
+boost::asio::awaitable<void> EpCscfPolicy::run_remove_flow(std::string token) {
+  std::string t = std::move(token);
+  auto r = co_await w4_.remove_flow(std::move(t));
+  if (!r) {
+    count("remove_flow_failed").inc();
+    co_return;
+  }
+  common::counter("ep_cscf.flow_closed.contacts_removed").inc(*r);
+}
+
+void EpCscfPolicy::on_flow_closed(transport::FlowId flow) {
+  boost::asio::co_spawn(shard_, run_remove_flow(transport_.flow_token(flow)),
+                        boost::asio::detached);
+}
+
+void EpCscfPolicy::finish(proxy::ContextId id, Decision d, Headers headers) {
+  proxy::RequestContext* ctx = proxy_->find(id);
+  if (ctx == nullptr) {  // the transaction ended meanwhile (sprout's CANCEL race)
+    count("stale").inc();
+    return;
+  }
+  for (auto& [n, v] : headers) {
+    ctx->add_response_header(std::move(n), std::move(v));
+  }
+  proxy_->resume(id, std::move(d));
+}
+
+}  // namespace wimpu::ep_cscf
