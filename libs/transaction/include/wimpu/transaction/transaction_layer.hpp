@@ -70,9 +70,13 @@ public:
   /// Sets the transaction user (kept by reference; must outlive the layer's use).
   void set_user(TransactionUser& tu);
 
+  /// The shard this layer belongs to (encoded in its branches).
   ShardId shard() const;
+  /// The RFC 3261 timer values in use.
   const TimerConfig& timers() const;
+  /// The timer service the layer runs on (the proxy arms Timer C on it too).
   TimerService& timer_service();
+  /// This shard's random source (branches, tags). Not thread-safe: this shard only.
   Random& random();
 
   /// Appends a fresh branch for this shard ("z9hG4bK<shard>.<random>[.<suffix>]").
@@ -142,6 +146,7 @@ public:
   /// 2xx retransmissions whose server transaction ended). Counted on failure.
   Expected<FlowId, SendError> send_stateless(const Peer& to, std::string bytes);
 
+  /// Live transactions (tests, metrics).
   TransactionCounts counts() const;
 
 private:
