@@ -72,6 +72,8 @@ ExampleConfig parse_config(std::string_view toml_text) {
   ExampleConfig c;
 
   c.shards = integer<std::size_t>(cfg["proxy"]["shards"], 1, 1, 64, "proxy.shards");
+  c.expected_transactions = integer<std::size_t>(cfg["proxy"]["expected_transactions"], 1 << 18,
+                                                 1, 1 << 24, "proxy.expected_transactions");
   if (auto rr = cfg["proxy"]["record_route"]) {
     auto b = rr.value<bool>();
     if (!b) {

@@ -53,7 +53,8 @@ void Server::start() {
   // them from this thread again until the pool is joined.
   for (transport::ShardId s = 0; s < pool_->size(); ++s) {
     stacks_.push_back(std::make_unique<ShardStack>(s, *pool_, *transport_, config_.timers,
-                                                   *policy_, pc, stacks_));
+                                                   config_.expected_transactions, *policy_, pc,
+                                                   stacks_));
   }
   transport_->start([this](transport::ShardId s) -> transport::MessageSink& { return *stacks_[s]; },
                     origin_hook(config_.allowed_origins));

@@ -59,14 +59,15 @@ Expected<transaction::FlowId, transaction::SendError> TransportSender::send(
 
 ShardStack::ShardStack(transport::ShardId shard, transport::ShardPool& pool,
                        transport::Transport& t, const transaction::TimerConfig& timers,
-                       proxy::RequestPolicy& policy, proxy::ProxyConfig config,
+                       std::size_t expected_transactions, proxy::RequestPolicy& policy,
+                       proxy::ProxyConfig config,
                        const std::vector<std::unique_ptr<ShardStack>>& stacks)
     : shard_(shard),
       pool_(pool),
       stacks_(stacks),
       sender_(t),
       timers_(pool.context(shard)),
-      layer_(shard, timers, sender_, timers_),
+      layer_(shard, timers, sender_, timers_, expected_transactions),
       proxy_(layer_, policy, std::move(config)) {}
 
 void ShardStack::on_message(transport::InboundMessage&& in) {
@@ -100,10 +101,10 @@ void ShardStack::deliver(sip::Message&& msg, const transaction::Peer& from) {
   layer_.receive(std::move(msg), from);
 }
 
-void ShardStack::on_flow_closed(transport::FlowId, transport::CloseReason) {
-  // Transactions on a dead connection end by their own timers (B/F) or get kFlowDead on their
-  // next send; the proxy keeps no per-flow state.
+void ShardStack::on_flow_closed(transport::FlowId flow, transport::CloseReason) {
+  // Branches waiting on that connection fail now (as a 503) instead of at Timer B/F.
   Counters::get().flow_closed.inc();
+  layer_.on_flow_closed(flow);
 }
 
 }  // namespace wimpu::example_proxy

@@ -31,8 +31,9 @@ class ShardStack final : public transport::MessageSink {
 public:
   /// `stacks` is every shard's stack (indexed by shard), for posting to the owner of a branch.
   ShardStack(transport::ShardId shard, transport::ShardPool& pool, transport::Transport& t,
-             const transaction::TimerConfig& timers, proxy::RequestPolicy& policy,
-             proxy::ProxyConfig config, const std::vector<std::unique_ptr<ShardStack>>& stacks);
+             const transaction::TimerConfig& timers, std::size_t expected_transactions,
+             proxy::RequestPolicy& policy, proxy::ProxyConfig config,
+             const std::vector<std::unique_ptr<ShardStack>>& stacks);
 
   void on_message(transport::InboundMessage&& msg) override;
   void on_flow_closed(transport::FlowId flow, transport::CloseReason reason) override;

@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "wimpu/common/clock.hpp"
 #include "wimpu/proxy/policy.hpp"
 #include "wimpu/sip/editor.hpp"
 #include "wimpu/transaction/timer_service.hpp"
@@ -26,6 +27,7 @@ struct Branch {
   bool cancel_sent = false;
   std::string cancel_reason;   // Reason header value for that CANCEL (RFC 3326), may be empty
   transaction::TimerId timer_c = 0;
+  common::TimePoint timer_c_due{};  // Timer C's deadline; provisionals move it (lazy re-arm)
   transaction::TimerId cancel_timer = 0;  // 64*T1 after our CANCEL (§9.1)
 };
 

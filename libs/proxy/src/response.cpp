@@ -89,7 +89,9 @@ void Proxy::Impl::handle_response(const transaction::ClientTxInfo& tx, sip::Mess
       return;
     }
     if (invite) {
-      arm_timer_c(*ctx, i);  // §16.7 step 2: a provisional resets Timer C
+      // §16.7 step 2: a provisional resets Timer C. Only the deadline moves; the armed timer
+      // re-arms itself for the rest when it fires early (no cancel + schedule per 1xx).
+      b.timer_c_due = layer.timer_service().now() + config.timer_c;
     }
     if (b.cancel_wanted && !b.cancel_sent) {
       send_cancel(*ctx, i);  // §9.1: the CANCEL waited for this provisional
@@ -196,8 +198,9 @@ void Proxy::Impl::send_best(Context& ctx) {
   ctx.final_sent_ = true;
   const int status = ctx.best_status_ == 0 ? 500 : ctx.best_status_;
   const bool invite = ctx.request_.method() == sip::Method::kInvite;
-  if (!ctx.best_ && status == 408 && !invite) {
-    // RFC 4320 §4.2: never a 408 to a non-INVITE; the caller's own Timer F concludes.
+  if (status == 408 && !invite) {
+    // RFC 4320 §4.2: never a 408 to a non-INVITE (ours or a downstream one); the caller's own
+    // Timer F concludes.
     counters.no_408_non_invite.inc();
     layer.terminate_server(ctx.server_tx_);
     return;
@@ -302,9 +305,11 @@ void Proxy::Impl::send_cancel(Context& ctx, std::size_t index) {
 
 void Proxy::Impl::arm_timer_c(Context& ctx, std::size_t index) {
   Branch& b = ctx.branches_[index];
-  layer.timer_service().cancel(b.timer_c);
+  auto& ts = layer.timer_service();
+  ts.cancel(b.timer_c);
+  b.timer_c_due = ts.now() + config.timer_c;
   const std::uint64_t t = token(ctx.id_, index);
-  b.timer_c = layer.timer_service().schedule(config.timer_c, [this, t] { on_timer_c(t); });
+  b.timer_c = ts.schedule(config.timer_c, [this, t] { on_timer_c(t); });
 }
 
 // Timer callbacks carry (context id << 16 | branch index): two words fit std::function's
@@ -327,6 +332,12 @@ void Proxy::Impl::on_timer_c(std::uint64_t t) {
   }
   b->timer_c = 0;
   if (b->state == Branch::State::kDone) {
+    return;
+  }
+  auto& ts = layer.timer_service();
+  if (const auto now = ts.now(); now < b->timer_c_due) {
+    // A provisional moved the deadline since this timer was armed.
+    b->timer_c = ts.schedule(b->timer_c_due - now, [this, t] { on_timer_c(t); });
     return;
   }
   counters.timer_c.inc();

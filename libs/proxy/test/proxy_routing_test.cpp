@@ -226,3 +226,29 @@ TEST_F(ProxyTest, NonInviteIsForwardedWithout100AndWithoutRecordRoute) {
 
 }  // namespace
 }  // namespace wimpu::proxy::testing
+
+namespace wimpu::proxy::testing {
+namespace {
+
+// RFC 3261 §17.2.3 last paragraphs: an RFC 2543 caller (no magic cookie) is still proxied; its
+// retransmissions and its ACK for our non-2xx are matched without a branch.
+TEST_F(ProxyTest, Rfc2543CallerWithoutMagicCookieIsProxied) {
+  const std::string old = invite("sip:bob@10.0.0.1:5060", {}, "UDP", "oldbranch1");
+  deliver(old);
+  EXPECT_EQ(expect(kCaller).status_code(), 100);
+  const sip::Message fwd = expect(kBob);
+  deliver(old);  // retransmission: the 100 again, nothing forwarded
+  EXPECT_EQ(expect(kCaller).status_code(), 100);
+  EXPECT_FALSE(take(kBob));
+  answer(fwd, 486, kBob, "bob1");
+  expect(kBob);  // our ACK for the 486
+  const sip::Message busy = expect(kCaller);
+  EXPECT_EQ(busy.status_code(), 486);
+  EXPECT_EQ(busy.top_via().branch, "oldbranch1");
+  deliver(request("ACK", "sip:bob@10.0.0.1:5060", {}, "oldbranch1", 1, "bob1"));
+  EXPECT_FALSE(take(kBob));  // absorbed by the server transaction, not forwarded
+  EXPECT_TRUE(policy.seen.size() == 1u);
+}
+
+}  // namespace
+}  // namespace wimpu::proxy::testing

@@ -20,11 +20,13 @@ AsioTimerService::~AsioTimerService() {
   timer_.cancel();
 }
 
+common::TimePoint AsioTimerService::now() const { return steady_now(); }
+
 TimerId AsioTimerService::schedule(common::Duration delay, TimerCallback cb) {
   if (delay < common::Duration::zero()) {
     delay = common::Duration::zero();
   }
-  const TimerId id = queue_.add(steady_now() + delay, std::move(cb));
+  const TimerId id = queue_.add(steady_now(), delay, std::move(cb));
   if (!in_run_) {
     arm();
   }
@@ -42,12 +44,15 @@ void AsioTimerService::arm() {
   if (!next) {
     return;
   }
-  if (armed_for_ && *armed_for_ <= *next) {
+  // Round up to the grain so neighbouring deadlines share one wake-up.
+  const auto since = next->time_since_epoch();
+  const common::TimePoint wake((since + kGrain - common::Duration(1)) / kGrain * kGrain);
+  if (armed_for_ && *armed_for_ <= wake) {
     return;  // already waking up early enough
   }
-  armed_for_ = *next;
+  armed_for_ = wake;
   timer_.expires_at(std::chrono::steady_clock::time_point(
-      std::chrono::duration_cast<std::chrono::steady_clock::duration>(next->time_since_epoch())));
+      std::chrono::duration_cast<std::chrono::steady_clock::duration>(wake.time_since_epoch())));
   // The handler reaches the service through self_, which the destructor clears.
   timer_.async_wait([self = self_](const boost::system::error_code& ec) {
     if (ec == boost::asio::error::operation_aborted || *self == nullptr) {

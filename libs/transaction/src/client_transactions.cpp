@@ -1,5 +1,7 @@
 // Client transactions: RFC 3261 §17.1 (Figures 5 and 6), RFC 6026 (Accepted state), §17.1.3
 // response matching and §17.1.1.3 ACK for non-2xx final responses.
+#include <vector>
+
 #include "layer_impl.hpp"
 #include "wimpu/common/assert.hpp"
 #include "wimpu/sip/builder.hpp"
@@ -65,6 +67,9 @@ Expected<ClientTxId, StartError> TransactionLayer::Impl::start_client(const Peer
   tx->reliable = is_reliable(to.protocol);
   tx->info = ClientTxInfo{id, cookie, upstream};
   client_index.emplace(std::string_view(tx->key), id);
+  if (tx->reliable && tx->peer.flow.valid()) {
+    clients_by_flow.emplace(tx->peer.flow, id);
+  }
   counters.client_created.inc();
   // Timer A / E: retransmit on unreliable transports only (§17.1.1.2, §17.1.2.2).
   if (!tx->reliable) {
@@ -231,7 +236,32 @@ void TransactionLayer::Impl::terminate_client(ClientTxId id) {
   timer_service.cancel(tx->timeout_timer);
   timer_service.cancel(tx->wait_timer);
   client_index.erase(std::string_view(tx->key));
+  if (tx->reliable && tx->peer.flow.valid()) {
+    auto [first, last] = clients_by_flow.equal_range(tx->peer.flow);
+    for (auto it = first; it != last; ++it) {
+      if (it->second == id) {
+        clients_by_flow.erase(it);
+        break;
+      }
+    }
+  }
   clients.release(id.slot);
+}
+
+void TransactionLayer::Impl::on_flow_closed(FlowId flow) {
+  // Collect first: failing a transaction calls the TU, which may start or end others.
+  std::vector<ClientTxId> pending;
+  auto [first, last] = clients_by_flow.equal_range(flow);
+  for (auto it = first; it != last; ++it) {
+    const ClientTx* tx = client(it->second);
+    if (tx != nullptr && (tx->state == State::kCalling || tx->state == State::kProceeding)) {
+      pending.push_back(it->second);
+    }
+  }
+  for (ClientTxId id : pending) {
+    counters.flow_closed.inc();
+    fail_client(id, ClientFailure::kTransportError);
+  }
 }
 
 }  // namespace wimpu::transaction

@@ -8,7 +8,7 @@ TimerId FakeTimerService::schedule(common::Duration delay, TimerCallback cb) {
   if (delay < common::Duration::zero()) {
     delay = common::Duration::zero();
   }
-  return queue_.add(clock_.now() + delay, std::move(cb));
+  return queue_.add(clock_.now(), delay, std::move(cb));
 }
 
 std::size_t FakeTimerService::advance(common::Duration d) {

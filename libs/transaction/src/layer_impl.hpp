@@ -106,6 +106,7 @@ struct Counters {
   common::Counter& ack_send_error = common::counter("transaction.client.ack_send_error");
   common::Counter& stateless_send_error = common::counter("transaction.stateless_send_error");
   common::Counter& maddr_ignored = common::counter("transaction.via_maddr_ignored");
+  common::Counter& flow_closed = common::counter("transaction.client.flow_closed");
 
   static Counters& get() {
     static Counters c;
@@ -132,6 +133,8 @@ struct TransactionLayer::Impl {
   detail::Slab<detail::ClientTx> clients;
   std::unordered_map<std::string_view, ServerTxId, detail::KeyHash, std::equal_to<>> server_index;
   std::unordered_map<std::string_view, ClientTxId, detail::KeyHash, std::equal_to<>> client_index;
+  // Client transactions on a connection (streams only), for on_flow_closed().
+  std::unordered_multimap<FlowId, ClientTxId> clients_by_flow;
   std::string scratch;
 
   detail::ServerTx* server(ServerTxId id) const { return servers.get(id.slot, id.generation); }
@@ -159,6 +162,7 @@ struct TransactionLayer::Impl {
   void on_client_wait_end(ClientTxId id);   // D, K or M
   void fail_client(ClientTxId id, ClientFailure why);
   void terminate_client(ClientTxId id);
+  void on_flow_closed(FlowId flow);
 
   static ServerTxId sid(std::pair<std::uint32_t, std::uint32_t> p) { return {p.first, p.second}; }
   static ClientTxId cid(std::pair<std::uint32_t, std::uint32_t> p) { return {p.first, p.second}; }

@@ -27,8 +27,11 @@ std::string_view to_string(StartError e) noexcept {
 }
 
 TransactionLayer::TransactionLayer(ShardId shard, const TimerConfig& timers, Sender& sender,
-                                   TimerService& clock)
-    : impl_(std::make_unique<Impl>(shard, timers, sender, clock)) {}
+                                   TimerService& clock, std::size_t expected_transactions)
+    : impl_(std::make_unique<Impl>(shard, timers, sender, clock)) {
+  impl_->server_index.reserve(expected_transactions);
+  impl_->client_index.reserve(expected_transactions);
+}
 
 TransactionLayer::~TransactionLayer() = default;
 
@@ -92,6 +95,8 @@ bool TransactionLayer::client_has_provisional(ClientTxId tx) const {
 }
 
 void TransactionLayer::terminate_client(ClientTxId tx) { impl_->terminate_client(tx); }
+
+void TransactionLayer::on_flow_closed(FlowId flow) { impl_->on_flow_closed(flow); }
 
 Expected<FlowId, SendError> TransactionLayer::send_stateless(const Peer& to, std::string bytes) {
   auto r = impl_->sender.send(to, std::move(bytes));

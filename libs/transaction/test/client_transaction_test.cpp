@@ -234,6 +234,22 @@ TEST_F(ClientTransactionTest, TerminateClientStopsEverythingSilently) {
   EXPECT_EQ(layer.client_request(id), nullptr);
 }
 
+TEST_F(ClientTransactionTest, ClosedConnectionFailsItsPendingTransactionsAtOnce) {
+  const Peer tcp = stream_peer(Protocol::kTcp, "192.0.2.20", 5060, 12);
+  const ClientTxId invite = start("INVITE", tcp);
+  const ClientTxId bye = start("BYE", tcp);
+  layer.receive(response_to(request, 200), tcp);  // the BYE completes (Timer K = 0: gone)
+  const ClientTxId other = start("OPTIONS", stream_peer(Protocol::kTcp, "192.0.2.21", 5060, 13));
+  layer.on_flow_closed(tcp.flow);
+  ASSERT_EQ(tu.failures.size(), 1u);
+  EXPECT_EQ(tu.failures[0].tx.id, invite);
+  EXPECT_EQ(tu.failures[0].why, ClientFailure::kTransportError);
+  EXPECT_EQ(layer.client_request(bye), nullptr);
+  EXPECT_NE(layer.client_request(other), nullptr);  // another connection: untouched
+  layer.on_flow_closed(tcp.flow);                    // nothing left on it
+  EXPECT_EQ(tu.failures.size(), 1u);
+}
+
 TEST_F(ClientTransactionTest, NewConnectionFlowIsKeptForLaterMessages) {
   Peer tcp;
   tcp.protocol = Protocol::kTcp;

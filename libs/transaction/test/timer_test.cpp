@@ -2,6 +2,7 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <string>
 #include <vector>
@@ -19,9 +20,9 @@ TEST(TimerQueue, RunsDueTimersInDeadlineOrderFifoOnTies) {
   TimerQueue q;
   std::string order;
   const common::TimePoint t0{};
-  q.add(t0 + 30ms, [&] { order += 'c'; });
-  q.add(t0 + 10ms, [&] { order += 'a'; });
-  q.add(t0 + 10ms, [&] { order += 'b'; });
+  q.add(t0, 30ms, [&] { order += 'c'; });
+  q.add(t0, 10ms, [&] { order += 'a'; });
+  q.add(t0 + 5ms, 5ms, [&] { order += 'b'; });  // same deadline, another list, armed later
   EXPECT_EQ(q.size(), 3u);
   EXPECT_EQ(q.run_due(t0 + 20ms), 2u);
   EXPECT_EQ(order, "ab");
@@ -34,32 +35,46 @@ TEST(TimerQueue, CancelStopsTimerAndStaleIdsAreHarmless) {
   TimerQueue q;
   int fired = 0;
   const common::TimePoint t0{};
-  const TimerId a = q.add(t0 + 1ms, [&] { ++fired; });
+  const TimerId a = q.add(t0, 1ms, [&] { ++fired; });
   EXPECT_TRUE(q.cancel(a));
   EXPECT_FALSE(q.cancel(a));
   EXPECT_FALSE(q.cancel(0));
   // The slot is reused by a new timer: the old id must not cancel it.
-  q.add(t0 + 1ms, [&] { ++fired; });
+  q.add(t0, 1ms, [&] { ++fired; });
   EXPECT_FALSE(q.cancel(a));
   q.run_due(t0 + 5ms);
   EXPECT_EQ(fired, 1);
 }
 
-TEST(TimerQueue, CompactsWhenMostTimersAreCancelled) {
+TEST(TimerQueue, CancelledTimersDoNotDelayTheNextDeadline) {
   TimerQueue q;
   const common::TimePoint t0{};
   std::vector<TimerId> ids;
   for (int i = 0; i < 5000; ++i) {
-    ids.push_back(q.add(t0 + std::chrono::seconds(32), [] {}));
+    ids.push_back(q.add(t0 + std::chrono::milliseconds(i), std::chrono::seconds(181), [] {}));
   }
   for (TimerId id : ids) {
     q.cancel(id);
   }
   EXPECT_EQ(q.size(), 0u);
   int fired = 0;
-  q.add(t0 + 1ms, [&] { ++fired; });
+  q.add(t0 + 5s, 32s, [&] { ++fired; });
+  EXPECT_EQ(q.next_deadline(), t0 + 37s);  // not the first cancelled Timer C
+  EXPECT_EQ(q.entries(), 1u);              // cancelled heads were dropped
   EXPECT_EQ(q.run_due(t0 + std::chrono::seconds(40)), 1u);
   EXPECT_EQ(fired, 1);
+}
+
+TEST(TimerQueue, ManyDistinctDelaysFallBackToTheHeapInOrder) {
+  TimerQueue q;
+  const common::TimePoint t0{};
+  std::vector<int> order;
+  for (int i = 100; i > 0; --i) {  // 100 distinct delays: more than the FIFO budget
+    q.add(t0, std::chrono::milliseconds(i), [&order, i] { order.push_back(i); });
+  }
+  EXPECT_EQ(q.run_due(t0 + 1s), 100u);
+  ASSERT_EQ(order.size(), 100u);
+  EXPECT_TRUE(std::is_sorted(order.begin(), order.end()));
 }
 
 TEST(FakeTimerService, AdvanceRunsEachTimerAtItsDeadlineIncludingNewOnes) {

@@ -22,6 +22,9 @@ struct ExampleConfig {
   transaction::TimerConfig timers;
   /// [timers] timer_c_s (> 180).
   std::chrono::seconds timer_c{181};
+  /// [proxy] expected_transactions: transaction tables per shard are sized for this many live
+  /// transactions up front (no rehash pause under load; rate * 32 s * 2 for INVITE traffic).
+  std::size_t expected_transactions = 1 << 18;
   /// [proxy] record_route (default true).
   bool record_route = true;
   /// [proxy] domains: host names that mean "this proxy" besides the listeners' addresses.

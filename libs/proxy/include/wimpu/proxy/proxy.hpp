@@ -43,9 +43,10 @@ public:
   /// Live response contexts (tests, metrics).
   std::size_t live_contexts() const;
 
+  /// The configuration given at construction.
   const ProxyConfig& config() const;
 
-  // transaction::TransactionUser
+  // transaction::TransactionUser (contracts in transaction_user.hpp); called by the layer only.
   void on_request(transaction::ServerTxId tx, sip::Message&& request,
                   const transaction::Peer& from) override;
   void on_cancel(transaction::ServerTxId cancel_tx, transaction::ServerTxId invite_tx,

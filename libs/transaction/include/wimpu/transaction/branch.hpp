@@ -19,8 +19,11 @@ inline constexpr std::string_view kMagicCookie = "z9hG4bK";
 /// one per shard. Not cryptographic: branches and tags only need to be unique.
 class Random {
 public:
+  /// Seeded from std::random_device.
   Random();
+  /// Deterministic (tests).
   explicit Random(std::uint64_t seed);
+  /// Next 64 random bits.
   std::uint64_t next();
   /// Appends 16 lower-case hex digits of next().
   void append_hex(std::string& out);

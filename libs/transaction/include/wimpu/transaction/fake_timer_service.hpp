@@ -17,6 +17,7 @@ public:
   TimerId schedule(common::Duration delay, TimerCallback cb) override;
   void cancel(TimerId id) override { queue_.cancel(id); }
   std::size_t pending() const override { return queue_.size(); }
+  common::TimePoint now() const override { return clock_.now(); }
 
   /// Moves the clock forward by `d`, running every timer that falls due on the way (and those
   /// their callbacks schedule within the window) at its own deadline. Returns timers run.

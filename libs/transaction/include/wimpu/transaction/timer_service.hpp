@@ -33,6 +33,10 @@ public:
 
   /// Number of timers scheduled and not yet fired or cancelled (for tests and metrics).
   virtual std::size_t pending() const = 0;
+
+  /// The monotonic time timers are measured against (lets a user keep a deadline and re-arm
+  /// lazily instead of cancelling and re-scheduling, e.g. Timer C on every provisional).
+  virtual common::TimePoint now() const = 0;
 };
 
 }  // namespace wimpu::transaction

@@ -57,7 +57,12 @@ struct TransactionCounts {
 class TransactionLayer {
 public:
   /// `shard` goes into every branch this layer makes. Call set_user() before receive().
-  TransactionLayer(ShardId shard, const TimerConfig& timers, Sender& sender, TimerService& clock);
+  /// `expected_transactions`: the transaction tables are sized for that many live server and
+  /// client transactions up front, so growing them never stalls the shard with a rehash (a
+  /// loaded shard holds rate * 64*T1 transactions: RFC 6026's Timers L and M keep every INVITE
+  /// transaction 32 s).
+  TransactionLayer(ShardId shard, const TimerConfig& timers, Sender& sender, TimerService& clock,
+                   std::size_t expected_transactions = 4096);
   ~TransactionLayer();
   TransactionLayer(const TransactionLayer&) = delete;
   TransactionLayer& operator=(const TransactionLayer&) = delete;
@@ -65,9 +70,13 @@ public:
   /// Sets the transaction user (kept by reference; must outlive the layer's use).
   void set_user(TransactionUser& tu);
 
+  /// The shard this layer belongs to (encoded in its branches).
   ShardId shard() const;
+  /// The RFC 3261 timer values in use.
   const TimerConfig& timers() const;
+  /// The timer service the layer runs on (the proxy arms Timer C on it too).
   TimerService& timer_service();
+  /// This shard's random source (branches, tags). Not thread-safe: this shard only.
   Random& random();
 
   /// Appends a fresh branch for this shard ("z9hG4bK<shard>.<random>[.<suffix>]").
@@ -127,10 +136,17 @@ public:
   /// CANCEL, §16.8 Timer C). No-op for an ended transaction.
   void terminate_client(ClientTxId tx);
 
+  /// The transport reports that `flow` closed (transport::MessageSink::on_flow_closed). Client
+  /// transactions still waiting for a final response on that connection end at once with
+  /// ClientFailure::kTransportError (§8.1.3.1 / §16.9: as a 503; no Timer B/F wait); server
+  /// transactions keep going and answer over a new connection if they must (§18.2.2).
+  void on_flow_closed(FlowId flow);
+
   /// Sends a message outside any transaction (a proxy's forwarding of the ACK for a 2xx, and of
   /// 2xx retransmissions whose server transaction ended). Counted on failure.
   Expected<FlowId, SendError> send_stateless(const Peer& to, std::string bytes);
 
+  /// Live transactions (tests, metrics).
   TransactionCounts counts() const;
 
 private:
