@@ -226,6 +226,9 @@ private:
       queue_.pop_front();
     }
     in_flight_ = 0;
+    if (drained()) {
+      return;
+    }
     if (!queue_.empty()) {
       start_write();
     }

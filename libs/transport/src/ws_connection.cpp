@@ -468,6 +468,9 @@ private:
     }
     queued_bytes_ -= queue_.front().size();
     queue_.pop_front();
+    if (drained()) {
+      return;
+    }
     if (!queue_.empty()) {
       start_write();
     }
