@@ -135,6 +135,7 @@ void Connection::deliver(std::string data, std::shared_ptr<const WsHandshakeInfo
 
 Expected<void, SendError> Connection::enqueue(std::string bytes) {
   if (closed_ || draining_) {
+    counter("send.flow_closing").inc();
     return SendError::kFlowDead;
   }
   if (queued_bytes_ + bytes.size() > shard_.config().limits.max_write_queue_bytes) {
