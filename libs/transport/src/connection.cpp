@@ -35,6 +35,27 @@ ListenerId Connection::listener_id() const {
   return listener_ != nullptr ? listener_->id : kAnyListener;
 }
 
+void Connection::close_after_flush() {
+  if (closed_ || draining_) {
+    return;
+  }
+  if (queue_.empty() && !writing_) {
+    close(CloseReason::kLocalClose);
+    return;
+  }
+  draining_ = true;
+  drain_deadline_ = std::chrono::steady_clock::now() + shard_.config().timers.handshake_timeout;
+  timer_.cancel();  // re-evaluate deadlines with the drain deadline
+}
+
+bool Connection::drained() {
+  if (draining_ && queue_.empty()) {
+    close(CloseReason::kLocalClose);
+    return true;
+  }
+  return false;
+}
+
 SteadyTime Connection::keepalive_tick(SteadyTime) { return SteadyTime::max(); }
 
 void Connection::established() {
@@ -58,13 +79,21 @@ Awaitable<void> Connection::timer_loop(std::shared_ptr<Connection> self) {
   while (!self->closed_) {
     const SteadyTime now = std::chrono::steady_clock::now();
     SteadyTime next = SteadyTime::max();
+    if (draining_) {
+      if (now >= drain_deadline_) {
+        proto_counter(protocol_, "flush_timeout").inc();
+        close(CloseReason::kLocalClose);
+        co_return;
+      }
+      next = drain_deadline_;
+    }
     if (!established_) {
       if (now >= handshake_deadline_) {
         proto_counter(protocol_, "handshake_timeout").inc();
         close(handshake_timeout_reason());
         co_return;
       }
-      next = handshake_deadline_;
+      next = std::min(next, handshake_deadline_);
     } else {
       if (idle_timeout_.count() > 0) {
         const SteadyTime idle_at = last_activity_ + idle_timeout_;
@@ -73,7 +102,7 @@ Awaitable<void> Connection::timer_loop(std::shared_ptr<Connection> self) {
           close(CloseReason::kIdleTimeout);
           co_return;
         }
-        next = idle_at;
+        next = std::min(next, idle_at);
       }
       next = std::min(next, keepalive_tick(now));
       if (closed_) {
@@ -87,6 +116,10 @@ Awaitable<void> Connection::timer_loop(std::shared_ptr<Connection> self) {
 }
 
 void Connection::deliver(std::string data, std::shared_ptr<const WsHandshakeInfo> ws) {
+  if (draining_) {
+    counter("dropped_while_closing").inc();
+    return;
+  }
   InboundMessage msg;
   msg.data = std::move(data);
   msg.protocol = protocol_;
@@ -101,7 +134,8 @@ void Connection::deliver(std::string data, std::shared_ptr<const WsHandshakeInfo
 }
 
 Expected<void, SendError> Connection::enqueue(std::string bytes) {
-  if (closed_) {
+  if (closed_ || draining_) {
+    counter("send.flow_closing").inc();
     return SendError::kFlowDead;
   }
   if (queued_bytes_ + bytes.size() > shard_.config().limits.max_write_queue_bytes) {

@@ -62,6 +62,11 @@ public:
   /// on_flow_closed (posted) if the flow was handed out. Safe to call from inside any handler.
   void close(CloseReason reason);
 
+  /// Closes once everything queued is written (CloseMode::kFlushWrites): stops delivering and
+  /// accepting sends now, closes with kLocalClose when the queue is empty or after
+  /// Timers::handshake_timeout.
+  void close_after_flush();
+
   /// Notes traffic that keeps the flow alive (Timers::idle_timeout).
   void touch() { last_activity_ = std::chrono::steady_clock::now(); }
 
@@ -89,6 +94,9 @@ protected:
   /// Write-queue bookkeeping shared by the stream implementations.
   Expected<void, SendError> enqueue(std::string bytes);
 
+  /// For the writers: after the queue drained, finishes a close_after_flush(). True if closed.
+  bool drained();
+
   Awaitable<void> timer_loop(std::shared_ptr<Connection> self);
 
   Shard& shard_;
@@ -101,6 +109,8 @@ protected:
   bool closed_ = false;
   bool established_ = false;
   bool handed_out_ = false;
+  bool draining_ = false;  // close_after_flush() in progress
+  SteadyTime drain_deadline_ = SteadyTime::max();
   SteadyTime last_activity_;
   SteadyTime handshake_deadline_ = SteadyTime::max();
   std::chrono::milliseconds idle_timeout_{0};

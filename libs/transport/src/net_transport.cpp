@@ -188,16 +188,16 @@ Expected<FlowId, SendError> NetTransport::udp_flow(ListenerId listener, const En
   return shards_[*shard]->udp_flow(listener, remote);
 }
 
-void NetTransport::close(FlowId flow) {
+void NetTransport::close(FlowId flow, CloseMode mode) {
   if (!flow.valid() || flow.shard >= shards_.size()) {
     return;
   }
   detail::Shard* shard = shards_[flow.shard].get();
   if (pool_.on_shard(flow.shard)) {
-    shard->close(flow, CloseReason::kLocalClose);
+    shard->close(flow, mode);
     return;
   }
-  pool_.post(flow.shard, [shard, flow] { shard->close(flow, CloseReason::kLocalClose); });
+  pool_.post(flow.shard, [shard, flow, mode] { shard->close(flow, mode); });
 }
 
 bool NetTransport::is_live(FlowId flow) const {

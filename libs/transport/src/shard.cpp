@@ -378,9 +378,13 @@ Expected<FlowId, SendError> Shard::udp_flow(ListenerId listener, const Endpoint&
   return conn->id();
 }
 
-void Shard::close(FlowId flow, CloseReason reason) {
+void Shard::close(FlowId flow, CloseMode mode) {
   if (Connection* c = flows_.get(flow)) {
-    c->close(reason);
+    if (mode == CloseMode::kFlushWrites) {
+      c->close_after_flush();
+    } else {
+      c->close(CloseReason::kLocalClose);
+    }
   }
 }
 

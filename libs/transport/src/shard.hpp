@@ -41,7 +41,7 @@ public:
   Expected<void, SendError> send(FlowId flow, std::string bytes);
   Expected<FlowId, SendError> send_to(const Destination& dest, std::string bytes);
   Expected<FlowId, SendError> udp_flow(ListenerId listener, const Endpoint& remote);
-  void close(FlowId flow, CloseReason reason);
+  void close(FlowId flow, CloseMode mode);
   bool is_live(FlowId flow) const { return flows_.is_live(flow); }
   std::size_t live_flows() const { return flows_.size(); }
 

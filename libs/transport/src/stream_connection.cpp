@@ -107,7 +107,8 @@ private:
     socket.open(remote_.address.is_v4() ? tcp::v4() : tcp::v6(), ec);
     if (!ec) {
       apply_socket_options(socket, shard_.config());
-      std::tie(ec) = co_await socket.async_connect(to_tcp(remote_), kAwait);
+      auto [connect_ec] = co_await socket.async_connect(to_tcp(remote_), kAwait);
+      ec = connect_ec;
     }
     if (closed_) {
       co_return;
@@ -226,6 +227,9 @@ private:
       queue_.pop_front();
     }
     in_flight_ = 0;
+    if (drained()) {
+      return;
+    }
     if (!queue_.empty()) {
       start_write();
     }

@@ -107,6 +107,26 @@ TEST(Flow, LocalCloseIsReportedAndClosesTheSocket) {
   EXPECT_TRUE(client.wait_closed());
 }
 
+TEST(Flow, CloseAfterFlushWritesWhatWasQueued) {
+  Harness h(tcp_config());
+  // The eP-CSCF pattern: answer (e.g. 403) and close the connection behind the answer.
+  h.sink().on_message_hook = [&h](const InboundMessage& msg) {
+    ASSERT_TRUE(h.transport().send(msg.flow, sip_response(403, "bye")).has_value());
+    ASSERT_TRUE(h.transport().send(msg.flow, sip_response(404, "bye")).has_value());
+    h.transport().close(msg.flow, CloseMode::kFlushWrites);
+    EXPECT_EQ(h.transport().send(msg.flow, "late").error(), SendError::kFlowDead);
+  };
+  StreamClient client;
+  ASSERT_TRUE(client.connect(h.endpoint(0)));
+  ASSERT_TRUE(client.write(sip_request("INVITE", "bye")));
+  EXPECT_EQ(client.read_message(), sip_response(403, "bye"));
+  EXPECT_EQ(client.read_message(), sip_response(404, "bye"));
+  EXPECT_TRUE(client.wait_closed());
+  auto msg = h.sink().wait_message();
+  ASSERT_TRUE(msg);
+  EXPECT_EQ(h.sink().wait_close(msg->flow), CloseReason::kLocalClose);
+}
+
 TEST(Flow, IdleConnectionIsClosed) {
   TransportConfig cfg = tcp_config();
   cfg.timers.idle_timeout = 50ms;

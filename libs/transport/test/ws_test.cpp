@@ -183,6 +183,23 @@ TEST(Ws, ClientCloseIsReportedOnce) {
   EXPECT_FALSE(h.transport().is_live(msg->flow));
 }
 
+TEST(Ws, CloseAfterFlushDeliversTheLastMessage) {
+  WsSetup s(Protocol::kWs);
+  Harness h(s.config);
+  h.sink().on_message_hook = [&h](const InboundMessage& msg) {
+    EXPECT_TRUE(h.transport().send(msg.flow, sip_response(403, "last")).has_value());
+    h.transport().close(msg.flow, CloseMode::kFlushWrites);
+  };
+  WsClient client;
+  ASSERT_TRUE(client.connect(h.endpoint(0)).upgraded);
+  ASSERT_TRUE(client.send(sip_request("REGISTER", "last"), false));
+  EXPECT_EQ(client.read(), sip_response(403, "last"));
+  EXPECT_TRUE(client.wait_closed());
+  auto msg = h.sink().wait_message();
+  ASSERT_TRUE(msg);
+  EXPECT_EQ(h.sink().wait_close(msg->flow), CloseReason::kLocalClose);
+}
+
 TEST(Ws, UnansweredPingClosesTheFlowOnce) {
   WsSetup s(Protocol::kWs);
   s.config.timers.ws_ping_interval = 30ms;

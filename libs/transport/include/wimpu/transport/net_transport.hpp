@@ -89,7 +89,8 @@ public:
   Expected<void, SendError> send(FlowId flow, std::string bytes) override;
   Expected<FlowId, SendError> send_to(const Destination& dest, std::string bytes) override;
   Expected<FlowId, SendError> udp_flow(ListenerId listener, const Endpoint& remote) override;
-  void close(FlowId flow) override;
+  void close(FlowId flow, CloseMode mode) override;
+  using Transport::close;
   bool is_live(FlowId flow) const override;
   std::string flow_token(FlowId flow) const override;
   Expected<FlowId, FlowTokenError> decode_flow_token(std::string_view token) const override;

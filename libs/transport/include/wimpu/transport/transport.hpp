@@ -65,10 +65,16 @@ public:
   /// per shard, so the flow belongs to it. Errors: kNotOnShard, kNoListener, kFlowTableFull.
   virtual Expected<FlowId, SendError> udp_flow(ListenerId listener, const Endpoint& remote) = 0;
 
-  /// Closes `flow` (e.g. RFC 7118 App. A.3: the web session was revoked). Queued writes are
-  /// dropped. on_flow_closed(flow, kLocalClose) follows if the flow was live. A dead or unknown
-  /// flow is ignored. Threading: any thread (posted to the owner when called elsewhere).
-  virtual void close(FlowId flow) = 0;
+  /// Closes `flow` (e.g. RFC 7118 App. A.3: the web session was revoked; RFC 7118 §4.1 / W-02:
+  /// a non-SIP payload arrived). With kAbort queued writes are dropped; with kFlushWrites they
+  /// are written first (reading stops and new sends fail with kFlowDead at once; the flow stays
+  /// live until the flush ends). on_flow_closed(flow, kLocalClose) follows if the flow was live.
+  /// A dead or unknown flow is ignored. Threading: any thread (posted to the owner when called
+  /// elsewhere).
+  virtual void close(FlowId flow, CloseMode mode) = 0;
+
+  /// close(flow, CloseMode::kAbort).
+  void close(FlowId flow) { close(flow, CloseMode::kAbort); }
 
   /// True while `flow` is open. A snapshot: the flow can die right after. Threading: any thread,
   /// lock-free.

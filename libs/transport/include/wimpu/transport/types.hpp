@@ -83,6 +83,13 @@ enum class CloseReason : std::uint8_t {
 /// Lower-case name for logs and counters ("peer_closed", ...).
 std::string_view to_string(CloseReason r);
 
+/// How Transport::close() ends a flow.
+enum class CloseMode : std::uint8_t {
+  kAbort,        ///< At once; queued writes are dropped.
+  kFlushWrites,  ///< Stop reading, write what is queued (e.g. a final 403), then close. Bounded
+                 ///< by Timers::handshake_timeout; new sends fail with kFlowDead meanwhile.
+};
+
 /// Why a send was not accepted. Nothing was queued when one of these is returned.
 enum class SendError : std::uint8_t {
   kFlowDead,         ///< The flow is closed (or never existed). RFC 5626 §5.3.1: map to 430.
