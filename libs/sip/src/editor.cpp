@@ -352,15 +352,32 @@ EditResult MessageEditor::add_header(HeaderId id, std::string_view value) {
 }
 
 EditResult MessageEditor::replace_header(HeaderId id, std::string_view value) {
-  const HeaderField* first = msg_->find(id);
   if (id == HeaderId::kOther || has_crlf(value)) {
     return fail(EditError::kInvalidText);
   }
-  const std::uint32_t at = first != nullptr ? first->begin : msg_->header_section_end();
-  if (auto r = remove_headers(id); !r) {
+  const HeaderField* first = msg_->find(id);
+  if (first == nullptr) {
+    return add_line(msg_->header_section_end(), canonical_name(id), value, false);
+  }
+  // The first line is replaced in one edit (so a second replace of the same header conflicts
+  // instead of adding a second line); the other lines are removed.
+  const std::size_t before = text_.size();
+  text_.append(canonical_name(id));
+  text_.append(": ");
+  text_.append(value);
+  text_.append("\r\n");
+  if (auto r = add_staged_edit(first->begin, first->end, before, false); !r) {
+    text_.resize(before);
     return r;
   }
-  return add_line(at, canonical_name(id), value, false);
+  for (const HeaderField& h : msg_->headers()) {
+    if (h.id == id && &h != first) {
+      if (auto r = add_edit(h.begin, h.end, {}, false); !r) {
+        return r;
+      }
+    }
+  }
+  return {};
 }
 
 EditResult MessageEditor::set_body(std::string_view content_type, std::string_view body) {

@@ -1,8 +1,9 @@
 // Header name <-> HeaderId. Names are case-insensitive (RFC 3261 §7.3.1); compact forms from
 // RFC 3261 §7.3.3 and the IANA SIP "Header Fields" registry.
 #include <array>
+#include <cstring>
 
-#include "chars.hpp"
+#include "lex.hpp"
 #include "wimpu/sip/header.hpp"
 #include "wimpu/sip/uri.hpp"
 
@@ -108,51 +109,101 @@ constexpr bool table_is_indexed() {
 }
 static_assert(table_is_indexed());
 
-// Buckets by lower-case first letter: the full names starting with that letter, so a lookup
-// compares the length first and a handful of names at most.
-struct Buckets {
-  std::array<std::array<std::uint8_t, 24>, 26> ids{};
-  std::array<std::uint8_t, 26> count{};
-  std::array<std::uint8_t, 26> compact{};  // HeaderId for the one-letter compact form
+constexpr char lower_c(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+
+// Open-addressing table keyed by a hash of the length and three letters of the name: a lookup is
+// one hash, usually one probe, one length check and one case-insensitive compare.
+constexpr std::size_t kSlots = 512;
+
+constexpr std::size_t name_hash(std::string_view n) {
+  const auto c0 = static_cast<unsigned char>(lower_c(n[0]));
+  const auto cm = static_cast<unsigned char>(lower_c(n[n.size() / 2]));
+  const auto cl = static_cast<unsigned char>(lower_c(n[n.size() - 1]));
+  return (n.size() * 31 + c0 * 7 + cm * 17 + cl * 131) & (kSlots - 1);
+}
+
+struct Table {
+  std::array<std::uint8_t, kSlots> slot{};      // HeaderId, 0 = empty
+  std::array<std::uint8_t, 26> compact{};       // HeaderId for the one-letter compact forms
+  std::size_t max_probe = 0;
 };
 
-constexpr Buckets make_buckets() {
-  Buckets b{};
+constexpr Table make_table() {
+  Table t{};
   for (std::size_t i = 1; i < std::size(kNames); ++i) {
-    const char c0 = kNames[i].name[0];
-    const int letter = (c0 >= 'A' && c0 <= 'Z') ? c0 - 'A' : c0 - 'a';
-    b.ids[static_cast<std::size_t>(letter)][b.count[static_cast<std::size_t>(letter)]++] =
-        static_cast<std::uint8_t>(i);
+    std::size_t h = name_hash(kNames[i].name);
+    std::size_t probe = 0;
+    while (t.slot[h] != 0) {
+      h = (h + 1) & (kSlots - 1);
+      ++probe;
+    }
+    t.slot[h] = static_cast<std::uint8_t>(i);
+    t.max_probe = probe > t.max_probe ? probe : t.max_probe;
     if (kNames[i].compact != '\0') {
-      b.compact[static_cast<std::size_t>(kNames[i].compact - 'a')] = static_cast<std::uint8_t>(i);
+      t.compact[static_cast<std::size_t>(kNames[i].compact - 'a')] = static_cast<std::uint8_t>(i);
     }
   }
-  return b;
+  return t;
 }
-constexpr Buckets kBuckets = make_buckets();
+constexpr Table kTable = make_table();
+
+// Case-insensitive compare of a received token against a canonical name (letters and '-'): for
+// those, (x | 0x20) == (y | 0x20) is exact (the only other byte mapping to '-' is CR, which is not
+// a token char), so compare 8 bytes at a time.
+bool name_equals(std::string_view canonical, std::string_view name) {
+  constexpr std::uint64_t kFold = 0x2020202020202020ULL;
+  std::size_t i = 0;
+  const std::size_t n = name.size();
+  for (; i + 8 <= n; i += 8) {
+    std::uint64_t a = 0;
+    std::uint64_t b = 0;
+    std::memcpy(&a, canonical.data() + i, 8);
+    std::memcpy(&b, name.data() + i, 8);
+    if ((a | kFold) != (b | kFold)) {
+      return false;
+    }
+  }
+  for (; i < n; ++i) {
+    if ((canonical[i] | 0x20) != (name[i] | 0x20)) {
+      return false;
+    }
+  }
+  return true;
+}
+static_assert(kTable.max_probe <= 3, "header name hash clusters too much: change name_hash");
 
 }  // namespace
 
-HeaderId header_id_from_name(std::string_view name) noexcept {
+namespace detail {
+
+HeaderId header_id_from_token(std::string_view name) noexcept {
   if (name.empty()) {
     return HeaderId::kOther;
   }
-  const char c0 = chars::lower(name[0]);
-  if (c0 < 'a' || c0 > 'z') {
-    return HeaderId::kOther;
-  }
-  const auto letter = static_cast<std::size_t>(c0 - 'a');
   if (name.size() == 1) {
-    return static_cast<HeaderId>(kBuckets.compact[letter]);
+    const char c = lower_c(name[0]);
+    return (c >= 'a' && c <= 'z') ? static_cast<HeaderId>(kTable.compact[static_cast<std::size_t>(c - 'a')])
+                                  : HeaderId::kOther;
   }
-  const auto& ids = kBuckets.ids[letter];
-  for (std::size_t i = 0; i < kBuckets.count[letter]; ++i) {
-    const std::string_view candidate = kNames[ids[i]].name;
-    if (candidate.size() == name.size() && iequals(candidate, name)) {
-      return static_cast<HeaderId>(ids[i]);
+  std::size_t h = name_hash(name);
+  while (const std::uint8_t id = kTable.slot[h]) {
+    const std::string_view candidate = kNames[id].name;
+    if (candidate.size() == name.size() && name_equals(candidate, name)) {
+      return static_cast<HeaderId>(id);
     }
+    h = (h + 1) & (kSlots - 1);
   }
   return HeaderId::kOther;
+}
+
+}  // namespace detail
+
+HeaderId header_id_from_name(std::string_view name) noexcept {
+  // name_equals() is exact for token input; CR is the one non-token byte it could confuse ('-').
+  if (name.find('\r') != std::string_view::npos) {
+    return HeaderId::kOther;
+  }
+  return detail::header_id_from_token(name);
 }
 
 std::string_view canonical_name(HeaderId id) noexcept {

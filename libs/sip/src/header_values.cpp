@@ -2,6 +2,7 @@
 #include "wimpu/sip/header_values.hpp"
 
 #include "chars.hpp"
+#include "wimpu/common/counter.hpp"
 #include "lex.hpp"
 
 namespace wimpu::sip {
@@ -9,6 +10,8 @@ namespace {
 
 ParseError value_error(ParseErrorCode code, const Message& msg, const HeaderField& h,
                        std::size_t offset_in_value) {
+  static common::Counter& errors = common::counter("sip.header_value_error");
+  errors.inc();
   const auto base = static_cast<std::size_t>(h.value.data() - msg.bytes().data());
   return ParseError{code, static_cast<std::uint32_t>(base + offset_in_value), canonical_name(h.id)};
 }

@@ -171,13 +171,11 @@ ParseResult<void> MessageParser::parse_header(HeaderId id, std::string_view valu
         if (len == std::string_view::npos || len == 0) {
           return make_error(ParseErrorCode::kBadVia, value_offset(value) + pos, id);
         }
-        auto via = parse_via(value.substr(pos, len));
-        if (!via) {
-          return make_error(ParseErrorCode::kBadVia, value_offset(value) + pos + via.error().offset,
-                            id);
+        Via& via = msg_.vias_.emplace_back();
+        if (auto bad = detail::parse_via_into(value.substr(pos, len), via)) {
+          return make_error(ParseErrorCode::kBadVia, value_offset(value) + pos + *bad, id);
         }
-        via->header_index = index;
-        msg_.vias_.push_back(*via);
+        via.header_index = index;
         pos += len;
         if (pos >= value.size()) {
           break;
@@ -191,12 +189,11 @@ ParseResult<void> MessageParser::parse_header(HeaderId id, std::string_view valu
       if (dup(id == HeaderId::kFrom ? seen_from_ : seen_to_)) {
         return make_error(ParseErrorCode::kDuplicateHeader, line_offset, id);
       }
-      auto na = parse_name_addr(value, NameAddrForm::kAddrSpecAllowed);
-      if (!na) {
-        return make_error(ParseErrorCode::kBadNameAddr, value_offset(value) + na.error().offset, id);
+      NameAddr& na = id == HeaderId::kFrom ? msg_.from_ : msg_.to_;
+      if (auto bad = detail::parse_name_addr_into(value, NameAddrForm::kAddrSpecAllowed, na)) {
+        return make_error(ParseErrorCode::kBadNameAddr, value_offset(value) + *bad, id);
       }
-      na->header_index = index;
-      (id == HeaderId::kFrom ? msg_.from_ : msg_.to_) = *na;
+      na.header_index = index;
       return {};
     }
     case HeaderId::kContact:
@@ -220,12 +217,23 @@ ParseResult<void> MessageParser::parse_header(HeaderId id, std::string_view valu
       }
       const NameAddrForm form =
           id == HeaderId::kContact ? NameAddrForm::kAddrSpecAllowed : NameAddrForm::kNameAddrOnly;
-      auto r = parse_name_addr_list(value, form, [&](const NameAddr& na) {
-        out.push_back(na);
-        out.back().header_index = index;
-      });
-      if (!r) {
-        return make_error(ParseErrorCode::kBadNameAddr, value_offset(value) + r.error().offset, id);
+      std::size_t pos = 0;
+      while (true) {
+        pos = detail::skip_lws(value, pos);
+        const std::size_t len = detail::list_element_length(value.substr(pos));
+        if (len == std::string_view::npos || len == 0) {
+          return make_error(ParseErrorCode::kBadNameAddr, value_offset(value) + pos, id);
+        }
+        NameAddr& na = out.emplace_back();
+        if (auto bad = detail::parse_name_addr_into(value.substr(pos, len), form, na)) {
+          return make_error(ParseErrorCode::kBadNameAddr, value_offset(value) + pos + *bad, id);
+        }
+        na.header_index = index;
+        pos += len;
+        if (pos >= value.size()) {
+          break;
+        }
+        ++pos;
       }
       return {};
     }
@@ -382,16 +390,17 @@ ParseResult<void> MessageParser::run(std::string_view input) {
       return make_error(ParseErrorCode::kHeadersUnterminated, pos);
     }
     const std::string_view value = detail::trim_lws(buf_.substr(value_begin, lf - value_begin));
-    HeaderField field;
+    // Filled in place: building a temporary and copying it costs store-forwarding stalls.
+    const auto index = static_cast<std::uint32_t>(msg_.headers_.size());
+    HeaderField& field = msg_.headers_.emplace_back();
     field.name = buf_.substr(pos, name_end - pos);
-    field.id = header_id_from_name(field.name);
+    const HeaderId id = detail::header_id_from_token(field.name);
+    field.id = id;
     field.value = value;
     field.begin = static_cast<std::uint32_t>(pos);
     field.end = static_cast<std::uint32_t>(lf + 1);
-    const auto index = static_cast<std::uint32_t>(msg_.headers_.size());
-    msg_.headers_.push_back(field);
-    if (field.id != HeaderId::kOther) {
-      if (auto r = parse_header(field.id, value, index, static_cast<std::uint32_t>(pos)); !r) {
+    if (id != HeaderId::kOther) {
+      if (auto r = parse_header(id, value, index, static_cast<std::uint32_t>(pos)); !r) {
         return r;
       }
     }

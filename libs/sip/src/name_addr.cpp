@@ -6,8 +6,8 @@
 namespace wimpu::sip {
 namespace {
 
-ParseError na_error(std::size_t offset) {
-  return ParseError{ParseErrorCode::kBadNameAddr, static_cast<std::uint32_t>(offset), {}};
+std::optional<std::uint32_t> na_error(std::size_t offset) {
+  return static_cast<std::uint32_t>(offset);
 }
 
 bool is_lws_start(std::string_view s, std::size_t i) {
@@ -16,22 +16,27 @@ bool is_lws_start(std::string_view s, std::size_t i) {
 
 }  // namespace
 
-ParseResult<NameAddr> parse_name_addr(std::string_view text, NameAddrForm form) noexcept {
-  NameAddr na;
+namespace detail {
+
+std::optional<std::uint32_t> parse_name_addr_into(std::string_view text, NameAddrForm form,
+                                                  NameAddr& na) noexcept {
+  na.display_name = {};
+  na.bracketed = false;
+  na.params = ParamList();
   const std::size_t n = text.size();
-  std::size_t pos = detail::skip_lws(text, 0);
+  std::size_t pos = skip_lws(text, 0);
   if (pos >= n) {
     return na_error(pos);
   }
   std::size_t lt = std::string_view::npos;
   const std::size_t value_begin = pos;
   if (text[pos] == '"') {
-    const std::size_t q = detail::quoted_string_length(text, pos);
+    const std::size_t q = quoted_string_length(text, pos);
     if (q == std::string_view::npos) {
       return na_error(pos);
     }
     na.display_name = text.substr(pos, q);
-    pos = detail::skip_lws(text, pos + q);
+    pos = skip_lws(text, pos + q);
     if (pos >= n || text[pos] != '<') {
       return na_error(pos);
     }
@@ -47,7 +52,7 @@ ParseResult<NameAddr> parse_name_addr(std::string_view text, NameAddrForm form) 
         ++i;
         last_token_end = i;
       } else if (is_lws_start(text, i)) {
-        i = detail::skip_lws(text, i);
+        i = skip_lws(text, i);
       } else {
         break;
       }
@@ -65,11 +70,9 @@ ParseResult<NameAddr> parse_name_addr(std::string_view text, NameAddrForm form) 
     if (gt == std::string_view::npos) {
       return na_error(lt);
     }
-    auto uri = parse_uri(text.substr(lt + 1, gt - lt - 1));
-    if (!uri) {
-      return na_error(lt + 1 + uri.error().offset);
+    if (auto bad = parse_uri_into(text.substr(lt + 1, gt - lt - 1), na.uri)) {
+      return na_error(lt + 1 + *bad);
     }
-    na.uri = *uri;
     pos = gt + 1;
   } else {
     if (form == NameAddrForm::kNameAddrOnly) {
@@ -85,15 +88,13 @@ ParseResult<NameAddr> parse_name_addr(std::string_view text, NameAddrForm form) 
       }
       ++i;
     }
-    auto uri = parse_uri(text.substr(pos, i - pos));
-    if (!uri) {
-      return na_error(pos + uri.error().offset);
+    if (auto bad = parse_uri_into(text.substr(pos, i - pos), na.uri)) {
+      return na_error(pos + *bad);
     }
-    na.uri = *uri;
     pos = i;
   }
 
-  std::size_t p = detail::skip_lws(text, pos);
+  std::size_t p = skip_lws(text, pos);
   if (p < n && text[p] == ';') {
     auto len = scan_params(text.substr(p), ParamList::Kind::kHeader);
     if (!len) {
@@ -101,12 +102,22 @@ ParseResult<NameAddr> parse_name_addr(std::string_view text, NameAddrForm form) 
     }
     na.params = ParamList(text.substr(p, *len), ParamList::Kind::kHeader);
     pos = p + *len;
-    p = detail::skip_lws(text, pos);
+    p = skip_lws(text, pos);
   }
   if (p != n) {
     return na_error(p);
   }
   na.text = text.substr(value_begin, pos - value_begin);
+  return std::nullopt;
+}
+
+}  // namespace detail
+
+ParseResult<NameAddr> parse_name_addr(std::string_view text, NameAddrForm form) noexcept {
+  NameAddr na;
+  if (auto bad = detail::parse_name_addr_into(text, form, na)) {
+    return ParseError{ParseErrorCode::kBadNameAddr, *bad, {}};
+  }
   return na;
 }
 

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "chars.hpp"
+#include "lex.hpp"
 #include "wimpu/sip/method.hpp"
 #include "wimpu/sip/name_addr.hpp"
 #include "wimpu/sip/params.hpp"
@@ -73,18 +74,6 @@ std::string_view to_string(Method m) noexcept {
   return {};
 }
 
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) {
-    return false;
-  }
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (chars::lower(a[i]) != chars::lower(b[i])) {
-      return false;
-    }
-  }
-  return true;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Parameter lists
 
@@ -98,8 +87,123 @@ std::size_t skip_ws_bytes(std::string_view s, std::size_t pos) {
   return pos;
 }
 
-// Length of a quoted-string starting at s[pos] == '"', including both quotes; npos if unterminated.
-std::size_t quoted_length(std::string_view s, std::size_t pos) {
+}  // namespace
+
+void ParamList::Iterator::advance() {
+  std::size_t pos = skip_ws_bytes(rest_, 0);
+  if (pos >= rest_.size() || rest_[pos] != ';') {
+    done_ = true;
+    rest_ = rest_.substr(rest_.size());
+    return;
+  }
+  done_ = false;
+  pos = skip_ws_bytes(rest_, pos + 1);
+  const std::size_t name_begin = pos;
+  while (pos < rest_.size() && rest_[pos] != '=' && rest_[pos] != ';' && !is_lws_byte(rest_[pos])) {
+    ++pos;
+  }
+  current_.name = rest_.substr(name_begin, pos - name_begin);
+  std::size_t after = skip_ws_bytes(rest_, pos);
+  if (after < rest_.size() && rest_[after] == '=') {
+    std::size_t v = skip_ws_bytes(rest_, after + 1);
+    std::size_t vend = v;
+    if (v < rest_.size() && rest_[v] == '"') {
+      const std::size_t q = detail::quoted_string_length(rest_, v);
+      vend = q == std::string_view::npos ? rest_.size() : v + q;
+    } else {
+      while (vend < rest_.size() && rest_[vend] != ';' && !is_lws_byte(rest_[vend])) {
+        ++vend;
+      }
+    }
+    current_.value = rest_.substr(v, vend - v);
+    current_.has_value = true;
+    pos = vend;
+  } else {
+    current_.value = {};
+    current_.has_value = false;
+  }
+  rest_ = rest_.substr(pos);
+}
+
+std::optional<Param> ParamList::find(std::string_view name) const {
+  for (const Param& p : *this) {
+    if (iequals(p.name, name)) {
+      return p;
+    }
+  }
+  return std::nullopt;
+}
+
+std::string_view ParamList::value(std::string_view name) const {
+  auto p = find(name);
+  return p ? p->value : std::string_view();
+}
+
+std::optional<std::size_t> scan_params(std::string_view text, ParamList::Kind kind) noexcept {
+  return detail::scan_params_with(text, kind, [](std::string_view, std::string_view, bool) {});
+}
+
+void append_unquoted(std::string_view v, std::string& out) {
+  if (v.size() < 2 || v.front() != '"' || v.back() != '"') {
+    out.append(v);
+    return;
+  }
+  for (std::size_t i = 1; i + 1 < v.size(); ++i) {
+    if (v[i] == '\\' && i + 2 < v.size()) {
+      ++i;
+    }
+    out.push_back(v[i]);
+  }
+}
+
+std::string_view strip_quotes(std::string_view v) noexcept {
+  if (v.size() >= 2 && v.front() == '"' && v.back() == '"') {
+    return v.substr(1, v.size() - 2);
+  }
+  return v;
+}
+
+namespace detail {
+
+std::size_t list_element_length(std::string_view text) noexcept {
+  // Fast path: no comma at all means one element (the element's own parser checks its quotes and
+  // brackets).
+  if (std::memchr(text.data(), ',', text.size()) == nullptr) {
+    return trim_lws(text).empty() ? 0 : text.size();
+  }
+  std::size_t i = 0;
+  bool in_angle = false;
+  while (i < text.size()) {
+    const char c = text[i];
+    if (c == '"' && !in_angle) {
+      const std::size_t q = quoted_string_length(text, i);
+      if (q == std::string_view::npos) {
+        return std::string_view::npos;
+      }
+      i += q;
+      continue;
+    }
+    if (c == '<') {
+      in_angle = true;
+    } else if (c == '>') {
+      in_angle = false;
+    } else if (c == ',' && !in_angle) {
+      break;
+    }
+    ++i;
+  }
+  if (in_angle) {
+    return std::string_view::npos;
+  }
+  // Trim trailing LWS of the element.
+  std::size_t end = i;
+  while (end > 0 && is_lws_byte(text[end - 1])) {
+    --end;
+  }
+  return end == 0 ? 0 : i;
+}
+
+std::size_t quoted_string_length(std::string_view s, std::size_t pos) noexcept {
   std::size_t i = pos + 1;
   while (i < s.size()) {
     const char c = s[i];
@@ -140,213 +244,7 @@ std::size_t quoted_length(std::string_view s, std::size_t pos) {
   return std::string_view::npos;
 }
 
-bool is_uri_param_char(char c) {
-  return chars::is(c, chars::kUnreserved | chars::kParamExtra);
-}
 
-// Header generic-param value: token / host (incl. IPv6 reference) ; we also accept '@' which some
-// stacks put in unquoted values is NOT accepted: stick to the grammar.
-bool is_gen_value_char(char c) { return chars::is_token(c) || c == ':' || c == '[' || c == ']'; }
-}  // namespace
-
-void ParamList::Iterator::advance() {
-  std::size_t pos = skip_ws_bytes(rest_, 0);
-  if (pos >= rest_.size() || rest_[pos] != ';') {
-    done_ = true;
-    rest_ = rest_.substr(rest_.size());
-    return;
-  }
-  done_ = false;
-  pos = skip_ws_bytes(rest_, pos + 1);
-  const std::size_t name_begin = pos;
-  while (pos < rest_.size() && rest_[pos] != '=' && rest_[pos] != ';' && !is_lws_byte(rest_[pos])) {
-    ++pos;
-  }
-  current_.name = rest_.substr(name_begin, pos - name_begin);
-  std::size_t after = skip_ws_bytes(rest_, pos);
-  if (after < rest_.size() && rest_[after] == '=') {
-    std::size_t v = skip_ws_bytes(rest_, after + 1);
-    std::size_t vend = v;
-    if (v < rest_.size() && rest_[v] == '"') {
-      const std::size_t q = quoted_length(rest_, v);
-      vend = q == std::string_view::npos ? rest_.size() : v + q;
-    } else {
-      while (vend < rest_.size() && rest_[vend] != ';' && !is_lws_byte(rest_[vend])) {
-        ++vend;
-      }
-    }
-    current_.value = rest_.substr(v, vend - v);
-    current_.has_value = true;
-    pos = vend;
-  } else {
-    current_.value = {};
-    current_.has_value = false;
-  }
-  rest_ = rest_.substr(pos);
-}
-
-std::optional<Param> ParamList::find(std::string_view name) const {
-  for (const Param& p : *this) {
-    if (iequals(p.name, name)) {
-      return p;
-    }
-  }
-  return std::nullopt;
-}
-
-std::string_view ParamList::value(std::string_view name) const {
-  auto p = find(name);
-  return p ? p->value : std::string_view();
-}
-
-std::optional<std::size_t> scan_params(std::string_view text, ParamList::Kind kind) noexcept {
-  const bool header = kind == ParamList::Kind::kHeader;
-  std::size_t pos = 0;
-  std::size_t last_end = 0;
-  while (true) {
-    std::size_t p = header ? detail::skip_lws(text, pos) : pos;
-    if (p >= text.size() || text[p] != ';') {
-      return last_end;
-    }
-    p = header ? detail::skip_lws(text, p + 1) : p + 1;
-    const std::size_t name_begin = p;
-    if (header) {
-      while (p < text.size() && chars::is_token(text[p])) {
-        ++p;
-      }
-    } else {
-      while (p < text.size()) {
-        if (text[p] == '%') {
-          if (p + 2 >= text.size() || !chars::is_hex(text[p + 1]) || !chars::is_hex(text[p + 2])) {
-            return std::nullopt;
-          }
-          p += 3;
-        } else if (is_uri_param_char(text[p])) {
-          ++p;
-        } else {
-          break;
-        }
-      }
-    }
-    if (p == name_begin) {
-      return std::nullopt;  // ";;", ";=" or a trailing ';'
-    }
-    last_end = p;
-    std::size_t q = header ? detail::skip_lws(text, p) : p;
-    if (q < text.size() && text[q] == '=') {
-      q = header ? detail::skip_lws(text, q + 1) : q + 1;
-      const std::size_t vbegin = q;
-      if (header && q < text.size() && text[q] == '"') {
-        const std::size_t len = quoted_length(text, q);
-        if (len == std::string_view::npos) {
-          return std::nullopt;
-        }
-        q += len;
-      } else if (header) {
-        while (q < text.size() && is_gen_value_char(text[q])) {
-          ++q;
-        }
-      } else {
-        while (q < text.size()) {
-          if (text[q] == '%') {
-            if (q + 2 >= text.size() || !chars::is_hex(text[q + 1]) ||
-                !chars::is_hex(text[q + 2])) {
-              return std::nullopt;
-            }
-            q += 3;
-          } else if (is_uri_param_char(text[q])) {
-            ++q;
-          } else {
-            break;
-          }
-        }
-      }
-      if (q == vbegin) {
-        return std::nullopt;  // "name=" with no value
-      }
-      last_end = q;
-      pos = q;
-    } else {
-      pos = p;
-    }
-  }
-}
-
-void append_unquoted(std::string_view v, std::string& out) {
-  if (v.size() < 2 || v.front() != '"' || v.back() != '"') {
-    out.append(v);
-    return;
-  }
-  for (std::size_t i = 1; i + 1 < v.size(); ++i) {
-    if (v[i] == '\\' && i + 2 < v.size()) {
-      ++i;
-    }
-    out.push_back(v[i]);
-  }
-}
-
-std::string_view strip_quotes(std::string_view v) noexcept {
-  if (v.size() >= 2 && v.front() == '"' && v.back() == '"') {
-    return v.substr(1, v.size() - 2);
-  }
-  return v;
-}
-
-namespace detail {
-
-std::size_t skip_lws(std::string_view text, std::size_t pos) noexcept {
-  while (pos < text.size()) {
-    const char c = text[pos];
-    if (c == ' ' || c == '\t') {
-      ++pos;
-    } else if (c == '\r' && pos + 2 < text.size() && text[pos + 1] == '\n' &&
-               chars::is_wsp(text[pos + 2])) {
-      pos += 3;
-    } else if (c == '\n' && pos + 1 < text.size() && chars::is_wsp(text[pos + 1])) {
-      pos += 2;
-    } else {
-      break;
-    }
-  }
-  return pos;
-}
-
-std::size_t list_element_length(std::string_view text) noexcept {
-  std::size_t i = 0;
-  bool in_angle = false;
-  while (i < text.size()) {
-    const char c = text[i];
-    if (c == '"' && !in_angle) {
-      const std::size_t q = quoted_length(text, i);
-      if (q == std::string_view::npos) {
-        return std::string_view::npos;
-      }
-      i += q;
-      continue;
-    }
-    if (c == '<') {
-      in_angle = true;
-    } else if (c == '>') {
-      in_angle = false;
-    } else if (c == ',' && !in_angle) {
-      break;
-    }
-    ++i;
-  }
-  if (in_angle) {
-    return std::string_view::npos;
-  }
-  // Trim trailing LWS of the element.
-  std::size_t end = i;
-  while (end > 0 && is_lws_byte(text[end - 1])) {
-    --end;
-  }
-  return end == 0 ? 0 : i;
-}
-
-std::size_t quoted_string_length(std::string_view text, std::size_t pos) noexcept {
-  return quoted_length(text, pos);
-}
 
 }  // namespace detail
 }  // namespace wimpu::sip

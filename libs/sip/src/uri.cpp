@@ -126,31 +126,6 @@ bool is_ipv6(std::string_view s) {
   return double_colon ? groups <= 7 : groups == 8;
 }
 
-bool is_hostname(std::string_view s) {
-  // hostname = *( domainlabel "." ) toplabel [ "." ]; labels are alphanum with inner '-'.
-  if (s.empty()) {
-    return false;
-  }
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const std::size_t start = i;
-    while (i < s.size() && s[i] != '.') {
-      const char c = s[i];
-      if (!(chars::is(c, chars::kAlpha) || chars::is_digit(c) || c == '-')) {
-        return false;
-      }
-      ++i;
-    }
-    if (i == start || s[start] == '-' || s[i - 1] == '-') {
-      return false;
-    }
-    if (i < s.size()) {
-      ++i;  // '.'
-    }
-  }
-  return true;
-}
-
 }  // namespace
 
 HostType parse_host(std::string_view text, std::size_t& pos) noexcept {
@@ -165,18 +140,36 @@ HostType parse_host(std::string_view text, std::size_t& pos) noexcept {
     pos = close + 1;
     return HostType::kIPv6;
   }
+  // One pass: hostname = *( domainlabel "." ) toplabel [ "." ], labels alphanum with inner '-'.
+  // Track whether only digits and dots were seen (then it must be an IPv4 address).
   const std::size_t begin = pos;
-  while (pos < text.size() && chars::is(text[pos], chars::kHostChar)) {
+  std::size_t label_begin = pos;
+  bool numeric = true;
+  while (pos < text.size()) {
+    const char c = text[pos];
+    if (c == '.') {
+      if (pos == label_begin || text[pos - 1] == '-') {
+        return HostType::kNone;
+      }
+      label_begin = pos + 1;
+    } else if (chars::is(c, chars::kAlpha) || c == '-') {
+      if (c == '-' && pos == label_begin) {
+        return HostType::kNone;
+      }
+      numeric = false;
+    } else if (!chars::is_digit(c)) {
+      break;
+    }
     ++pos;
   }
-  const std::string_view host = text.substr(begin, pos - begin);
-  if (host.empty()) {
+  if (pos == begin) {
     return HostType::kNone;
   }
-  if (chars::is_digit(host.back()) && is_ipv4(host)) {
-    return HostType::kIPv4;
+  const std::string_view host = text.substr(begin, pos - begin);
+  if (numeric) {
+    return is_ipv4(host) ? HostType::kIPv4 : HostType::kNone;
   }
-  if (!is_hostname(host)) {
+  if (text[pos - 1] == '-') {
     return HostType::kNone;
   }
   return HostType::kDomain;
@@ -186,9 +179,9 @@ HostType parse_host(std::string_view text, std::size_t& pos) noexcept {
 
 namespace {
 
-ParseError uri_error(std::size_t offset) {
-  return ParseError{ParseErrorCode::kBadUri, static_cast<std::uint32_t>(offset), {}};
-}
+using Fail = std::optional<std::uint32_t>;
+
+Fail uri_error(std::size_t offset) { return static_cast<std::uint32_t>(offset); }
 
 // Scans escaped text of the given char class (plus %HH) starting at pos; returns the end or npos
 // on a bad escape.
@@ -209,7 +202,7 @@ std::size_t scan_escaped(std::string_view s, std::size_t pos, std::size_t end, s
   return pos;
 }
 
-ParseResult<Uri> parse_sip_uri(std::string_view text, Uri uri, std::size_t pos) {
+Fail parse_sip_uri(std::string_view text, Uri& uri, std::size_t pos) {
   const std::size_t n = text.size();
   // userinfo: everything before the first '@' (user/password never contain a raw '@').
   const std::size_t at = text.find('@', pos);
@@ -284,10 +277,10 @@ ParseResult<Uri> parse_sip_uri(std::string_view text, Uri uri, std::size_t pos) 
   if (pos != n) {
     return uri_error(pos);
   }
-  return uri;
+  return std::nullopt;
 }
 
-ParseResult<Uri> parse_tel_uri(std::string_view text, Uri uri, std::size_t pos) {
+Fail parse_tel_uri(std::string_view text, Uri& uri, std::size_t pos) {
   // telephone-subscriber: global-number-digits ("+" digits/visual separators) or local number;
   // then ";" parameters (RFC 3966 §3). Kept as a view: number up to the first ';'.
   const std::size_t n = text.size();
@@ -308,13 +301,15 @@ ParseResult<Uri> parse_tel_uri(std::string_view text, Uri uri, std::size_t pos) 
     }
     uri.params = ParamList(text.substr(pos), ParamList::Kind::kUri);
   }
-  return uri;
+  return std::nullopt;
 }
 
 }  // namespace
 
-ParseResult<Uri> parse_uri(std::string_view text) noexcept {
-  Uri uri;
+namespace detail {
+
+std::optional<std::uint32_t> parse_uri_into(std::string_view text, Uri& uri) noexcept {
+  uri = Uri{};
   uri.text = text;
   // scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )
   std::size_t pos = 0;
@@ -349,6 +344,16 @@ ParseResult<Uri> parse_uri(std::string_view text) noexcept {
   }
   uri.scheme = UriScheme::kOther;
   uri.opaque = text.substr(pos);
+  return std::nullopt;
+}
+
+}  // namespace detail
+
+ParseResult<Uri> parse_uri(std::string_view text) noexcept {
+  Uri uri;
+  if (auto bad = detail::parse_uri_into(text, uri)) {
+    return ParseError{ParseErrorCode::kBadUri, *bad, {}};
+  }
   return uri;
 }
 

@@ -7,8 +7,8 @@
 namespace wimpu::sip {
 namespace {
 
-ParseError via_error(std::size_t offset) {
-  return ParseError{ParseErrorCode::kBadVia, static_cast<std::uint32_t>(offset), {}};
+std::optional<std::uint32_t> via_error(std::size_t offset) {
+  return static_cast<std::uint32_t>(offset);
 }
 
 std::size_t scan_token(std::string_view s, std::size_t pos) {
@@ -82,10 +82,12 @@ std::string_view Via::sent_by() const {
   return std::string_view(b, static_cast<std::size_t>(text.data() + end - b));
 }
 
-ParseResult<Via> parse_via(std::string_view text) noexcept {
-  Via via;
+namespace detail {
+
+std::optional<std::uint32_t> parse_via_into(std::string_view text, Via& via) noexcept {
+  via = Via{};
   const std::size_t n = text.size();
-  std::size_t pos = detail::skip_lws(text, 0);
+  std::size_t pos = skip_lws(text, 0);
   const std::size_t begin = pos;
   // sent-protocol = protocol-name SLASH protocol-version SLASH transport (SLASH = SWS "/" SWS).
   std::size_t e = scan_token(text, pos);
@@ -93,21 +95,21 @@ ParseResult<Via> parse_via(std::string_view text) noexcept {
     return via_error(pos);
   }
   via.protocol = text.substr(pos, e - pos);
-  pos = detail::skip_lws(text, e);
+  pos = skip_lws(text, e);
   if (pos >= n || text[pos] != '/') {
     return via_error(pos);
   }
-  pos = detail::skip_lws(text, pos + 1);
+  pos = skip_lws(text, pos + 1);
   e = scan_token(text, pos);
   if (e == pos) {
     return via_error(pos);
   }
   via.version = text.substr(pos, e - pos);
-  pos = detail::skip_lws(text, e);
+  pos = skip_lws(text, e);
   if (pos >= n || text[pos] != '/') {
     return via_error(pos);
   }
-  pos = detail::skip_lws(text, pos + 1);
+  pos = skip_lws(text, pos + 1);
   e = scan_token(text, pos);
   if (e == pos) {
     return via_error(pos);
@@ -117,64 +119,72 @@ ParseResult<Via> parse_via(std::string_view text) noexcept {
   if (!iequals(via.protocol, "SIP") || via.version != "2.0") {
     return via_error(begin);
   }
-  pos = detail::skip_lws(text, e);
+  pos = skip_lws(text, e);
   if (pos == e) {
     return via_error(pos);  // LWS required before sent-by
   }
   const std::size_t host_begin = pos;
-  via.host_type = detail::parse_host(text, pos);
+  via.host_type = parse_host(text, pos);
   if (via.host_type == HostType::kNone) {
     return via_error(host_begin);
   }
   via.host = text.substr(host_begin, pos - host_begin);
-  std::size_t p = detail::skip_lws(text, pos);
+  std::size_t p = skip_lws(text, pos);
   if (p < n && text[p] == ':') {
-    p = detail::skip_lws(text, p + 1);
-    auto port = detail::parse_digits(text, p, 100000);
+    p = skip_lws(text, p + 1);
+    auto port = parse_digits(text, p, 100000);
     if (!port || *port > 65535) {
       return via_error(p);
     }
     via.port = static_cast<std::uint16_t>(*port);
     pos = p;
-    p = detail::skip_lws(text, pos);
+    p = skip_lws(text, pos);
   }
   if (p < n && text[p] == ';') {
-    auto len = scan_params(text.substr(p), ParamList::Kind::kHeader);
-    if (!len) {
+    // One pass over the params: validate and pick out the ones a proxy reads (RFC 3261 §18.2.1,
+    // RFC 3581 rport).
+    bool bad_value = false;
+    auto len = scan_params_with(text.substr(p), ParamList::Kind::kHeader,
+                                [&](std::string_view name, std::string_view value, bool has_value) {
+                                  if (iequals(name, "branch")) {
+                                    via.branch = value;
+                                  } else if (iequals(name, "received")) {
+                                    via.received = value;
+                                  } else if (iequals(name, "rport")) {
+                                    via.has_rport = true;
+                                    if (has_value) {
+                                      auto v = parse_u32_saturated(value);
+                                      bad_value |= !v || *v > 65535;
+                                      via.rport = static_cast<std::uint16_t>(v.value_or(0));
+                                    }
+                                  } else if (iequals(name, "maddr")) {
+                                    via.maddr = value;
+                                  } else if (iequals(name, "ttl")) {
+                                    auto v = parse_u32_saturated(value);
+                                    bad_value |= !v || *v > 255;
+                                    via.ttl = static_cast<std::uint8_t>(v.value_or(0));
+                                  }
+                                });
+    if (!len || bad_value) {
       return via_error(p);
     }
     via.params = ParamList(text.substr(p, *len), ParamList::Kind::kHeader);
     pos = p + *len;
-    p = detail::skip_lws(text, pos);
+    p = skip_lws(text, pos);
   }
   if (p != n) {
     return via_error(p);
   }
   via.text = text.substr(begin, pos - begin);
+  return std::nullopt;
+}
 
-  for (const Param& prm : via.params) {
-    if (iequals(prm.name, "branch")) {
-      via.branch = prm.value;
-    } else if (iequals(prm.name, "received")) {
-      via.received = prm.value;
-    } else if (iequals(prm.name, "maddr")) {
-      via.maddr = prm.value;
-    } else if (iequals(prm.name, "ttl")) {
-      auto v = detail::parse_u32_saturated(prm.value);
-      if (!v || *v > 255) {
-        return via_error(static_cast<std::size_t>(prm.name.data() - text.data()));
-      }
-      via.ttl = static_cast<std::uint8_t>(*v);
-    } else if (iequals(prm.name, "rport")) {
-      via.has_rport = true;
-      if (prm.has_value) {
-        auto v = detail::parse_u32_saturated(prm.value);
-        if (!v || *v > 65535) {
-          return via_error(static_cast<std::size_t>(prm.name.data() - text.data()));
-        }
-        via.rport = static_cast<std::uint16_t>(*v);
-      }
-    }
+}  // namespace detail
+
+ParseResult<Via> parse_via(std::string_view text) noexcept {
+  Via via;
+  if (auto bad = detail::parse_via_into(text, via)) {
+    return ParseError{ParseErrorCode::kBadVia, *bad, {}};
   }
   return via;
 }

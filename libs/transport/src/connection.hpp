@@ -7,6 +7,8 @@
 // never captured by a coroutine lambda). close() releases the table's reference; the object dies
 // when the last operation, woken by the socket close, has returned. Every method re-checks
 // closed_ after each co_await: the flow may have been closed while suspended (STYLE.md).
+// co_spawn on the shard's own context runs the new coroutine inline up to its first suspension
+// (Asio dispatches), so state the coroutine reads first must be set before co_spawn.
 #include <chrono>
 #include <deque>
 #include <memory>

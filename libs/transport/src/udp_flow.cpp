@@ -18,8 +18,9 @@ public:
   }
 
   void start_server() override {
-    start_timer(std::chrono::milliseconds(0));
+    // Established first: co_spawn runs the timer loop inline up to its first wait.
     established();
+    start_timer(std::chrono::milliseconds(0));
   }
 
   void start_client(const Destination&) override { WIMPU_BUG("UdpFlow::start_client"); }

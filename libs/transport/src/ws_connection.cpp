@@ -227,6 +227,7 @@ private:
         if (ping_outstanding_) {
           ping_outstanding_ = false;
           next_ping_ = std::chrono::steady_clock::now() + shard_.config().timers.ws_ping_interval;
+          timer_.cancel();  // the timer waits for the pong deadline: re-arm for the next ping
         }
       } else if (kind == websocket::frame_type::ping) {
         touch();  // a client keep-alive (Beast answers it with a pong)

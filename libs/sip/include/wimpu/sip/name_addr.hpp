@@ -49,7 +49,23 @@ namespace detail {
 /// quoted-strings and <...>. Returns npos on an unterminated quote or bracket.
 std::size_t list_element_length(std::string_view text) noexcept;
 /// Skips LWS (SP, HT, folded CRLF) and returns the offset of the first other byte.
-std::size_t skip_lws(std::string_view text, std::size_t pos) noexcept;
+inline std::size_t skip_lws(std::string_view text, std::size_t pos) noexcept {
+  while (pos < text.size()) {
+    const char c = text[pos];
+    if (c == ' ' || c == '\t') {
+      ++pos;
+    } else if (c == '\r' && pos + 2 < text.size() && text[pos + 1] == '\n' &&
+               (text[pos + 2] == ' ' || text[pos + 2] == '\t')) {
+      pos += 3;
+    } else if (c == '\n' && pos + 1 < text.size() &&
+               (text[pos + 1] == ' ' || text[pos + 1] == '\t')) {
+      pos += 2;
+    } else {
+      break;
+    }
+  }
+  return pos;
+}
 }  // namespace detail
 
 template <class Sink>

@@ -76,7 +76,22 @@ bool escaped_equal(std::string_view a, std::string_view b) noexcept;
 /// As escaped_equal() but ASCII case-insensitive.
 bool escaped_iequal(std::string_view a, std::string_view b) noexcept;
 
-/// ASCII case-insensitive equality.
-bool iequals(std::string_view a, std::string_view b) noexcept;
+/// ASCII case-insensitive equality. Inline: header and parameter names are compared on the hot path.
+inline bool iequals(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) {
+    return false;
+  }
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const auto x = static_cast<unsigned char>(a[i]);
+    const auto y = static_cast<unsigned char>(b[i]);
+    if (x != y) {
+      const auto lx = static_cast<unsigned char>(x | 0x20);
+      if (lx != (y | 0x20) || static_cast<unsigned char>(lx - 'a') >= 26) {
+        return false;
+      }
+    }
+  }
+  return true;
+}
 
 }  // namespace wimpu::sip

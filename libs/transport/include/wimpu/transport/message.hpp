@@ -56,10 +56,12 @@ public:
   virtual void on_message(InboundMessage&& msg) = 0;
 
   /// `flow` has ended and will never deliver or send again; send() on it now fails with
-  /// kFlowDead. Called exactly once for every flow that was handed out, i.e. that appeared in an
-  /// InboundMessage or was returned by send_to()/udp_flow() (RFC 5626 §7: bindings on a dead flow
-  /// must go). Connections that fail before that (TLS or WebSocket handshake refused) are only
-  /// counted. Not called for flows still open when the transport is destroyed without stop().
+  /// kFlowDead and decode_flow_token() with kFlowDead. RFC 5626 §7: bindings on a dead flow must
+  /// go. Called exactly once for every flow that was established: an inbound connection once
+  /// accepted (TLS: handshaken; WS/WSS: upgraded), an outgoing connection or UDP flow once
+  /// returned by send_to()/udp_flow() (even if it never came up: kConnectFailed). Connections
+  /// refused before that (TLS handshake failure, WebSocket upgrade refused, connection cap) are
+  /// only counted. NetTransport::stop() reports kShutdown for the flows still open.
   virtual void on_flow_closed(FlowId flow, CloseReason reason) = 0;
 };
 

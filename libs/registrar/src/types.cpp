@@ -1,0 +1,120 @@
+#include "wimpu/registrar/types.hpp"
+
+#include <charconv>
+#include <ostream>
+#include <stdexcept>
+
+#include <boost/throw_exception.hpp>
+
+namespace wimpu::registrar {
+
+std::string_view to_string(W4Error e) {
+  switch (e) {
+    case W4Error::kInvalidArgument: return "invalid_argument";
+    case W4Error::kUnknownBlock: return "unknown_block";
+    case W4Error::kUnknownImpu: return "unknown_impu";
+    case W4Error::kNotFound: return "not_found";
+    case W4Error::kOutOfOrder: return "out_of_order";
+    case W4Error::kPoolExhausted: return "pool_exhausted";
+    case W4Error::kTooManyContacts: return "too_many_contacts";
+    case W4Error::kUnavailable: return "unavailable";
+    case W4Error::kConfigMismatch: return "config_mismatch";
+    case W4Error::kBackend: return "backend";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(ImpuState s) {
+  switch (s) {
+    case ImpuState::kFree: return "free";
+    case ImpuState::kRegistered: return "registered";
+    case ImpuState::kQuarantined: return "quarantined";
+  }
+  return "unknown";
+}
+
+std::ostream& operator<<(std::ostream& os, W4Error e) { return os << to_string(e); }
+std::ostream& operator<<(std::ostream& os, ImpuState s) { return os << to_string(s); }
+
+void throw_exception_from_error(W4Error e, const boost::source_location& loc) {
+  boost::throw_with_location(std::runtime_error("W4 error: " + std::string(to_string(e))), loc);
+}
+
+std::string WebIdentity::key() const {
+  std::string k = std::to_string(issuer.size());
+  k.reserve(k.size() + 1 + issuer.size() + subject.size());
+  k += ':';
+  k += issuer;
+  k += subject;
+  return k;
+}
+
+std::optional<WebIdentity> WebIdentity::from_key(std::string_view key) {
+  const auto colon = key.find(':');
+  if (colon == std::string_view::npos || colon == 0) {
+    return std::nullopt;
+  }
+  std::size_t len = 0;
+  const auto [p, ec] = std::from_chars(key.data(), key.data() + colon, len);
+  if (ec != std::errc() || p != key.data() + colon || len > key.size() - colon - 1) {
+    return std::nullopt;
+  }
+  return WebIdentity{std::string(key.substr(colon + 1, len)),
+                     std::string(key.substr(colon + 1 + len))};
+}
+
+namespace {
+
+// CR and LF never survive SIP header unfolding (RFC 3261 §7.3.1), so a field holding one is a
+// caller bug; refusing them also keeps '\n' free as the stored Path separator.
+bool field_ok(std::string_view s) {
+  return s.size() <= kMaxFieldBytes && s.find_first_of("\r\n") == std::string_view::npos;
+}
+
+bool contact_ok(const ContactInfo& c) {
+  if (c.uri.empty() || c.call_id.empty() || c.path.size() > kMaxPathEntries) {
+    return false;
+  }
+  for (const auto* f : {&c.uri, &c.params, &c.instance, &c.call_id, &c.flow_token,
+                        &c.epcscf_instance, &c.user_agent}) {
+    if (!field_ok(*f)) {
+      return false;
+    }
+  }
+  std::size_t path_bytes = 0;
+  for (const auto& p : c.path) {
+    if (p.empty() || !field_ok(p)) {
+      return false;
+    }
+    path_bytes += p.size() + 1;
+  }
+  return path_bytes <= kMaxFieldBytes + 1;
+}
+
+}  // namespace
+
+W4Result<void> validate(const RegisterRequest& req) {
+  if (req.identity.issuer.empty() || req.identity.subject.empty() ||
+      !field_ok(req.identity.issuer) || !field_ok(req.identity.subject) ||
+      req.contacts.empty() || req.block.empty()) {
+    return W4Error::kInvalidArgument;
+  }
+  for (const auto& u : req.contacts) {
+    if (!contact_ok(u.contact)) {
+      return W4Error::kInvalidArgument;
+    }
+  }
+  return {};
+}
+
+W4Result<void> validate(const ContactKey& key) {
+  if (!field_ok(key.uri) || !field_ok(key.instance)) {
+    return W4Error::kInvalidArgument;
+  }
+  if (!key.is_outbound() && key.uri.empty()) {
+    return W4Error::kInvalidArgument;
+  }
+  return {};
+}
+
+}  // namespace wimpu::registrar

@@ -1,0 +1,219 @@
+#include "wimpu/token/bearer.hpp"
+
+namespace wimpu::token {
+namespace {
+
+bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && is_ws(s.front())) {
+    s.remove_prefix(1);
+  }
+  while (!s.empty() && is_ws(s.back())) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) {
+    return false;
+  }
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
+    if (lower(a[i]) != lower(b[i])) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// RFC 7235 §2.1 token68 characters (the '=' padding is handled separately).
+bool is_token68_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '.' || c == '_' || c == '~' || c == '+' || c == '/';
+}
+
+// RFC 3261 §25.1 token characters (auth-param names and unquoted values).
+bool is_token_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+         std::string_view("-.!%*_+`'~").find(c) != std::string_view::npos;
+}
+
+bool is_token68(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size() && is_token68_char(s[i])) {
+    ++i;
+  }
+  if (i == 0) {
+    return false;
+  }
+  while (i < s.size() && s[i] == '=') {
+    ++i;
+  }
+  return i == s.size();
+}
+
+// Splits "Scheme rest": false when the scheme is not Bearer.
+bool bearer_scheme(std::string_view value, std::string_view& rest) {
+  value = trim(value);
+  std::size_t i = 0;
+  while (i < value.size() && !is_ws(value[i])) {
+    ++i;
+  }
+  if (!iequals(value.substr(0, i), "Bearer")) {
+    return false;
+  }
+  rest = trim(value.substr(i));
+  return true;
+}
+
+struct Param {
+  std::string_view name;
+  std::string value;  // unquoted, quoted-pairs resolved
+};
+
+// Reads `name = (token / quoted-string)` at the front of `s`; advances `s` past a following comma.
+bool next_param(std::string_view& s, Param& p) {
+  s = trim(s);
+  std::size_t i = 0;
+  while (i < s.size() && is_token_char(s[i])) {
+    ++i;
+  }
+  if (i == 0) {
+    return false;
+  }
+  p.name = s.substr(0, i);
+  s = trim(s.substr(i));
+  if (s.empty() || s.front() != '=') {
+    return false;
+  }
+  s = trim(s.substr(1));
+  p.value.clear();
+  if (!s.empty() && s.front() == '"') {
+    std::size_t j = 1;
+    for (; j < s.size() && s[j] != '"'; ++j) {
+      if (s[j] == '\\') {
+        if (++j == s.size()) {
+          return false;
+        }
+      }
+      p.value += s[j];
+    }
+    if (j == s.size()) {
+      return false;  // unterminated
+    }
+    s = trim(s.substr(j + 1));
+  } else {
+    std::size_t j = 0;
+    while (j < s.size() && is_token_char(s[j])) {
+      ++j;
+    }
+    if (j == 0) {
+      return false;
+    }
+    p.value.assign(s.substr(0, j));
+    s = trim(s.substr(j));
+  }
+  if (!s.empty()) {
+    if (s.front() != ',') {
+      return false;
+    }
+    s.remove_prefix(1);
+    if (trim(s).empty()) {
+      return false;  // trailing comma
+    }
+  }
+  return true;
+}
+
+void append_quoted(std::string& out, std::string_view name, std::string_view value) {
+  if (value.empty()) {
+    return;
+  }
+  if (out.size() > 6) {
+    out += ',';
+  }
+  out += ' ';
+  out += name;
+  out += "=\"";
+  for (const char c : value) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+    }
+    out += c;
+  }
+  out += '"';
+}
+
+}  // namespace
+
+std::string_view name(BearerError e) noexcept {
+  return e == BearerError::kNotBearer ? "not_bearer" : "malformed";
+}
+
+Expected<std::string_view, BearerError> bearer_token(std::string_view value) {
+  std::string_view rest;
+  if (!bearer_scheme(value, rest)) {
+    return BearerError::kNotBearer;
+  }
+  if (is_token68(rest)) {
+    return rest;  // RFC 6750 §2.1 / RFC 8898 §2.1.3
+  }
+  // TS 24.371 Annex A.3.2: auth-params, one of them access_token. The token must be a plain
+  // token68 inside the quotes, so the view can point into `value` unchanged.
+  std::string_view s = rest;
+  Param p;
+  while (!s.empty()) {
+    const std::string_view before = s;
+    if (!next_param(s, p)) {
+      return BearerError::kMalformed;
+    }
+    if (iequals(p.name, "access_token")) {
+      if (!is_token68(p.value)) {
+        return BearerError::kMalformed;
+      }
+      const std::size_t at = before.find(p.value);
+      return before.substr(at, p.value.size());
+    }
+  }
+  return BearerError::kMalformed;
+}
+
+std::string format_challenge(const BearerChallenge& c) {
+  std::string out = "Bearer";
+  append_quoted(out, "realm", c.realm);
+  append_quoted(out, "authz_server", c.authz_server);
+  append_quoted(out, "scope", c.scope);
+  append_quoted(out, "error", c.error);
+  return out;
+}
+
+Expected<BearerChallenge, BearerError> parse_challenge(std::string_view value) {
+  std::string_view s;
+  if (!bearer_scheme(value, s)) {
+    return BearerError::kNotBearer;
+  }
+  if (s.empty()) {
+    return BearerError::kMalformed;  // RFC 8898 Figure 3: at least one bearer-cln
+  }
+  BearerChallenge c;
+  Param p;
+  while (!s.empty()) {
+    if (!next_param(s, p)) {
+      return BearerError::kMalformed;
+    }
+    if (iequals(p.name, "realm")) {
+      c.realm = std::move(p.value);
+    } else if (iequals(p.name, "authz_server")) {
+      c.authz_server = std::move(p.value);
+    } else if (iequals(p.name, "scope")) {
+      c.scope = std::move(p.value);
+    } else if (iequals(p.name, "error")) {
+      c.error = std::move(p.value);
+    }
+  }
+  return c;
+}
+
+}  // namespace wimpu::token

@@ -1,0 +1,189 @@
+#include "wimpu/token/issuer.hpp"
+
+#include <openssl/rand.h>
+
+#include <array>
+#include <charconv>
+#include <stdexcept>
+
+#include "signature.hpp"
+#include "wimpu/common/counter.hpp"
+#include "wimpu/token/base64url.hpp"
+
+namespace wimpu::token {
+namespace {
+
+// RFC 3629 §4: well-formed UTF-8 (no overlongs, no surrogates, nothing above U+10FFFF). The
+// verifier's JSON parser refuses anything else, so a token carrying it would never verify.
+bool valid_utf8(std::string_view s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const auto* end = p + s.size();
+  while (p < end) {
+    const unsigned char c = *p;
+    std::size_t n = 0;
+    std::uint32_t cp = 0;
+    if (c < 0x80) {
+      ++p;
+      continue;
+    }
+    if ((c & 0xe0) == 0xc0) {
+      n = 1;
+      cp = c & 0x1f;
+    } else if ((c & 0xf0) == 0xe0) {
+      n = 2;
+      cp = c & 0x0f;
+    } else if ((c & 0xf8) == 0xf0) {
+      n = 3;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (static_cast<std::size_t>(end - p) <= n) {
+      return false;
+    }
+    for (std::size_t i = 1; i <= n; ++i) {
+      if ((p[i] & 0xc0) != 0x80) {
+        return false;
+      }
+      cp = (cp << 6) | (p[i] & 0x3f);
+    }
+    static constexpr std::uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+      return false;
+    }
+    p += n + 1;
+  }
+  return true;
+}
+
+// RFC 8259 §7: quote, backslash and control characters are escaped; the rest is copied.
+void append_json_string(std::string& out, std::string_view s) {
+  out += '"';
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += ch;
+    } else if (c < 0x20) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      out += "\\u00";
+      out += kHex[c >> 4];
+      out += kHex[c & 0xf];
+    } else {
+      out += ch;
+    }
+  }
+  out += '"';
+}
+
+void append_member(std::string& out, std::string_view name, std::string_view value) {
+  out += out.size() > 1 ? "," : "";
+  append_json_string(out, name);
+  out += ':';
+  append_json_string(out, value);
+}
+
+void append_member(std::string& out, std::string_view name, std::int64_t value) {
+  out += out.size() > 1 ? "," : "";
+  append_json_string(out, name);
+  out += ':';
+  std::array<char, 24> buf{};
+  const auto r = std::to_chars(buf.data(), buf.data() + buf.size(), value);
+  out.append(buf.data(), r.ptr);
+}
+
+common::Counter& issue_counter(std::string_view what) {
+  return common::counter(std::string("token.issue.") + std::string(what));
+}
+
+Expected<std::string, IssueError> failed(IssueError e) {
+  static common::Counter* const counters[] = {&issue_counter("fail.bad_input"),
+                                              &issue_counter("fail.random_failed"),
+                                              &issue_counter("fail.signing_failed")};
+  counters[static_cast<std::size_t>(e)]->inc();
+  return e;
+}
+
+}  // namespace
+
+std::string_view name(IssueError e) noexcept {
+  switch (e) {
+    case IssueError::kBadInput:
+      return "bad_input";
+    case IssueError::kRandomFailed:
+      return "random_failed";
+    case IssueError::kSigningFailed:
+      return "signing_failed";
+  }
+  return "unknown";
+}
+
+TokenIssuer::TokenIssuer(IssuerOptions options, SigningKeyPtr key, common::ClockPtr clock)
+    : options_(std::move(options)), clock_(std::move(clock)) {
+  if (!key || !clock_) {
+    throw std::invalid_argument("token issuer: no key or no clock");
+  }
+  if (options_.issuer.empty() || options_.audience.empty() || options_.lifetime.count() <= 0 ||
+      options_.block_claim.empty()) {
+    throw std::invalid_argument("token issuer: empty issuer/audience/block claim or bad lifetime");
+  }
+  if (!valid_utf8(options_.issuer) || !valid_utf8(options_.audience) ||
+      !valid_utf8(options_.scope) || !valid_utf8(options_.block_claim)) {
+    throw std::invalid_argument("token issuer: options are not valid UTF-8");
+  }
+  std::string header = "{";
+  append_member(header, "alg", jose_name(key->algorithm()));
+  append_member(header, "kid", key->kid());
+  append_member(header, "typ", "JWT");  // RFC 7519 §5.1
+  header += '}';
+  header_b64_ = base64url::encode(header);
+  maker_ = std::make_unique<SignatureMaker>(std::move(key));
+}
+
+TokenIssuer::~TokenIssuer() = default;
+
+const SigningKeyPtr& TokenIssuer::key() const noexcept { return maker_->key(); }
+
+Expected<std::string, IssueError> TokenIssuer::issue(std::string_view subject,
+                                                     std::string_view block) {
+  static common::Counter& ok = issue_counter("ok");
+  if (subject.empty() || block.empty() || !valid_utf8(subject) || !valid_utf8(block)) {
+    return failed(IssueError::kBadInput);
+  }
+  std::array<std::uint8_t, 16> jti{};
+  if (RAND_bytes(jti.data(), static_cast<int>(jti.size())) != 1) {
+    return failed(IssueError::kRandomFailed);
+  }
+  const std::int64_t now =
+      std::chrono::duration_cast<std::chrono::seconds>(clock_->wall_now().time_since_epoch())
+          .count();
+  payload_.assign("{");
+  append_member(payload_, "iss", options_.issuer);
+  append_member(payload_, "sub", subject);
+  append_member(payload_, "aud", options_.audience);
+  append_member(payload_, "exp", now + options_.lifetime.count());
+  append_member(payload_, "nbf", now);
+  append_member(payload_, "iat", now);
+  append_member(payload_, "jti", base64url::encode(jti));
+  append_member(payload_, options_.block_claim, block);
+  if (!options_.scope.empty()) {
+    append_member(payload_, "scope", options_.scope);
+  }
+  payload_ += '}';
+
+  out_.assign(header_b64_);
+  out_ += '.';
+  base64url::encode_append(
+      std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(payload_.data()),
+                                    payload_.size()),
+      out_);
+  const std::size_t input_size = out_.size();
+  out_ += '.';
+  if (!maker_->sign_append(std::string_view(out_.data(), input_size), out_)) {
+    return failed(IssueError::kSigningFailed);
+  }
+  ok.inc();
+  return out_;
+}
+
+}  // namespace wimpu::token

@@ -1,0 +1,123 @@
+#include "signature.hpp"
+
+#include "wimpu/token/base64url.hpp"
+
+namespace wimpu::token {
+namespace {
+
+bool sha256(EVP_MD_CTX* ctx, std::string_view input, std::array<std::uint8_t, 32>& out) {
+  unsigned int len = 0;
+  return ctx != nullptr && EVP_DigestInit_ex2(ctx, ossl::sha256(), nullptr) == 1 &&
+         EVP_DigestUpdate(ctx, input.data(), input.size()) == 1 &&
+         EVP_DigestFinal_ex(ctx, out.data(), &len) == 1 && len == out.size();
+}
+
+}  // namespace
+
+SignatureChecker::Slot* SignatureChecker::slot_for(const PublicKeyPtr& key) {
+  for (auto& s : slots_) {
+    if (s.key == key) {
+      return &s;
+    }
+  }
+  Slot& s = slots_[next_victim_];
+  next_victim_ = (next_victim_ + 1) % kSlots;
+  s = Slot{};
+  s.key = key;
+  if (!init(s)) {
+    s = Slot{};
+    return nullptr;
+  }
+  return &s;
+}
+
+bool SignatureChecker::init(Slot& s) {
+  EVP_PKEY* pkey = s.key->native();
+  if (s.key->algorithm() == Algorithm::kEdDSA) {
+    s.md.reset(EVP_MD_CTX_new());
+    // Ed25519 is "pure": no digest is named (RFC 8032 §5.1; OpenSSL EVP_DigestVerifyInit(3)).
+    return s.md && EVP_DigestVerifyInit(s.md.get(), nullptr, nullptr, nullptr, pkey) == 1;
+  }
+  s.pkey.reset(EVP_PKEY_CTX_new_from_pkey(nullptr, pkey, nullptr));
+  return s.pkey && EVP_PKEY_verify_init(s.pkey.get()) == 1;
+}
+
+bool SignatureChecker::verify(const PublicKeyPtr& key, std::string_view input,
+                              std::span<const std::uint8_t> sig) {
+  if (!key || sig.size() != signature_size(key->algorithm())) {
+    return false;
+  }
+  Slot* s = slot_for(key);
+  if (s == nullptr) {
+    ossl::clear_errors();
+    return false;
+  }
+  int rc = 0;
+  if (key->algorithm() == Algorithm::kEdDSA) {
+    rc = EVP_DigestVerify(s->md.get(), sig.data(), sig.size(),
+                          reinterpret_cast<const unsigned char*>(input.data()), input.size());
+  } else {
+    std::array<std::uint8_t, 32> digest{};
+    std::array<std::uint8_t, ossl::kMaxEcdsaDer> der{};
+    if (!sha256(digest_.get(), input, digest)) {
+      ossl::clear_errors();
+      return false;
+    }
+    const std::size_t der_len = ossl::jose_to_der(sig.first<64>(), der);
+    rc = EVP_PKEY_verify(s->pkey.get(), der.data(), der_len, digest.data(), digest.size());
+  }
+  if (rc != 1) {
+    // Refused signatures leave reasons on the thread's error queue; drop them, and rebuild the
+    // context next time rather than trust its state after a failure.
+    ossl::clear_errors();
+    *s = Slot{};
+    return false;
+  }
+  return true;
+}
+
+SignatureMaker::SignatureMaker(SigningKeyPtr key) : key_(std::move(key)) { init(); }
+
+bool SignatureMaker::init() {
+  EVP_PKEY* pkey = key_->native();
+  md_.reset();
+  pkey_.reset();
+  if (key_->algorithm() == Algorithm::kEdDSA) {
+    md_.reset(EVP_MD_CTX_new());
+    return md_ && EVP_DigestSignInit(md_.get(), nullptr, nullptr, nullptr, pkey) == 1;
+  }
+  pkey_.reset(EVP_PKEY_CTX_new_from_pkey(nullptr, pkey, nullptr));
+  return pkey_ && EVP_PKEY_sign_init(pkey_.get()) == 1;
+}
+
+bool SignatureMaker::sign_append(std::string_view input, std::string& out) {
+  if (!md_ && !pkey_ && !init()) {
+    ossl::clear_errors();
+    return false;
+  }
+  std::array<std::uint8_t, 64> jose{};
+  bool ok = false;
+  if (key_->algorithm() == Algorithm::kEdDSA) {
+    std::size_t len = jose.size();
+    ok = EVP_DigestSign(md_.get(), jose.data(), &len,
+                        reinterpret_cast<const unsigned char*>(input.data()), input.size()) == 1 &&
+         len == jose.size();
+  } else {
+    std::array<std::uint8_t, 32> digest{};
+    std::array<std::uint8_t, ossl::kMaxEcdsaDer> der{};
+    std::size_t der_len = der.size();
+    ok = sha256(digest_.get(), input, digest) &&
+         EVP_PKEY_sign(pkey_.get(), der.data(), &der_len, digest.data(), digest.size()) == 1 &&
+         ossl::der_to_jose(std::span<const std::uint8_t>(der.data(), der_len), jose);
+  }
+  if (!ok) {
+    ossl::clear_errors();
+    md_.reset();
+    pkey_.reset();
+    return false;
+  }
+  base64url::encode_append(jose, out);
+  return true;
+}
+
+}  // namespace wimpu::token

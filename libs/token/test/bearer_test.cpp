@@ -1,0 +1,74 @@
+#include <gtest/gtest.h>
+
+#include "wimpu/token/bearer.hpp"
+#include "wimpu/token/error.hpp"
+
+namespace wimpu::token {
+namespace {
+
+constexpr std::string_view kJwt = "eyJhbGciOiJFZERTQSJ9.eyJpc3MiOiJ4In0.c2lnbmF0dXJl";
+
+// T-01: both the RFC 6750/8898 form and the TS 24.371 Annex A.3.2 form.
+TEST(Bearer, ReadsToken68Form) {
+  const std::string plain = "Bearer " + std::string(kJwt);
+  auto t = bearer_token(plain);
+  ASSERT_TRUE(t.has_value());
+  EXPECT_EQ(*t, kJwt);
+  EXPECT_EQ(t->data(), plain.data() + 7);  // a view into the header value, no copy
+  const std::string spaced = "  bearer   " + std::string(kJwt) + "  ";
+  EXPECT_EQ(*bearer_token(spaced), kJwt);
+}
+
+TEST(Bearer, ReadsAccessTokenParamForm) {
+  const std::string v = "Bearer access_token=\"" + std::string(kJwt) + "\"";
+  ASSERT_TRUE(bearer_token(v).has_value());
+  EXPECT_EQ(*bearer_token(v), kJwt);
+  const std::string with_realm =
+      "Bearer realm=\"ims.example\", access_token=\"" + std::string(kJwt) + "\"";
+  EXPECT_EQ(*bearer_token(with_realm), kJwt);
+}
+
+TEST(Bearer, RefusesOtherSchemesAndGarbage) {
+  EXPECT_EQ(bearer_token("Digest username=\"a\"").error(), BearerError::kNotBearer);
+  EXPECT_EQ(bearer_token("Bearerx abc").error(), BearerError::kNotBearer);
+  EXPECT_EQ(bearer_token("Bearer").error(), BearerError::kMalformed);
+  EXPECT_EQ(bearer_token("Bearer a b").error(), BearerError::kMalformed);
+  EXPECT_EQ(bearer_token("Bearer access_token=\"a b\"").error(), BearerError::kMalformed);
+  EXPECT_EQ(bearer_token("Bearer access_token=\"abc").error(), BearerError::kMalformed);
+  EXPECT_EQ(bearer_token("Bearer realm=\"x\"").error(), BearerError::kMalformed);
+}
+
+// T-02/T-03: generator and parser round trip, `authz_server` (not "as"), error values.
+TEST(Bearer, ChallengeRoundTrip) {
+  BearerChallenge c{"ims.example", "https://wwsf.example/api/token", "sip:register",
+                    std::string(bearer_error(TokenError::kExpired))};
+  const std::string text = format_challenge(c);
+  EXPECT_EQ(text,
+            "Bearer realm=\"ims.example\", authz_server=\"https://wwsf.example/api/token\", "
+            "scope=\"sip:register\", error=\"invalid_token\"");
+  auto back = parse_challenge(text);
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(back->realm, c.realm);
+  EXPECT_EQ(back->authz_server, c.authz_server);
+  EXPECT_EQ(back->scope, c.scope);
+  EXPECT_EQ(back->error, "invalid_token");
+}
+
+TEST(Bearer, ChallengeEscapesAndOmitsEmpty) {
+  BearerChallenge c{"a\"b\\c", "https://as.example", "", ""};
+  const std::string text = format_challenge(c);
+  EXPECT_EQ(text, R"(Bearer realm="a\"b\\c", authz_server="https://as.example")");
+  EXPECT_EQ(parse_challenge(text)->realm, "a\"b\\c");
+  EXPECT_EQ(parse_challenge("Digest realm=\"x\"").error(), BearerError::kNotBearer);
+  EXPECT_EQ(parse_challenge("Bearer").error(), BearerError::kMalformed);
+  EXPECT_EQ(parse_challenge("Bearer realm=\"x\",").error(), BearerError::kMalformed);
+}
+
+TEST(Bearer, ErrorCodesMapToRfc6750Values) {
+  EXPECT_EQ(bearer_error(TokenError::kBadSignature), "invalid_token");
+  EXPECT_EQ(bearer_error(TokenError::kWrongAudience), "invalid_token");
+  EXPECT_EQ(bearer_error(TokenError::kWrongScope), "invalid_scope");
+}
+
+}  // namespace
+}  // namespace wimpu::token

@@ -1,0 +1,260 @@
+// WebSocket (RFC 7118) over real loopback sockets: a Beast client sends SIP in text and binary
+// frames and reads the reply on the same connection; handshake refusals; outgoing WS.
+#include <gtest/gtest.h>
+
+#include <mutex>
+#include <utility>
+#include <vector>
+
+#include "test_support.hpp"
+
+namespace wimpu::transport::test {
+namespace {
+
+struct WsSetup {
+  explicit WsSetup(Protocol p, TestCert* cert = nullptr) {
+    ListenerConfig l;
+    l.protocol = p;
+    if (cert != nullptr) {
+      l.tls.cert_file = cert->cert_file();
+      l.tls.key_file = cert->key_file();
+      config.tls_client.ca_file = cert->cert_file();
+    }
+    config.listeners = {l};
+  }
+  TransportConfig config;
+};
+
+// What the hook saw (it runs on a shard thread).
+struct Seen {
+  std::mutex mutex;
+  std::vector<std::pair<Protocol, Endpoint>> requests;
+};
+
+// An allow-list hook as the eP-CSCF would install (RFC 7118 App. A.1).
+WsHandshakeHook origin_hook(Seen* seen = nullptr) {
+  return [seen](const WsHandshakeRequest& r) {
+    if (seen != nullptr) {
+      std::lock_guard lock(seen->mutex);
+      seen->requests.emplace_back(r.protocol, r.remote);
+    }
+    if (r.origin == "https://evil.example") {
+      return WsHandshakeDecision::forbidden();
+    }
+    if (r.target == "/needs-auth" && r.cookie.find("session=") == std::string_view::npos) {
+      return WsHandshakeDecision::unauthorized("Bearer realm=\"wimpu\"");
+    }
+    return WsHandshakeDecision::accept();
+  };
+}
+
+void echo_replies(Harness& h) {
+  h.sink().on_message_hook = [&h](const InboundMessage& msg) {
+    if (!msg.data.starts_with("SIP/2.0")) {
+      EXPECT_TRUE(h.transport().send(msg.flow, "SIP/2.0 200 OK\r\nX-Echo: " +
+                                                   std::to_string(msg.data.size()) + "\r\n\r\n")
+                      .has_value());
+    }
+  };
+}
+
+void text_and_binary_round_trip(Harness& h, WsClient& client, Protocol p) {
+  const auto hs = client.connect(h.endpoint(0), "/ws?user=1", "sip", "https://wic.example",
+                                 "session=abc");
+  ASSERT_TRUE(hs.upgraded);
+  EXPECT_EQ(hs.status, 101);
+  EXPECT_EQ(hs.subprotocol, "sip");  // RFC 7118 §4.1: echoed in the 101
+
+  const std::string text = sip_request_without_length("REGISTER", "ws-text");  // §5: no C-L
+  std::string binary = sip_request("MESSAGE", "ws-bin", std::string("\xff\xfe body", 7));
+  ASSERT_TRUE(client.send(text, false));
+  auto m1 = h.sink().wait_message();
+  ASSERT_TRUE(m1);
+  EXPECT_EQ(m1->data, text);
+  EXPECT_EQ(m1->protocol, p);
+  EXPECT_EQ(m1->remote, client.local_endpoint());
+  ASSERT_TRUE(m1->ws);
+  EXPECT_EQ(m1->ws->origin, "https://wic.example");
+  EXPECT_EQ(m1->ws->target, "/ws?user=1");
+  EXPECT_EQ(m1->ws->cookie, "session=abc");
+  bool was_binary = true;
+  auto r1 = client.read(kWait, &was_binary);
+  ASSERT_TRUE(r1);
+  EXPECT_EQ(*r1, "SIP/2.0 200 OK\r\nX-Echo: " + std::to_string(text.size()) + "\r\n\r\n");
+  EXPECT_FALSE(was_binary);  // valid UTF-8 goes as text
+
+  ASSERT_TRUE(client.send(binary, true));
+  auto m2 = h.sink().wait_message();
+  ASSERT_TRUE(m2);
+  EXPECT_EQ(m2->data, binary);  // RFC 7118 §4.2: binary frames accepted
+  EXPECT_EQ(m2->flow, m1->flow);
+  EXPECT_TRUE(client.read());
+
+  // Non-UTF-8 from us must go in a binary frame (§4.2).
+  ASSERT_TRUE(h.transport().send(m1->flow, "SIP/2.0 200 OK\r\nX: \xff\r\n\r\n").has_value());
+  auto r3 = client.read(kWait, &was_binary);
+  ASSERT_TRUE(r3);
+  EXPECT_TRUE(was_binary);
+}
+
+TEST(Ws, TextAndBinaryFramesRoundTrip) {
+  WsSetup s(Protocol::kWs);
+  Harness h(s.config, 1, origin_hook());
+  echo_replies(h);
+  WsClient client;
+  text_and_binary_round_trip(h, client, Protocol::kWs);
+}
+
+TEST(Wss, TextAndBinaryFramesRoundTrip) {
+  TestCert cert;
+  WsSetup s(Protocol::kWss, &cert);
+  Harness h(s.config, 1, origin_hook());
+  echo_replies(h);
+  WsClient client(true, cert.cert_file());
+  text_and_binary_round_trip(h, client, Protocol::kWss);
+}
+
+TEST(Ws, HandshakeWithoutSipSubprotocolIsRefusedWith400) {
+  WsSetup s(Protocol::kWs);
+  Harness h(s.config, 1, origin_hook());
+  const auto before = counter_value("transport.ws.handshake_no_sip_subprotocol");
+  for (const std::string proto : {"", "chat", "sip2, xsip"}) {
+    WsClient client;
+    const auto hs = client.connect(h.endpoint(0), "/ws", proto);
+    EXPECT_FALSE(hs.upgraded) << proto;
+    EXPECT_EQ(hs.status, 400) << proto;
+  }
+  EXPECT_EQ(counter_value("transport.ws.handshake_no_sip_subprotocol"), before + 3);
+  // "sip" among other offers is fine.
+  WsClient ok;
+  const auto hs = ok.connect(h.endpoint(0), "/ws", "chat, sip");
+  EXPECT_TRUE(hs.upgraded);
+  EXPECT_EQ(hs.subprotocol, "sip");
+}
+
+TEST(Ws, HookRefusesOriginWith403AndMissingCookieWith401) {
+  WsSetup s(Protocol::kWs);
+  Seen seen;
+  Harness h(s.config, 1, origin_hook(&seen));
+  const auto before = counter_value("transport.ws.handshake_refused_by_hook");
+  WsClient evil;
+  const auto hs = evil.connect(h.endpoint(0), "/ws", "sip", "https://evil.example");
+  EXPECT_FALSE(hs.upgraded);
+  EXPECT_EQ(hs.status, 403);
+  WsClient anonymous;
+  const auto hs2 = anonymous.connect(h.endpoint(0), "/needs-auth");
+  EXPECT_FALSE(hs2.upgraded);
+  EXPECT_EQ(hs2.status, 401);
+  EXPECT_EQ(hs2.www_authenticate, "Bearer realm=\"wimpu\"");
+  EXPECT_EQ(counter_value("transport.ws.handshake_refused_by_hook"), before + 2);
+  {
+    std::lock_guard lock(seen.mutex);
+    ASSERT_EQ(seen.requests.size(), 2U);
+    EXPECT_EQ(seen.requests[0].first, Protocol::kWs);
+    EXPECT_EQ(seen.requests[0].second, evil.local_endpoint());
+  }
+  // Refused connections never became flows.
+  h.barrier();
+  EXPECT_FALSE(h.sink().wait_any_close(0ms));
+}
+
+TEST(Wss, HookRefusesOriginWith403) {
+  TestCert cert;
+  WsSetup s(Protocol::kWss, &cert);
+  Harness h(s.config, 1, origin_hook());
+  WsClient evil(true, cert.cert_file());
+  const auto hs = evil.connect(h.endpoint(0), "/ws", "sip", "https://evil.example");
+  EXPECT_FALSE(hs.upgraded);
+  EXPECT_EQ(hs.status, 403);
+}
+
+TEST(Ws, ClientCloseIsReportedOnce) {
+  WsSetup s(Protocol::kWs);
+  Harness h(s.config);
+  WsClient client;
+  ASSERT_TRUE(client.connect(h.endpoint(0)).upgraded);
+  ASSERT_TRUE(client.send(sip_request("REGISTER", "c"), false));
+  auto msg = h.sink().wait_message();
+  ASSERT_TRUE(msg);
+  client.close();
+  EXPECT_EQ(h.sink().wait_close(msg->flow), CloseReason::kPeerClosed);
+  h.barrier();
+  EXPECT_EQ(h.sink().close_count(msg->flow), 1);
+  EXPECT_FALSE(h.transport().is_live(msg->flow));
+}
+
+TEST(Ws, UnansweredPingClosesTheFlowOnce) {
+  WsSetup s(Protocol::kWs);
+  s.config.timers.ws_ping_interval = 30ms;
+  s.config.timers.ws_pong_timeout = 60ms;
+  Harness h(s.config);
+  const auto before = counter_value("transport.ws.pong_timeout");
+  WsClient client;
+  ASSERT_TRUE(client.connect(h.endpoint(0)).upgraded);
+  ASSERT_TRUE(client.send(sip_request("REGISTER", "p"), false));
+  auto msg = h.sink().wait_message();
+  ASSERT_TRUE(msg);
+  // The client never reads, so Beast never answers the server's pings.
+  EXPECT_EQ(h.sink().wait_close(msg->flow), CloseReason::kKeepAliveTimeout);
+  h.barrier();
+  EXPECT_EQ(h.sink().close_count(msg->flow), 1);
+  EXPECT_EQ(counter_value("transport.ws.pong_timeout"), before + 1);
+}
+
+TEST(Ws, AnsweredPingsKeepTheFlow) {
+  WsSetup s(Protocol::kWs);
+  s.config.timers.ws_ping_interval = 20ms;
+  s.config.timers.ws_pong_timeout = 2s;
+  Harness h(s.config);
+  WsClient client;
+  ASSERT_TRUE(client.connect(h.endpoint(0)).upgraded);
+  ASSERT_TRUE(client.send(sip_request("REGISTER", "k"), false));
+  auto msg = h.sink().wait_message();
+  ASSERT_TRUE(msg);
+  ASSERT_TRUE(client.answer_pings(5));  // a pong after each, sent by Beast while reading
+  EXPECT_TRUE(h.transport().is_live(msg->flow));
+}
+
+TEST(Ws, OversizeMessageClosesTheFlow) {
+  WsSetup s(Protocol::kWs);
+  s.config.limits.max_ws_message_bytes = 1024;
+  Harness h(s.config);
+  const auto before = counter_value("transport.ws.message_too_large");
+  WsClient client;
+  ASSERT_TRUE(client.connect(h.endpoint(0)).upgraded);
+  ASSERT_TRUE(client.send(sip_request("REGISTER", "small"), false));
+  auto msg = h.sink().wait_message();
+  ASSERT_TRUE(msg);
+  client.send(sip_request("MESSAGE", "big", std::string(2000, 'x')), false);
+  EXPECT_EQ(h.sink().wait_close(msg->flow), CloseReason::kMessageTooLarge);
+  EXPECT_EQ(counter_value("transport.ws.message_too_large"), before + 1);
+}
+
+TEST(Ws, OutgoingConnectionNegotiatesSip) {
+  TestCert cert;
+  for (Protocol p : {Protocol::kWs, Protocol::kWss}) {
+    WsSetup s(p, &cert);
+    Harness h(s.config, 1, origin_hook());
+    Destination d;
+    d.protocol = p;
+    d.remote = h.endpoint(0);
+    d.host = "localhost";
+    d.ws_target = "/core";
+    auto flow =
+        h.run_on(0, [&] { return h.transport().send_to(d, sip_request("OPTIONS", "out")); });
+    ASSERT_TRUE(flow.has_value());
+    auto msg = h.sink().wait_message();
+    ASSERT_TRUE(msg);
+    EXPECT_EQ(msg->protocol, p);
+    ASSERT_TRUE(msg->ws);
+    EXPECT_EQ(msg->ws->target, "/core");
+    ASSERT_TRUE(h.transport().send(msg->flow, sip_response(200, "out")).has_value());
+    auto reply = h.sink().wait_message();
+    ASSERT_TRUE(reply);
+    EXPECT_EQ(reply->flow, *flow);
+    EXPECT_EQ(reply->data, sip_response(200, "out"));
+  }
+}
+
+}  // namespace
+}  // namespace wimpu::transport::test
