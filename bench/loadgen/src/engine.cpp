@@ -94,6 +94,14 @@ RunReport Engine::run(const ProgressCallback& progress) {
   report.target_rate = o.mode == Mode::kRegister ? o.rate : 0;
   report.nofile_limit = raise_nofile_limit();
 
+  // One descriptor per connection, plus the process's own (epoll, timers, stdio, key files).
+  constexpr std::uint64_t kSpareFds = 64;
+  if (o.connections + kSpareFds > report.nofile_limit) {
+    throw std::runtime_error("--connections " + std::to_string(o.connections) +
+                             " needs more descriptors than the open-files limit (" +
+                             std::to_string(report.nofile_limit) +
+                             " incl. 64 spare): run several processes side by side");
+  }
   auto remote = resolve(o.ws.url);
   if (!remote) {
     throw std::runtime_error(remote.error().message);

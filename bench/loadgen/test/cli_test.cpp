@@ -2,7 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <vector>
+
+#include "wimpu/token/signing_key.hpp"
 
 namespace wimpu::loadgen {
 namespace {
@@ -64,6 +68,30 @@ TEST(Cli, DigestAndAnswerOptions) {
   EXPECT_EQ(e.ring_time, std::chrono::milliseconds(250));
   EXPECT_EQ(e.answer_status, 486);
   EXPECT_TRUE(e.reregister);
+}
+
+TEST(Cli, TokenKeyBuildsAnIssuerMinter) {
+  const std::string key = ::testing::TempDir() + "loadgen_cli_key.pem";
+  std::remove(key.c_str());
+  ASSERT_TRUE(token::generate_key_file(token::Algorithm::kES256, key));
+  const CliParse p = parse({"register", "--url", "ws://127.0.0.1:1/", "--token-key", key.c_str(),
+                            "--token-iss", "https://wwsf.test", "--token-aud", "ims.test",
+                            "--token-block", "b1", "--token-fresh", "--sub", "per-request",
+                            "--sub-prefix", "u-"});
+  ASSERT_TRUE(p.options) << p.message;
+  const EngineOptions& e = p.options->engine;
+  EXPECT_TRUE(e.token.fresh_per_request);
+  EXPECT_TRUE(e.token.subject_per_request);
+  EXPECT_EQ(e.token.subject_prefix, "u-");
+  ASSERT_TRUE(e.token.minter);
+  auto minter = e.token.minter();
+  ASSERT_TRUE(minter);
+  auto jws = (*minter)->mint("u-1");
+  ASSERT_TRUE(jws);
+  EXPECT_EQ(std::count(jws->begin(), jws->end(), '.'), 2);
+  // Claims are required with a key.
+  EXPECT_EQ(parse({"register", "--url", "ws://x/", "--token-key", key.c_str()}).exit_code, 2);
+  std::remove(key.c_str());
 }
 
 TEST(Cli, RejectsBadInput) {

@@ -56,10 +56,7 @@ struct IssuerMinterOptions {
 };
 
 /// A factory of TokenIssuer-backed minters (one issuer per worker thread; the key is loaded once
-/// here, at startup). Error: the key cannot be loaded, or the build has no token library.
+/// here, at startup). Error: the key cannot be loaded or the claims are incomplete.
 Expected<TokenMinterFactory, Error> issuer_minter_factory(const IssuerMinterOptions& options);
-
-/// Whether this build links the token library (issuer_minter_factory works).
-bool has_token_issuer() noexcept;
 
 }  // namespace wimpu::loadgen
