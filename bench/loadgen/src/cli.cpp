@@ -8,6 +8,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "wimpu/loadgen/processes.hpp"
 #include "wimpu/loadgen/report.hpp"
 
 namespace wimpu::loadgen {
@@ -68,9 +69,12 @@ CliParse parse_command_line(int argc, const char* const* argv) {
   app.add_option("--bind", binds, "local source address(es), round-robin per connection")
       ->delimiter(',');
 
-  app.add_option("-t,--threads", e.threads, "worker threads (one io_context each)")
+  app.add_option("-t,--threads", e.threads, "worker threads per process (one io_context each)")
       ->capture_default_str();
-  app.add_option("-c,--connections", e.connections, "WebSocket connections (total)")
+  app.add_option("-P,--processes", cli.processes,
+                 "load-tool processes (the open-files limit is per process); figures merged")
+      ->capture_default_str();
+  app.add_option("-c,--connections", e.connections, "WebSocket connections (all processes)")
       ->capture_default_str();
   app.add_option("-u,--ua-per-connection", e.ua_per_connection,
                  "UAs per connection = REGISTERs outstanding per connection (C)")
@@ -256,6 +260,9 @@ CliParse parse_command_line(int argc, const char* const* argv) {
   if (e.token.fresh_per_request && issuer.key_file.empty()) {
     return fail("--token-fresh needs --token-key");
   }
+  if (cli.processes == 0) {
+    return fail("--processes must be at least 1");
+  }
   result.options = std::move(cli);
   return result;
 }
@@ -267,6 +274,30 @@ int run_command_line(int argc, const char* const* argv) {
     return parsed.exit_code;
   }
   const CliOptions& cli = *parsed.options;
+  if (cli.processes > 1) {
+    // Fork before this process starts any thread (run_processes' precondition).
+    std::signal(SIGPIPE, SIG_IGN);
+    std::function<void(unsigned, double, const Gauges&)> progress;
+    if (!cli.quiet && cli.engine.report_interval.count() > 0) {
+      // Runs in each child, which has its own copy of the captured state.
+      progress = [last_done = std::uint64_t{0}, last_t = 0.0](unsigned index, double t,
+                                                               const Gauges& g) mutable {
+        // One write per line so lines of different processes do not interleave.
+        const std::string line = "[" + std::to_string(index) + "] " +
+                                 format_progress(t, g, last_done, t - last_t) + "\n";
+        std::fputs(line.c_str(), stderr);
+        last_done = g.transactions_done;
+        last_t = t;
+      };
+    }
+    auto report = run_processes(cli.engine, cli.processes, progress);
+    if (!report) {
+      std::cerr << "wimpu-loadgen: " << report.error().message << "\n";
+      return 2;
+    }
+    std::cout << (cli.json ? format_json(*report) + "\n" : format_text(*report));
+    return report->stats.total_errors() == 0 ? 0 : 1;
+  }
   try {
     Engine engine(cli.engine);
     g_engine = &engine;

@@ -69,6 +69,7 @@ Engine::Engine(EngineOptions options) : options_(std::move(options)) {
 }
 
 Engine::~Engine() {
+  std::lock_guard lock(workers_mu_);
   for (auto& w : workers_) {
     w->post_finish();
   }
@@ -77,6 +78,7 @@ Engine::~Engine() {
 
 Gauges Engine::gauges() const {
   Gauges g;
+  std::lock_guard lock(workers_mu_);
   for (const auto& w : workers_) {
     g.add(w->gauges());
   }
@@ -88,6 +90,7 @@ RunReport Engine::run(const ProgressCallback& progress) {
   RunReport report;
   report.mode = o.mode;
   report.url = o.ws.url.to_string();
+  report.processes = 1;
   report.threads = o.threads;
   report.connections = o.connections;
   report.ua_per_connection = o.ua_per_connection;
@@ -136,7 +139,9 @@ RunReport Engine::run(const ProgressCallback& progress) {
       }
       minter = std::move(*m);
     }
-    workers_.push_back(std::make_unique<Worker>(*shared, share, std::move(minter)));
+    auto worker = std::make_unique<Worker>(*shared, share, std::move(minter));
+    std::lock_guard lock(workers_mu_);
+    workers_.push_back(std::move(worker));
   }
 
   const auto start = Clock::now();
@@ -195,6 +200,7 @@ RunReport Engine::run(const ProgressCallback& progress) {
     report.stats.merge(w->final_stats());
     report.gauges.add(w->final_gauges());
   }
+  std::lock_guard lock(workers_mu_);
   workers_.clear();
   return report;
 }

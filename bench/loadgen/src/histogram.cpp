@@ -86,6 +86,36 @@ void Histogram::merge(const Histogram& other) noexcept {
   sum_ += other.sum_;
 }
 
+Histogram::Snapshot Histogram::snapshot() const {
+  Snapshot s;
+  for (std::size_t i = 0; i < kBuckets; ++i) {
+    if ((*counts_)[i] != 0) {
+      s.buckets.emplace_back(static_cast<std::uint32_t>(i), (*counts_)[i]);
+    }
+  }
+  s.min = min();
+  s.max = max_;
+  s.sum = static_cast<double>(sum_);
+  return s;
+}
+
+void Histogram::merge(const Snapshot& s) noexcept {
+  std::uint64_t n = 0;
+  for (const auto& [index, c] : s.buckets) {
+    if (index < kBuckets) {
+      (*counts_)[index] += c;
+      n += c;
+    }
+  }
+  if (n == 0) {
+    return;
+  }
+  min_ = count_ == 0 ? s.min : std::min(min_, s.min);
+  max_ = std::max(max_, s.max);
+  count_ += n;
+  sum_ += static_cast<long double>(s.sum);
+}
+
 void Histogram::reset() noexcept {
   counts_->fill(0);
   count_ = 0;

@@ -244,11 +244,12 @@ void Link::issue(Ua& ua, TimePoint intended, TimePoint now) {
   ++issued_on_flow_;
   ++w_.outstanding;
   std::string_view header = "Authorization";
+  std::string_view value;
   std::string& auth = w_.auth();
-  auth.clear();
   if (!o.digest.secret.empty() && o.digest.reuse_nonce && ua.challenge) {
     build_digest_authorization(ua.creds, *ua.challenge, "REGISTER", w_.shared().request_uri,
                                auth);
+    value = auth;
     if (ua.challenge_proxy) {
       header = "Proxy-Authorization";
     }
@@ -261,12 +262,13 @@ void Link::issue(Ua& ua, TimePoint intended, TimePoint now) {
       const std::string token = w_.mint(subject);
       if (!token.empty()) {
         auth = bearer_authorization(token, o.token.access_token_form);
+        value = auth;
       }
     } else {
-      auth = ua.authorization;
+      value = ua.authorization;  // the UA's token, re-used without a copy
     }
   }
-  send_register(ua, header, auth);
+  send_register(ua, header, value);
 }
 
 void Link::send_register(Ua& ua, std::string_view auth_header, std::string_view auth_value) {

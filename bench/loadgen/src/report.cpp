@@ -61,7 +61,11 @@ std::string format_text(const RunReport& r) {
   const double t = r.measured_seconds;
   std::string out;
   out.append("wimpu-loadgen ").append(name(r.mode)).append(" ").append(r.url).append("\n");
-  out.append("  threads ").append(std::to_string(r.threads));
+  out.append("  ");
+  if (r.processes > 1) {
+    out.append("processes ").append(std::to_string(r.processes)).append(", ");
+  }
+  out.append("threads ").append(std::to_string(r.threads));
   out.append(", connections ").append(std::to_string(r.connections));
   out.append(", UAs/connection ").append(std::to_string(r.ua_per_connection));
   if (r.mode == Mode::kRegister) {
@@ -128,8 +132,12 @@ std::string format_text(const RunReport& r) {
   out.append("tool cpu: user ").append(fmt("%.2f s", r.cpu.user_seconds));
   out.append(" + sys ").append(fmt("%.2f s", r.cpu.system_seconds));
   out.append(" = ").append(fmt("%.0f%%", 100.0 * r.cpu.cores_used())).append(" of one core");
-  out.append(" (").append(std::to_string(r.threads)).append(" worker threads)");
-  out.append(", max RSS ").append(fmt("%.1f MiB", static_cast<double>(r.cpu.max_rss_kib) / 1024));
+  out.append(" (").append(std::to_string(r.threads)).append(" worker threads");
+  if (r.processes > 1) {
+    out.append(" in ").append(std::to_string(r.processes)).append(" processes");
+  }
+  out.append(")");
+  out.append(r.processes > 1 ? ", max RSS of a process " : ", max RSS ").append(fmt("%.1f MiB", static_cast<double>(r.cpu.max_rss_kib) / 1024));
   out.append(", open-files limit ").append(std::to_string(r.nofile_limit)).append("\n");
   return out;
 }
@@ -140,6 +148,7 @@ std::string format_json(const RunReport& r) {
   nlohmann::json j;
   j["mode"] = std::string(name(r.mode));
   j["url"] = r.url;
+  j["processes"] = r.processes;
   j["threads"] = r.threads;
   j["connections"] = r.connections;
   j["ua_per_connection"] = r.ua_per_connection;

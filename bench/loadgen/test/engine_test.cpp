@@ -304,6 +304,32 @@ TEST(Engine, IdleHoldsRegisteredConnectionsAndAnswersPings) {
   EXPECT_EQ(r.counts().pongs, 6u);
 }
 
+TEST(Engine, IdleReregistersBeforeTheGrantedExpiry) {
+  ResponderOptions ro;
+  ro.grant_expires = 2;  // re-register after 1 s (half of it)
+  SipResponder r(ro);
+  EngineOptions o = options_for(r, Mode::kIdle);
+  o.connections = 3;
+  o.reregister = true;
+  o.expires = 3600;  // asked for; the 2 s granted in the 200 must win
+  Engine engine(o);
+  r.on_change([&](const ResponderCounts& c) {
+    if (c.ok_sent >= 6) {
+      engine.request_stop();
+    }
+  });
+  const RunReport rep = engine.run();
+  r.on_change({});
+  EXPECT_GE(rep.stats.transactions_ok, 6u);
+  EXPECT_EQ(rep.gauges.registered, 3u);
+  EXPECT_EQ(rep.stats.total_errors(), 0u) << format_text(rep);
+  // Same flow, same Call-ID, CSeq 2 (RFC 3261 §10.2.4 refresh).
+  auto last = sip::Message::parse(r.counts().last_register, sip::ParseOptions::websocket());
+  ASSERT_TRUE(last);
+  EXPECT_EQ(last->cseq().number, 2u);
+  EXPECT_EQ(r.counts().connections, 3u);
+}
+
 TEST(Engine, AnswerModeAnswersAnInviteThenBye) {
   ResponderOptions ro;
   ro.place_call = true;

@@ -274,7 +274,13 @@ private:
     std::string contact;
     if (!m.contacts().empty()) {
       contact_uri_ = std::string(m.contacts()[0].uri.text);
-      contact = "Contact: " + std::string(m.header_value(sip::HeaderId::kContact)) + "\r\n";
+      if (o.grant_expires > 0) {
+        contact = "Contact: <" + contact_uri_ + ">;+sip.instance=\"" +
+                  std::string(sip::contact_instance(m.contacts()[0])) + "\";reg-id=1;expires=" +
+                  std::to_string(o.grant_expires) + "\r\n";
+      } else {
+        contact = "Contact: " + std::string(m.header_value(sip::HeaderId::kContact)) + "\r\n";
+      }
     }
     send(response_to(m, 200, "OK",
                      contact + "P-Associated-URI: <sip:+15550001@ims.test>\r\n"));

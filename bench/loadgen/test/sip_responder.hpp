@@ -29,6 +29,7 @@ struct ResponderOptions {
   bool place_call = false;          ///< after the first 200 on a connection, send an INVITE
   bool cancel_call = false;         ///< ... and CANCEL it when the 180 arrives
   bool tls = false;                 ///< wss (self-signed certificate, see cert_pem())
+  std::uint32_t grant_expires = 0;  ///< non-zero: the 200 grants this expiry to the contact
 };
 
 /// What the responder saw. Copied out under a lock.

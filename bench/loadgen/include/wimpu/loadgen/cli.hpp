@@ -13,6 +13,7 @@ struct CliOptions {
   EngineOptions engine;
   bool json = false;   ///< print the final report as JSON on stdout
   bool quiet = false;  ///< no progress lines on stderr
+  unsigned processes = 1;  ///< >1: fork this many processes and merge their reports
 };
 
 /// Outcome: options to run with, or an exit code and text to print (help, or an error).

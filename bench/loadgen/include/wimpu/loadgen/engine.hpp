@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -114,14 +115,17 @@ struct EngineOptions {
 struct RunReport {
   Mode mode = Mode::kRegister;
   std::string url;
-  unsigned threads = 0;
+  unsigned processes = 1;                   ///< load-tool processes merged into this report
+  unsigned threads = 0;                     ///< worker threads (all processes)
   std::uint64_t connections = 0;
   unsigned ua_per_connection = 0;
   double target_rate = 0;                   ///< 0 for closed loop
   double measured_seconds = 0;              ///< the window the figures cover (after warm-up)
   Stats stats;                              ///< merged over workers, measurement window only
   Gauges gauges;                            ///< connection gauges at the end of the window
-  CpuUsage cpu;                             ///< this process, measurement window only
+  /// This process (sum over the processes of a multi-process run; max_rss_kib is the largest
+  /// process's), measurement window only.
+  CpuUsage cpu;
   std::uint64_t nofile_limit = 0;           ///< RLIMIT_NOFILE soft limit during the run
   std::string stop_reason;                  ///< "duration", "count", "stopped"
 };
@@ -146,7 +150,8 @@ public:
   RunReport run(const ProgressCallback& progress = {});
   /// Ends the run soon (the main loop polls it every few ms). Async-signal-safe.
   void request_stop() noexcept { stop_.store(true, std::memory_order_relaxed); }
-  /// Gauges summed over workers (updated by each worker every 50 ms).
+  /// Gauges summed over workers (updated by each worker every 50 ms); zero before run() started
+  /// the workers and after it returned.
   Gauges gauges() const;
 
   /// The options in force.
@@ -156,6 +161,7 @@ private:
   class Worker;
   EngineOptions options_;
   std::atomic<bool> stop_{false};
+  mutable std::mutex workers_mu_;  // guards workers_ (the vector) against gauges() callers
   std::vector<std::unique_ptr<Worker>> workers_;
 };
 

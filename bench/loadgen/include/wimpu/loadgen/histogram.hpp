@@ -6,6 +6,8 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <utility>
+#include <vector>
 
 namespace wimpu::loadgen {
 
@@ -42,6 +44,18 @@ public:
   /// The value at quantile `q` in [0, 1]: the highest value equivalent to the bucket holding the
   /// ceil(q * count)-th smallest observation, clamped to max() (so p100 == max). 0 when empty.
   std::uint64_t value_at_quantile(double q) const noexcept;
+
+  /// The non-empty buckets and the exact summary, to carry a histogram to another process.
+  struct Snapshot {
+    std::vector<std::pair<std::uint32_t, std::uint64_t>> buckets;  ///< (index, count)
+    std::uint64_t min = 0;
+    std::uint64_t max = 0;
+    double sum = 0;
+  };
+  /// This histogram as a Snapshot (allocates; reporting time only).
+  Snapshot snapshot() const;
+  /// Adds a Snapshot's observations (as merge() does). Indices out of range are ignored.
+  void merge(const Snapshot& s) noexcept;
 
   /// Bucket index for `value` (exposed for tests of the bucketing).
   static std::size_t index_of(std::uint64_t value) noexcept;
