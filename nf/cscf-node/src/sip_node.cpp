@@ -32,7 +32,13 @@ transport::Protocol protocol_named(std::string_view s) {
   if (s == "tls") {
     return transport::Protocol::kTls;
   }
-  fail("listener protocol must be udp, tcp or tls, not '" + std::string(s) + "'");
+  if (s == "ws") {
+    return transport::Protocol::kWs;
+  }
+  if (s == "wss") {
+    return transport::Protocol::kWss;
+  }
+  fail("listener protocol must be udp, tcp, tls, ws or wss, not '" + std::string(s) + "'");
 }
 
 }  // namespace
@@ -46,6 +52,8 @@ SipNodeConfig parse_sip_node_config(const toml::table& root) {
   SipNodeConfig c;
   c.shards = static_cast<std::size_t>(int_or(cfg["proxy"]["shards"], 1, 1, 64, "proxy.shards"));
   c.record_route = cfg["proxy"]["record_route"].value_or(true);
+  c.expected_transactions = static_cast<std::size_t>(int_or(
+      cfg["proxy"]["expected_transactions"], 4096, 16, 1 << 24, "proxy.expected_transactions"));
   if (const toml::array* d = cfg["proxy"]["domains"].as_array()) {
     for (const toml::node& n : *d) {
       c.domains.push_back(n.value_or(std::string()));
@@ -102,16 +110,19 @@ void SipNode::start() {
   pc.domains = config_.domains;
   pc.record_route = config_.record_route;
   pc.timer_c = config_.timer_c;
+  pc.supported_proxy_require = config_.supported_proxy_require;
   for (transport::ShardId s = 0; s < pool_->size(); ++s) {
     policies_.push_back(factory_(s, pool_->executor(s)));
     stacks_.push_back(std::make_unique<ShardStack>(s, *pool_, *transport_, config_.timers,
-                                                   *policies_.back().policy, pc, stacks_));
+                                                   *policies_.back().policy, pc, stacks_,
+                                                   config_.expected_transactions, &flow_closed_));
     if (policies_.back().attach) {
       policies_.back().attach(stacks_.back()->proxy());
     }
   }
   transport_->start(
-      [this](transport::ShardId s) -> transport::MessageSink& { return *stacks_[s]; });
+      [this](transport::ShardId s) -> transport::MessageSink& { return *stacks_[s]; },
+      config_.ws_handshake);
   pool_->start();
   running_ = true;
 }
@@ -131,6 +142,25 @@ void SipNode::stop() {
 
 const std::vector<transport::ListenerInfo>& SipNode::listeners() const {
   return transport_->listeners();
+}
+
+transport::Transport& SipNode::transport() { return *transport_; }
+
+bool SipNode::send_uac_request(transport::ShardId shard, const transaction::Peer& to,
+                               std::string_view bytes, UacHandler& handler) {
+  if (shard >= stacks_.size()) {
+    return false;
+  }
+  return stacks_[shard]->send_uac(to, bytes, handler);
+}
+
+std::string SipNode::local_host_port(transport::Protocol protocol) const {
+  for (const transport::ListenerInfo& l : transport_->listeners()) {
+    if (l.protocol == protocol) {
+      return uri_host(l.local.address) + ":" + std::to_string(l.local.port);
+    }
+  }
+  return {};
 }
 
 }  // namespace wimpu::cscf_node
