@@ -46,6 +46,11 @@ struct SipNodeConfig {
 /// Parses the sections above from `root`. Throws std::runtime_error (start-up only).
 SipNodeConfig parse_sip_node_config(const toml::table& root);
 
+/// A TOML array of strings at `n` (absent: empty). Throws std::runtime_error naming `name` when
+/// it is not one. For the CSCFs' own config sections.
+std::vector<std::string> string_list(const toml::node_view<const toml::node>& n,
+                                     std::string_view name);
+
 /// One shard's plug-in and how to give it its proxy (for Proxy::resume).
 struct ShardPolicy {
   std::unique_ptr<proxy::RequestPolicy> policy;
