@@ -65,6 +65,9 @@ struct EpCscfConfig {
   transaction::TimerConfig timers;
   RegistrarBackend backend = RegistrarBackend::kMemory;
   registrar::RedisOptions redis;  ///< used with kRedis (one connection per shard)
+  /// Remove `a=group:BUNDLE` from SDP offers of WICs (TS 23.228 Annex U.1.1: for an IMS core
+  /// without BUNDLE support).
+  bool strip_bundle = false;
   /// Id of this eP-CSCF instance, stored with each contact (W4 ContactInfo::epcscf_instance).
   std::string instance_id = "epcscf-1";
 };
