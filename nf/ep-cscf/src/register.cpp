@@ -321,6 +321,10 @@ boost::asio::awaitable<void> EpCscfPolicy::run_register(proxy::ContextId id,
     h.emplace_back("Flow-Timer", std::to_string(pol.flow_timer));
   }
   count("ok").inc();
+  if (reg->domain->registration.trigger == BlockTrigger::kFirstWic && rt_->first_wic) {
+    // Seed 5.2.2.5.1 option 2 (idempotent on the registering side).
+    rt_->first_wic(static_cast<std::size_t>(reg->domain - rt_->config.domains.data()));
+  }
   finish(id, Decision::respond(200), std::move(h));
 }
 

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <deque>
+#include <future>
 #include <memory>
 #include <optional>
 #include <string>
@@ -123,6 +124,7 @@ protected:
                                       token::jwks_document({(*key)->public_key()})});
     scscf_route_ = "<sip:orig@127.0.0.1:" + std::to_string(scscf_.local_endpoint().port) + ";lr>";
     d.service_route = {scscf_route_};
+    configure(c, d);
     c.domains.push_back(d);
     if (GetParam() == RegistrarBackend::kRedis) {
       redis_.emplace();
@@ -142,6 +144,12 @@ protected:
     }
   }
 
+  /// Lets a derived fixture change the configuration before the server starts.
+  virtual void configure(EpCscfConfig& c, WimpuDomain& d) {
+    (void)c;
+    (void)d;
+  }
+
   void TearDown() override {
     wics_.clear();
     server_.reset();
@@ -150,7 +158,7 @@ protected:
 
   /// Opens a WIC flow and registers it for web identity `sub` (placeholder AOR, outbound).
   Wic& register_wic(bool secure, std::string_view sub, std::string_view user,
-                    std::string_view instance) {
+                    std::string_view instance, int expect = 200) {
     Wic w;
     w.ws = std::make_unique<WsClient>(secure, cert_.cert_file());
     auto hs = w.ws->connect(secure ? wss_ : ws_, "/", "sip", kOrigin);
@@ -170,8 +178,12 @@ protected:
         "Supported: outbound, path\nAuthorization: Bearer " + *t + "\nContent-Length: 0\n\n");
     EXPECT_TRUE(w.ws->send(reg, false));
     auto r = parse(w.ws->read());
-    EXPECT_EQ(r.status_code(), 200);
-    EXPECT_EQ(one(r, "P-Associated-URI"), std::string("<") + kImpu + ">");
+    EXPECT_EQ(r.status_code(), expect);
+    if (expect == 200) {
+      EXPECT_EQ(one(r, "P-Associated-URI"), std::string("<") + kImpu + ">");
+    } else {
+      last_response_ = std::move(r);
+    }
     wics_.push_back(std::move(w));
     return wics_.back();
   }
@@ -232,6 +244,7 @@ protected:
   std::optional<registrar::testing::RedisServer> redis_;
   std::optional<Server> server_;
   std::deque<Wic> wics_;  // stable references
+  sip::Message last_response_;
   transport::Endpoint ws_, wss_, udp_;
 };
 
@@ -383,6 +396,148 @@ TEST_P(CallTest, TamperedFlowTokenGets403) {
   EXPECT_EQ(r.status_code(), 403);
   EXPECT_EQ(r.reason_phrase(), "Forbidden");
 }
+
+/// Block registration (seed 5.2.2.5.1 option 1) toward the fake S-CSCF acting as I-CSCF.
+class BlockTest : public CallTest {
+protected:
+  void configure(EpCscfConfig& c, WimpuDomain& d) override {
+    // No UDP retransmission of the block REGISTER while a test step takes its time (Timer E).
+    c.timers.t1 = 2s;
+    c.timers.t2 = 4s;
+    d.service_route.clear();  // learned from the block registration's 200 OK
+    d.upstream_icscf = "sip:127.0.0.1:" + std::to_string(scscf_.local_endpoint().port) + ";lr";
+    d.registration.trigger = BlockTrigger::kStartup;
+    d.registration.impu = "sip:block1@wimpu.example";
+    d.registration.expires = 600;
+    d.registration.retry_min = 10ms;
+    d.registration.retry_max = 40ms;
+    d.registration.deregister_wait = 5s;
+    learned_route_ =
+        "<sip:orig-blk@127.0.0.1:" + std::to_string(scscf_.local_endpoint().port) + ";lr>";
+  }
+
+  std::string learned_route_;
+
+  /// A 200 OK for the block REGISTER with the core's Service-Route and P-Associated-URI.
+  std::string block_ok(const sip::Message& reg) {
+    sip::ResponseBuilder b(reg, 200);
+    b.to_tag("s1");
+    const std::string contact = "<sip:127.0.0.1:" + std::to_string(udp_.port) + ">;expires=600";
+    b.header("Contact", contact);  // the builder keeps views: the string must outlive build()
+    b.header("Service-Route", learned_route_);
+    b.header("P-Associated-URI", "<sip:block1@wimpu.example>");
+    return b.build();
+  }
+
+  /// Registers a WIC once the eP-CSCF has applied the block's 200 OK: a REGISTER without a token
+  /// gets 503 while the block is down and 401 once it is up (each probe is a real exchange).
+  Wic& register_wic_when_up(std::string_view user, std::string_view instance) {
+    for (int i = 0; i < 50; ++i) {
+      WsClient probe(false);
+      EXPECT_TRUE(probe.connect(ws_, "/", "sip", kOrigin).upgraded);
+      const std::string reg = crlf(
+          "REGISTER sip:wimpu.example SIP/2.0\nVia: SIP/2.0/WS p.invalid;branch=z9hG4bKq" +
+          std::to_string(i) + "\nMax-Forwards: 70\nTo: <sip:wic@wwsf.example>\n"
+          "From: <sip:wic@wwsf.example>;tag=p\nCall-ID: q" + std::to_string(i) +
+          "\nCSeq: 1 REGISTER\nContent-Length: 0\n\n");
+      EXPECT_TRUE(probe.send(reg, false));
+      const int status = parse(probe.read()).status_code();
+      if (status == 401) {
+        return register_wic(false, "alice", user, instance);
+      }
+      EXPECT_EQ(status, 503);
+    }
+    ADD_FAILURE() << "block never came up";
+    return register_wic(false, "alice", user, instance);
+  }
+};
+
+TEST_P(BlockTest, StartupRegistersTheBlockWithPathAndTrustedNodeAuth) {
+  sip::Message reg = scscf_receive();
+  ASSERT_EQ(reg.method(), sip::Method::kRegister);
+  EXPECT_EQ(reg.request_uri().text, "sip:wimpu.example");
+  EXPECT_EQ(reg.to().uri.text, "sip:block1@wimpu.example");
+  EXPECT_EQ(reg.from().uri.text, "sip:block1@wimpu.example");
+  const std::string here = "127.0.0.1:" + std::to_string(udp_.port);
+  auto path = sip::name_addr_values(reg, sip::HeaderId::kPath);
+  ASSERT_TRUE(path);
+  ASSERT_EQ(path->size(), 1u);
+  const std::string token((*path)[0].uri.user);
+  EXPECT_EQ(token.size(), 39u);  // a flow token (RFC 5626 §5.2)
+  EXPECT_EQ(one(reg, "Path"), "<sip:" + token + "@" + here + ";lr>");
+  EXPECT_EQ(one(reg, "Require"), "path");
+  EXPECT_EQ(one(reg, "Supported"), "path");
+  EXPECT_EQ(one(reg, "Authorization"),
+            "Digest username=\"block1@wimpu.example\", realm=\"wimpu.example\", "
+            "uri=\"sip:wimpu.example\", nonce=\"\", response=\"\", "
+            "integrity-protected=\"auth-done\"");
+  EXPECT_EQ(one(reg, "Contact"), "<sip:" + here + ">");
+  EXPECT_EQ(one(reg, "Expires"), "600");
+  EXPECT_EQ(one(reg, "CSeq"), "1 REGISTER");
+
+  // Down until the 200 OK: a WIC REGISTER gets 503 + Retry-After.
+  register_wic(false, "alice", "a1", "aaaa", 503);
+  EXPECT_EQ(one(last_response_, "Retry-After"), "60");
+
+  scscf_send(block_ok(reg));
+  Wic& w = register_wic_when_up("a2", "a2a2");
+  // G-12: originating requests now carry the learned Service-Route.
+  ASSERT_TRUE(w.ws->send(originating_invite(w, "b1", ""), false));
+  EXPECT_EQ(parse(w.ws->read()).status_code(), 100);
+  sip::Message inv = scscf_receive();
+  ASSERT_EQ(inv.method(), sip::Method::kInvite);
+  ASSERT_EQ(inv.routes().size(), 1u);
+  EXPECT_EQ(inv.routes()[0].text, learned_route_);
+  scscf_send(answer(inv, 603, "x"));
+  EXPECT_EQ(parse(w.ws->read()).status_code(), 603);
+  EXPECT_EQ(scscf_receive().method(), sip::Method::kAck);  // §17.1.1.3, hop by hop
+
+  // A terminating request comes back with the Path as Route (RFC 3327 §5.3).
+  std::string term = terminating_invite(kImpu, "bt1");
+  term.insert(term.find("Max-Forwards"), "Route: <sip:" + token + "@" + here + ";lr>\r\n");
+  scscf_send(term);
+  EXPECT_EQ(scscf_receive().status_code(), 100);
+  sip::Message ti = parse(w.ws->read());
+  EXPECT_EQ(ti.method(), sip::Method::kInvite);
+  ASSERT_TRUE(w.ws->send(answer(ti, 486, "w"), false));
+  EXPECT_EQ(scscf_receive().status_code(), 486);
+
+  // Orderly shutdown de-registers the block (Expires: 0, same Call-ID, next CSeq).
+  auto stopped = std::async(std::launch::async, [this] { server_->stop(); });
+  sip::Message dereg = scscf_receive();
+  ASSERT_EQ(dereg.method(), sip::Method::kRegister);
+  EXPECT_EQ(one(dereg, "Expires"), "0");
+  EXPECT_EQ(dereg.call_id(), reg.call_id());
+  EXPECT_EQ(one(dereg, "CSeq"), "2 REGISTER");
+  scscf_send(answer(dereg, 200, "s1"));
+  stopped.get();
+}
+
+TEST_P(BlockTest, RejectedBlockRegistrationIsRetriedWithBackoff) {
+  sip::Message first = scscf_receive();
+  ASSERT_EQ(first.method(), sip::Method::kRegister);
+  scscf_send(answer(first, 403, "s1"));
+  // Retried after retry_min with the next CSeq; the block stays down meanwhile.
+  sip::Message second = scscf_receive();
+  ASSERT_EQ(second.method(), sip::Method::kRegister);
+  EXPECT_EQ(one(second, "CSeq"), "2 REGISTER");
+  EXPECT_EQ(second.call_id(), first.call_id());
+  register_wic(false, "alice", "a1", "aaaa", 503);
+  EXPECT_EQ(one(last_response_, "Retry-After"), "60");
+  scscf_send(block_ok(second));
+  register_wic_when_up("a2", "a2a2");
+  auto stopped = std::async(std::launch::async, [this] { server_->stop(); });
+  sip::Message dereg = scscf_receive();
+  EXPECT_EQ(one(dereg, "Expires"), "0");
+  scscf_send(answer(dereg, 200, "s1"));
+  stopped.get();
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, BlockTest,
+                         ::testing::Values(RegistrarBackend::kMemory, RegistrarBackend::kRedis),
+                         [](const auto& p) {
+                           return p.param == RegistrarBackend::kMemory ? "memory" : "redis";
+                         });
 
 INSTANTIATE_TEST_SUITE_P(Backends, CallTest,
                          ::testing::Values(RegistrarBackend::kMemory, RegistrarBackend::kRedis),

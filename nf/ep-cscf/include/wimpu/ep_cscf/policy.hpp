@@ -7,6 +7,7 @@
 // the IMPU comes from W4 (same web identity -> same IMPU), and the 200 OK carries the IMPU as the
 // first P-Associated-URI (RFC 7315 §4.1). The registrar rules are RFC 3261 §10.3 and RFC 5626 §6.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -33,6 +34,9 @@ struct Runtime {
   std::vector<transport::ListenerInfo> listeners;
   /// Block registration state (thread-safe; see block_directory.hpp).
   BlockDirectory blocks;
+  /// Called (on any shard) after each successful WIC registration in config.domains[i] whose
+  /// block uses BlockTrigger::kFirstWic; set by the Server. May be empty.
+  std::function<void(std::size_t domain_index)> first_wic;
 };
 using RuntimePtr = std::shared_ptr<const Runtime>;
 
