@@ -81,10 +81,21 @@ std::string EpCscfPolicy::flow_uri(std::string_view token, transaction::Listener
 Decision EpCscfPolicy::on_request(proxy::RequestContext& ctx) {
   const sip::Message& req = ctx.request();
   const bool from_wic = transport::is_websocket(ctx.source().protocol);
-  if (req.method() == sip::Method::kRegister && from_wic) {
+  if (req.method() == sip::Method::kRegister) {
     const WimpuDomain* d = wimpu_domain(req.request_uri().host);
-    if (d != nullptr) {
+    if (d != nullptr && from_wic) {
       return on_wic_register(ctx, *d);
+    }
+    if (d == nullptr && !ctx.has_remaining_route()) {
+      // A UE of another domain: the standard P-CSCF role (TS 24.229 §5.2.2).
+      return on_standard_register(ctx);
+    }
+  }
+  if (!std_flows_.empty() && ctx.source().flow.valid()) {
+    // A UE registered through the standard role (its UDP 5-tuple became a flow at REGISTER).
+    const std::string token = transport_.flow_token(ctx.source().flow);
+    if (auto it = std_flows_.find(token); it != std_flows_.end()) {
+      return on_standard_originating(ctx, it->second, token);
     }
   }
   if (from_wic) {

@@ -539,6 +539,101 @@ INSTANTIATE_TEST_SUITE_P(Backends, BlockTest,
                            return p.param == RegistrarBackend::kMemory ? "memory" : "redis";
                          });
 
+/// The standard P-CSCF role for a non-wIMPU domain (TS 24.229 §5.2), the S-CSCF doing digest.
+class StandardTest : public CallTest {
+protected:
+  void configure(EpCscfConfig& c, WimpuDomain& d) override {
+    (void)d;
+    c.standard.upstream_icscf =
+        "sip:127.0.0.1:" + std::to_string(scscf_.local_endpoint().port) + ";lr";
+  }
+
+  static std::string ue_register(int cseq, std::string_view auth) {
+    return crlf("REGISTER sip:ims.example SIP/2.0\n"
+                "Via: SIP/2.0/WSS d1.invalid;branch=z9hG4bKsr" + std::to_string(cseq) +
+                "\nMax-Forwards: 70\nTo: <sip:dave@ims.example>\n"
+                "From: <sip:dave@ims.example>;tag=d1\nCall-ID: sreg\nCSeq: " +
+                std::to_string(cseq) + " REGISTER\n"
+                "Contact: <sip:d1@d1.invalid;transport=ws>;expires=600\n" + std::string(auth) +
+                "Supported: path, outbound\nContent-Length: 0\n\n");
+  }
+};
+
+TEST_P(StandardTest, RegisterGoesUpWithPathAndCallsUseServiceRouteAndPath) {
+  WsClient ue(false);
+  ASSERT_TRUE(ue.connect(ws_, "/", "sip", kOrigin).upgraded);
+  ASSERT_TRUE(ue.send(ue_register(1, ""), false));
+  sip::Message r1 = scscf_receive();
+  ASSERT_EQ(r1.method(), sip::Method::kRegister);
+  auto path = sip::name_addr_values(r1, sip::HeaderId::kPath);
+  ASSERT_TRUE(path);
+  ASSERT_EQ(path->size(), 1u);
+  const std::string token((*path)[0].uri.user);
+  EXPECT_EQ(token.size(), 39u);
+  EXPECT_EQ(one(r1, "Path"),
+            "<sip:" + token + "@127.0.0.1:" + std::to_string(ws_.port) + ";transport=ws;lr>");
+  EXPECT_EQ(one(r1, "Require"), "path");
+  // The S-CSCF challenges (digest); the challenge goes back unchanged.
+  const std::string challenge = "Digest realm=\"ims.example\", nonce=\"n1\", algorithm=MD5";
+  scscf_send(answer(r1, 401, "s1", "WWW-Authenticate", challenge));
+  sip::Message c = parse(ue.read());
+  EXPECT_EQ(c.status_code(), 401);
+  EXPECT_EQ(one(c, "WWW-Authenticate"), challenge);
+  ASSERT_TRUE(ue.send(ue_register(2, "Authorization: Digest username=\"dave@ims.example\", "
+                                     "realm=\"ims.example\", nonce=\"n1\", "
+                                     "uri=\"sip:ims.example\", response=\"abc\"\n"),
+                      false));
+  sip::Message r2 = scscf_receive();
+  ASSERT_EQ(r2.method(), sip::Method::kRegister);
+  const std::string sr = "<sip:orig-std@127.0.0.1:" +
+                         std::to_string(scscf_.local_endpoint().port) + ";lr>";
+  {
+    sip::ResponseBuilder b(r2, 200);
+    b.to_tag("s2");
+    b.header("Contact", "<sip:d1@d1.invalid;transport=ws>;expires=600");
+    b.header("Service-Route", sr);
+    b.header("P-Associated-URI", "<sip:dave@ims.example>, <tel:+15551234>");
+    scscf_send(b.build());
+  }
+  sip::Message ok = parse(ue.read());
+  EXPECT_EQ(ok.status_code(), 200);
+  EXPECT_EQ(one(ok, "Service-Route"), sr);
+
+  // Originating: the default identity asserted, the Service-Route pre-loaded.
+  ASSERT_TRUE(ue.send(crlf("INVITE sip:bob@ims.example SIP/2.0\n"
+                           "Via: SIP/2.0/WSS d1.invalid;branch=z9hG4bKsi1\nMax-Forwards: 70\n"
+                           "To: <sip:bob@ims.example>\nFrom: <sip:dave@ims.example>;tag=d2\n"
+                           "Call-ID: si1\nCSeq: 1 INVITE\n"
+                           "Contact: <sip:d1@d1.invalid;transport=ws>\n"
+                           "P-Asserted-Identity: <sip:boss@ims.example>\n"
+                           "Content-Length: 0\n\n"),
+                      false));
+  EXPECT_EQ(parse(ue.read()).status_code(), 100);
+  sip::Message inv = scscf_receive();
+  ASSERT_EQ(inv.method(), sip::Method::kInvite);
+  EXPECT_EQ(all(inv, "P-Asserted-Identity"), std::vector<std::string>{"<sip:dave@ims.example>"});
+  ASSERT_EQ(inv.routes().size(), 1u);
+  EXPECT_EQ(inv.routes()[0].text, sr);
+  scscf_send(answer(inv, 480, "b"));
+  EXPECT_EQ(parse(ue.read()).status_code(), 480);
+  EXPECT_EQ(scscf_receive().method(), sip::Method::kAck);
+
+  // Terminating: the S-CSCF routes by the stored Path (RFC 3327 §5.3).
+  std::string term = terminating_invite("sip:dave@ims.example", "st1");
+  term.insert(term.find("Max-Forwards"), "Route: " + one(r1, "Path") + "\r\n");
+  scscf_send(term);
+  EXPECT_EQ(scscf_receive().status_code(), 100);
+  sip::Message ti = parse(ue.read());
+  EXPECT_EQ(ti.method(), sip::Method::kInvite);
+  EXPECT_EQ(ti.request_uri().text, "sip:dave@ims.example");
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, StandardTest,
+                         ::testing::Values(RegistrarBackend::kMemory, RegistrarBackend::kRedis),
+                         [](const auto& p) {
+                           return p.param == RegistrarBackend::kMemory ? "memory" : "redis";
+                         });
+
 INSTANTIATE_TEST_SUITE_P(Backends, CallTest,
                          ::testing::Values(RegistrarBackend::kMemory, RegistrarBackend::kRedis),
                          [](const auto& p) {

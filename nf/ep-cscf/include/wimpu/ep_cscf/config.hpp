@@ -74,6 +74,15 @@ struct RegistrationPolicy {
 
 enum class RegistrarBackend : std::uint8_t { kMemory, kRedis };
 
+/// The standard P-CSCF role for domains that are not wIMPU domains (TS 24.229 §5.2): REGISTER
+/// forwarded with Path (the S-CSCF authenticates with digest), calls routed by Service-Route
+/// (originating) and by the Path flow token (terminating).
+struct StandardPcscfConfig {
+  /// I-CSCF the REGISTERs go to, e.g. "sip:127.0.0.1:5070;lr" (IP literal). Empty: the role is
+  /// off and such REGISTERs get 403.
+  std::string upstream_icscf;
+};
+
 struct EpCscfConfig {
   /// Realm of Bearer challenges and the audience tokens must name (RFC 8898 §2.2).
   std::string realm = "ims.example";
@@ -82,6 +91,7 @@ struct EpCscfConfig {
   std::string host;
   std::vector<WimpuDomain> domains;
   RegistrationPolicy registration;
+  StandardPcscfConfig standard;
   /// Web Origins allowed to open SIP WebSockets (RFC 7118 §7); empty = any.
   std::vector<std::string> allowed_origins;
   /// Listeners (WS/WSS toward WICs, UDP/TCP/TLS toward the core) and transport limits.

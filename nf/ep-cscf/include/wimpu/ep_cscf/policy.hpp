@@ -56,6 +56,9 @@ public:
   void on_flow_closed(transport::FlowId flow);
 
   proxy::Decision on_request(proxy::RequestContext& ctx) override;
+  void on_forward_response(proxy::RequestContext& ctx, const sip::Message& response,
+                           sip::MessageEditor& editor) override;
+  void on_context_end(proxy::RequestContext& ctx) override;
 
   /// A parsed REGISTER, kept across the asynchronous token check and W4 call.
   struct PendingRegister;
@@ -71,6 +74,20 @@ private:
     std::string impu;
     const WimpuDomain* domain = nullptr;
   };
+
+  /// A UE registered through us in a non-wIMPU domain (TS 24.229 §5.2.2): what its 200 OK said.
+  struct StdFlow {
+    std::vector<std::string> service_route;  ///< RFC 3608, top first
+    std::vector<std::string> associated;     ///< P-Associated-URI URIs (no brackets)
+  };
+  // Standard P-CSCF (std_pcscf.cpp).
+  proxy::Decision on_standard_register(proxy::RequestContext& ctx);
+  proxy::Decision on_standard_originating(proxy::RequestContext& ctx, const StdFlow& flow,
+                                          const std::string& token);
+  /// The flow the request came on, made into a UDP flow when it arrived over UDP (RFC 5626 §3.3).
+  transport::FlowId source_flow(const proxy::RequestContext& ctx);
+  /// Removes PAI/PPI and asserts `asserted` (RFC 3325 §9.1). False on an edit error.
+  bool assert_identity(proxy::RequestContext& ctx, const std::string& asserted);
 
   // Originating (issue 5 "Originating requests from WICs", TS 24.229 §5.2.6.3).
   proxy::Decision on_originating(proxy::RequestContext& ctx);
@@ -121,6 +138,9 @@ private:
   boost::asio::any_io_executor shard_;
   proxy::Proxy* proxy_ = nullptr;
   std::unordered_map<std::string, WicFlow> wic_flows_;  ///< flow token -> registration
+  std::unordered_map<std::string, StdFlow> std_flows_;  ///< flow token -> standard registration
+  /// REGISTERs forwarded by the standard role, awaiting their answer: context -> flow token.
+  std::unordered_map<proxy::ContextId, std::string> std_pending_;
 };
 
 }  // namespace wimpu::ep_cscf
