@@ -1,7 +1,6 @@
 #include "shard_stack.hpp"
 
 #include "wimpu/common/counter.hpp"
-#include "wimpu/sip/editor.hpp"
 #include "wimpu/transaction/branch.hpp"
 
 namespace wimpu::cscf_node {
@@ -120,14 +119,13 @@ ShardStack::ShardStack(transport::ShardId shard, transport::ShardPool& pool,
 
 bool ShardStack::send_uac(const transaction::Peer& to, std::string_view bytes,
                           UacHandler& handler) {
-  sip::Message msg;
-  if (!sip::parse_into(msg, bytes, sip::ParseOptions::stream())) {
+  const std::size_t line_end = bytes.find("\r\n");
+  if (line_end == std::string_view::npos) {
     common::counter("cscf_node.uac.bad_request").inc();
     return false;
   }
-  const auto& interfaces = proxy_.config().interfaces;
   const proxy::Interface* out = nullptr;
-  for (const proxy::Interface& i : interfaces) {
+  for (const proxy::Interface& i : proxy_.config().interfaces) {
     if (i.protocol == to.protocol && (out == nullptr || i.listener == to.listener)) {
       out = &i;
     }
@@ -136,24 +134,24 @@ bool ShardStack::send_uac(const transaction::Peer& to, std::string_view bytes,
     common::counter("cscf_node.uac.no_interface").inc();
     return false;
   }
-  // RFC 3261 §8.1.1.7: our Via with a fresh branch naming this shard (responses come back here).
-  std::string via = "SIP/2.0/";
-  via.append(transaction::via_token(to.protocol));
-  via += ' ' + out->host + ':' + std::to_string(out->port) + ";branch=";
-  layer_.append_branch(via);
+  // RFC 3261 §8.1.1.7: our Via, first header, with a fresh branch naming this shard (its
+  // responses come back here, STYLE.md affinity).
+  std::string msg(bytes.substr(0, line_end + 2));
+  msg += "Via: SIP/2.0/";
+  msg.append(transaction::via_token(to.protocol));
+  msg += ' ' + out->host + ':' + std::to_string(out->port) + ";branch=";
+  layer_.append_branch(msg);
   if (to.protocol == transaction::Protocol::kUdp) {
-    via.append(";rport");
+    msg.append(";rport");
   }
-  sip::MessageEditor ed(msg);
-  if (!ed.push_via(via)) {
-    return false;
-  }
+  msg += "\r\n";
+  msg.append(bytes.substr(line_end + 2));
   transaction::Peer hop = to;
   if (hop.listener == transaction::kAnyListener) {
     hop.listener = out->listener;
   }
   const std::uint64_t cookie = demux_.add(handler);
-  auto tx = layer_.start_client(hop, ed.to_string(), cookie, {});
+  auto tx = layer_.start_client(hop, std::move(msg), cookie, {});
   if (!tx) {
     common::counter("cscf_node.uac.send_error").inc();
     demux_.forget(cookie);  // no callback will come; the caller sees `false`

@@ -1,10 +1,13 @@
 #include "wimpu/ep_cscf/server.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <future>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
 
+#include "block_registration.hpp"
 #include "wimpu/common/counter.hpp"
 #include "wimpu/ep_cscf/policy.hpp"
 #include "wimpu/registrar/memory_registrar.hpp"
@@ -101,6 +104,11 @@ void Server::start() {
         common::counter("ep_cscf.flow_closed").inc();
         policies_.at(s)->on_flow_closed(flow);
       });
+  for (std::size_t i = 0; i < config_.domains.size(); ++i) {
+    if (config_.domains[i].registration.trigger != BlockTrigger::kNone) {
+      block_indices_.push_back(i);
+    }
+  }
   try {
     node_->start();
   } catch (const std::exception& e) {
@@ -111,6 +119,22 @@ void Server::start() {
     throw std::runtime_error(std::string("ep-cscf: ") + e.what());
   }
   running_ = true;
+  for (std::size_t k = 0; k < blocks_.size(); ++k) {
+    if (config_.domains[block_indices_[k]].registration.trigger == BlockTrigger::kStartup) {
+      BlockRegistration* b = blocks_[k].get();
+      pool.post(0, [b] { b->start(); });
+    }
+  }
+}
+
+void Server::on_first_wic(std::size_t domain_index) {
+  // Any shard; blocks_ was filled before the shards started (make_policy of shard 0).
+  for (std::size_t k = 0; k < block_indices_.size() && k < blocks_.size(); ++k) {
+    if (block_indices_[k] == domain_index) {
+      BlockRegistration* b = blocks_[k].get();
+      node_->pool().post(0, [b] { b->trigger(); });
+    }
+  }
 }
 
 cscf_node::ShardPolicy Server::make_policy(transport::ShardId s, boost::asio::any_io_executor ex) {
@@ -118,7 +142,23 @@ cscf_node::ShardPolicy Server::make_policy(transport::ShardId s, boost::asio::an
     auto rt = std::make_shared<Runtime>();
     rt->config = config_;
     rt->listeners = node_->listeners();
+    rt->first_wic = [this](std::size_t i) { on_first_wic(i); };
+    for (const WimpuDomain& d : config_.domains) {
+      if (d.registration.trigger == BlockTrigger::kStartup) {
+        // Down until registered (option 1): set before any WIC can connect.
+        BlockDirectory::State st;
+        st.up = false;
+        rt->blocks.set(d.block.id, st);
+      }
+    }
     runtime_ = std::move(rt);
+  }
+  if (s == 0) {
+    // Seed 5.2.2.5.1: the block registrations run on shard 0 (their client transactions live
+    // there). Built here, before the shard threads run, so on_first_wic() reads a settled vector.
+    for (std::size_t i : block_indices_) {
+      blocks_.push_back(std::make_unique<BlockRegistration>(i, runtime_, *node_, ex));
+    }
   }
   token::VerifierOptions vo;
   vo.audience = config_.realm;
@@ -135,7 +175,29 @@ void Server::stop() {
     return;
   }
   running_ = false;
+  if (!blocks_.empty()) {
+    // Orderly shutdown: de-register every block (seed 5.2.2.5.1), bounded wait.
+    auto left = std::make_shared<std::atomic<std::size_t>>(blocks_.size());
+    auto done = std::make_shared<std::promise<void>>();
+    auto finished = done->get_future();
+    std::chrono::milliseconds wait{0};
+    for (std::size_t k = 0; k < blocks_.size(); ++k) {
+      wait = std::max(wait, config_.domains[block_indices_[k]].registration.deregister_wait);
+    }
+    for (auto& b : blocks_) {
+      BlockRegistration* raw = b.get();
+      node_->pool().post(0, [raw, left, done] {
+        raw->deregister([left, done] {
+          if (left->fetch_sub(1) == 1) {
+            done->set_value();
+          }
+        });
+      });
+    }
+    finished.wait_for(wait);
+  }
   node_->stop();  // joins the shards, then destroys the policies
+  blocks_.clear();
   policies_.clear();
   // The registrars and key stores hold executors of the node's pool: go before it does.
   registrars_.clear();

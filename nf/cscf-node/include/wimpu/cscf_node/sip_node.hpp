@@ -110,8 +110,9 @@ public:
   /// flow tokens, sends down a known flow. Thread-safe per the Transport contract.
   transport::Transport& transport();
 
-  /// Sends `bytes` (a complete request with no Via of ours yet: the node pushes its Via with a
-  /// fresh branch of `shard`) to `to` in a new client transaction; `handler` gets its responses.
+  /// Sends `bytes` (a complete request, CRLF line ends, without a Via: the node inserts its Via
+  /// with a fresh branch of `shard` as the first header) to `to` in a new client transaction
+  /// (RFC 3261 §17.1; retransmissions on UDP); `handler` gets its responses.
   /// Threading: on shard `shard` only. Ownership: `handler` must stay alive until its final
   /// response or failure arrived, or until stop(). Returns false when nothing was sent.
   bool send_uac_request(transport::ShardId shard, const transaction::Peer& to,

@@ -16,6 +16,7 @@
 
 namespace wimpu::ep_cscf {
 
+class BlockRegistration;
 class EpCscfPolicy;
 struct Runtime;
 
@@ -44,6 +45,7 @@ public:
 
 private:
   cscf_node::ShardPolicy make_policy(transport::ShardId s, boost::asio::any_io_executor ex);
+  void on_first_wic(std::size_t domain_index);
 
   EpCscfConfig config_;
   common::ClockPtr clock_;
@@ -52,6 +54,8 @@ private:
   std::unique_ptr<cscf_node::SipNode> node_;
   std::shared_ptr<const Runtime> runtime_;
   std::vector<EpCscfPolicy*> policies_;  // owned by node_, one per shard
+  std::vector<std::size_t> block_indices_;  // domains with a block registration
+  std::vector<std::unique_ptr<BlockRegistration>> blocks_;  // used on shard 0 only
   bool running_ = false;
 };
 
