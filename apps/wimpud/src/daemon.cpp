@@ -226,7 +226,8 @@ void Daemon::Impl::start_ei_cscf() {
     w4 = own_w4.get();
   }
   if (w4 != nullptr && !e.policy.wimpu_domains.empty()) {
-    ei_w4 = admin::make_timed_w4(*w4);
+    // always_suspend: the eI-CSCF cannot take an inline W4 completion (see make_timed_w4()).
+    ei_w4 = admin::make_timed_w4(*w4, /*always_suspend=*/true);
   }
   ei = std::make_unique<cscf_node::SipNode>(
       e.sip, [this](transport::ShardId, asio::any_io_executor ex) {

@@ -2,6 +2,10 @@
 
 #include <chrono>
 
+#include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
 #include "wimpu/common/histogram.hpp"
 
 namespace wimpu::admin {
@@ -26,7 +30,7 @@ struct W4Histograms {
 
 class TimedW4 final : public W4 {
 public:
-  explicit TimedW4(W4& inner) : inner_(inner) {}
+  TimedW4(W4& inner, bool always_suspend) : inner_(inner), always_suspend_(always_suspend) {}
   const BlockSet& blocks() const override { return inner_.blocks(); }
 
   // Each coroutine keeps its arguments by value and its result in a named local (GCC 12
@@ -35,65 +39,84 @@ public:
     const auto t0 = Steady::now();
     auto r = co_await inner_.register_contacts(std::move(req));
     h_.register_contacts.observe(Steady::now() - t0);
+    co_await maybe_suspend();
     co_return r;
   }
   W4Task<RemoveResult> remove_contact(std::string impu, ContactKey key) override {
     const auto t0 = Steady::now();
     auto r = co_await inner_.remove_contact(std::move(impu), std::move(key));
     h_.remove_contact.observe(Steady::now() - t0);
+    co_await maybe_suspend();
     co_return r;
   }
   W4Task<RemoveResult> remove_all(std::string impu, std::optional<CallIdGuard> guard) override {
     const auto t0 = Steady::now();
     auto r = co_await inner_.remove_all(std::move(impu), std::move(guard));
     h_.remove_all.observe(Steady::now() - t0);
+    co_await maybe_suspend();
     co_return r;
   }
   W4Task<std::uint32_t> remove_flow(std::string flow_token) override {
     const auto t0 = Steady::now();
     auto r = co_await inner_.remove_flow(std::move(flow_token));
     h_.remove_flow.observe(Steady::now() - t0);
+    co_await maybe_suspend();
     co_return r;
   }
   W4Task<Binding> lookup(std::string impu) override {
     const auto t0 = Steady::now();
     auto r = co_await inner_.lookup(std::move(impu));
     h_.lookup.observe(Steady::now() - t0);
+    co_await maybe_suspend();
     co_return r;
   }
   W4Task<bool> is_registered(std::string impu) override {
     const auto t0 = Steady::now();
     auto r = co_await inner_.is_registered(std::move(impu));
     h_.is_registered.observe(Steady::now() - t0);
+    co_await maybe_suspend();
     co_return r;
   }
   W4Task<Binding> lookup_identity(std::string block, WebIdentity identity) override {
     const auto t0 = Steady::now();
     auto r = co_await inner_.lookup_identity(std::move(block), std::move(identity));
     h_.lookup_identity.observe(Steady::now() - t0);
+    co_await maybe_suspend();
     co_return r;
   }
   W4Task<BlockUsage> usage(std::string block) override {
     const auto t0 = Steady::now();
     auto r = co_await inner_.usage(std::move(block));
     h_.usage.observe(Steady::now() - t0);
+    co_await maybe_suspend();
     co_return r;
   }
   W4Task<ListPage> list(std::string block, std::uint64_t cursor, std::uint32_t limit) override {
     const auto t0 = Steady::now();
     auto r = co_await inner_.list(std::move(block), cursor, limit);
     h_.list.observe(Steady::now() - t0);
+    co_await maybe_suspend();
     co_return r;
   }
   W4Task<void> ping() override {
     const auto t0 = Steady::now();
     auto r = co_await inner_.ping();
     h_.ping.observe(Steady::now() - t0);
+    co_await maybe_suspend();
     co_return r;
   }
 
 private:
+  /// Resumes through the caller's executor queue when asked to (see make_timed_w4()).
+  boost::asio::awaitable<void> maybe_suspend() {
+    if (always_suspend_) {
+      auto ex = co_await boost::asio::this_coro::executor;
+      co_await boost::asio::post(ex, boost::asio::use_awaitable);
+    }
+  }
+
   W4& inner_;
+  bool always_suspend_;
   W4Histograms h_;
 };
 
@@ -135,7 +158,9 @@ private:
 
 }  // namespace
 
-registrar::W4Ptr make_timed_w4(registrar::W4& inner) { return std::make_unique<TimedW4>(inner); }
+registrar::W4Ptr make_timed_w4(registrar::W4& inner, bool always_suspend) {
+  return std::make_unique<TimedW4>(inner, always_suspend);
+}
 
 std::unique_ptr<diameter::CxClient> make_timed_cx(std::unique_ptr<diameter::CxClient> inner) {
   return std::make_unique<TimedCx>(std::move(inner));

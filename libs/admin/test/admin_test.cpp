@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <nlohmann/json.hpp>
 
 #include <atomic>
@@ -36,6 +38,14 @@ T run(asio::awaitable<T> task) {
   });
   io.run();
   return std::move(*out);
+}
+
+/// Sets `*after` once the W4 answer is back inside the coroutine (where the eI-CSCF resumes
+/// its proxy).
+asio::awaitable<void> probe(registrar::W4* w4, bool* after) {
+  auto r = co_await w4->is_registered("sip:+15550000001@block.example");
+  EXPECT_TRUE(r && !*r);
+  *after = true;
 }
 
 class AdminTest : public ::testing::Test {
@@ -196,6 +206,24 @@ TEST_F(AdminTest, KickRemovesTheBindingAndBlocksShowUsage) {
   usage = get_json("/admin/blocks");
   EXPECT_EQ(usage["blocks"][0]["registered"], 0);
   EXPECT_EQ(usage["blocks"][0]["quarantined"], 1);
+}
+
+TEST_F(AdminTest, TimedW4CanForceAnAsynchronousCompletion) {
+  // From inside the io_context, co_spawn dispatches the coroutine at once; the memory backend
+  // then completes inline unless the decorator suspends (the eI-CSCF needs it to).
+  for (const bool suspend : {false, true}) {
+    registrar::W4Ptr timed = make_timed_w4(*w4_, suspend);
+    asio::io_context io;
+    bool done = false;
+    bool done_inline = false;
+    asio::post(io, [&] {
+      asio::co_spawn(io, probe(timed.get(), &done), asio::detached);
+      done_inline = done;
+    });
+    io.run();
+    EXPECT_TRUE(done);
+    EXPECT_EQ(done_inline, !suspend);
+  }
 }
 
 TEST_F(AdminTest, BindIsRefusedOnABusyPort) {

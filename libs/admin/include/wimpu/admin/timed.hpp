@@ -13,8 +13,13 @@
 namespace wimpu::admin {
 
 /// A W4 that forwards every call to `inner` (not owned; must outlive this) and records its
-/// latency, errors included. Same threading as `inner`.
-registrar::W4Ptr make_timed_w4(registrar::W4& inner);
+/// latency, errors included. Same threading as `inner`. With `always_suspend`, every call
+/// resumes its caller through a post to the caller's executor even when `inner` completed inline
+/// (the memory backend does): for callers that cannot take an inline completion. The eI-CSCF
+/// policy is one today: it co_spawns its W4 check from on_request(), dispatch runs it at once, and
+/// an inline answer resumes the proxy before the context is waiting (proxy.resume_stale, the
+/// INVITE never answered).
+registrar::W4Ptr make_timed_w4(registrar::W4& inner, bool always_suspend = false);
 
 /// A CxClient that forwards to `inner` (owned) and records the time from send() to the answer
 /// handler, errors and timeouts included. Same threading as `inner`.
