@@ -495,7 +495,65 @@ Expected<DaemonConfig, ConfigError> parse_config(const toml::table& root,
   }
 }
 
-Expected<DaemonConfig, ConfigError> load_config(const std::filesystem::path& path) {
+Expected<void, ConfigError> apply_override(toml::table& root, std::string_view assignment) {
+  const auto eq = assignment.find('=');
+  const std::string path(assignment.substr(0, eq));
+  if (eq == std::string_view::npos || path.empty()) {
+    return ConfigError{std::string(assignment), "an override is KEY=VALUE"};
+  }
+  const std::string value(assignment.substr(eq + 1));
+  // The value as TOML if it is one, else as a string (paths, URLs).
+  toml::table holder;
+  try {
+    holder = toml::parse("v = " + value);
+  } catch (const toml::parse_error&) {
+    holder = toml::table{{"v", value}};
+  }
+  // Walk "a.b[1].c": every segment but the last is a table (created) or an array element.
+  toml::table* table = &root;
+  std::string_view rest = path;
+  std::string walked;
+  while (true) {
+    const auto dot = rest.find('.');
+    std::string seg(rest.substr(0, dot));
+    rest = dot == std::string_view::npos ? std::string_view() : rest.substr(dot + 1);
+    std::optional<std::size_t> index;
+    if (const auto br = seg.find('['); br != std::string::npos && seg.back() == ']') {
+      index = std::strtoul(seg.c_str() + br + 1, nullptr, 10);
+      seg = seg.substr(0, br);
+    }
+    walked += (walked.empty() ? "" : ".") + seg;
+    if (seg.empty()) {
+      return ConfigError{path, "empty key segment"};
+    }
+    if (dot == std::string_view::npos && !index) {
+      table->insert_or_assign(seg, std::move(*holder.get("v")));
+      return {};
+    }
+    toml::node* next = table->get(seg);
+    if (index) {
+      toml::array* a = next != nullptr ? next->as_array() : nullptr;
+      if (a == nullptr || *index >= a->size() || !a->get(*index)->is_table() ||
+          dot == std::string_view::npos) {
+        return ConfigError{path, "no table " + walked + "[" + std::to_string(*index) + "] to set"};
+      }
+      table = a->get(*index)->as_table();
+      walked += "[" + std::to_string(*index) + "]";
+      continue;
+    }
+    if (next == nullptr) {
+      table->insert(seg, toml::table{});
+      next = table->get(seg);
+    }
+    if (!next->is_table()) {
+      return ConfigError{path, walked + " is not a table"};
+    }
+    table = next->as_table();
+  }
+}
+
+Expected<DaemonConfig, ConfigError> load_config(const std::filesystem::path& path,
+                                                const std::vector<std::string>& overrides) {
   std::ifstream in(path);
   if (!in) {
     return ConfigError{path.string(), "cannot read the file"};
@@ -509,6 +567,11 @@ Expected<DaemonConfig, ConfigError> load_config(const std::filesystem::path& pat
     const auto& b = e.source().begin;
     return ConfigError{path.string() + ":" + std::to_string(b.line) + ":" + std::to_string(b.column),
                        std::string(e.description())};
+  }
+  for (const std::string& o : overrides) {
+    if (auto r = apply_override(root, o); !r) {
+      return r.error();
+    }
   }
   return parse_config(root, fs::absolute(path).parent_path());
 }

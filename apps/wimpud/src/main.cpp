@@ -14,10 +14,13 @@ int main(int argc, char** argv) {
   std::string config_path;
   bool check_only = false;
   app.add_option("--config", config_path, "TOML configuration file (docs/config.md)")->required();
+  std::vector<std::string> overrides;
+  app.add_option("--set", overrides,
+                 "Override a key: KEY=VALUE, e.g. --set admin.port=0 (TOML value, else a string)");
   app.add_flag("--check", check_only, "Validate the configuration and exit");
   CLI11_PARSE(app, argc, argv);
 
-  auto config = wimpu::wimpud::load_config(config_path);
+  auto config = wimpu::wimpud::load_config(config_path, overrides);
   if (!config) {
     std::fprintf(stderr, "wimpud: %s\n", config.error().to_string().c_str());
     return 2;

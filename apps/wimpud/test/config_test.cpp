@@ -247,3 +247,39 @@ TEST(WimpudConfig, TheAllInOneExampleIsValid) {
 
 }  // namespace
 }  // namespace wimpu::wimpud
+
+namespace wimpu::wimpud {
+namespace {
+
+TEST(WimpudConfig, OverridesSetValuesTablesAndArrayElements) {
+  toml::table root = toml::parse(kValid);
+  ASSERT_TRUE(apply_override(root, "admin.port=9999"));
+  ASSERT_TRUE(apply_override(root, "wwsf.static_root=/srv/wic"));  // not TOML: a string
+  ASSERT_TRUE(apply_override(root, "ep_cscf.listeners[1].port=5070"));
+  ASSERT_TRUE(apply_override(root, "registrar.backend=\"redis\""));  // creates [registrar]
+  auto c = parse_config(root, "/etc/wimpu");
+  ASSERT_TRUE(c) << c.error().to_string();
+  EXPECT_EQ(c->admin->port, 9999);
+  EXPECT_EQ(c->wwsf->static_root, "/srv/wic");
+  EXPECT_EQ(c->ep_cscf->transport.listeners[1].port, 5070);
+  EXPECT_EQ(c->registrar.backend, ep_cscf::RegistrarBackend::kRedis);
+
+  auto no_eq = apply_override(root, "admin.port");
+  ASSERT_FALSE(no_eq);
+  EXPECT_EQ(no_eq.error().reason, "an override is KEY=VALUE");
+  auto no_elem = apply_override(root, "ep_cscf.listeners[5].port=1");
+  ASSERT_FALSE(no_elem);
+  EXPECT_EQ(no_elem.error().key, "ep_cscf.listeners[5].port");
+  auto not_table = apply_override(root, "admin.port.x=1");
+  ASSERT_FALSE(not_table);
+  EXPECT_EQ(not_table.error().reason, "admin.port is not a table");
+
+  // An override is validated like the file: a wrong type is refused with the key.
+  ASSERT_TRUE(apply_override(root, "admin.port=\"x\""));
+  auto bad = parse_config(root, "/etc/wimpu");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().key, "admin.port");
+}
+
+}  // namespace
+}  // namespace wimpu::wimpud

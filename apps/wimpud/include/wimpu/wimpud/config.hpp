@@ -96,7 +96,15 @@ struct DaemonConfig {
 Expected<DaemonConfig, ConfigError> parse_config(const toml::table& root,
                                                  const std::filesystem::path& base_dir);
 
-/// Reads and validates `path`; TOML syntax errors name the line and column.
-Expected<DaemonConfig, ConfigError> load_config(const std::filesystem::path& path);
+/// Applies one command-line override "a.b[1].c=value" to `root` (wimpud --set): the value is
+/// read as a TOML value (`admin.port=0`, `tls.self_signed=false`, `wwsf.allowed_origins=["x"]`),
+/// else taken as a string (`wwsf.static_root=/srv/wic`). Missing tables are created; array
+/// elements must exist. The error's key is the override's path.
+Expected<void, ConfigError> apply_override(toml::table& root, std::string_view assignment);
+
+/// Reads `path`, applies `overrides` in order, and validates the result; TOML syntax errors name
+/// the line and column.
+Expected<DaemonConfig, ConfigError> load_config(const std::filesystem::path& path,
+                                                const std::vector<std::string>& overrides = {});
 
 }  // namespace wimpu::wimpud
