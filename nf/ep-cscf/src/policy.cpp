@@ -86,6 +86,11 @@ Decision EpCscfPolicy::on_request(proxy::RequestContext& ctx) {
     if (d != nullptr && from_wic) {
       return on_wic_register(ctx, *d);
     }
+    if (d != nullptr) {
+      // wIMPU registrations come from WICs only (seed 5.2.2.5.2: over a WebSocket).
+      common::counter("ep_cscf.register.not_websocket").inc();
+      return Decision::respond(403, "WebSocket Required");
+    }
     if (d == nullptr && !ctx.has_remaining_route()) {
       // A UE of another domain: the standard P-CSCF role (TS 24.229 §5.2.2).
       return on_standard_register(ctx);

@@ -397,6 +397,18 @@ TEST_P(CallTest, TamperedFlowTokenGets403) {
   EXPECT_EQ(r.reason_phrase(), "Forbidden");
 }
 
+TEST_P(CallTest, WimpuRegisterOverUdpGets403) {
+  const std::string port = std::to_string(scscf_.local_endpoint().port);
+  scscf_send(crlf("REGISTER sip:wimpu.example SIP/2.0\n"
+                  "Via: SIP/2.0/UDP 127.0.0.1:" + port + ";branch=z9hG4bKu1;rport\n"
+                  "Max-Forwards: 70\nTo: <sip:x@wimpu.example>\n"
+                  "From: <sip:x@wimpu.example>;tag=u\nCall-ID: u1\nCSeq: 1 REGISTER\n"
+                  "Contact: <sip:x@127.0.0.1:" + port + ">\nContent-Length: 0\n\n"));
+  sip::Message r = scscf_receive();
+  EXPECT_EQ(r.status_code(), 403);
+  EXPECT_EQ(r.reason_phrase(), "WebSocket Required");
+}
+
 /// Block registration (seed 5.2.2.5.1 option 1) toward the fake S-CSCF acting as I-CSCF.
 class BlockTest : public CallTest {
 protected:
@@ -532,6 +544,37 @@ TEST_P(BlockTest, RejectedBlockRegistrationIsRetriedWithBackoff) {
   scscf_send(answer(dereg, 200, "s1"));
   stopped.get();
 }
+
+/// Seed 5.2.2.5.1 option 2: the first WIC registration triggers the block registration.
+class FirstWicBlockTest : public BlockTest {
+protected:
+  void configure(EpCscfConfig& c, WimpuDomain& d) override {
+    BlockTest::configure(c, d);
+    d.registration.trigger = BlockTrigger::kFirstWic;
+  }
+};
+
+TEST_P(FirstWicBlockTest, FirstWicRegistrationTriggersTheBlockRegistration) {
+  register_wic(false, "alice", "a1", "aaaa");  // the block is not down: 200 at once
+  sip::Message reg = scscf_receive();
+  ASSERT_EQ(reg.method(), sip::Method::kRegister);
+  EXPECT_EQ(reg.to().uri.text, "sip:block1@wimpu.example");
+  EXPECT_EQ(one(reg, "Require"), "path");
+  scscf_send(block_ok(reg));
+  register_wic(false, "alice", "a2", "a2a2");  // a second WIC: no second block REGISTER
+  auto stopped = std::async(std::launch::async, [this] { server_->stop(); });
+  sip::Message dereg = scscf_receive();
+  EXPECT_EQ(one(dereg, "Expires"), "0");
+  EXPECT_EQ(one(dereg, "CSeq"), "2 REGISTER");
+  scscf_send(answer(dereg, 200, "s1"));
+  stopped.get();
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, FirstWicBlockTest,
+                         ::testing::Values(RegistrarBackend::kMemory, RegistrarBackend::kRedis),
+                         [](const auto& p) {
+                           return p.param == RegistrarBackend::kMemory ? "memory" : "redis";
+                         });
 
 INSTANTIATE_TEST_SUITE_P(Backends, BlockTest,
                          ::testing::Values(RegistrarBackend::kMemory, RegistrarBackend::kRedis),
