@@ -180,9 +180,12 @@ bool ScscfPolicy::trusted_source(const proxy::RequestContext& ctx) const {
   if (vias.size() < 2 || !address_matches(cfg.trusted_proxies, src_host, src.port)) {
     return false;
   }
+  // The proxy recorded where that hop really sent from (received, and rport when the sender
+  // asked for it, RFC 3581); sent-by is only what the sender claims.
   const sip::Via& v = vias[1];
   const std::string_view host = v.received.empty() ? v.host : v.received;
-  return address_matches(cfg.trusted_nodes, host, v.port.value_or(5060));
+  const std::uint16_t port = v.rport ? *v.rport : v.port.value_or(5060);
+  return address_matches(cfg.trusted_nodes, host, port);
 }
 
 void ScscfPolicy::finish(proxy::ContextId id, int status, std::string reason,

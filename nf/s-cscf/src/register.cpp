@@ -158,6 +158,14 @@ proxy::Decision ScscfPolicy::on_register(proxy::RequestContext& ctx) {
       case DigestCheck::kWrongUser:
       case DigestCheck::kBadResponse:
         count("digest_failed").inc();
+        // TS 29.228 §6.1.2: AUTHENTICATION_FAILURE lets the HSS release the S-CSCF it stored at
+        // MAR time when nothing is registered (fire and forget: the answer changes nothing here).
+        if (!creds.username.empty()) {
+          asio::co_spawn(executor_,
+                         deregister(creds.username, reg->impu,
+                                    diameter::ServerAssignmentType::kAuthenticationFailure),
+                         log_failure);
+        }
         return proxy::Decision::respond(403, "Authentication Failed");
       case DigestCheck::kReplay:
         count("digest_replay").inc();

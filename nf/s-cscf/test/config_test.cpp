@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "wimpu/s_cscf/config.hpp"
 
 namespace wimpu::s_cscf {
@@ -73,6 +75,23 @@ TEST(ScscfConfig, ErrorsNameTheKey) {
                 .key,
             "s_cscf.icscf[0].uri");
   EXPECT_NE(parse("[s_cscf]\n").error().message().find("required"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace wimpu::s_cscf
+
+namespace wimpu::s_cscf {
+namespace {
+
+TEST(ScscfConfig, TheExampleProcessConfigLoads) {
+  const ScscfProcessConfig c = load_s_cscf_process_config(WIMPU_SOURCE_DIR "/examples/s-cscf.toml");
+  EXPECT_EQ(c.s_cscf.server_name, "sip:127.0.0.1:5070");
+  EXPECT_EQ(c.s_cscf.icscfs.size(), 2u);
+  EXPECT_EQ(c.diameter.identity, "scscf.example");
+  EXPECT_EQ(c.hss_realm, "example");
+  // home_domains are the proxy's domains too (RFC 3261 §16.5: ours to route).
+  EXPECT_NE(std::find(c.sip.domains.begin(), c.sip.domains.end(), "block.example"),
+            c.sip.domains.end());
 }
 
 }  // namespace

@@ -244,6 +244,26 @@ TEST_F(ScscfTest, TrustedNodeRegistersTheBlockAndItsWildcard) {
             hss::RegistrationState::kRegistered);
 }
 
+TEST_F(ScscfTest, AuthDoneIsBelievedOnlyWhenTheHopBelowTheIcscfReallyIsTheEpCscf) {
+  // The eP-CSCF's Via says 10.0.0.5:5090, but the I-CSCF saw it come from port 6000 (rport).
+  std::string r = reg("sip:+15550000000@block.example", "<sip:block@10.0.0.5:5090>",
+                      "Authorization: Digest username=\"block@block.example\", "
+                      "integrity-protected=\"auth-done\"\nExpires: 600\n",
+                      ++cseq_, "reg-block");
+  const auto at = r.find("10.0.0.5:5090;branch=");
+  r.replace(at, 21, "10.0.0.5:5090;rport=6000;branch=");
+  deliver(r);
+  EXPECT_EQ(final_to(kIcscf)->status_code(), 401);
+  EXPECT_FALSE(shared->store.is_registered("sip:+15550000000@block.example"));
+}
+
+TEST_F(ScscfTest, WrongPasswordReleasesTheHssAssignment) {
+  EXPECT_EQ(register_alice("<sip:alice@10.0.0.10>", "guess"), 403);
+  io.restart();
+  io.run();
+  EXPECT_EQ(hss.hss().scscf_of("alice@example"), std::nullopt);  // SAR AUTHENTICATION_FAILURE
+}
+
 TEST_F(ScscfTest, AuthDoneFromAnUntrustedSourceIsChallenged) {
   EXPECT_EQ(register_block(kOther), 401);
   EXPECT_FALSE(shared->store.is_registered("sip:+15550000000@block.example"));
