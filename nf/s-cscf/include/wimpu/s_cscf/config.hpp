@@ -45,7 +45,8 @@ struct ScscfConfig {
   /// Intermediate proxies (our I-CSCFs) through which a trusted node's REGISTER may arrive: when
   /// the request comes from one of them, the Via below the top one names the trusted node.
   std::vector<TrustedAddress> trusted_proxies;
-  /// Digest nonce lifetime (a credential with an older nonce gets 401 stale=true, RFC 2617 §3.2.1).
+  /// Digest nonce lifetime (a credential with an older nonce gets 401 stale=true,
+  /// RFC 2617 §3.2.1).
   std::chrono::seconds nonce_ttl{300};
   /// Registration expiry (RFC 3261 §10.3 step 7): default when the UE gives none, the floor
   /// (423 + Min-Expires below it) and the ceiling.

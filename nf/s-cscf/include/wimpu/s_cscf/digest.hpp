@@ -61,17 +61,19 @@ public:
     std::string ha1;
   };
 
+  /// `clock` (not null) dates the nonces; each is valid for `ttl` after issue().
   NonceTable(common::ClockPtr clock, std::chrono::seconds ttl);
 
   /// A new random nonce (128 bits, hex) for `issued`, valid for the ttl.
   std::string issue(Issued issued);
   /// A new nonce for the data of `old_nonce` (after kStale); nullopt when it is unknown.
   std::optional<std::string> reissue(std::string_view old_nonce);
-  /// Checks `creds` of a `method` request; on kOk records the nonce-count; on kOk, kStale and kReplay
-  /// returns the nonce's data in `out`.
+  /// Checks `creds` of a `method` request; on kOk records the nonce-count; on kOk, kStale and
+  /// kReplay returns the nonce's data in `out` (may be null).
   DigestCheck check(const DigestCredentials& creds, std::string_view method, Issued* out);
   /// Forgets nonces expired for more than the ttl (called by the expiry sweep).
   std::size_t purge();
+  /// Number of nonces held (tests, metrics).
   std::size_t size() const;
 
 private:

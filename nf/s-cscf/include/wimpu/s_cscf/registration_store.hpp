@@ -61,6 +61,7 @@ enum class StoreError : std::uint8_t {
 
 class RegistrationStore {
 public:
+  /// `clock` (not null) decides which contacts are live.
   explicit RegistrationStore(common::ClockPtr clock);
 
   /// The live registration covering `identity`: an exact identity of a set (including a

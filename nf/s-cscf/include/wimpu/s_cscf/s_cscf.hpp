@@ -47,8 +47,10 @@ std::vector<std::string> public_identities_of(std::string_view user_data);
 /// provisions; empty when `uri` does not parse.
 std::string impu_of(std::string_view uri);
 
-/// State shared by every shard of one S-CSCF.
+/// State shared by every shard of one S-CSCF. Thread-safe: config is immutable, the store and the
+/// nonce table lock internally. Owned through shared_ptr by the ScscfService and every policy.
 struct ScscfShared {
+  /// `clk` (not null) dates registrations and nonces (a FakeClock in tests).
   ScscfShared(ScscfConfig c, common::ClockPtr clk)
       : config(std::move(c)), clock(clk), store(clk), nonces(clk, config.nonce_ttl) {}
   const ScscfConfig config;
@@ -109,6 +111,7 @@ private:
 /// return svc.make_shard_policy(shard, ex, cx_for(shard)); }); node.start();
 class ScscfService {
 public:
+  /// `config` as parse_s_cscf_config() returns it; `clock` (not null) as for ScscfShared.
   ScscfService(ScscfConfig config, common::ClockPtr clock);
 
   /// The plug-in of shard `shard`; `cx` (a CxClient bound to `executor`) must outlive it. Shard 0
