@@ -113,7 +113,11 @@ void append_loop_hash(const sip::Message& request, std::string& out) {
   (void)ec;
   f.add(std::string_view(num, static_cast<std::size_t>(end - num)));
   for (const sip::HeaderField& h : request.headers()) {
-    if (h.id == sip::HeaderId::kProxyRequire || h.id == sip::HeaderId::kProxyAuthorization) {
+    // RFC 3261 §16.6 step 8: "all information affecting processing of a request", so the Route
+    // set too: an IMS spiral (S-CSCF originating -> I-CSCF -> same S-CSCF terminating) comes
+    // back with the same Request-URI and tags but another Route, and is not a loop.
+    if (h.id == sip::HeaderId::kProxyRequire || h.id == sip::HeaderId::kProxyAuthorization ||
+        h.id == sip::HeaderId::kRoute) {
       f.add(h.value);
     }
   }

@@ -81,6 +81,28 @@ EiCscfProcessConfig load_process_config(const std::filesystem::path& path) {
       c.blocks.push_back(std::move(bc));
     }
   }
+  const std::string backend = cfg["w4"]["backend"].value_or(std::string("memory"));
+  if (backend == "redis") {
+    c.w4_backend = EiCscfProcessConfig::W4Backend::kRedis;
+  } else if (backend != "memory") {
+    fail("w4.backend must be \"memory\" or \"redis\", not '" + backend + "'");
+  }
+  const auto redis = cfg["w4"]["redis"];
+  c.redis.host = redis["host"].value_or(c.redis.host);
+  const std::int64_t port = redis["port"].value_or(std::int64_t{c.redis.port});
+  if (port < 1 || port > 65535) {
+    fail("w4.redis.port must be an integer in [1, 65535]");
+  }
+  c.redis.port = static_cast<std::uint16_t>(port);
+  const std::int64_t op_timeout =
+      redis["op_timeout_ms"].value_or(std::int64_t{c.redis.op_timeout.count()});
+  if (op_timeout < 1 || op_timeout > 60000) {
+    fail("w4.redis.op_timeout_ms must be an integer in [1, 60000]");
+  }
+  c.redis.op_timeout = std::chrono::milliseconds(op_timeout);
+  if (c.w4_backend == EiCscfProcessConfig::W4Backend::kRedis && c.blocks.empty()) {
+    fail("w4.backend = \"redis\" needs the [[blocks]] it serves");
+  }
   return c;
 }
 

@@ -3,12 +3,10 @@
 // but not registered -> 480; HSS stopped -> 503.
 #include <gtest/gtest.h>
 
-#include <arpa/inet.h>
-#include <poll.h>
-
 #include <fstream>
 
 #include "process.hpp"
+#include "udp_ue.hpp"
 #include "test_data.hpp"
 
 namespace wimpu::ei_cscf {
@@ -17,58 +15,7 @@ namespace {
 using namespace std::chrono_literals;
 namespace ht = wimpu::hss::test;
 
-class UdpUe {
-public:
-  explicit UdpUe(std::uint16_t to) {
-    fd_ = ::socket(AF_INET, SOCK_DGRAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    socklen_t len = sizeof a;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
-    to_.sin_family = AF_INET;
-    to_.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    to_.sin_port = htons(to);
-  }
-  ~UdpUe() { ::close(fd_); }
-
-  /// Sends an INVITE to `ruri`; returns the first final status (0 when none within `wait`).
-  int invite(const std::string& ruri, int n, std::chrono::milliseconds wait = 5s) {
-    const std::string branch = "z9hG4bKt" + std::to_string(n);
-    const std::string m =
-        "INVITE " + ruri + " SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:" + std::to_string(port_) +
-        ";branch=" + branch + "\r\nMax-Forwards: 70\r\nFrom: <sip:ue@example>;tag=u" +
-        std::to_string(n) + "\r\nTo: <" + ruri + ">\r\nCall-ID: c" + std::to_string(n) +
-        "@t\r\nCSeq: 1 INVITE\r\nContact: <sip:ue@127.0.0.1:" + std::to_string(port_) +
-        ">\r\nContent-Length: 0\r\n\r\n";
-    ::sendto(fd_, m.data(), m.size(), 0, reinterpret_cast<const sockaddr*>(&to_), sizeof to_);
-    const auto deadline = std::chrono::steady_clock::now() + wait;
-    char buf[4096];
-    while (std::chrono::steady_clock::now() < deadline) {
-      pollfd p{fd_, POLLIN, 0};
-      if (::poll(&p, 1, 200) <= 0) {
-        continue;
-      }
-      const auto len = ::recv(fd_, buf, sizeof buf, 0);
-      if (len < 12) {
-        continue;
-      }
-      const int code = std::atoi(std::string(buf + 8, 3).c_str());
-      if (code >= 200 && std::string(buf, static_cast<std::size_t>(len)).find(branch) !=
-                             std::string::npos) {
-        return code;
-      }
-    }
-    return 0;
-  }
-
-private:
-  int fd_;
-  std::uint16_t port_ = 0;
-  sockaddr_in to_{};
-};
+using test::UdpUe;
 
 TEST(EiCscfDiameter, TerminatingOutcomesOverRealCxAndHssDown) {
   ht::TempDir dir;
