@@ -123,6 +123,9 @@ private:
       return r_->remove_flow(std::move(f));
     }
     W4Task<Binding> lookup(std::string i) override { return r_->lookup(std::move(i)); }
+    W4Task<Binding> lookup_reusing(std::string i, Binding b) override {
+      return r_->lookup_reusing(std::move(i), std::move(b));
+    }
     W4Task<bool> is_registered(std::string i) override { return r_->is_registered(std::move(i)); }
     W4Task<Binding> lookup_identity(std::string b, WebIdentity id) override {
       return r_->lookup_identity(std::move(b), std::move(id));
