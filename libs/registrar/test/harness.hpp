@@ -161,6 +161,7 @@ public:
     }
     options_ = std::move(options);
     options_.port = server_.port();
+    options_.load_test_functions = true;  // advance() below
     registrar_ = std::make_unique<RedisRegistrar>(ioc_.get_executor(), blocks_, options_);
     const auto ok = run(ioc_, registrar_->ping());
     if (!ok) {
