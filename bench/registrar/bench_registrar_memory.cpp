@@ -63,6 +63,21 @@ void BM_Lookup(benchmark::State& state) {
 }
 BENCHMARK(BM_Lookup);
 
+// The allocation-free form: the result is written into one Binding reused across lookups, as a
+// shard keeps one per hot path (W4::lookup_reusing; MemoryRegistrar::lookup_now(impu, out)).
+void BM_LookupReusing(benchmark::State& state) {
+  auto& l = loaded();
+  std::size_t k = 0;
+  Binding out;
+  for (auto _ : state) {
+    auto r = l.registrar->lookup_now(l.impu_of(l.order[k++ % kMillion]), out);
+    benchmark::DoNotOptimize(r);
+    benchmark::DoNotOptimize(out.contacts.data());
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_LookupReusing);
+
 void BM_IsRegistered(benchmark::State& state) {
   auto& l = loaded();
   std::size_t k = 0;
@@ -86,6 +101,19 @@ void BM_LookupHot(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_LookupHot);
+
+void BM_LookupReusingHot(benchmark::State& state) {
+  auto& l = loaded();
+  std::size_t k = 0;
+  Binding out;
+  for (auto _ : state) {
+    auto r = l.registrar->lookup_now(l.impu_of(l.order[k++ % 256]), out);
+    benchmark::DoNotOptimize(r);
+    benchmark::DoNotOptimize(out.contacts.data());
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_LookupReusingHot);
 
 void BM_IsRegisteredHot(benchmark::State& state) {
   auto& l = loaded();
@@ -116,6 +144,34 @@ void BM_LookupAwait(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_LookupAwait);
+
+// What a shard's terminating path does through W4: the IMPU copied out of the request into a
+// std::string, one Binding handed to lookup_reusing() and taken back every time.
+boost::asio::awaitable<void> lookup_reusing_loop(benchmark::State* state, W4* w4) {
+  auto& l = loaded();
+  std::size_t k = 0;
+  Binding keep;
+  for (auto _ : *state) {
+    std::string impu = l.impu_of(l.order[k++ % kMillion]);
+    auto r = co_await w4->lookup_reusing(std::move(impu), std::move(keep));
+    if (!r) {
+      state->SkipWithError("lookup failed");
+      break;
+    }
+    keep = std::move(*r);
+    benchmark::DoNotOptimize(keep.contacts.data());
+  }
+}
+
+void BM_LookupReusingAwait(benchmark::State& state) {
+  auto& l = loaded();
+  boost::asio::io_context ioc;
+  boost::asio::co_spawn(ioc, lookup_reusing_loop(&state, l.registrar.get()),
+                        boost::asio::detached);
+  ioc.run();
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_LookupReusingAwait);
 
 // Re-REGISTER of an existing binding (the steady-state REGISTER load: refreshes).
 void BM_RegisterRefresh(benchmark::State& state) {

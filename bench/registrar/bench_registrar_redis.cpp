@@ -16,6 +16,7 @@
 
 #include "redis_server.hpp"
 #include "sample.hpp"
+#include "wimpu/common/counter.hpp"
 #include "wimpu/registrar/redis_registrar.hpp"
 
 namespace {
@@ -117,6 +118,17 @@ Rates measure(boost::asio::io_context& ioc, W4& w4, const testing::RedisServer& 
 void print(const char* what, const Rates& r, std::uint64_t failed) {
   std::printf("%-22s %9.0f /s wall  %9.0f per redis CPU-s  %9.0f per client CPU-s  failed %llu\n",
               what, r.wall, r.redis_cpu, r.client_cpu, static_cast<unsigned long long>(failed));
+  // Group commit: how many REGISTERs shared each w4_register_batch call so far.
+  static auto& calls = wimpu::common::counter("w4.redis.batch.calls");
+  static auto& requests = wimpu::common::counter("w4.redis.batch.requests");
+  static std::uint64_t calls0 = 0, requests0 = 0;
+  if (calls.value() != calls0) {
+    std::printf("%-22s %9.1f REGISTERs per FCALL w4_register_batch\n", "",
+                static_cast<double>(requests.value() - requests0) /
+                    static_cast<double>(calls.value() - calls0));
+    calls0 = calls.value();
+    requests0 = requests.value();
+  }
 }
 
 }  // namespace

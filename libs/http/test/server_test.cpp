@@ -149,16 +149,19 @@ TEST_P(ServerTest, IdleKeepAliveConnectionIsClosed) {
 
 TEST_P(ServerTest, DefaultHeadersAndHookApply) {
   ServerOptions opt;
-  opt.default_headers = {{"X-Content-Type-Options", "nosniff"}};
+  opt.default_headers = {{"X-Content-Type-Options", "nosniff"}, {"X-Frame-Options", "DENY"}};
   RunningServer server(make_router(), GetParam(), opt,
                        [](const Request& req, const RequestInfo&, Response& res) {
                          res.set("X-Seen-Target", std::string(req.target()));
+                         res.set("X-Frame-Options", "SAMEORIGIN");  // overrides the default
                        });
   auto client = server.client();
   auto res = client->request(Verb::get, "/hello?q=1");
   ASSERT_TRUE(res);
   EXPECT_EQ((*res)["X-Content-Type-Options"], "nosniff");
   EXPECT_EQ((*res)["X-Seen-Target"], "/hello?q=1");
+  EXPECT_EQ(res->count("X-Frame-Options"), 1u);  // set by the hook, so no default added
+  EXPECT_EQ((*res)["X-Frame-Options"], "SAMEORIGIN");
 }
 
 INSTANTIATE_TEST_SUITE_P(PlainAndTls, ServerTest, ::testing::Values(false, true),

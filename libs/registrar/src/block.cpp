@@ -146,6 +146,42 @@ std::vector<std::string> Block::aliases(std::uint64_t index) const {
   return {};
 }
 
+void Block::render_into(std::uint64_t index, std::string& impu,
+                        std::vector<std::string>& aliases) const {
+  if (!is_range || width > 40) {  // (configured widths are far shorter; stay correct anyway)
+    impu.assign(render(index));
+    aliases = this->aliases(index);
+    return;
+  }
+  // The number, right-aligned and zero-padded to `width` digits, in a stack buffer.
+  char digits[48];
+  char* end = digits + sizeof digits;
+  char* p = end;
+  std::uint64_t v = first + index;
+  do {
+    *--p = static_cast<char>('0' + v % 10);
+    v /= 10;
+  } while (v != 0 && p > digits);
+  while (static_cast<std::size_t>(end - p) < width && p > digits) {
+    *--p = '0';
+  }
+  if (plus) {
+    *--p = '+';
+  }
+  const std::string_view num(p, static_cast<std::size_t>(end - p));
+  if (config.render_sip) {
+    impu.assign("sip:").append(num).append("@").append(config.domains.front());
+  } else {
+    impu.assign("tel:").append(num);
+  }
+  if (config.render_sip && config.render_tel) {
+    aliases.resize(1);
+    aliases[0].assign("tel:").append(num);
+  } else {
+    aliases.clear();
+  }
+}
+
 BlockSet::BlockSet(std::vector<BlockConfig> configs) {
   std::unordered_set<std::string> ids;
   for (auto& cfg : configs) {

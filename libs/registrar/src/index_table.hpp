@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "huge_pages.hpp"
+
 namespace wimpu::registrar::detail {
 
 class IndexTable {
@@ -90,7 +92,7 @@ private:
   // Rebuilds at `capacity` (a power of two), dropping tombstones.
   void rehash(std::size_t capacity) {
     capacity = capacity < 16 ? 16 : capacity;
-    std::vector<Entry> old(capacity, Entry{0, kEmpty});
+    HugeVector<Entry> old(capacity, Entry{0, kEmpty});
     old.swap(entries_);
     used_ = 0;
     live_ = 0;
@@ -101,7 +103,7 @@ private:
     }
   }
 
-  std::vector<Entry> entries_;
+  HugeVector<Entry> entries_;  ///< On huge pages once >= 1 MiB (huge_pages.hpp).
   std::size_t used_ = 0;  ///< Live entries plus tombstones.
   std::size_t live_ = 0;
 };

@@ -1,6 +1,7 @@
 #include "memory_block_store.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <functional>
 
 namespace wimpu::registrar::detail {
@@ -13,6 +14,12 @@ constexpr std::size_t kUsageChunk = 4096;  // slots counted per lock hold in usa
 MemoryBlockStore::MemoryBlockStore(const Block& block, const ErrorCounters& errors)
     : block_(block), errors_(errors) {}
 
+MemoryBlockStore::~MemoryBlockStore() {
+  for (Slot& s : slots_) {
+    arena_.deallocate(s.blob, s.blob_size);  // the arena frees its chunks itself
+  }
+}
+
 ImpuState MemoryBlockStore::state(const Slot& s, std::int64_t now) const {
   if (s.free_at > now + quarantine_ms()) {
     return ImpuState::kRegistered;
@@ -22,27 +29,59 @@ ImpuState MemoryBlockStore::state(const Slot& s, std::int64_t now) const {
 
 Binding MemoryBlockStore::binding(std::uint32_t index, const Slot& s, std::int64_t now) const {
   Binding b;
-  b.block = block_.config.id;
-  b.impu = block_.render(index);
-  b.aliases = block_.aliases(index);
-  b.state = state(s, now);
+  binding_into(index, &s, now, b);
+  return b;
+}
+
+void MemoryBlockStore::binding_into(std::uint64_t index, const Slot* s, std::int64_t now,
+                                    Binding& b) const {
+  b.block.assign(block_.config.id);
+  block_.render_into(index, b.impu, b.aliases);
+  fill_stored(s, now, b);
+}
+
+void MemoryBlockStore::fill_stored(const Slot* s, std::int64_t now, Binding& b) const {
+  b.state = s == nullptr ? ImpuState::kFree : state(*s, now);
   b.now_ms = now;
-  const BlobView blob(s.blob.get());
-  if (b.state != ImpuState::kFree) {
-    b.owner = WebIdentity::from_key(blob.owner());
+  const BlobView blob(s == nullptr ? nullptr : s->blob);
+  if (b.state == ImpuState::kFree) {
+    b.owner.reset();
+  } else {
+    // WebIdentity::key() form: decimal issuer length, ':', issuer, subject.
+    const auto owner = blob.owner();
+    const auto colon = owner.find(':');
+    std::size_t len = 0;
+    bool ok = colon != std::string_view::npos && colon > 0;
+    if (ok) {
+      const auto [p, ec] = std::from_chars(owner.data(), owner.data() + colon, len);
+      ok = ec == std::errc() && p == owner.data() + colon && len <= owner.size() - colon - 1;
+    }
+    if (!ok) {
+      b.owner = WebIdentity::from_key(owner);  // same outcome (nullopt) on a malformed key
+    } else {
+      if (!b.owner) {
+        b.owner.emplace();
+      }
+      b.owner->issuer.assign(owner.substr(colon + 1, len));
+      b.owner->subject.assign(owner.substr(colon + 1 + len));
+    }
   }
+  std::size_t n = 0;
   blob.for_each([&](const ContactRef& c) {
     if (c.live(now)) {
-      b.contacts.push_back(c.view(now));
+      if (n == b.contacts.size()) {
+        b.contacts.emplace_back();
+      }
+      c.view_into(now, b.contacts[n++]);
     }
   });
-  return b;
+  b.contacts.resize(n);
 }
 
 std::uint32_t MemoryBlockStore::find_identity(std::string_view key) const {
   std::uint32_t found = kNone;
   identities_.find(IndexTable::hash(key), [&](std::uint32_t i) {
-    if (BlobView(slots_[i].blob.get()).owner() == key) {
+    if (BlobView(slots_[i].blob).owner() == key) {
       found = i;
       return true;
     }
@@ -92,7 +131,7 @@ void MemoryBlockStore::push_heap(std::uint32_t index, std::int64_t key) {
 
 std::vector<ContactDraft> MemoryBlockStore::live(std::uint32_t index, std::int64_t now) const {
   std::vector<ContactDraft> out;
-  BlobView(slots_[index].blob.get()).for_each([&](const ContactRef& c) {
+  BlobView(slots_[index].blob).for_each([&](const ContactRef& c) {
     if (c.live(now)) {
       out.push_back(ContactDraft{c.data()});
     }
@@ -103,17 +142,17 @@ std::vector<ContactDraft> MemoryBlockStore::live(std::uint32_t index, std::int64
 void MemoryBlockStore::rewrite(std::uint32_t index, std::string_view owner,
                                const std::vector<ContactDraft>& contacts) {
   Slot& s = slots_[index];
-  auto blob = encode_blob(owner, contacts);
+  char* blob = encode_blob(arena_, owner, contacts);
   // Flow index: one entry per (flow, index) while some stored contact of the index is on it.
   std::vector<std::string_view> old_flows;
-  BlobView(s.blob.get()).for_each([&](const ContactRef& c) {
+  BlobView(s.blob).for_each([&](const ContactRef& c) {
     const auto f = c.field(kFlow);
     if (!f.empty() && std::find(old_flows.begin(), old_flows.end(), f) == old_flows.end()) {
       old_flows.push_back(f);
     }
   });
   std::vector<std::string_view> new_flows;
-  BlobView(blob.get()).for_each([&](const ContactRef& c) {
+  BlobView(blob).for_each([&](const ContactRef& c) {
     const auto f = c.field(kFlow);
     if (!f.empty() && std::find(new_flows.begin(), new_flows.end(), f) == new_flows.end()) {
       new_flows.push_back(f);
@@ -129,13 +168,15 @@ void MemoryBlockStore::rewrite(std::uint32_t index, std::string_view owner,
       flows_.insert(IndexTable::hash(f), index);
     }
   }
-  s.blob = std::move(blob);
+  arena_.deallocate(s.blob, s.blob_size);
+  s.blob = blob;
+  s.blob_size = BlobView(blob).size();
 }
 
 void MemoryBlockStore::settle(std::uint32_t index, std::int64_t now, bool released_or_new) {
   // Reads the new blob: every contact in it is live (rewrite() kept only live ones).
   Slot& s = slots_[index];
-  const BlobView blob(s.blob.get());
+  const BlobView blob(s.blob);
   if (blob.count() > 0) {
     std::int64_t latest = INT64_MIN;
     blob.for_each([&](const ContactRef& c) { latest = std::max(latest, c.expires_at()); });
@@ -213,7 +254,7 @@ W4Result<RegisterResult> MemoryBlockStore::register_contacts(const RegisterReque
       return errors_.count(W4Error::kPoolExhausted);
     }
     // Reclaimed from a previous owner, whose contacts have all expired (rewrite drops them).
-    const auto previous = BlobView(slots_[index].blob.get()).owner();
+    const auto previous = BlobView(slots_[index].blob).owner();
     if (!previous.empty()) {
       identities_.erase(IndexTable::hash(previous), index);
     }
@@ -221,7 +262,7 @@ W4Result<RegisterResult> MemoryBlockStore::register_contacts(const RegisterReque
     owner = id;
     newly = true;
   } else {
-    owner = BlobView(slots_[index].blob.get()).owner();
+    owner = BlobView(slots_[index].blob).owner();
   }
   rewrite(index, owner, contacts);
   settle(index, now, removed > 0 || newly);
@@ -232,7 +273,7 @@ W4Result<RegisterResult> MemoryBlockStore::register_contacts(const RegisterReque
   r.newly_allocated = newly;
   r.now_ms = now;
   r.contacts.reserve(contacts.size());
-  BlobView(slots_[index].blob.get()).for_each([&](const ContactRef& c) {
+  BlobView(slots_[index].blob).for_each([&](const ContactRef& c) {
     r.contacts.push_back(c.view(now));
   });
   return r;
@@ -258,7 +299,7 @@ W4Result<RemoveResult> MemoryBlockStore::remove_contact(std::uint64_t index, con
   r.removed = 1;
   r.remaining = static_cast<std::uint32_t>(contacts.size());
   r.released = contacts.empty();
-  rewrite(i, BlobView(slots_[i].blob.get()).owner(), contacts);
+  rewrite(i, BlobView(slots_[i].blob).owner(), contacts);
   settle(i, now, true);
   return r;
 }
@@ -284,7 +325,7 @@ W4Result<RemoveResult> MemoryBlockStore::remove_all(std::uint64_t index,
   }
   r.removed = static_cast<std::uint32_t>(contacts.size());
   r.released = true;
-  rewrite(i, BlobView(slots_[i].blob.get()).owner(), {});
+  rewrite(i, BlobView(slots_[i].blob).owner(), {});
   settle(i, now, true);
   return r;
 }
@@ -294,7 +335,7 @@ std::uint32_t MemoryBlockStore::remove_flow(std::string_view flow, std::int64_t 
   std::vector<std::uint32_t> indices;
   flows_.find(IndexTable::hash(flow), [&](std::uint32_t i) {
     bool on_flow = false;
-    BlobView(slots_[i].blob.get()).for_each([&](const ContactRef& c) {
+    BlobView(slots_[i].blob).for_each([&](const ContactRef& c) {
       on_flow = on_flow || c.field(kFlow) == flow;
     });
     if (on_flow) {
@@ -309,7 +350,7 @@ std::uint32_t MemoryBlockStore::remove_flow(std::string_view flow, std::int64_t 
     std::erase_if(contacts, [&](const ContactDraft& d) { return d.flow() == flow; });
     const auto removed = static_cast<std::uint32_t>(before - contacts.size());
     // Rewritten even if only expired contacts were on the flow: they leave the index too.
-    rewrite(i, BlobView(slots_[i].blob.get()).owner(), contacts);
+    rewrite(i, BlobView(slots_[i].blob).owner(), contacts);
     if (removed > 0) {
       settle(i, now, true);
       total += removed;
@@ -319,16 +360,31 @@ std::uint32_t MemoryBlockStore::remove_flow(std::string_view flow, std::int64_t 
 }
 
 Binding MemoryBlockStore::lookup(std::uint64_t index, std::int64_t now) {
+  Binding b;
+  lookup_into(index, now, b);
+  return b;
+}
+
+void MemoryBlockStore::lookup_into(std::uint64_t index, std::int64_t now, Binding& out) {
   std::lock_guard lock(mu_);
-  if (index >= slots_.size()) {
-    Binding b;
-    b.block = block_.config.id;
-    b.impu = block_.render(index);
-    b.aliases = block_.aliases(index);
-    b.now_ms = now;
-    return b;
+  const Slot* s = index < slots_.size() ? &slots_[index] : nullptr;
+  if (s == nullptr) {
+    binding_into(index, nullptr, now, out);
+    return;
   }
-  return binding(static_cast<std::uint32_t>(index), slots_[index], now);
+  // The slot's miss overlaps rendering the IMPU strings, which need nothing stored.
+  __builtin_prefetch(s);
+  out.block.assign(block_.config.id);
+  block_.render_into(index, out.impu, out.aliases);
+  if (s->blob != nullptr) {
+    // Every line of the blob at once: one miss latency for the whole blob, not one per line.
+    const char* p = s->blob;
+    for (const char* line = p; line < p + s->blob_size; line += 64) {
+      __builtin_prefetch(line);
+    }
+    __builtin_prefetch(p + s->blob_size - 1);
+  }
+  fill_stored(s, now, out);
 }
 
 bool MemoryBlockStore::is_registered(std::uint64_t index, std::int64_t now) {
@@ -383,7 +439,7 @@ std::size_t MemoryBlockStore::sweep(std::size_t max_slots, std::int64_t now) {
   std::size_t dropped = 0;
   for (std::size_t n = 0; n < max_slots && n < slots_.size(); ++n) {
     const auto i = static_cast<std::uint32_t>(sweep_cursor_++ % slots_.size());
-    const BlobView blob(slots_[i].blob.get());
+    const BlobView blob(slots_[i].blob);
     const auto contacts = live(i, now);
     if (contacts.size() != blob.count()) {
       dropped += blob.count() - contacts.size();

@@ -29,6 +29,9 @@ namespace wimpu::registrar::detail {
 class MemoryBlockStore {
 public:
   MemoryBlockStore(const Block& block, const ErrorCounters& errors);
+  ~MemoryBlockStore();
+  MemoryBlockStore(const MemoryBlockStore&) = delete;
+  MemoryBlockStore& operator=(const MemoryBlockStore&) = delete;
 
   W4Result<RegisterResult> register_contacts(const RegisterRequest& req, std::int64_t now);
   W4Result<RemoveResult> remove_contact(std::uint64_t index, const ContactKey& key,
@@ -37,6 +40,8 @@ public:
                                     std::int64_t now);
   std::uint32_t remove_flow(std::string_view flow, std::int64_t now);
   Binding lookup(std::uint64_t index, std::int64_t now);
+  /// lookup() into `out`, reusing its strings and vectors (no allocation once they are warm).
+  void lookup_into(std::uint64_t index, std::int64_t now, Binding& out);
   bool is_registered(std::uint64_t index, std::int64_t now);
   W4Result<Binding> lookup_identity(const std::string& identity_key, std::int64_t now);
   BlockUsage usage(std::int64_t now);
@@ -46,11 +51,15 @@ public:
 private:
   static constexpr std::int64_t kNoHeapKey = INT64_MIN;
 
+  // 32 bytes: two slots per cache line, never straddling one (the array is 2 MiB aligned).
   struct Slot {
-    std::unique_ptr<char[]> blob;
+    char* blob = nullptr;  ///< From arena_; owned.
     std::int64_t free_at = 0;
     std::int64_t heap_key = kNoHeapKey;
+    std::uint32_t blob_size = 0;  ///< BlobView(blob).size(), here so a reader can prefetch
+                                  ///< the whole blob without first waiting for its header.
   };
+  static_assert(sizeof(Slot) == 32);
   struct HeapEntry {
     std::int64_t key;
     std::uint32_t index;
@@ -60,6 +69,9 @@ private:
   std::int64_t quarantine_ms() const { return block_.config.quarantine.count(); }
   ImpuState state(const Slot& s, std::int64_t now) const;
   Binding binding(std::uint32_t index, const Slot& s, std::int64_t now) const;
+  void binding_into(std::uint64_t index, const Slot* s, std::int64_t now, Binding& b) const;
+  // binding_into() without the block and IMPU strings (state, owner, contacts).
+  void fill_stored(const Slot* s, std::int64_t now, Binding& b) const;
   std::uint32_t find_identity(std::string_view key) const;  // kNone if absent
   // Picks an index for a new owner (fresh first, then a reclaimable one); kNone if none.
   std::uint32_t pick_free(std::int64_t now);
@@ -78,7 +90,8 @@ private:
   const Block& block_;
   const ErrorCounters& errors_;
   std::mutex mu_;
-  std::vector<Slot> slots_;      ///< Index < slots_.size() == next fresh index.
+  BlobArena arena_;              ///< Every slot's blob (huge pages; declared before slots_).
+  HugeVector<Slot> slots_;       ///< Index < slots_.size() == next fresh index.
   IndexTable identities_;        ///< hash(owner) -> index.
   IndexTable flows_;             ///< hash(flow) -> index, one entry per (flow, index) stored.
   std::vector<HeapEntry> heap_;  ///< Min-heap on key (lower bound of free_at).

@@ -97,6 +97,15 @@ W4Result<Binding> MemoryRegistrar::lookup_now(std::string_view impu) {
   return stores_[r->block->ordinal]->lookup(r->index, now_ms(*clock_));
 }
 
+W4Result<void> MemoryRegistrar::lookup_now(std::string_view impu, Binding& out) {
+  const auto r = blocks_->resolve(impu);
+  if (!r) {
+    return errors().count(r.error());
+  }
+  stores_[r->block->ordinal]->lookup_into(r->index, now_ms(*clock_), out);
+  return {};
+}
+
 W4Result<bool> MemoryRegistrar::is_registered_now(std::string_view impu) {
   const auto r = blocks_->resolve(impu);
   if (!r) {
@@ -158,6 +167,13 @@ W4Task<std::uint32_t> MemoryRegistrar::remove_flow(std::string flow_token) {
 }
 W4Task<Binding> MemoryRegistrar::lookup(std::string impu) {
   co_return lookup_now(impu);
+}
+W4Task<Binding> MemoryRegistrar::lookup_reusing(std::string impu, Binding reuse) {
+  auto r = lookup_now(impu, reuse);
+  if (!r) {
+    co_return r.error();
+  }
+  co_return std::move(reuse);
 }
 W4Task<bool> MemoryRegistrar::is_registered(std::string impu) {
   co_return is_registered_now(impu);

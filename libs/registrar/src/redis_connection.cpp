@@ -21,6 +21,8 @@ struct Counters {
   common::Counter& timeouts = common::counter("w4.redis.timeouts");
   common::Counter& setup_failures = common::counter("w4.redis.setup_failures");
   common::Counter& rejected = common::counter("w4.redis.rejected_unavailable");
+  common::Counter& batch_calls = common::counter("w4.redis.batch.calls");
+  common::Counter& batch_requests = common::counter("w4.redis.batch.requests");
 };
 
 Counters& counters() {
@@ -101,6 +103,12 @@ void RedisConnection::close() {
     waiting_.pop_front();
     op->complete(W4Error::kUnavailable);
   }
+  for (auto& b : batches_) {
+    for (auto& op : b.requests) {
+      op->complete(W4Error::kUnavailable);
+    }
+  }
+  batches_.clear();
 }
 
 void RedisConnection::submit(std::unique_ptr<RedisOp> op) {
@@ -122,6 +130,93 @@ void RedisConnection::submit(std::unique_ptr<RedisOp> op) {
   // Fail fast while Redis is known to be unreachable: the caller answers 503 / retries.
   counters().rejected.inc();
   op->complete(W4Error::kUnavailable);
+}
+
+namespace {
+
+// One batch call: completes each request with its element of the reply.
+class BatchOp final : public RedisOp {
+public:
+  explicit BatchOp(std::vector<std::unique_ptr<RedisOp>> requests)
+      : requests_(std::move(requests)) {}
+
+  void complete(RedisReply reply) override {
+    if (reply && reply->type == RedisValue::Type::kArray &&
+        reply->elements.size() == requests_.size()) {
+      for (std::size_t k = 0; k < requests_.size(); ++k) {
+        requests_[k]->complete(std::move(reply->elements[k]));
+      }
+      return;
+    }
+    // The whole call failed (link down, or an error about the call itself): every request
+    // gets that outcome; any other shape is a backend bug.
+    const bool whole = !reply || reply->type == RedisValue::Type::kError;
+    for (auto& r : requests_) {
+      r->complete(whole ? reply : RedisReply(W4Error::kBackend));
+    }
+  }
+
+private:
+  std::vector<std::unique_ptr<RedisOp>> requests_;
+};
+
+}  // namespace
+
+void RedisConnection::add_to_batch(std::string function, std::string key,
+                                   std::unique_ptr<RedisOp> op) {
+  PendingBatch* batch = nullptr;
+  for (auto& b : batches_) {
+    if (b.function == function && b.key == key) {
+      batch = &b;
+      break;
+    }
+  }
+  if (batch == nullptr) {
+    batch = &batches_.emplace_back(PendingBatch{std::move(function), std::move(key), {}});
+  }
+  batch->requests.push_back(std::move(op));
+  if (!flush_posted_) {
+    // Runs after every handler already queued on the executor: requests issued in the same
+    // event-loop turn (e.g. all the REGISTERs a shard read from its sockets) share one call.
+    flush_posted_ = true;
+    boost::asio::post(ex_, [self = shared_from_this()] { self->flush_batches(); });
+  }
+}
+
+void RedisConnection::flush_batches() {
+  flush_posted_ = false;
+  auto batches = std::move(batches_);
+  batches_.clear();
+  for (auto& b : batches) {
+    for (std::size_t first = 0; first < b.requests.size(); first += kMaxBatch) {
+      const std::size_t m = std::min(kMaxBatch, b.requests.size() - first);
+      std::vector<std::unique_ptr<RedisOp>> part;
+      part.reserve(m);
+      std::size_t args = 5;
+      for (std::size_t k = first; k < first + m; ++k) {
+        args += b.requests[k]->argv.size();
+        part.push_back(std::move(b.requests[k]));
+      }
+      std::vector<std::string> argv;
+      argv.reserve(args);
+      argv.emplace_back("FCALL");
+      argv.push_back(b.function);
+      argv.emplace_back("1");
+      argv.push_back(b.key);
+      argv.push_back(std::to_string(m));
+      for (auto& r : part) {
+        for (auto& a : r->argv) {
+          argv.push_back(std::move(a));
+        }
+        r->argv.clear();
+      }
+      auto op = std::make_unique<BatchOp>(std::move(part));
+      op->argv = std::move(argv);
+      counters().batch_calls.inc();
+      counters().batch_requests.inc(m);
+      submit(std::move(op));
+    }
+  }
 }
 
 void RedisConnection::send(std::unique_ptr<RedisOp> op) {

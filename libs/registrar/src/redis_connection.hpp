@@ -76,11 +76,26 @@ public:
   template <class Token>
   auto async_command(std::vector<std::string> argv, Token&& token);
 
+  /// Group commit. Like async_command() for one request of a batch function: every request for
+  /// the same (`function`, `key`) submitted before the connection's executor next runs its queue
+  /// goes out as ONE `FCALL <function> 1 <key> <m> <args of request 1> ... <args of request m>`
+  /// (at most kMaxBatch requests per call), and request k completes with element k of the reply
+  /// array (an error element for that request alone), or with the whole call's error. Callable
+  /// from any thread, like async_command().
+  template <class Token>
+  auto async_batched(std::string function, std::string key, std::vector<std::string> args,
+                     Token&& token);
+
+  /// Requests per batch call: bounds the time Redis spends in one call (other clients wait).
+  static constexpr std::size_t kMaxBatch = 128;
+
 private:
   enum class State { kIdle, kConnecting, kLoading, kReady, kBackoff, kClosed };
   class SetupOp;
 
   void submit(std::unique_ptr<RedisOp> op);
+  void add_to_batch(std::string function, std::string key, std::unique_ptr<RedisOp> op);
+  void flush_batches();
   void send(std::unique_ptr<RedisOp> op);
   void connect();
   void on_connected();
@@ -107,6 +122,13 @@ private:
   boost::asio::steady_timer reconnect_timer_;
   boost::asio::steady_timer ticker_;
   bool ticker_armed_ = false;
+  struct PendingBatch {
+    std::string function;
+    std::string key;
+    std::vector<std::unique_ptr<RedisOp>> requests;  ///< Each op's argv: its part of ARGV.
+  };
+  std::vector<PendingBatch> batches_;  ///< Collected until flush_batches() runs.
+  bool flush_posted_ = false;
 };
 
 /// Completes a caller's handler on the caller's executor.
@@ -147,6 +169,24 @@ auto RedisConnection::async_command(std::vector<std::string> argv, Token&& token
         });
       },
       token, std::move(argv));
+}
+
+template <class Token>
+auto RedisConnection::async_batched(std::string function, std::string key,
+                                    std::vector<std::string> args, Token&& token) {
+  return boost::asio::async_initiate<Token, void(RedisReply)>(
+      [self = shared_from_this()](auto handler, std::string fn, std::string k,
+                                  std::vector<std::string> a) {
+        using H = std::decay_t<decltype(handler)>;
+        auto op = std::make_unique<HandlerOp<H>>(std::move(handler), self->ex_);
+        op->argv = std::move(a);
+        const auto ex = self->ex_;
+        boost::asio::dispatch(ex, [self = std::move(self), fn = std::move(fn), k = std::move(k),
+                                   op = std::move(op)]() mutable {
+          self->add_to_batch(std::move(fn), std::move(k), std::move(op));
+        });
+      },
+      token, std::move(function), std::move(key), std::move(args));
 }
 
 }  // namespace wimpu::registrar::detail

@@ -219,9 +219,23 @@ std::string join_path(const std::vector<std::string>& path) {
   return out;
 }
 
-std::vector<std::vector<std::string>> setup_commands(const BlockSet& blocks) {
+// The library text to load: as is, or with the test functions switched on (w4.lua's
+// TEST_FUNCTIONS line; RedisOptions::load_test_functions).
+std::string library_text(bool test_functions) {
+  std::string lua(detail::kW4Lua);
+  if (test_functions) {
+    static constexpr std::string_view kOff = "local TEST_FUNCTIONS = false\n";
+    const auto at = lua.find(kOff);
+    WIMPU_RELEASE_ASSERT(at != std::string::npos);
+    lua.replace(at, kOff.size(), "local TEST_FUNCTIONS = true\n");
+  }
+  return lua;
+}
+
+std::vector<std::vector<std::string>> setup_commands(const BlockSet& blocks,
+                                                     bool test_functions) {
   std::vector<std::vector<std::string>> cmds;
-  cmds.push_back({"FUNCTION", "LOAD", "REPLACE", std::string(detail::kW4Lua)});
+  cmds.push_back({"FUNCTION", "LOAD", "REPLACE", library_text(test_functions)});
   for (const auto& b : blocks.blocks()) {
     cmds.push_back(RedisRegistrar::configure_command(*b));
   }
@@ -234,8 +248,9 @@ RedisRegistrar::RedisRegistrar(boost::asio::any_io_executor executor, BlockSetPt
                                RedisOptions options)
     : blocks_(std::move(blocks)) {
   WIMPU_RELEASE_ASSERT(blocks_ != nullptr);
+  const bool test_functions = options.load_test_functions;
   conn_ = std::make_shared<detail::RedisConnection>(executor, std::move(options),
-                                                    setup_commands(*blocks_));
+                                                    setup_commands(*blocks_, test_functions));
   boost::asio::dispatch(executor, [c = conn_] { c->start(); });
 }
 
@@ -273,7 +288,10 @@ W4Task<RegisterResult> RedisRegistrar::register_contacts(RegisterRequest req) {
   if (block == nullptr) {
     co_return errors().count(W4Error::kUnknownBlock);
   }
-  auto argv = fcall("w4_register", *block, false);
+  // Group commit: this request's arguments of w4_register_batch (docs/w4.md); the connection
+  // sends every REGISTER of the block issued in this event-loop turn as one FCALL.
+  std::vector<std::string> argv;
+  argv.reserve(2 + req.contacts.size());
   argv.push_back(req.identity.key());
   argv.push_back(std::to_string(req.contacts.size()));
   for (const auto& u : req.contacts) {
@@ -298,7 +316,10 @@ W4Task<RegisterResult> RedisRegistrar::register_contacts(RegisterRequest req) {
     w.str(c.user_agent);
     argv.push_back(std::move(packed));
   }
-  const auto reply = co_await conn_->async_command(std::move(argv), use_awaitable);
+  std::string function = "w4_register_batch";
+  std::string key = block->redis_tag() + ":cfg";
+  const auto reply = co_await conn_->async_batched(std::move(function), std::move(key),
+                                                   std::move(argv), use_awaitable);
   const auto v = unwrap(reply);
   if (!v) {
     co_return v.error();

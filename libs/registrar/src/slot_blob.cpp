@@ -37,37 +37,46 @@ char* put(char* p, std::string_view s) {
 
 ContactView ContactRef::view(std::int64_t now) const {
   ContactView v;
+  view_into(now, v);
+  return v;
+}
+
+void ContactRef::view_into(std::int64_t now, ContactView& v) const {
   const char* f = p_ + kFixed;
   const auto next = [&f, this](Field which) {
     const std::string_view s(f, len(which));
     f += s.size();
     return s;
   };
-  v.info.uri = next(kUri);
-  v.info.params = next(kParams);
-  v.info.instance = next(kInstance);
-  v.info.call_id = next(kCallId);
-  v.info.flow_token = next(kFlow);
-  v.info.epcscf_instance = next(kEpcscf);
+  v.info.uri.assign(next(kUri));
+  v.info.params.assign(next(kParams));
+  v.info.instance.assign(next(kInstance));
+  v.info.call_id.assign(next(kCallId));
+  v.info.flow_token.assign(next(kFlow));
+  v.info.epcscf_instance.assign(next(kEpcscf));
   std::string_view path = next(kPath);
+  std::size_t n = 0;
   while (!path.empty()) {
     const auto nl = path.find('\n');
-    v.info.path.emplace_back(path.substr(0, nl));
+    if (n == v.info.path.size()) {
+      v.info.path.emplace_back();
+    }
+    v.info.path[n++].assign(path.substr(0, nl));
     path = nl == std::string_view::npos ? std::string_view() : path.substr(nl + 1);
   }
-  v.info.user_agent = next(kUa);
+  v.info.path.resize(n);
+  v.info.user_agent.assign(next(kUa));
   v.info.reg_id = reg_id();
   v.info.cseq = cseq();
   v.expires_at_ms = expires_at();
   v.expires_in_s = remaining_s(v.expires_at_ms, now);
   v.registered_at_ms = registered_at();
   v.updated_at_ms = updated_at();
-  return v;
 }
 
-std::unique_ptr<char[]> encode_blob(std::string_view owner,
-                                    const std::vector<ContactDraft>& contacts) {
-  std::size_t size = 4 + owner.size();
+char* encode_blob(BlobArena& arena, std::string_view owner,
+                  const std::vector<ContactDraft>& contacts) {
+  std::size_t size = BlobView::kHeader + owner.size();
   for (const auto& d : contacts) {
     if (d.existing != nullptr) {
       size += ContactRef(d.existing).encoded_size();
@@ -78,8 +87,9 @@ std::unique_ptr<char[]> encode_blob(std::string_view owner,
       }
     }
   }
-  auto blob = std::make_unique_for_overwrite<char[]>(size);
-  char* p = store(blob.get(), static_cast<std::uint16_t>(owner.size()));
+  char* blob = arena.allocate(size);
+  char* p = store(blob, static_cast<std::uint32_t>(size));
+  p = store(p, static_cast<std::uint16_t>(owner.size()));
   p = store(p, static_cast<std::uint16_t>(contacts.size()));
   p = put(p, owner);
   for (const auto& d : contacts) {

@@ -6,7 +6,7 @@
 // a handful of contacts, a few hundred bytes).
 //
 // Layout (host byte order, no alignment: read and written with memcpy):
-//   u16 owner_len, u16 count, owner bytes,
+//   u32 total bytes, u16 owner_len, u16 count, owner bytes,
 //   count x { i64 expires_at, i64 registered_at, i64 updated_at, u32 cseq, u32 reg_id,
 //             u16 len[8], the 8 fields' bytes (Path values joined by '\n') }
 #include <array>
@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "huge_pages.hpp"
 #include "wimpu/registrar/types.hpp"
 
 namespace wimpu::registrar::detail {
@@ -86,6 +87,8 @@ public:
   }
   /// The contact as readers see it at `now`.
   ContactView view(std::int64_t now) const;
+  /// The same, written into `out` reusing its strings' capacity (allocation-free once warm).
+  void view_into(std::int64_t now, ContactView& out) const;
 
 private:
   const char* p_;
@@ -94,18 +97,24 @@ private:
 /// A read-only view of a blob (null blob: no owner, no contacts).
 class BlobView {
 public:
+  static constexpr std::size_t kHeader = 8;
+
   explicit BlobView(const char* p) : p_(p) {}
+  /// Encoded size in bytes (0 for no blob).
+  std::uint32_t size() const { return p_ == nullptr ? 0 : load<std::uint32_t>(p_); }
   std::string_view owner() const {
-    return p_ == nullptr ? std::string_view() : std::string_view(p_ + 4, load<std::uint16_t>(p_));
+    return p_ == nullptr ? std::string_view()
+                         : std::string_view(p_ + kHeader, load<std::uint16_t>(p_ + 4));
   }
-  std::uint16_t count() const { return p_ == nullptr ? 0 : load<std::uint16_t>(p_ + 2); }
+  std::uint16_t count() const { return p_ == nullptr ? 0 : load<std::uint16_t>(p_ + 6); }
+
   /// Calls fn(ContactRef) for every stored contact (live or not), in order.
   template <class Fn>
   void for_each(Fn&& fn) const {
     if (p_ == nullptr) {
       return;
     }
-    const char* c = p_ + 4 + load<std::uint16_t>(p_);
+    const char* c = p_ + kHeader + load<std::uint16_t>(p_ + 4);
     for (std::uint16_t i = 0; i < count(); ++i) {
       const ContactRef ref(c);
       fn(ref);
@@ -140,8 +149,10 @@ struct ContactDraft {
   }
 };
 
-/// Encodes a new blob. Fields are bounded by validate() (kMaxFieldBytes < 65536).
-std::unique_ptr<char[]> encode_blob(std::string_view owner,
-                                    const std::vector<ContactDraft>& contacts);
+/// Encodes a new blob into memory from `arena` (free it with
+/// `arena.deallocate(p, BlobView(p).size())`). Fields are bounded by validate()
+/// (kMaxFieldBytes < 65536).
+char* encode_blob(BlobArena& arena, std::string_view owner,
+                  const std::vector<ContactDraft>& contacts);
 
 }  // namespace wimpu::registrar::detail

@@ -62,10 +62,40 @@ protected:
     EXPECT_TRUE(res) << (res ? "" : to_string(res.error()));
     return res ? *res : RegisterResult{};
   }
+  // Every lookup also goes through lookup_reusing() with a Binding recycled from the previous
+  // lookups (other IMPUs, other contact counts): both forms must give the same answer.
   Binding must_lookup(std::string impu) {
-    auto res = run(w4().lookup(std::move(impu)));
+    auto res = run(w4().lookup(impu));
     EXPECT_TRUE(res) << (res ? "" : to_string(res.error()));
+    auto reused = run(w4().lookup_reusing(std::move(impu), std::move(recycled_)));
+    EXPECT_TRUE(reused);
+    if (res && reused) {
+      expect_same(*res, *reused);
+      recycled_ = std::move(*reused);
+    } else {
+      recycled_ = Binding{};
+    }
     return res ? *res : Binding{};
+  }
+  static void expect_same(const Binding& a, const Binding& b) {
+    EXPECT_EQ(a.block, b.block);
+    EXPECT_EQ(a.impu, b.impu);
+    EXPECT_EQ(a.aliases, b.aliases);
+    EXPECT_EQ(a.state, b.state);
+    EXPECT_EQ(a.owner, b.owner);
+    // Two reads: the redis backend's clock (Redis TIME) may have moved between them.
+    const bool same_instant = a.now_ms == b.now_ms;
+    EXPECT_LE(a.now_ms, b.now_ms);
+    ASSERT_EQ(a.contacts.size(), b.contacts.size());
+    for (std::size_t i = 0; i < a.contacts.size(); ++i) {
+      EXPECT_EQ(a.contacts[i].info, b.contacts[i].info);
+      EXPECT_EQ(a.contacts[i].expires_at_ms, b.contacts[i].expires_at_ms);
+      if (same_instant) {
+        EXPECT_EQ(a.contacts[i].expires_in_s, b.contacts[i].expires_in_s);
+      }
+      EXPECT_EQ(a.contacts[i].registered_at_ms, b.contacts[i].registered_at_ms);
+      EXPECT_EQ(a.contacts[i].updated_at_ms, b.contacts[i].updated_at_ms);
+    }
   }
   bool registered(std::string impu) {
     auto res = run(w4().is_registered(std::move(impu)));
@@ -80,6 +110,7 @@ protected:
   void advance(std::chrono::milliseconds d) { h_.advance(d); }
 
   H h_;
+  Binding recycled_;  // handed to lookup_reusing() and back
 };
 
 struct BackendName {
@@ -122,6 +153,30 @@ TYPED_TEST(W4Conformance, SameIdentityGetsTheSameImpuWithOneMoreContact) {
   ASSERT_EQ(b.contacts.size(), 2u);
   EXPECT_EQ(b.contacts[0].info.uri, "sip:wic1@192.0.2.1");
   EXPECT_EQ(b.contacts[1].info.uri, "sip:wic2@192.0.2.2");
+}
+
+TYPED_TEST(W4Conformance, LookupReusingRecyclesBuffersOfAnyShape) {
+  // must_lookup() compares lookup() with lookup_reusing() on a recycled Binding: alternate
+  // IMPUs with 2 contacts / 2 Path values, 1 contact / no Path, and a free IMPU.
+  ContactInfo two_paths = contact("sip:wic1@192.0.2.1");
+  two_paths.path = {"<sip:a@p1.example;lr>", "<sip:b@p2.example;lr>"};
+  ContactInfo no_path = contact("sip:wic3@192.0.2.3", "call-3", 1, "flow-3");
+  no_path.path.clear();
+  no_path.user_agent.clear();
+  const auto a = this->must_register(reg1("b1", "alice", two_paths));
+  this->must_register(reg1("b1", "alice", contact("sip:wic2@192.0.2.2", "call-2", 1, "flow-2")));
+  const auto b = this->must_register(reg1("b1", "bob", no_path));
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(this->must_lookup(a.impu).contacts.size(), 2u);
+    const auto got = this->must_lookup(b.impu);
+    ASSERT_EQ(got.contacts.size(), 1u);
+    EXPECT_TRUE(got.contacts[0].info.path.empty());
+    EXPECT_EQ(this->must_lookup("sip:+15550000009@block.example").state, ImpuState::kFree);
+  }
+  // An error is reported by both forms alike.
+  EXPECT_EQ(this->run(this->w4().lookup_reusing("sip:+19990000000@other.example", Binding{}))
+                .error(),
+            W4Error::kUnknownImpu);
 }
 
 TYPED_TEST(W4Conformance, DifferentIdentitiesGetDistinctImpus) {

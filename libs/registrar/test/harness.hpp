@@ -123,6 +123,9 @@ private:
       return r_->remove_flow(std::move(f));
     }
     W4Task<Binding> lookup(std::string i) override { return r_->lookup(std::move(i)); }
+    W4Task<Binding> lookup_reusing(std::string i, Binding b) override {
+      return r_->lookup_reusing(std::move(i), std::move(b));
+    }
     W4Task<bool> is_registered(std::string i) override { return r_->is_registered(std::move(i)); }
     W4Task<Binding> lookup_identity(std::string b, WebIdentity id) override {
       return r_->lookup_identity(std::move(b), std::move(id));
@@ -158,6 +161,7 @@ public:
     }
     options_ = std::move(options);
     options_.port = server_.port();
+    options_.load_test_functions = true;  // advance() below
     registrar_ = std::make_unique<RedisRegistrar>(ioc_.get_executor(), blocks_, options_);
     const auto ok = run(ioc_, registrar_->ping());
     if (!ok) {

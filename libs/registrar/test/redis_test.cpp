@@ -1,10 +1,14 @@
 // Redis-only behaviour: degraded modes (Redis down, Redis hung, Redis restarted under load with
 // AOF), real Redis time, and the wire contract another vendor's I-CSCF relies on (docs/w4.md).
+#include <algorithm>
 #include <atomic>
 #include <future>
 #include <map>
+#include <optional>
+#include <set>
 #include <thread>
 
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -291,6 +295,78 @@ TEST(W4Redis, AnotherVendorCanQueryWithPlainFcall) {
   EXPECT_NE(server.command({"FUNCTION", "LIST", "LIBRARYNAME", "w4"}).find("w4_register"),
             std::string::npos);
   EXPECT_TRUE(RedisRegistrar::functions_source().starts_with("#!lua name=w4"));
+}
+
+// Calls of FCALL so far, from INFO commandstats ("cmdstat_fcall:calls=N,...").
+long long fcall_calls(RedisServer& server) {
+  const std::string info = server.command({"INFO", "commandstats"});
+  const auto at = info.find("cmdstat_fcall:calls=");
+  return at == std::string::npos ? 0 : std::stoll(info.substr(at + 20));
+}
+
+TEST(W4Redis, RegistersOfOneTurnShareOneBatchCallEachAtomicOnItsOwn) {
+  RedisServer server;
+  RedisHarness h(load_block(), fast_options(), &server);
+  ASSERT_TRUE(run(h.ioc(), h.w4().register_contacts(request("carol", 5))));
+  // 20 REGISTERs issued in one turn, one of which is out of order (carol, CSeq 3 after 5), and
+  // one removal for an identity that holds nothing: each gets its own answer.
+  constexpr int kN = 20;
+  std::vector<std::optional<W4Result<RegisterResult>>> got(kN + 2);
+  auto spawn = [&](std::size_t slot, RegisterRequest req) {
+    boost::asio::co_spawn(
+        h.ioc(),
+        [](W4* w4, RegisterRequest q) { return w4->register_contacts(std::move(q)); }(
+            &h.w4(), std::move(req)),
+        [&got, slot](std::exception_ptr, W4Result<RegisterResult> r) { got[slot] = std::move(r); });
+  };
+  const long long before = fcall_calls(server);
+  for (int i = 0; i < kN; ++i) {
+    spawn(static_cast<std::size_t>(i), request("user" + std::to_string(i), 1));
+  }
+  spawn(kN, request("carol", 3));
+  spawn(kN + 1, request("nobody", 1, 0));
+  h.ioc().restart();
+  while (std::any_of(got.begin(), got.end(), [](const auto& g) { return !g.has_value(); })) {
+    h.ioc().run_one();
+  }
+  EXPECT_EQ(fcall_calls(server) - before, 1);  // one w4_register_batch for all 22
+  std::set<std::string> impus;
+  for (int i = 0; i < kN; ++i) {
+    ASSERT_TRUE(*got[static_cast<std::size_t>(i)]);
+    EXPECT_TRUE((*got[static_cast<std::size_t>(i)])->newly_allocated);
+    impus.insert((*got[static_cast<std::size_t>(i)])->impu);
+  }
+  EXPECT_EQ(impus.size(), static_cast<std::size_t>(kN));
+  EXPECT_EQ(got[kN]->error(), W4Error::kOutOfOrder);
+  EXPECT_EQ(got[kN + 1]->error(), W4Error::kNotFound);
+  // carol's binding is untouched by the refused request.
+  const auto carol = run(h.ioc(), h.w4().lookup_identity("b1", WebIdentity{"https://wwsf.example",
+                                                                           "carol"}));
+  ASSERT_TRUE(carol);
+  ASSERT_EQ(carol->contacts.size(), 1u);
+  EXPECT_EQ(carol->contacts[0].info.cseq, 5u);
+}
+
+TEST(W4Redis, TheTestClockFunctionIsLoadedOnlyWhenAskedFor) {
+  RedisServer server;
+  const auto blocks = std::make_shared<const BlockSet>(load_block());
+  const std::vector<std::string> advance = {"FCALL", "w4_test_advance_time", "1", "{blk:b1}:cfg",
+                                            "1000"};
+  {
+    boost::asio::io_context ioc;
+    RedisOptions production = fast_options();
+    production.port = server.port();
+    RedisRegistrar r(ioc.get_executor(), blocks, production);
+    ASSERT_TRUE(run(ioc, r.ping()));
+    try {
+      server.command(advance);
+      ADD_FAILURE() << "w4_test_advance_time exists in a production load";
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(std::string(e.what()).find("not found"), std::string::npos) << e.what();
+    }
+  }
+  RedisHarness h(load_block(), fast_options(), &server);  // loads with test functions
+  EXPECT_EQ(server.command(advance), "1000");
 }
 
 }  // namespace

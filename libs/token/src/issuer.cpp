@@ -150,10 +150,16 @@ Expected<std::string, IssueError> TokenIssuer::issue(std::string_view subject,
   if (subject.empty() || block.empty() || !valid_utf8(subject) || !valid_utf8(block)) {
     return failed(IssueError::kBadInput);
   }
-  std::array<std::uint8_t, 16> jti{};
-  if (RAND_bytes(jti.data(), static_cast<int>(jti.size())) != 1) {
-    return failed(IssueError::kRandomFailed);
+  // jti bytes come from a per-issuer pool refilled 64 jtis at a time: OpenSSL 3.0's RAND_bytes
+  // makes a getpid() system call per call (its DRBG's fork check), one syscall per token.
+  if (random_used_ == random_.size()) {
+    if (RAND_bytes(random_.data(), static_cast<int>(random_.size())) != 1) {
+      return failed(IssueError::kRandomFailed);
+    }
+    random_used_ = 0;
   }
+  const std::span<const std::uint8_t> jti(random_.data() + random_used_, kJtiBytes);
+  random_used_ += kJtiBytes;
   const std::int64_t now =
       std::chrono::duration_cast<std::chrono::seconds>(clock_->wall_now().time_since_epoch())
           .count();
@@ -164,7 +170,9 @@ Expected<std::string, IssueError> TokenIssuer::issue(std::string_view subject,
   append_member(payload_, "exp", now + options_.lifetime.count());
   append_member(payload_, "nbf", now);
   append_member(payload_, "iat", now);
-  append_member(payload_, "jti", base64url::encode(jti));
+  payload_ += R"(,"jti":")";  // base64url needs no JSON escaping
+  base64url::encode_append(jti, payload_);
+  payload_ += '"';
   append_member(payload_, options_.block_claim, block);
   if (!options_.scope.empty()) {
     append_member(payload_, "scope", options_.scope);

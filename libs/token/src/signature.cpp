@@ -1,5 +1,7 @@
 #include "signature.hpp"
 
+#include <sodium.h>
+
 #include "wimpu/token/base64url.hpp"
 
 namespace wimpu::token {
@@ -78,29 +80,48 @@ bool SignatureChecker::verify(const PublicKeyPtr& key, std::string_view input,
 
 SignatureMaker::SignatureMaker(SigningKeyPtr key) : key_(std::move(key)) { init(); }
 
+SignatureMaker::~SignatureMaker() { sodium_memzero(ed_secret_.data(), ed_secret_.size()); }
+
 bool SignatureMaker::init() {
   EVP_PKEY* pkey = key_->native();
-  md_.reset();
   pkey_.reset();
   if (key_->algorithm() == Algorithm::kEdDSA) {
-    md_.reset(EVP_MD_CTX_new());
-    return md_ && EVP_DigestSignInit(md_.get(), nullptr, nullptr, nullptr, pkey) == 1;
+    // RFC 8032 §5.1.5: the private key is a 32-byte seed; libsodium expands it the same way
+    // OpenSSL does. The derived public key must equal OpenSSL's (the one the JWKS publishes).
+    std::array<std::uint8_t, 32> seed{};
+    std::array<std::uint8_t, 32> pub{};
+    std::array<std::uint8_t, 32> ossl_pub{};
+    std::size_t seed_len = seed.size();
+    std::size_t pub_len = ossl_pub.size();
+    ed_ready_ = sodium_init() >= 0 &&
+                EVP_PKEY_get_raw_private_key(pkey, seed.data(), &seed_len) == 1 &&
+                seed_len == seed.size() &&
+                EVP_PKEY_get_raw_public_key(pkey, ossl_pub.data(), &pub_len) == 1 &&
+                pub_len == ossl_pub.size() &&
+                crypto_sign_seed_keypair(pub.data(), ed_secret_.data(), seed.data()) == 0 &&
+                sodium_memcmp(pub.data(), ossl_pub.data(), pub.size()) == 0;
+    sodium_memzero(seed.data(), seed.size());
+    if (!ed_ready_) {
+      sodium_memzero(ed_secret_.data(), ed_secret_.size());
+    }
+    return ed_ready_;
   }
   pkey_.reset(EVP_PKEY_CTX_new_from_pkey(nullptr, pkey, nullptr));
   return pkey_ && EVP_PKEY_sign_init(pkey_.get()) == 1;
 }
 
 bool SignatureMaker::sign_append(std::string_view input, std::string& out) {
-  if (!md_ && !pkey_ && !init()) {
+  if (!ed_ready_ && !pkey_ && !init()) {
     ossl::clear_errors();
     return false;
   }
   std::array<std::uint8_t, 64> jose{};
   bool ok = false;
   if (key_->algorithm() == Algorithm::kEdDSA) {
-    std::size_t len = jose.size();
-    ok = EVP_DigestSign(md_.get(), jose.data(), &len,
-                        reinterpret_cast<const unsigned char*>(input.data()), input.size()) == 1 &&
+    unsigned long long len = 0;
+    ok = crypto_sign_detached(jose.data(), &len,
+                              reinterpret_cast<const unsigned char*>(input.data()), input.size(),
+                              ed_secret_.data()) == 0 &&
          len == jose.size();
   } else {
     std::array<std::uint8_t, 32> digest{};
@@ -112,7 +133,6 @@ bool SignatureMaker::sign_append(std::string_view input, std::string& out) {
   }
   if (!ok) {
     ossl::clear_errors();
-    md_.reset();
     pkey_.reset();
     return false;
   }

@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include <nlohmann/json.hpp>
+#include <sodium.h>
 
 #include "ossl.hpp"
 #include "signature.hpp"
@@ -195,6 +196,63 @@ TEST(Signature, SignThenVerifyBothAlgorithms) {
       EXPECT_TRUE(checker.verify((*key)->public_key(), input, bytes_of(sig)));
     }
   }
+}
+
+// The maker signs Ed25519 with libsodium; the verifier and the JWKS consumers use OpenSSL. Both
+// directions must interoperate, and since RFC 8032 signatures are deterministic, both libraries
+// must produce the very same bytes for the same key and input.
+TEST(Signature, Ed25519LibsodiumAndOpenSslInteroperate) {
+  auto key = SigningKey::generate(Algorithm::kEdDSA, "k");
+  ASSERT_TRUE(key.has_value());
+  std::array<std::uint8_t, 32> pub{};
+  std::size_t pub_len = pub.size();
+  ASSERT_EQ(EVP_PKEY_get_raw_public_key((*key)->native(), pub.data(), &pub_len), 1);
+  ASSERT_GE(sodium_init(), 0);
+  SignatureMaker maker(*key);
+  SignatureChecker checker;
+  ossl::MdCtxPtr md(EVP_MD_CTX_new());
+  for (int i = 0; i < 20; ++i) {
+    const std::string input = "eyJhbGciOiJFZERTQSJ9.payload-" + std::string(i * 7, 'x');
+    const auto* in = reinterpret_cast<const unsigned char*>(input.data());
+    // libsodium-signed (the maker) -> OpenSSL verifiers (raw EVP and the library's checker).
+    std::string sig_b64;
+    ASSERT_TRUE(maker.sign_append(input, sig_b64));
+    const std::string sig = *base64url::decode(sig_b64);
+    ASSERT_EQ(sig.size(), 64u);
+    const auto* s = reinterpret_cast<const unsigned char*>(sig.data());
+    ASSERT_EQ(EVP_DigestVerifyInit(md.get(), nullptr, nullptr, nullptr, (*key)->native()), 1);
+    EXPECT_EQ(EVP_DigestVerify(md.get(), s, sig.size(), in, input.size()), 1);
+    EXPECT_TRUE(checker.verify((*key)->public_key(), input, bytes_of(sig)));
+    // OpenSSL-signed -> libsodium verifier, and the same bytes as libsodium's.
+    std::array<unsigned char, 64> ossl_sig{};
+    std::size_t len = ossl_sig.size();
+    ASSERT_EQ(EVP_DigestSignInit(md.get(), nullptr, nullptr, nullptr, (*key)->native()), 1);
+    ASSERT_EQ(EVP_DigestSign(md.get(), ossl_sig.data(), &len, in, input.size()), 1);
+    ASSERT_EQ(len, 64u);
+    EXPECT_EQ(crypto_sign_verify_detached(ossl_sig.data(), in, input.size(), pub.data()), 0);
+    EXPECT_EQ(std::string(reinterpret_cast<const char*>(ossl_sig.data()), len), sig);
+    // And a tampered input fails on both sides.
+    std::string bad = input;
+    bad.back() ^= 1;
+    EXPECT_NE(crypto_sign_verify_detached(ossl_sig.data(),
+                                          reinterpret_cast<const unsigned char*>(bad.data()),
+                                          bad.size(), pub.data()),
+              0);
+    EXPECT_FALSE(checker.verify((*key)->public_key(), bad, bytes_of(sig)));
+  }
+  // RFC 8037 Appendix A: the libsodium path on the RFC's key gives the RFC's signature.
+  auto rfc = SigningKey::from_pem(
+      "-----BEGIN PRIVATE KEY-----\n"
+      "MC4CAQAwBQYDK2VwBCIEIJ1hsZ3v/VpguoRK9JLsLMREScVpezJpGXA7rAMcrn9g\n"
+      "-----END PRIVATE KEY-----\n",
+      "rfc");
+  ASSERT_TRUE(rfc.has_value());
+  SignatureMaker rfc_maker(*rfc);
+  std::string rfc_sig;
+  ASSERT_TRUE(rfc_maker.sign_append("eyJhbGciOiJFZERTQSJ9.RXhhbXBsZSBvZiBFZDI1NTE5IHNpZ25pbmc",
+                                    rfc_sig));
+  EXPECT_EQ(rfc_sig,
+            "hgyY0il_MGCjP0JzlnLWG1PPOt7-09PGcvMg3AIbQR6dWbhijcNR4ki4iylGjg5BhVsPt9g7sVvpAr_MuM0KAg");
 }
 
 TEST(Der, JoseDerRoundTripWithEdgeValues) {

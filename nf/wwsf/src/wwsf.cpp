@@ -87,7 +87,7 @@ struct Wwsf::Impl {
     return v ? std::string(*v) : std::string();
   }
 
-  std::string block_of(const User& u) const {
+  const std::string& block_of(const User& u) const {
     return u.block.empty() ? config.default_block : u.block;
   }
 
@@ -128,7 +128,7 @@ struct Wwsf::Impl {
       return error(req, Status::forbidden, "csrf_refused", "missing or wrong X-CSRF-Token",
                    "wwsf.csrf.token_refused");
     }
-    return *s;
+    return std::move(*s);
   }
 
   nlohmann::json identity(const Session& s, const std::string& block) const {
@@ -238,7 +238,7 @@ struct Wwsf::Impl {
       return error(req, Status::unauthorized, "user_disabled", "user no longer allowed",
                    "wwsf.token.user_gone");
     }
-    const std::string block = block_of(*user);
+    const std::string& block = block_of(*user);
     auto minted = minter->mint(s.username, block);
     if (!minted) {
       return error(req, Status::internal_server_error, "signing_failed", minted.error().message,
@@ -252,9 +252,10 @@ struct Wwsf::Impl {
     body.reserve(minted->token.size() + 128);
     body += R"({"token":)";
     append_json_string(body, minted->token);
-    body += R"(,"token_type":"Bearer","expires_in":)" +
-            std::to_string(config.token_lifetime.count());
-    body += R"(,"expires_at":)" + std::to_string(minted->expires_at);
+    body += R"(,"token_type":"Bearer","expires_in":)";
+    append_integer(body, config.token_lifetime.count());
+    body += R"(,"expires_at":)";
+    append_integer(body, minted->expires_at);
     body += R"(,"block":)";
     append_json_string(body, block);
     body += '}';

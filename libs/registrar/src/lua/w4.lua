@@ -27,9 +27,15 @@
 -- Performance: every redis.call costs about a microsecond, and so does converting a dozen
 -- arguments or reply fields, so the hot functions make few calls (a refreshing w4_register:
 -- HGET lid, TIME, HGET, GET, SET, ZADD), take each contact as one MessagePack argument and
--- return the stored binding as one MessagePack string (docs/w4.md).
+-- return the stored binding as one MessagePack string (docs/w4.md). The client sends REGISTERs
+-- as w4_register_batch (group commit), which pays the FCALL, HGET lid and TIME once per batch.
 
-local VERSION = '3'
+local VERSION = '4'
+
+-- Load-time flag: the loader (RedisOptions::load_test_functions, tests only) replaces this line
+-- with "local TEST_FUNCTIONS = true" to register w4_test_advance_time. Production loads the text
+-- as is, so no client of a production Redis can move a block's clock.
+local TEST_FUNCTIONS = false
 
 -- Stored contact fields (array positions).
 local URI, PARAMS, INST, REG, CALLID, CSEQ, EXP, FLOW, EPCSCF, PATH, UA, REGAT, UPDAT =
@@ -246,7 +252,8 @@ local function settle(b, i, contacts, released_or_new)
     free_at = b.now + b.cfg.q
   end
   if free_at then
-    redis.call('ZADD', b.tag .. ':rel', free_at, i)
+    -- '%d': a Lua number argument would be formatted as '%.17g' (printf's slow float path).
+    redis.call('ZADD', b.tag .. ':rel', string.format('%d', free_at), i)
   end
 end
 
@@ -270,7 +277,7 @@ end
 local function pick_free(b)
   local next = next_index(b)
   if next < b.cfg.size then
-    redis.call('HSET', b.cfgkey, 'next', next + 1)
+    redis.call('HSET', b.cfgkey, 'next', string.format('%d', next + 1))
     return next, false
   end
   local r = redis.call('ZRANGEBYSCORE', b.tag .. ':rel', '-inf', string.format('%d', b.now),
@@ -315,21 +322,16 @@ local function well_typed(u)
   return true
 end
 
--- ARGV: identity key, n, then n contacts, each one MessagePack array of REGISTER_FIELDS:
--- {uri, params, instance, reg_id, call_id, cseq, expires_s, flow, epcscf, path, ua}.
--- Reply: {index, newly (0/1), now, blob}: blob is the stored MessagePack {owner, {contact...}}.
-local function w4_register(keys, args)
-  local b, err = open(keys)
-  if not b then
-    return err
-  end
-  local ident, n = args[1], tonumber(args[2])
-  if not ident or ident == '' or not n or n < 1 or #args ~= 2 + n then
+-- One REGISTER of a web identity: the n contacts are args[base + 1 .. base + n], each one
+-- MessagePack array of REGISTER_FIELDS. Returns {index, newly (0/1), now, blob} (blob: the
+-- stored MessagePack {owner, {contact...}}), or an error reply; nothing is written on error.
+local function register_one(b, ident, n, args, base)
+  if not ident or ident == '' or not n or n < 1 then
     return fail('INVALID_ARGUMENT', 'arguments')
   end
   local ups, adds = {}, false
   for k = 1, n do
-    local ok, u = pcall(cmsgpack.unpack, args[2 + k])
+    local ok, u = pcall(cmsgpack.unpack, args[base + k])
     if not ok or type(u) ~= 'table' or #u ~= REGISTER_FIELDS or not well_typed(u) or
         u[URI] == '' or u[CALLID] == '' then
       return fail('INVALID_ARGUMENT', 'contact ' .. k)
@@ -338,22 +340,26 @@ local function w4_register(keys, args)
     ups[k] = u
   end
 
-  local i = redis.call('HGET', b.tag .. ':id', ident)
-  i = i and tonumber(i) or nil
-  if not i and not adds then
+  -- The index is kept as the decimal string Redis returns, for building keys and members: a Lua
+  -- number would be formatted with '%.14g' at every concatenation.
+  local si = redis.call('HGET', b.tag .. ':id', ident)
+  if not si and not adds then
     return fail('NOT_FOUND')
   end
   local owner, stored = nil, {}
-  if i then
-    owner, stored = load_blob(b, i)
+  if si then
+    owner, stored = load_blob(b, si)
   end
-  local contacts = live(b, stored)
-
-  -- RFC 3261 §10.3 step 7, against the stored state, before anything is written.
-  for _, c in ipairs(contacts) do
-    for _, u in ipairs(ups) do
-      if same_key(c, u[URI], u[INST], u[REG]) and c[CALLID] == u[CALLID] and u[CSEQ] <= c[CSEQ] then
-        return fail('OUT_OF_ORDER', 'CSeq ' .. u[CSEQ] .. ' <= ' .. c[CSEQ])
+  -- One pass over the stored contacts: keep the live ones and check RFC 3261 §10.3 step 7
+  -- against the stored state, before anything is written.
+  local contacts = {}
+  for _, c in ipairs(stored) do
+    if c[EXP] > b.now then
+      contacts[#contacts + 1] = c
+      for _, u in ipairs(ups) do
+        if c[CALLID] == u[CALLID] and u[CSEQ] <= c[CSEQ] and same_key(c, u[URI], u[INST], u[REG]) then
+          return fail('OUT_OF_ORDER', 'CSeq ' .. u[CSEQ] .. ' <= ' .. c[CSEQ])
+        end
       end
     end
   end
@@ -389,26 +395,70 @@ local function w4_register(keys, args)
   end
 
   local newly = 0
-  if not i then
-    local reclaimed
-    i, reclaimed = pick_free(b)
+  if not si then
+    local i, reclaimed = pick_free(b)
     if not i then
       return fail('POOL_EXHAUSTED')
     end
+    si = string.format('%d', i)
     if reclaimed then
       -- The previous owner's contacts have all expired; it loses the index.
       local previous
-      previous, stored = load_blob(b, i)
+      previous, stored = load_blob(b, si)
       if previous then
         redis.call('HDEL', b.tag .. ':id', previous)
       end
     end
-    redis.call('HSET', b.tag .. ':id', ident, i)
+    redis.call('HSET', b.tag .. ':id', ident, si)
     owner, newly = ident, 1
   end
-  local blob = rewrite(b, i, owner, stored, contacts)
-  settle(b, i, contacts, removed > 0 or newly == 1)
-  return {i, newly, b.now, blob}
+  local blob = rewrite(b, si, owner, stored, contacts)
+  settle(b, si, contacts, removed > 0 or newly == 1)
+  return {tonumber(si), newly, b.now, blob}
+end
+
+-- ARGV: identity key, n, then n contacts (see register_one).
+-- Reply: {index, newly (0/1), now, blob}.
+local function w4_register(keys, args)
+  local b, err = open(keys)
+  if not b then
+    return err
+  end
+  local n = tonumber(args[2])
+  if not n or #args ~= 2 + n then
+    return fail('INVALID_ARGUMENT', 'arguments')
+  end
+  return register_one(b, args[1], n, args, 2)
+end
+
+-- Group commit: m REGISTERs of one block in one call, applied in order, each atomic on its own
+-- (one failing does not undo or stop the others). Clients coalesce the registers issued in one
+-- event-loop turn into one call: the per-call cost (FCALL dispatch, HGET lid, TIME, reply
+-- framing) is paid once per batch instead of once per REGISTER.
+-- ARGV: m, then m times: identity key, n, n contacts (as w4_register's arguments).
+-- Reply: an array of m elements, each w4_register's reply or its error.
+local function w4_register_batch(keys, args)
+  local b, err = open(keys)
+  if not b then
+    return err
+  end
+  local m = tonumber(args[1])
+  if not m or m < 1 then
+    return fail('INVALID_ARGUMENT', 'arguments')
+  end
+  local out, pos = {}, 1
+  for k = 1, m do
+    local n = tonumber(args[pos + 2])
+    if not n or n < 1 or pos + 2 + n > #args then
+      return fail('INVALID_ARGUMENT', 'request ' .. k)
+    end
+    out[k] = register_one(b, args[pos + 1], n, args, pos + 2)
+    pos = pos + 2 + n
+  end
+  if pos ~= #args then
+    return fail('INVALID_ARGUMENT', 'trailing arguments')
+  end
+  return out
 end
 
 local function w4_remove_contact(keys, args)
@@ -622,8 +672,9 @@ local function w4_configure(keys, args)
   return 'OK'
 end
 
--- Test hook, never used in production: moves this block's clock forward by ARGV[1] ms, so that
--- tests of 60 s quarantines need not wait. Kept in the layout (persisted, survives reconnects).
+-- Test hook: moves this block's clock forward by ARGV[1] ms, so that tests of 60 s quarantines
+-- need not wait. Kept in the layout (persisted, survives reconnects). Registered only when the
+-- library is loaded with TEST_FUNCTIONS = true (below); production loads never have it.
 local function w4_test_advance_time(keys, args)
   local cur = keys[1] and redis.call('HGET', keys[1], 'layout')
   local ms = tonumber(args[1])
@@ -643,11 +694,14 @@ end
 
 local ro = {'no-writes'}
 redis.register_function{function_name = 'w4_register', callback = w4_register}
+redis.register_function{function_name = 'w4_register_batch', callback = w4_register_batch}
 redis.register_function{function_name = 'w4_remove_contact', callback = w4_remove_contact}
 redis.register_function{function_name = 'w4_remove_all', callback = w4_remove_all}
 redis.register_function{function_name = 'w4_remove_flow', callback = w4_remove_flow}
 redis.register_function{function_name = 'w4_configure', callback = w4_configure}
-redis.register_function{function_name = 'w4_test_advance_time', callback = w4_test_advance_time}
+if TEST_FUNCTIONS then
+  redis.register_function{function_name = 'w4_test_advance_time', callback = w4_test_advance_time}
+end
 redis.register_function{function_name = 'w4_lookup', callback = w4_lookup, flags = ro}
 redis.register_function{function_name = 'w4_is_registered', callback = w4_is_registered, flags = ro}
 redis.register_function{function_name = 'w4_lookup_identity', callback = w4_lookup_identity, flags = ro}

@@ -34,12 +34,14 @@ struct ServerOptions {
   /// Serve each connection on its own strand: required when more than one thread runs the
   /// io_context; set false for a single-threaded io_context (saves an executor hop per op).
   bool strand_per_connection = true;
-  /// Headers added to every response (security headers such as X-Content-Type-Options).
+  /// Headers added to every response (security headers such as X-Content-Type-Options) that
+  /// neither the handler nor the ResponseHook set: they are written straight into the serialised
+  /// answer, after the hook ran (so the hook does not see them in the Response).
   std::vector<std::pair<std::string, std::string>> default_headers;
 };
 
 /// Called for every response before it is written (CORS, security headers). Runs on the
-/// session's strand; must not block.
+/// session's strand; must not block. ServerOptions::default_headers are added after it.
 using ResponseHook = std::function<void(const Request&, const RequestInfo&, Response&)>;
 
 /// An HTTP/1.1 server. Construct, start(), run the io_context, stop().

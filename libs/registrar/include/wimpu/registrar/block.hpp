@@ -45,6 +45,9 @@ struct Block {
   std::string render(std::uint64_t index) const;
   /// Other URIs of IMPU `index` (the tel: form when both render).
   std::vector<std::string> aliases(std::uint64_t index) const;
+  /// render() and aliases() written into existing strings, reusing their capacity (the
+  /// allocation-free lookup path).
+  void render_into(std::uint64_t index, std::string& impu, std::vector<std::string>& aliases) const;
   /// The Redis key prefix of this block, `{blk:<id>}` (one cluster slot per block).
   std::string redis_tag() const { return "{blk:" + config.id + "}"; }
 };

@@ -40,6 +40,7 @@ public:
   W4Task<RemoveResult> remove_all(std::string impu, std::optional<CallIdGuard> guard) override;
   W4Task<std::uint32_t> remove_flow(std::string flow_token) override;
   W4Task<Binding> lookup(std::string impu) override;
+  W4Task<Binding> lookup_reusing(std::string impu, Binding reuse) override;
   W4Task<bool> is_registered(std::string impu) override;
   W4Task<Binding> lookup_identity(std::string block, WebIdentity identity) override;
   W4Task<BlockUsage> usage(std::string block) override;
@@ -59,6 +60,9 @@ public:
   W4Result<std::uint32_t> remove_flow_now(std::string_view flow_token);
   /// See W4::lookup().
   W4Result<Binding> lookup_now(std::string_view impu);
+  /// See W4::lookup_reusing(): writes the binding into `out`, reusing its strings and vectors
+  /// (no allocation once they are warm). On error `out` is unspecified.
+  W4Result<void> lookup_now(std::string_view impu, Binding& out);
   /// See W4::is_registered().
   W4Result<bool> is_registered_now(std::string_view impu);
   /// See W4::lookup_identity().

@@ -1,6 +1,7 @@
 #pragma once
 // The `redis` W4 backend: Redis 7 (or Redis Cluster) holding the registration state, with every
-// operation one FCALL of the `w4` Redis Functions library (libs/registrar/src/lua/w4.lua, loaded
+// operation one FCALL of the `w4` Redis Functions library (REGISTERs issued in the same
+// event-loop turn share one FCALL of w4_register_batch: group commit) (libs/registrar/src/lua/w4.lua, loaded
 // with FUNCTION LOAD REPLACE on every connect). Atomic per block; time is Redis time. The key
 // layout and each function's contract are in docs/w4.md.
 #include <chrono>
@@ -31,6 +32,9 @@ struct RedisOptions {
   std::chrono::milliseconds reconnect_max{2000};
   /// Commands accepted while (re)connecting, before failing fast with kUnavailable.
   std::size_t max_waiting = 65536;
+  /// Tests only: load the `w4` library with its test functions (w4_test_advance_time, which
+  /// moves a block's clock). Production leaves it false, so the function does not exist there.
+  bool load_test_functions = false;
 };
 
 /// Redis-backed registrar over one hiredis connection owned by `executor` (give each shard its

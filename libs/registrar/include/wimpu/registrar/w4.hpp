@@ -69,6 +69,14 @@ public:
   /// IMPU is not an error (state kFree, no contacts). Errors: kUnknownImpu, kUnavailable, kBackend.
   virtual W4Task<Binding> lookup(std::string impu) = 0;
 
+  /// lookup() that fills `reuse`, a Binding the caller got from an earlier lookup and hands back
+  /// (moved in, moved out: no reference crosses the suspension). Same contract and errors as
+  /// lookup(). Backends that can (memory) write into its strings and vectors in place, so a
+  /// shard that keeps one Binding per hot path looks up without allocating once the buffers are
+  /// warm; the others (redis) ignore `reuse` and return a fresh Binding. On error, `reuse` is
+  /// lost (a new default Binding serves next time).
+  virtual W4Task<Binding> lookup_reusing(std::string impu, Binding reuse);
+
   /// True iff `impu` has a live contact (eI-CSCF check, seed §5.2.2.3.3; originating check).
   /// Errors: kUnknownImpu, kUnavailable, kBackend.
   virtual W4Task<bool> is_registered(std::string impu) = 0;

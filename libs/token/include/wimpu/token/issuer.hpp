@@ -1,6 +1,7 @@
 #pragma once
 // What the WWSF calls to mint the identity assertion returned by `POST /api/token` (issue 4):
 // a compact JWS (RFC 7515 §7.1) over a JWT claims set (RFC 7519) with the wIMPU block claim.
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -20,7 +21,7 @@ class SignatureMaker;
 enum class IssueError : std::uint8_t {
   kBadInput,       ///< empty subject/block, or text that is not valid UTF-8
   kRandomFailed,   ///< the CSPRNG failed (no jti can be made)
-  kSigningFailed,  ///< OpenSSL refused to sign
+  kSigningFailed,  ///< the crypto library (libsodium for EdDSA, OpenSSL for ES256) refused to sign
 };
 
 /// Stable short name of an IssueError. Thread-safe.
@@ -35,7 +36,7 @@ struct IssuerOptions {
   std::string block_claim{kDefaultBlockClaim};  ///< name of the block claim
 };
 
-/// Signs tokens with one key. NOT thread-safe (it keeps an initialised OpenSSL context): create
+/// Signs tokens with one key. NOT thread-safe (it keeps an initialised signing context): create
 /// one per thread; the SigningKey itself is shared.
 class TokenIssuer {
 public:
@@ -64,6 +65,11 @@ private:
   std::string header_b64_;  // constant per key: encoded once
   std::string payload_;     // reused buffers
   std::string out_;
+  // CSPRNG output not yet used for a jti (RAND_bytes once per 64 tokens). The WWSF does not
+  // fork; a forked child would have to build its own issuers to avoid repeating jtis.
+  static constexpr std::size_t kJtiBytes = 16;
+  std::array<std::uint8_t, 64 * kJtiBytes> random_{};
+  std::size_t random_used_ = random_.size();
 };
 
 }  // namespace wimpu::token
