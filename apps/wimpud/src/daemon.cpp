@@ -322,6 +322,8 @@ void Daemon::Impl::start_admin() {
     admin_w4 = admin::make_timed_w4(*w4);
     admin::add_registrar_routes(admin->router(), *admin_w4);
     admin::add_block_usage_metrics(admin->router(), *admin_w4);
+    // Ready also means the registrar answers (redis reachable, its functions loaded).
+    admin::add_registrar_readiness(admin->router(), *admin_w4, [this] { return not_ready(); });
   }
   if (config.wwsf) {
     add_user_routes(admin->router(), config.wwsf->user_store_path);

@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <optional>
+
 #include "redis_server.hpp"
 #include "udp_ue.hpp"
 #include "wimpu/http/client.hpp"
@@ -53,9 +55,9 @@ DaemonConfig parse_text(const std::string& text) {
 }
 
 TEST(Daemon, AdminReadsTheRedisRegistrarFromItsOwnThread) {
-  registrar::testing::RedisServer redis;
+  std::optional<registrar::testing::RedisServer> redis(std::in_place);
   const std::string state = ::testing::TempDir() + "/wimpud-daemon-redis";
-  Daemon d(parse_text(config_text(redis.port(), state)));
+  Daemon d(parse_text(config_text(redis->port(), state)));
   auto started = d.start();
   ASSERT_TRUE(started) << started.error();
   ASSERT_NE(d.admin_port(), 0);
@@ -79,6 +81,15 @@ TEST(Daemon, AdminReadsTheRedisRegistrarFromItsOwnThread) {
   EXPECT_EQ(h["ready"], true);
   EXPECT_EQ(h["functions"]["ep_cscf"]["state"], "running");
   EXPECT_EQ(h["functions"]["wwsf"]["listeners"][0]["protocol"], "http");
+
+  auto ready = admin.request(http::Verb::get, "/readyz");
+  ASSERT_TRUE(ready);
+  EXPECT_EQ(ready->result_int(), 200u) << ready->body();
+  redis.reset();  // stopped by PID: the registrar is gone, so is readiness
+  ready = admin.request(http::Verb::get, "/readyz");
+  ASSERT_TRUE(ready);
+  EXPECT_EQ(ready->result_int(), 503u);
+  EXPECT_EQ(ready->body(), "registrar: unavailable\n");
 
   const auto lines = d.reload();
   ASSERT_EQ(lines.size(), 2u);
