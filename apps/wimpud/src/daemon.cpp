@@ -22,6 +22,7 @@
 #include "wimpu/hss/hss_service.hpp"
 #include "wimpu/http/json.hpp"
 #include "wimpu/registrar/memory_registrar.hpp"
+#include "wimpu/registrar/redis_registrar.hpp"
 #include "wimpu/wimpud/self_signed.hpp"
 #include "wimpu/wwsf/user_store.hpp"
 #include "wimpu/wwsf/wwsf.hpp"
@@ -65,6 +66,13 @@ struct Daemon::Impl {
   // per-shard Cx clients, and the node. Destroyed after the node stopped (SipNode::stop()).
   registrar::W4Ptr own_w4;
   registrar::W4Ptr ei_w4;
+  // eI-CSCF alone on the redis registrar: one connection per shard, living on the shard
+  // (STYLE.md), and the timed views handed to the shards' policies. Built on the main thread
+  // during SipNode::start(); destroyed after the shards stopped.
+  std::vector<registrar::W4Ptr> ei_shard_redis;
+  std::vector<registrar::W4Ptr> ei_shard_w4;
+  registrar::W4Ptr admin_redis;  // the admin endpoint's own connection (its executor)
+  registrar::BlockSetPtr redis_blocks;  // set when W4 is redis without an eP-CSCF here
   std::mutex ei_clients_mutex;
   std::vector<std::unique_ptr<diameter::CxClient>> ei_clients;
   std::unique_ptr<cscf_node::SipNode> ei;
@@ -214,12 +222,10 @@ void Daemon::Impl::start_ei_cscf() {
     // One process: the eP-CSCF's registrar is the one the eI-CSCF must consult (memory: shared
     // by every shard; redis: shard 0's connection, callable from any executor per W4).
     w4 = &ep->w4(0);
+  } else if (!config.blocks.empty() &&
+             config.registrar.backend == ep_cscf::RegistrarBackend::kRedis) {
+    redis_blocks = std::make_shared<registrar::BlockSet>(config.blocks);  // per shard, below
   } else if (!config.blocks.empty()) {
-    if (config.registrar.backend == ep_cscf::RegistrarBackend::kRedis) {
-      // TODO(wimpud): a RedisRegistrar per eI-CSCF shard when the eI-CSCF runs alone.
-      throw std::runtime_error(
-          "ei_cscf: the redis registrar without an [ep_cscf] in the same process is not wired yet");
-    }
     own_w4 = std::make_unique<registrar::MemoryRegistrar>(
         std::make_shared<registrar::BlockSet>(config.blocks),
         std::make_shared<common::SystemClock>());
@@ -245,8 +251,14 @@ void Daemon::Impl::start_ei_cscf() {
           std::lock_guard lock(ei_clients_mutex);
           ei_clients.push_back(std::move(cx));
         }
-        auto policy =
-            std::make_unique<ei_cscf::EiCscfPolicy>(ex, *raw_cx, ei_w4.get(), s.policy);
+        registrar::W4* shard_w4 = ei_w4.get();
+        if (redis_blocks && !s.policy.wimpu_domains.empty()) {
+          ei_shard_redis.push_back(std::make_unique<registrar::RedisRegistrar>(
+              ex, redis_blocks, config.registrar.redis));
+          ei_shard_w4.push_back(admin::make_timed_w4(*ei_shard_redis.back()));
+          shard_w4 = ei_shard_w4.back().get();
+        }
+        auto policy = std::make_unique<ei_cscf::EiCscfPolicy>(ex, *raw_cx, shard_w4, s.policy);
         ei_cscf::EiCscfPolicy* raw = policy.get();
         return cscf_node::ShardPolicy{std::move(policy),
                                       [raw](proxy::Proxy& p) { raw->attach(p); }};
@@ -301,10 +313,17 @@ void Daemon::Impl::start_admin() {
                         return http::json_response(req, http::Status::ok, health());
                       });
   registrar::W4* w4 = ep ? &ep->w4(0) : own_w4.get();
+  if (w4 == nullptr && redis_blocks) {
+    admin_redis = std::make_unique<registrar::RedisRegistrar>(admin->executor(), redis_blocks,
+                                                              config.registrar.redis);
+    w4 = admin_redis.get();
+  }
   if (w4 != nullptr) {
     admin_w4 = admin::make_timed_w4(*w4);
     admin::add_registrar_routes(admin->router(), *admin_w4);
     admin::add_block_usage_metrics(admin->router(), *admin_w4);
+    // Ready also means the registrar answers (redis reachable, its functions loaded).
+    admin::add_registrar_readiness(admin->router(), *admin_w4, [this] { return not_ready(); });
   }
   if (config.wwsf) {
     add_user_routes(admin->router(), config.wwsf->user_store_path);
@@ -335,13 +354,18 @@ void Daemon::Impl::stop() {
   if (ep) {
     ep->stop();
   }
-  ei.reset();
+  // The eI-CSCF's per-shard resources go while the shards' io_contexts still exist (stopped, not
+  // destroyed): RedisRegistrar's destructor closes its connection on its executor's objects.
+  ei_shard_w4.clear();
+  ei_shard_redis.clear();
   {
     std::lock_guard lock(ei_clients_mutex);
     ei_clients.clear();
   }
   ei_w4.reset();
+  ei.reset();  // policies (holding references to the above) go with it; nothing runs them now
   admin_w4.reset();
+  admin_redis.reset();  // the admin io_context stopped but still exists
   wwsf.reset();
   ep.reset();
   own_w4.reset();

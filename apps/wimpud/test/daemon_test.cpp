@@ -4,7 +4,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <optional>
+
 #include "redis_server.hpp"
+#include "udp_ue.hpp"
 #include "wimpu/http/client.hpp"
 #include "wimpu/wimpud/daemon.hpp"
 
@@ -52,9 +55,9 @@ DaemonConfig parse_text(const std::string& text) {
 }
 
 TEST(Daemon, AdminReadsTheRedisRegistrarFromItsOwnThread) {
-  registrar::testing::RedisServer redis;
+  std::optional<registrar::testing::RedisServer> redis(std::in_place);
   const std::string state = ::testing::TempDir() + "/wimpud-daemon-redis";
-  Daemon d(parse_text(config_text(redis.port(), state)));
+  Daemon d(parse_text(config_text(redis->port(), state)));
   auto started = d.start();
   ASSERT_TRUE(started) << started.error();
   ASSERT_NE(d.admin_port(), 0);
@@ -79,12 +82,63 @@ TEST(Daemon, AdminReadsTheRedisRegistrarFromItsOwnThread) {
   EXPECT_EQ(h["functions"]["ep_cscf"]["state"], "running");
   EXPECT_EQ(h["functions"]["wwsf"]["listeners"][0]["protocol"], "http");
 
+  auto ready = admin.request(http::Verb::get, "/readyz");
+  ASSERT_TRUE(ready);
+  EXPECT_EQ(ready->result_int(), 200u) << ready->body();
+  redis.reset();  // stopped by PID: the registrar is gone, so is readiness
+  ready = admin.request(http::Verb::get, "/readyz");
+  ASSERT_TRUE(ready);
+  EXPECT_EQ(ready->result_int(), 503u);
+  EXPECT_EQ(ready->body(), "registrar: unavailable\n");
+
   const auto lines = d.reload();
   ASSERT_EQ(lines.size(), 2u);
   EXPECT_EQ(lines[0].rfind("wwsf: users are re-read", 0), 0u);
   EXPECT_EQ(lines[1].rfind("ep_cscf: not reloadable yet", 0), 0u);
   d.drain();
   d.drain();  // idempotent
+}
+
+TEST(Daemon, EiCscfAloneOnTheRedisRegistrar) {
+  // The split-deployment eI-CSCF: no eP-CSCF in the process, W4 on redis (one connection per
+  // shard, and one for the admin endpoint), Cx to the HSS in-process.
+  registrar::testing::RedisServer redis;
+  const std::string subs = ::testing::TempDir() + "/wimpud-daemon-ei-subs.toml";
+  {
+    std::FILE* f = std::fopen(subs.c_str(), "w");
+    std::fputs("[[subscriber]]\nimpi = \"block@block.example\"\nrealm = \"block.example\"\n"
+               "ha1 = \"34e7d45f636891b2362892f0c15d3a99\"\n[[subscriber.implicit_set]]\n"
+               "public_identities = [\"sip:+1555000!.*!@block.example\"]\n",
+               f);
+    std::fclose(f);
+  }
+  const std::string text = "[wimpud]\nstate_dir = \"" + ::testing::TempDir() +
+                           "/wimpud-daemon-ei\"\n[admin]\nport = 0\n[[blocks]]\nid = \"b1\"\n"
+                           "domains = [\"block.example\"]\nrange_first = \"+15550000000\"\n"
+                           "range_last = \"+15550000009\"\n[registrar]\nbackend = \"redis\"\n"
+                           "[registrar.redis]\nport = " + std::to_string(redis.port()) +
+                           "\n[ei_cscf]\n[[ei_cscf.listeners]]\nprotocol = \"udp\"\n"
+                           "[ei_cscf.proxy]\nshards = 2\ndomains = [\"block.example\"]\n"
+                           "[hss]\nsubscribers = \"" + subs + "\"\n";
+  Daemon d(parse_text(text));
+  auto started = d.start();
+  ASSERT_TRUE(started) << started.error();
+  std::uint16_t sip_port = 0;
+  for (const auto& l : d.listeners()) {
+    if (l.function == "ei_cscf") {
+      sip_port = l.port;
+    }
+  }
+  ASSERT_NE(sip_port, 0);
+  test::UdpUe ue(sip_port);
+  EXPECT_EQ(ue.invite("sip:+15550000003@block.example", 1), 480);  // W4 (redis): not registered
+
+  http::Client admin("127.0.0.1", d.admin_port(), nullptr, 5000ms);
+  auto blocks = admin.request(http::Verb::get, "/admin/blocks");
+  ASSERT_TRUE(blocks);
+  ASSERT_EQ(blocks->result_int(), 200u) << blocks->body();
+  EXPECT_EQ(json::parse(blocks->body())["blocks"][0]["free"], 10);
+  d.drain();
 }
 
 TEST(Daemon, StartFailureNamesTheFunctionAndStopsWhatStarted) {

@@ -24,6 +24,7 @@
 #include <regex>
 
 #include "child.hpp"
+#include "udp_ue.hpp"
 #include "wimpu/http/client.hpp"
 #include "wimpu/sip/message.hpp"
 
@@ -131,54 +132,6 @@ ha1 = "34e7d45f636891b2362892f0c15d3a99"
   [[subscriber.implicit_set]]
   public_identities = ["sip:alice@ims.example"]
 )";
-
-/// A SIP UE on a UDP socket: sends an INVITE, returns the first final status for its branch.
-class UdpUe {
-public:
-  explicit UdpUe(std::uint16_t to) : socket_(io_, asio::ip::udp::endpoint(asio::ip::make_address("127.0.0.1"), 0)),
-        to_(asio::ip::make_address("127.0.0.1"), to) {}
-
-  int invite(const std::string& ruri, int n) {
-    const std::string branch = "z9hG4bKue" + std::to_string(n);
-    const std::string port = std::to_string(socket_.local_endpoint().port());
-    const std::string m = crlf("INVITE " + ruri + " SIP/2.0\nVia: SIP/2.0/UDP 127.0.0.1:" + port +
-                               ";branch=" + branch + ";rport\nMax-Forwards: 70\n"
-                               "From: <sip:ue@ims.example>;tag=u" + std::to_string(n) +
-                               "\nTo: <" + ruri + ">\nCall-ID: ue" + std::to_string(n) +
-                               "@test\nCSeq: 1 INVITE\nContact: <sip:ue@127.0.0.1:" + port +
-                               ">\nContent-Length: 0\n\n");
-    socket_.send_to(asio::buffer(m), to_);
-    int final_status = 0;
-    char buf[4096];
-    std::function<void()> read = [&] {
-      socket_.async_receive(asio::buffer(buf), [&](boost::system::error_code ec, std::size_t len) {
-        if (ec) {
-          return;
-        }
-        auto msg = sip::Message::parse(std::string_view(buf, len));
-        if (msg && msg->status_code() >= 200 && std::string_view(buf, len).find(branch) !=
-                                                    std::string_view::npos) {
-          final_status = msg->status_code();
-          io_.stop();
-          return;
-        }
-        read();
-      });
-    };
-    read();
-    io_.restart();
-    io_.run_for(kStep);
-    socket_.cancel();
-    io_.restart();
-    io_.poll();
-    return final_status;
-  }
-
-private:
-  asio::io_context io_;
-  asio::ip::udp::socket socket_;
-  asio::ip::udp::endpoint to_;
-};
 
 /// Runs wimpuctl; returns (exit code, stdout).
 std::pair<int, std::string> wimpuctl(const std::string& args) {
@@ -387,7 +340,7 @@ TEST_F(WimpudTest, WebLoginTokenAndWssRegisterGetAnImpuOfTheBlock) {
 
 TEST_F(WimpudTest, EiCscfChecksW4AndAsksTheInProcessHss) {
   ASSERT_TRUE(ports_.count("ei_cscf/udp"));
-  UdpUe ue(ports_["ei_cscf/udp"]);
+  test::UdpUe ue(ports_["ei_cscf/udp"]);
   // An IMPU of the block that nobody holds: the W4 check answers (seed TR §5.2.2.3.3).
   EXPECT_EQ(ue.invite("sip:+15550000005@block.example", 1), 480);
   // Outside the block, Cx LIR to the HSS in this process: unknown -> 404 (5001); known but not

@@ -27,22 +27,25 @@ Response text(const Request& req, Status status, std::string body,
 
 }  // namespace
 
+http::Response readiness_response(const http::Request& req, const std::vector<std::string>& why) {
+  if (why.empty()) {
+    return text(req, Status::ok, "ready\n");
+  }
+  common::counter("admin.not_ready").inc();
+  std::string body;
+  for (const std::string& w : why) {
+    body += w + "\n";
+  }
+  return text(req, Status::service_unavailable, std::move(body));
+}
+
 AdminServer::AdminServer(AdminOptions options)
     : options_(std::move(options)), router_(std::make_shared<http::Router>()) {
   router_->add(Verb::get, "/livez", [](const Request& req, const RequestInfo&) {
     return text(req, Status::ok, "ok\n");
   });
   router_->add(Verb::get, "/readyz", [this](const Request& req, const RequestInfo&) {
-    std::vector<std::string> why = ready_check_ ? ready_check_() : std::vector<std::string>{};
-    if (why.empty()) {
-      return text(req, Status::ok, "ready\n");
-    }
-    common::counter("admin.not_ready").inc();
-    std::string body;
-    for (const std::string& w : why) {
-      body += w + "\n";
-    }
-    return text(req, Status::service_unavailable, std::move(body));
+    return readiness_response(req, ready_check_ ? ready_check_() : std::vector<std::string>{});
   });
   router_->add(Verb::get, "/metrics", [](const Request& req, const RequestInfo&) {
     return text(req, Status::ok, render_process_metrics(), kPrometheusContentType);

@@ -170,6 +170,15 @@ asio::awaitable<Response> metrics_with_usage(registrar::W4* w4, Request req) {
   co_return res;
 }
 
+asio::awaitable<Response> readiness(registrar::W4* w4, const ReadyCheck* check, Request req) {
+  std::vector<std::string> why = *check ? (*check)() : std::vector<std::string>{};
+  auto pong = co_await w4->ping();
+  if (!pong) {
+    why.push_back("registrar: " + std::string(registrar::to_string(pong.error())));
+  }
+  co_return readiness_response(req, why);
+}
+
 }  // namespace
 
 nlohmann::json binding_json(const registrar::Binding& b) {
@@ -201,6 +210,15 @@ void add_block_usage_metrics(http::Router& router, registrar::W4& w4) {
   registrar::W4* p = &w4;
   router.add_async(Verb::get, "/metrics",
                    [p](Request req, RequestInfo) { return metrics_with_usage(p, std::move(req)); });
+}
+
+void add_registrar_readiness(http::Router& router, registrar::W4& w4, ReadyCheck check) {
+  registrar::W4* p = &w4;
+  // The check lives as long as the route (the router owns the handler that owns it).
+  auto owned = std::make_shared<ReadyCheck>(std::move(check));
+  router.add_async(Verb::get, "/readyz", [p, owned](Request req, RequestInfo) {
+    return readiness(p, owned.get(), std::move(req));
+  });
 }
 
 void add_registrar_routes(http::Router& router, registrar::W4& w4) {

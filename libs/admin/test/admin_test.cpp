@@ -153,6 +153,24 @@ TEST_F(AdminTest, MetricsCanCarryBlockUsageGauges) {
       << r->body();
 }
 
+TEST_F(AdminTest, ReadinessCanIncludeTheRegistrarPing) {
+  AdminServer a(AdminOptions{});
+  std::atomic<bool> draining{false};
+  add_registrar_readiness(a.router(), *timed_, [&draining] {
+    return draining ? std::vector<std::string>{"draining"} : std::vector<std::string>{};
+  });
+  ASSERT_TRUE(a.start());
+  http::Client c("127.0.0.1", a.port(), nullptr, 5000ms);
+  auto r = c.request(http::Verb::get, "/readyz");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->result_int(), 200u);  // the memory registrar always answers its ping
+  draining = true;
+  r = c.request(http::Verb::get, "/readyz");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->result_int(), 503u);
+  EXPECT_EQ(r->body(), "draining\n");
+}
+
 TEST_F(AdminTest, BindingsByImpuByIdentityAndListing) {
   const std::string impu = register_alice();
   ASSERT_FALSE(impu.empty());

@@ -33,6 +33,10 @@ struct AdminOptions {
 /// thread-safe and must not block.
 using ReadyCheck = std::function<std::vector<std::string>()>;
 
+/// The /readyz answer for `why` (empty: 200 "ready"; else 503 with one reason per line, and the
+/// admin.not_ready counter).
+http::Response readiness_response(const http::Request& req, const std::vector<std::string>& why);
+
 /// Lifecycle (one thread): AdminServer a(options); a.router().add(...); a.start(); ... a.stop().
 class AdminServer {
 public:

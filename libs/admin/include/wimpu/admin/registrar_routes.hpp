@@ -13,6 +13,7 @@
 // 503 (unavailable) and 500, each answer {"error": "<w4 error name>", "message"}.
 #include <nlohmann/json.hpp>
 
+#include "wimpu/admin/admin_server.hpp"
 #include "wimpu/http/router.hpp"
 #include "wimpu/registrar/w4.hpp"
 
@@ -28,6 +29,11 @@ void add_registrar_routes(http::Router& router, registrar::W4& w4);
 ///   wimpu_block_size{block="b1"} N
 /// A block whose usage cannot be read is left out and bumps admin.metrics.usage_failed.
 void add_block_usage_metrics(http::Router& router, registrar::W4& w4);
+
+/// Replaces GET /readyz: the reasons of `check` (may be empty), plus "registrar: <error>" when
+/// W4::ping() fails (redis unreachable or its functions not loaded). Answers like
+/// readiness_response().
+void add_registrar_readiness(http::Router& router, registrar::W4& w4, ReadyCheck check);
 
 /// JSON form of a binding (the objects of "bindings" above). Pure.
 nlohmann::json binding_json(const registrar::Binding& b);
