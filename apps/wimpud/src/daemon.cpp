@@ -409,6 +409,8 @@ Expected<void, std::string> Daemon::start() {
     if (d.config.ei_cscf) {
       d.start_ei_cscf();
     }
+    // TODO(wimpud): start the S-CSCF here (after the HSS, before the admin endpoint) when
+    // nf/s-cscf lands; stop it next to the eI-CSCF in Impl::stop().
     if (d.config.admin) {
       d.start_admin();
     }

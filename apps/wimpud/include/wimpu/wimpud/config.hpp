@@ -86,6 +86,9 @@ struct DaemonConfig {
   std::optional<ep_cscf::EpCscfConfig> ep_cscf;
   std::optional<EiCscfSection> ei_cscf;
   std::optional<HssSection> hss;
+  // TODO(wimpud): std::optional<s_cscf::ScscfConfig> s_cscf, from nf/s-cscf's
+  // parse_s_cscf_config() once it lands; [s_cscf] is refused by parse_config() until then.
+  // In one process its Cx goes to the [hss] in-process, like the eI-CSCF's.
   std::optional<diameter::NodeConfig> diameter;
   /// Demo user created in the WWSF store when it has no users ([wwsf] demo_user/demo_password).
   std::string demo_user;
