@@ -65,6 +65,7 @@ public:
     server_tx_ = {};
     source_ = {};
     phase_ = Phase::kPolicy;
+    early_decision_.reset();
     request_uri_.clear();
     uri_local_ = remaining_route_ = false;
     first_route_ = 0;
@@ -90,6 +91,7 @@ public:
   sip::Message request_;
   transaction::Peer source_;
   Phase phase_ = Phase::kPolicy;
+  std::optional<Decision> early_decision_;  // Proxy::resume() during on_request()
   std::string request_uri_;       // effective Request-URI (§16.4)
   bool uri_local_ = false;
   bool remaining_route_ = false;

@@ -88,6 +88,9 @@ struct Proxy::Impl {
               std::string_view extra_name = {}, std::string_view extra_value = {});
   detail::Context& new_context();
   bool preprocess_routes(detail::Context& ctx);
+  /// Asks the plug-in (on_request) and applies its decision, or the one it gave to resume()
+  /// while still inside on_request().
+  void run_policy(detail::Context& ctx);
   void apply_decision(detail::Context& ctx, const Decision& d);
   void respond_local(detail::Context& ctx, int status, std::string_view reason = {});
   void end_context(detail::Context& ctx);

@@ -54,6 +54,14 @@ Proxy::~Proxy() {
 
 bool Proxy::resume(ContextId id, Decision decision) {
   Context* ctx = impl_->find(id);
+  if (ctx != nullptr && ctx->phase_ == Context::Phase::kPolicy &&
+      decision.verdict() != Decision::Verdict::kWait) {
+    // Called from inside the plug-in's on_request(): its asynchronous work finished before
+    // on_request() returned wait() (a co_spawn'ed lookup that never suspended, e.g. on the
+    // memory registrar). Keep the decision; run_policy() applies it when on_request() returns.
+    ctx->early_decision_ = std::move(decision);
+    return true;
+  }
   if (ctx == nullptr || ctx->phase_ != Context::Phase::kWaiting) {
     impl_->counters.resume_stale.inc();
     return false;
@@ -91,7 +99,7 @@ void Proxy::on_ack(sip::Message&& ack, const Peer& from, ServerTxId) {
     p.end_context(ctx);
     return;
   }
-  p.apply_decision(ctx, p.policy.on_request(ctx));
+  p.run_policy(ctx);
 }
 
 void Proxy::on_response(const transaction::ClientTxInfo& tx, sip::Message&& response) {
@@ -172,7 +180,16 @@ void Proxy::Impl::handle_request(ServerTxId tx, sip::Message&& request, const Pe
     }
   }
   detail::append_loop_hash(ctx.request_, ctx.loop_hash_);
-  apply_decision(ctx, policy.on_request(ctx));
+  run_policy(ctx);
+}
+
+void Proxy::Impl::run_policy(Context& ctx) {
+  Decision d = policy.on_request(ctx);
+  if (d.verdict() == Decision::Verdict::kWait && ctx.early_decision_) {
+    d = std::move(*ctx.early_decision_);  // resumed before it returned: see Proxy::resume
+  }
+  ctx.early_decision_.reset();
+  apply_decision(ctx, d);
 }
 
 bool Proxy::Impl::validate(ServerTxId tx, const sip::Message& r) {

@@ -39,6 +39,20 @@ TEST_F(ProxyTest, AsynchronousPolicyResumesByIdOnTheShard) {
   EXPECT_FALSE(proxy.resume(parked, Decision::proceed()));  // not waiting any more
 }
 
+// A plug-in whose asynchronous work completes inline (a co_spawn'ed lookup that never suspends,
+// as on the memory registrar) resumes before its on_request() has returned wait().
+TEST_F(ProxyTest, ResumeFromInsideOnRequestIsAppliedWhenItReturnsWait) {
+  policy.hook = [&](RequestContext& ctx) {
+    EXPECT_TRUE(proxy.resume(ctx.id(), Decision::respond(480, "Temporarily Unavailable")));
+    return Decision::wait();
+  };
+  deliver(invite());
+  EXPECT_EQ(expect(kCaller).status_code(), 100);
+  EXPECT_EQ(expect(kCaller).status_code(), 480);
+  EXPECT_EQ(policy.ended.size(), 1u);
+  EXPECT_EQ(proxy.live_contexts(), 0u);
+}
+
 TEST_F(ProxyTest, CancelWhileThePolicyWaitsAnswers487AndTheContextIsGone) {
   ContextId parked = 0;
   policy.hook = [&](RequestContext& ctx) {

@@ -138,7 +138,8 @@ void BlockRegistration::send(std::uint32_t expires) {
   m += "CSeq: " + std::to_string(++cseq_) + " REGISTER\r\n";
   m += "Contact: <sip:" + host_port + transport_param + ">\r\n";
   m += "Expires: " + std::to_string(expires) + "\r\n";
-  m += "Path: <sip:" + token + "@" + host_port + transport_param + ";lr>\r\n";
+  // G-10, RFC 5626 §5.1: as the first hop we add the flow token and `ob` (RFC 3327 §5.2).
+  m += "Path: <sip:" + token + "@" + host_port + transport_param + ";lr;ob>\r\n";
   m += "Require: path\r\n";
   m += "Supported: path\r\n";
   // TS 24.229 §7.2A.2 (R-08): a trusted node; the S-CSCF skips authentication.

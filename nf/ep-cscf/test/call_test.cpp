@@ -476,7 +476,8 @@ TEST_P(BlockTest, StartupRegistersTheBlockWithPathAndTrustedNodeAuth) {
   ASSERT_EQ(path->size(), 1u);
   const std::string token((*path)[0].uri.user);
   EXPECT_EQ(token.size(), 39u);  // a flow token (RFC 5626 §5.2)
-  EXPECT_EQ(one(reg, "Path"), "<sip:" + token + "@" + here + ";lr>");
+  // G-10 / RFC 5626 §5.1: the first hop's Path carries the flow token and `ob`.
+  EXPECT_EQ(one(reg, "Path"), "<sip:" + token + "@" + here + ";lr;ob>");
   EXPECT_EQ(one(reg, "Require"), "path");
   EXPECT_EQ(one(reg, "Supported"), "path");
   EXPECT_EQ(one(reg, "Authorization"),
@@ -541,6 +542,36 @@ TEST_P(BlockTest, RejectedBlockRegistrationIsRetriedWithBackoff) {
   auto stopped = std::async(std::launch::async, [this] { server_->stop(); });
   sip::Message dereg = scscf_receive();
   EXPECT_EQ(one(dereg, "Expires"), "0");
+  scscf_send(answer(dereg, 200, "s1"));
+  stopped.get();
+}
+
+TEST_P(BlockTest, BlockRegistrationIsRefreshedAtHalfTheGrantedExpiry) {
+  sip::Message reg = scscf_receive();
+  ASSERT_EQ(reg.method(), sip::Method::kRegister);
+  // The core grants 2 s (below the 600 asked for): the refresh leaves after 1 s, in the same
+  // registration (Call-ID, next CSeq, RFC 3261 §10.2.4) and with the same Path.
+  sip::ResponseBuilder b(reg, 200);
+  b.to_tag("s1");
+  const std::string contact = "<sip:127.0.0.1:" + std::to_string(udp_.port) + ">;expires=2";
+  b.header("Contact", contact);
+  b.header("Service-Route", learned_route_);
+  b.header("P-Associated-URI", "<sip:block1@wimpu.example>");
+  scscf_send(b.build());
+  register_wic_when_up("a1", "a1a1");
+  sip::Message refresh = scscf_receive();
+  ASSERT_EQ(refresh.method(), sip::Method::kRegister);
+  EXPECT_EQ(refresh.call_id(), reg.call_id());
+  EXPECT_EQ(one(refresh, "CSeq"), "2 REGISTER");
+  EXPECT_EQ(one(refresh, "Expires"), "600");
+  EXPECT_EQ(one(refresh, "Path"), one(reg, "Path"));
+  EXPECT_EQ(one(refresh, "Authorization"), one(reg, "Authorization"));
+  scscf_send(block_ok(refresh));
+  register_wic_when_up("a2", "a2a2");  // the block stayed up through the refresh
+  auto stopped = std::async(std::launch::async, [this] { server_->stop(); });
+  sip::Message dereg = scscf_receive();
+  EXPECT_EQ(one(dereg, "Expires"), "0");
+  EXPECT_EQ(one(dereg, "CSeq"), "3 REGISTER");
   scscf_send(answer(dereg, 200, "s1"));
   stopped.get();
 }

@@ -34,7 +34,9 @@ public:
   Proxy& operator=(const Proxy&) = delete;
 
   /// Resumes a context that returned Decision::wait(). Returns false (and counts
-  /// proxy.resume_stale) when the context ended meanwhile or is not waiting.
+  /// proxy.resume_stale) when the context ended meanwhile or is not waiting. Called from inside
+  /// the plug-in's own on_request() for that context (its asynchronous work completed inline),
+  /// the decision is kept and applied once on_request() returns wait().
   bool resume(ContextId id, Decision decision);
 
   /// The live context `id`, or nullptr when it ended. Valid until the next call into the proxy.
