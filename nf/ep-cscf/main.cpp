@@ -1,13 +1,13 @@
 // wimpu-ep-cscf --config FILE.toml: the eP-CSCF process (issue 5). Everything is in the
 // ep_cscf library (Server, parse_ep_cscf_config); this file only loads, starts and waits for a
 // stop signal (STYLE.md: a thin main).
-#include <csignal>
 #include <cstdio>
 #include <exception>
 #include <string>
 
 #include <CLI/CLI.hpp>
 
+#include "wimpu/cscf_node/process.hpp"
 #include "wimpu/ep_cscf/config_toml.hpp"
 #include "wimpu/ep_cscf/server.hpp"
 
@@ -17,12 +17,8 @@ int main(int argc, char** argv) {
   app.add_option("--config", config_path, "TOML configuration file")->required();
   CLI11_PARSE(app, argc, argv);
 
-  // Signals are taken synchronously by the main thread; every shard thread inherits the mask.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  // Before any thread starts: only stop.wait() below sees SIGINT/SIGTERM.
+  const wimpu::cscf_node::StopSignals stop;
 
   auto cfg = wimpu::ep_cscf::load_ep_cscf_config(config_path);
   if (!cfg) {
@@ -32,13 +28,8 @@ int main(int argc, char** argv) {
   try {
     wimpu::ep_cscf::Server server(std::move(*cfg));
     server.start();
-    for (const auto& l : server.listeners()) {
-      std::printf("listening %s %s\n", std::string(wimpu::transport::to_string(l.protocol)).c_str(),
-                  l.local.to_string().c_str());
-    }
-    std::fflush(stdout);
-    int sig = 0;
-    sigwait(&stop_signals, &sig);
+    wimpu::cscf_node::print_listeners(server.listeners());
+    stop.wait();
     server.stop();  // de-registers the blocks (seed 5.2.2.5.1), then stops the shards
   } catch (const std::exception& e) {
     std::fprintf(stderr, "wimpu-ep-cscf: %s\n", e.what());

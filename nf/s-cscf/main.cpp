@@ -1,12 +1,12 @@
 // wimpu-s-cscf --config FILE: the S-CSCF as a process. Cx over Diameter to the HSS, SIP on the
 // configured listeners. Prints "listening <proto> <addr>:<port>" per listener once bound; stops
 // on SIGINT/SIGTERM.
-#include <csignal>
 #include <cstdio>
 #include <exception>
 
 #include <CLI/CLI.hpp>
 
+#include "wimpu/cscf_node/process.hpp"
 #include "wimpu/common/clock.hpp"
 #include "wimpu/diameter/node.hpp"
 #include "wimpu/s_cscf/s_cscf.hpp"
@@ -16,12 +16,8 @@ int main(int argc, char** argv) {
   std::string config_path;
   app.add_option("--config", config_path, "TOML configuration file")->required();
   CLI11_PARSE(app, argc, argv);
-  // Only sigwait() below sees the stop signals: block them before any thread starts.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  // Before any thread starts: only stop.wait() below sees SIGINT/SIGTERM.
+  const wimpu::cscf_node::StopSignals stop;
   try {
     namespace sc = wimpu::s_cscf;
     sc::ScscfProcessConfig cfg = sc::load_s_cscf_process_config(config_path);
@@ -35,13 +31,8 @@ int main(int argc, char** argv) {
           return service.make_shard_policy(shard, ex, *clients.back());
         });
     sip.start();
-    for (const auto& l : sip.listeners()) {
-      std::printf("listening %s %s\n", std::string(wimpu::transport::to_string(l.protocol)).c_str(),
-                  l.local.to_string().c_str());
-    }
-    std::fflush(stdout);
-    int sig = 0;
-    sigwait(&stop_signals, &sig);
+    wimpu::cscf_node::print_listeners(sip.listeners());
+    stop.wait();
     sip.stop();
     clients.clear();
     node.reset();

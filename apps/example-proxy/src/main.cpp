@@ -3,11 +3,11 @@
 // per listener once bound, then runs until SIGINT/SIGTERM.
 #include <CLI/CLI.hpp>
 
-#include <csignal>
 #include <cstdio>
 #include <exception>
 #include <iostream>
 
+#include "wimpu/cscf_node/process.hpp"
 #include "wimpu/example_proxy/config.hpp"
 #include "wimpu/example_proxy/server.hpp"
 
@@ -17,24 +17,14 @@ int main(int argc, char** argv) {
   app.add_option("--config", config_path, "TOML configuration file")->required();
   CLI11_PARSE(app, argc, argv);
 
-  // Block the stop signals before any thread starts, so the shards inherit the mask and only
-  // sigwait() below sees them.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  // Before any thread starts: only stop.wait() below sees SIGINT/SIGTERM.
+  const wimpu::cscf_node::StopSignals stop;
 
   try {
     wimpu::example_proxy::Server server(wimpu::example_proxy::load_config(config_path));
     server.start();
-    for (const auto& l : server.listeners()) {
-      std::printf("listening %s %s\n", std::string(wimpu::transport::to_string(l.protocol)).c_str(),
-                  l.local.to_string().c_str());
-    }
-    std::fflush(stdout);
-    int sig = 0;
-    sigwait(&stop_signals, &sig);
+    wimpu::cscf_node::print_listeners(server.listeners());
+    stop.wait();
     server.stop();
   } catch (const std::exception& e) {
     std::cerr << e.what() << '\n';
