@@ -33,17 +33,17 @@ allowed_origins = ["https://app.example.com"]
 user = "*"
 targets = ["sip:127.0.0.1:5070", "sip:127.0.0.1:5071"]
 )");
-  EXPECT_EQ(c.shards, 2u);
-  EXPECT_FALSE(c.record_route);
-  EXPECT_EQ(c.domains, std::vector<std::string>{"example.com"});
-  EXPECT_EQ(c.expected_transactions, 1000u);
-  EXPECT_EQ(c.timers.t1, std::chrono::milliseconds(50));
-  EXPECT_EQ(c.timers.sixty_four_t1(), std::chrono::milliseconds(3200));
-  EXPECT_EQ(c.timer_c, std::chrono::seconds(200));
-  ASSERT_EQ(c.transport.listeners.size(), 2u);
-  EXPECT_EQ(c.transport.listeners[1].protocol, transport::Protocol::kWs);
-  EXPECT_EQ(c.transport.listeners[1].address, "::1");
-  EXPECT_EQ(c.transport.listeners[1].port, 8080);
+  EXPECT_EQ(c.node.shards, 2u);
+  EXPECT_FALSE(c.node.record_route);
+  EXPECT_EQ(c.node.domains, std::vector<std::string>{"example.com"});
+  EXPECT_EQ(c.node.expected_transactions, 1000u);
+  EXPECT_EQ(c.node.timers.t1, std::chrono::milliseconds(50));
+  EXPECT_EQ(c.node.timers.sixty_four_t1(), std::chrono::milliseconds(3200));
+  EXPECT_EQ(c.node.timer_c, std::chrono::seconds(200));
+  ASSERT_EQ(c.node.transport.listeners.size(), 2u);
+  EXPECT_EQ(c.node.transport.listeners[1].protocol, transport::Protocol::kWs);
+  EXPECT_EQ(c.node.transport.listeners[1].address, "::1");
+  EXPECT_EQ(c.node.transport.listeners[1].port, 8080);
   EXPECT_EQ(c.allowed_origins, std::vector<std::string>{"https://app.example.com"});
   ASSERT_EQ(c.routes.count("*"), 1u);
   EXPECT_EQ(c.routes.at("*").size(), 2u);
@@ -51,13 +51,13 @@ targets = ["sip:127.0.0.1:5070", "sip:127.0.0.1:5071"]
 
 TEST(ExampleConfig, DefaultsAreTheRfcTimers) {
   const ExampleConfig c = parse_config("[[listeners]]\nprotocol = \"udp\"\n");
-  EXPECT_EQ(c.shards, 1u);
-  EXPECT_TRUE(c.record_route);
-  EXPECT_EQ(c.timers.t1, std::chrono::milliseconds(500));
-  EXPECT_EQ(c.timers.t2, std::chrono::seconds(4));
-  EXPECT_EQ(c.timers.t4, std::chrono::seconds(5));
-  EXPECT_EQ(c.timer_c, std::chrono::seconds(181));
-  EXPECT_EQ(c.transport.listeners[0].port, 5060);
+  EXPECT_EQ(c.node.shards, 1u);
+  EXPECT_TRUE(c.node.record_route);
+  EXPECT_EQ(c.node.timers.t1, std::chrono::milliseconds(500));
+  EXPECT_EQ(c.node.timers.t2, std::chrono::seconds(4));
+  EXPECT_EQ(c.node.timers.t4, std::chrono::seconds(5));
+  EXPECT_EQ(c.node.timer_c, std::chrono::seconds(181));
+  EXPECT_EQ(c.node.transport.listeners[0].port, 5060);
 }
 
 TEST(ExampleConfig, RejectsBadInputWithAMessage) {

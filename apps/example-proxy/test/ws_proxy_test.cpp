@@ -65,11 +65,11 @@ protected:
       l.protocol = p;
       l.address = "127.0.0.1";
       l.port = 0;
-      c.transport.listeners.push_back(l);
+      c.node.transport.listeners.push_back(l);
     }
     c.routes["*"] = {"sip:peer@127.0.0.1:" + std::to_string(peer_.local_endpoint().port())};
     c.allowed_origins = {"https://good.example"};
-    c.domains = {"example.com"};  // the domain the WebSocket clients register in
+    c.node.domains = {"example.com"};  // the domain the WebSocket clients register in
     server_.emplace(std::move(c));
     server_->start();
     for (const auto& l : server_->listeners()) {

@@ -10,6 +10,7 @@
 #include "connection_factory.hpp"
 #include "counters.hpp"
 #include "shard.hpp"
+#include "stream_base.hpp"
 #include "tls.hpp"
 #include "wimpu/common/assert.hpp"
 #include "wimpu/transport/stream_framer.hpp"
@@ -18,7 +19,6 @@ namespace wimpu::transport::detail {
 namespace {
 
 namespace ssl = asio::ssl;
-using TlsStream = ssl::stream<Socket>;
 
 // Per-connection read space. Small on purpose: an idle flow keeps its framer buffer, and SIP
 // messages are mostly under 2 KiB; a larger message grows the buffer as it arrives.
@@ -34,13 +34,13 @@ CloseReason read_close_reason(const error_code& ec) {
 }
 
 template <class Stream>
-class StreamConnection final : public Connection {
+class StreamConnection final : public StreamBase {
   static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
 
 public:
   template <class... Args>
   StreamConnection(Shard& shard, Protocol protocol, ListenerShared* listener, Args&&... args)
-      : Connection(shard, protocol, listener),
+      : StreamBase(shard, protocol, listener),
         stream_(std::forward<Args>(args)...),
         framer_({shard.config().limits.max_header_bytes, shard.config().limits.max_body_bytes}) {}
 
@@ -54,23 +54,10 @@ public:
   }
 
   void start_client(const Destination& dest) override {
-    remote_ = dest.remote;
-    host_ = dest.host.empty() ? dest.remote.address.to_string() : dest.host;
+    set_destination(dest);
     start_timer(shard_.config().timers.handshake_timeout);
     asio::co_spawn(shard_.context(), run_client(shared_from_this()),
                    [](std::exception_ptr e) { log_coroutine_exit("stream client", e); });
-  }
-
-  Expected<void, SendError> send(std::string bytes) override {
-    if (auto r = enqueue(std::move(bytes)); !r) {
-      return r;
-    }
-    touch();
-    hot(protocol_).messages_out->inc();
-    if (established_ && !writing_) {
-      start_write();
-    }
-    return {};
   }
 
 private:
@@ -79,21 +66,13 @@ private:
     stream_.lowest_layer().close(ec);
   }
 
-  CloseReason handshake_timeout_reason() const override {
-    return connected_ ? CloseReason::kHandshakeFailed : CloseReason::kConnectFailed;
-  }
-
   // Lifetime: `self` (by value) keeps the connection alive for the whole coroutine.
+  // Named results, not `if (!co_await ...)`: GCC 12 mishandles awaitables in conditions.
   Awaitable<void> run_server([[maybe_unused]] ConnectionPtr self) {
     connected_ = true;
     if constexpr (kTls) {
-      auto [ec] = co_await stream_.async_handshake(ssl::stream_base::server, kAwait);
-      if (closed_) {
-        co_return;
-      }
-      if (ec) {
-        proto_counter(protocol_, "handshake_failed").inc();
-        close(CloseReason::kHandshakeFailed);
+      const bool secured = co_await tls_handshake(stream_, ssl::stream_base::server);
+      if (!secured) {
         co_return;
       }
     }
@@ -102,49 +81,18 @@ private:
   }
 
   Awaitable<void> run_client([[maybe_unused]] ConnectionPtr self) {
-    auto& socket = stream_.lowest_layer();
-    error_code ec;
-    socket.open(remote_.address.is_v4() ? tcp::v4() : tcp::v6(), ec);
-    if (!ec) {
-      apply_socket_options(socket, shard_.config());
-      auto [connect_ec] = co_await socket.async_connect(to_tcp(remote_), kAwait);
-      ec = connect_ec;
-    }
-    if (closed_) {
+    const bool connected = co_await connect(stream_.lowest_layer());
+    if (!connected) {
       co_return;
     }
-    if (ec) {
-      proto_counter(protocol_, "connect_failed").inc();
-      close(CloseReason::kConnectFailed);
-      co_return;
-    }
-    connected_ = true;
-    local_ = to_endpoint(socket.local_endpoint(ec));
     if constexpr (kTls) {
-      SSL* ssl_handle = stream_.native_handle();
-      if (!is_ip_literal(host_)) {
-        // SSL_set_tlsext_host_name() is a macro with a C cast; this is what it expands to.
-        SSL_ctrl(ssl_handle, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
-                 const_cast<char*>(host_.c_str()));
-      }
-      if (shard_.config().tls_client.verify_peer) {
-        // RFC 5922 §7 / RFC 6125: the certificate must name the host we meant to reach.
-        stream_.set_verify_callback(ssl::host_name_verification(host_), ec);
-      }
-      auto [hec] = co_await stream_.async_handshake(ssl::stream_base::client, kAwait);
-      if (closed_) {
-        co_return;
-      }
-      if (hec) {
-        proto_counter(protocol_, "handshake_failed").inc();
-        close(CloseReason::kHandshakeFailed);
+      const bool secured = co_await tls_handshake(stream_, ssl::stream_base::client);
+      if (!secured) {
         co_return;
       }
     }
     established();
-    if (!queue_.empty() && !writing_) {
-      start_write();
-    }
+    flush_queued();
     co_await read_loop();
   }
 
@@ -174,9 +122,7 @@ private:
           if (auto r = enqueue("\r\n"); !r) {
             co_return;  // queue full: enqueue closed the flow
           }
-          if (!writing_) {
-            start_write();
-          }
+          flush_queued();
           continue;
         }
         if (event == StreamFramer::Event::kError) {
@@ -199,7 +145,7 @@ private:
     }
   }
 
-  void start_write() {
+  void start_write() override {
     writing_ = true;
     write_buffers_.clear();
     in_flight_ = std::min(queue_.size(), kMaxGather);
@@ -208,37 +154,16 @@ private:
     }
     asio::async_write(stream_, write_buffers_,
                       [self = shared_from_this(), this](error_code ec, std::size_t) {
-                        on_written(ec);
+                        const std::size_t written = in_flight_;
+                        in_flight_ = 0;
+                        if (after_write(ec, written)) {
+                          start_write();
+                        }
                       });
-  }
-
-  void on_written(const error_code& ec) {
-    writing_ = false;
-    if (closed_) {
-      return;
-    }
-    if (ec) {
-      proto_counter(protocol_, "write_error").inc();
-      close(CloseReason::kNetworkError);
-      return;
-    }
-    for (std::size_t i = 0; i < in_flight_; ++i) {
-      queued_bytes_ -= queue_.front().size();
-      queue_.pop_front();
-    }
-    in_flight_ = 0;
-    if (drained()) {
-      return;
-    }
-    if (!queue_.empty()) {
-      start_write();
-    }
   }
 
   Stream stream_;
   StreamFramer framer_;
-  std::string host_;
-  bool connected_ = false;
   std::vector<asio::const_buffer> write_buffers_;
   std::size_t in_flight_ = 0;
 };

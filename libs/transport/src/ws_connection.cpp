@@ -12,6 +12,7 @@
 #include "connection_factory.hpp"
 #include "counters.hpp"
 #include "shard.hpp"
+#include "stream_base.hpp"
 #include "tls.hpp"
 #include "wimpu/common/assert.hpp"
 
@@ -22,7 +23,6 @@ namespace ssl = asio::ssl;
 namespace beast = boost::beast;
 namespace http = beast::http;
 namespace websocket = beast::websocket;
-using TlsStream = ssl::stream<Socket>;
 
 constexpr std::string_view kSubprotocol = "sip";  // RFC 7118 §4.1, IANA WebSocket registry
 
@@ -129,14 +129,14 @@ CloseReason read_close_reason(const error_code& ec) {
 }
 
 template <class NextLayer>
-class WsConnection final : public Connection {
+class WsConnection final : public StreamBase {
   static constexpr bool kTls = std::is_same_v<NextLayer, TlsStream>;
   using Ws = websocket::stream<NextLayer, /*deflateSupported=*/false>;
 
 public:
   template <class... Args>
   WsConnection(Shard& shard, Protocol protocol, ListenerShared* listener, Args&&... args)
-      : Connection(shard, protocol, listener), ws_(std::forward<Args>(args)...) {}
+      : StreamBase(shard, protocol, listener), ws_(std::forward<Args>(args)...) {}
 
   void start_server() override {
     error_code ec;
@@ -149,34 +149,17 @@ public:
   }
 
   void start_client(const Destination& dest) override {
-    remote_ = dest.remote;
-    host_ = dest.host.empty() ? dest.remote.address.to_string() : dest.host;
+    set_destination(dest);
     target_ = dest.ws_target.empty() ? "/" : dest.ws_target;
     start_timer(shard_.config().timers.handshake_timeout);
     asio::co_spawn(shard_.context(), run_client(shared_from_this()),
                    [](std::exception_ptr e) { log_coroutine_exit("ws client", e); });
   }
 
-  Expected<void, SendError> send(std::string bytes) override {
-    if (auto r = enqueue(std::move(bytes)); !r) {
-      return r;
-    }
-    touch();
-    hot(protocol_).messages_out->inc();
-    if (established_ && !writing_) {
-      start_write();
-    }
-    return {};
-  }
-
 private:
   void cancel_io() override {
     error_code ec;
     beast::get_lowest_layer(ws_).close(ec);
-  }
-
-  CloseReason handshake_timeout_reason() const override {
-    return connected_ ? CloseReason::kHandshakeFailed : CloseReason::kConnectFailed;
   }
 
   // Sends a ping every ws_ping_interval; a ping unanswered for ws_pong_timeout ends the flow
@@ -258,13 +241,8 @@ private:
   // TLS (WSS), HTTP upgrade request, RFC 7118 §4.1 checks, the hook, then the 101.
   Awaitable<bool> server_handshake() {
     if constexpr (kTls) {
-      auto [ec] = co_await ws_.next_layer().async_handshake(ssl::stream_base::server, kAwait);
-      if (closed_) {
-        co_return false;
-      }
-      if (ec) {
-        proto_counter(protocol_, "handshake_failed").inc();
-        close(CloseReason::kHandshakeFailed);
+      const bool secured = co_await tls_handshake(ws_.next_layer(), ssl::stream_base::server);
+      if (!secured) {
         co_return false;
       }
     }
@@ -357,41 +335,13 @@ private:
   }
 
   Awaitable<void> run_client([[maybe_unused]] ConnectionPtr self) {
-    auto& socket = beast::get_lowest_layer(ws_);
-    error_code ec;
-    socket.open(remote_.address.is_v4() ? tcp::v4() : tcp::v6(), ec);
-    if (!ec) {
-      apply_socket_options(socket, shard_.config());
-      auto [connect_ec] = co_await socket.async_connect(to_tcp(remote_), kAwait);
-      ec = connect_ec;
-    }
-    if (closed_) {
+    const bool connected = co_await connect(beast::get_lowest_layer(ws_));
+    if (!connected) {
       co_return;
     }
-    if (ec) {
-      proto_counter(protocol_, "connect_failed").inc();
-      close(CloseReason::kConnectFailed);
-      co_return;
-    }
-    connected_ = true;
-    local_ = to_endpoint(socket.local_endpoint(ec));
     if constexpr (kTls) {
-      SSL* ssl_handle = ws_.next_layer().native_handle();
-      if (!is_ip_literal(host_)) {
-        // SSL_set_tlsext_host_name() is a macro with a C cast; this is what it expands to.
-        SSL_ctrl(ssl_handle, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
-                 const_cast<char*>(host_.c_str()));
-      }
-      if (shard_.config().tls_client.verify_peer) {
-        ws_.next_layer().set_verify_callback(ssl::host_name_verification(host_), ec);
-      }
-      auto [hec] = co_await ws_.next_layer().async_handshake(ssl::stream_base::client, kAwait);
-      if (closed_) {
-        co_return;
-      }
-      if (hec) {
-        proto_counter(protocol_, "handshake_failed").inc();
-        close(CloseReason::kHandshakeFailed);
+      const bool secured = co_await tls_handshake(ws_.next_layer(), ssl::stream_base::client);
+      if (!secured) {
         co_return;
       }
     }
@@ -416,9 +366,7 @@ private:
       co_return;
     }
     ws_established();
-    if (!queue_.empty() && !writing_) {
-      start_write();
-    }
+    flush_queued();
     co_await read_loop();
   }
 
@@ -447,41 +395,21 @@ private:
     }
   }
 
-  void start_write() {
+  void start_write() override {
     writing_ = true;
     const std::string& front = queue_.front();
     ws_.text(is_utf8(front));
     ws_.async_write(asio::buffer(front), [self = shared_from_this(), this](error_code ec,
                                                                             std::size_t) {
-      on_written(ec);
+      if (after_write(ec, 1)) {
+        start_write();
+      }
     });
-  }
-
-  void on_written(const error_code& ec) {
-    writing_ = false;
-    if (closed_) {
-      return;
-    }
-    if (ec) {
-      proto_counter(protocol_, "write_error").inc();
-      close(CloseReason::kNetworkError);
-      return;
-    }
-    queued_bytes_ -= queue_.front().size();
-    queue_.pop_front();
-    if (drained()) {
-      return;
-    }
-    if (!queue_.empty()) {
-      start_write();
-    }
   }
 
   Ws ws_;
   std::shared_ptr<const WsHandshakeInfo> info_;
-  std::string host_;
   std::string target_;
-  bool connected_ = false;
   bool ping_outstanding_ = false;
   bool ping_writing_ = false;
   SteadyTime next_ping_ = SteadyTime::max();

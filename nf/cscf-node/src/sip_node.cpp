@@ -22,6 +22,30 @@ std::int64_t int_or(const toml::node_view<const toml::node>& n, std::int64_t fal
   return *v;
 }
 
+}  // namespace
+
+std::vector<std::string> string_list(const toml::node_view<const toml::node>& n,
+                                     std::string_view name) {
+  std::vector<std::string> out;
+  if (!n) {
+    return out;
+  }
+  const toml::array* a = n.as_array();
+  if (a == nullptr) {
+    fail(std::string(name) + " must be an array of strings");
+  }
+  for (const toml::node& e : *a) {
+    auto v = e.value<std::string>();
+    if (!v) {
+      fail(std::string(name) + " must be an array of strings");
+    }
+    out.push_back(std::move(*v));
+  }
+  return out;
+}
+
+namespace {
+
 transport::Protocol protocol_named(std::string_view s) {
   if (s == "udp") {
     return transport::Protocol::kUdp;
@@ -32,7 +56,13 @@ transport::Protocol protocol_named(std::string_view s) {
   if (s == "tls") {
     return transport::Protocol::kTls;
   }
-  fail("listener protocol must be udp, tcp or tls, not '" + std::string(s) + "'");
+  if (s == "ws") {
+    return transport::Protocol::kWs;
+  }
+  if (s == "wss") {
+    return transport::Protocol::kWss;
+  }
+  fail("listener protocol must be udp, tcp, tls, ws or wss, not '" + std::string(s) + "'");
 }
 
 }  // namespace
@@ -45,12 +75,16 @@ SipNodeConfig parse_sip_node_config(const toml::table& root) {
   const toml::node_view<const toml::node> cfg{static_cast<const toml::node&>(root)};
   SipNodeConfig c;
   c.shards = static_cast<std::size_t>(int_or(cfg["proxy"]["shards"], 1, 1, 64, "proxy.shards"));
-  c.record_route = cfg["proxy"]["record_route"].value_or(true);
-  if (const toml::array* d = cfg["proxy"]["domains"].as_array()) {
-    for (const toml::node& n : *d) {
-      c.domains.push_back(n.value_or(std::string()));
+  if (auto rr = cfg["proxy"]["record_route"]) {
+    auto b = rr.value<bool>();
+    if (!b) {
+      fail("proxy.record_route must be a boolean");
     }
+    c.record_route = *b;
   }
+  c.expected_transactions = static_cast<std::size_t>(int_or(
+      cfg["proxy"]["expected_transactions"], 4096, 16, 1 << 24, "proxy.expected_transactions"));
+  c.domains = string_list(cfg["proxy"]["domains"], "proxy.domains");
   using std::chrono::milliseconds;
   c.timers.t1 = milliseconds(int_or(cfg["timers"]["t1_ms"], 500, 1, 60000, "timers.t1_ms"));
   c.timers.t2 = milliseconds(int_or(cfg["timers"]["t2_ms"], 4000, 1, 600000, "timers.t2_ms"));
@@ -71,6 +105,9 @@ SipNodeConfig parse_sip_node_config(const toml::table& root) {
     lc.port = static_cast<std::uint16_t>(int_or(l["port"], 5060, 0, 65535, "listeners.port"));
     lc.tls.cert_file = l["cert_file"].value_or(std::string());
     lc.tls.key_file = l["key_file"].value_or(std::string());
+    if (transport::is_secure(lc.protocol) && (lc.tls.cert_file.empty() || lc.tls.key_file.empty())) {
+      fail("tls/wss listeners need cert_file and key_file");
+    }
     c.transport.listeners.push_back(std::move(lc));
   }
   return c;
@@ -102,16 +139,19 @@ void SipNode::start() {
   pc.domains = config_.domains;
   pc.record_route = config_.record_route;
   pc.timer_c = config_.timer_c;
+  pc.supported_proxy_require = config_.supported_proxy_require;
   for (transport::ShardId s = 0; s < pool_->size(); ++s) {
     policies_.push_back(factory_(s, pool_->executor(s)));
     stacks_.push_back(std::make_unique<ShardStack>(s, *pool_, *transport_, config_.timers,
-                                                   *policies_.back().policy, pc, stacks_));
+                                                   *policies_.back().policy, pc, stacks_,
+                                                   config_.expected_transactions, &flow_closed_));
     if (policies_.back().attach) {
       policies_.back().attach(stacks_.back()->proxy());
     }
   }
   transport_->start(
-      [this](transport::ShardId s) -> transport::MessageSink& { return *stacks_[s]; });
+      [this](transport::ShardId s) -> transport::MessageSink& { return *stacks_[s]; },
+      config_.ws_handshake);
   pool_->start();
   running_ = true;
 }
@@ -131,6 +171,25 @@ void SipNode::stop() {
 
 const std::vector<transport::ListenerInfo>& SipNode::listeners() const {
   return transport_->listeners();
+}
+
+transport::Transport& SipNode::transport() { return *transport_; }
+
+bool SipNode::send_uac_request(transport::ShardId shard, const transaction::Peer& to,
+                               std::string_view bytes, UacHandler& handler) {
+  if (shard >= stacks_.size()) {
+    return false;
+  }
+  return stacks_[shard]->send_uac(to, bytes, handler);
+}
+
+std::string SipNode::local_host_port(transport::Protocol protocol) const {
+  for (const transport::ListenerInfo& l : transport_->listeners()) {
+    if (l.protocol == protocol) {
+      return uri_host(l.local.address) + ":" + std::to_string(l.local.port);
+    }
+  }
+  return {};
 }
 
 }  // namespace wimpu::cscf_node

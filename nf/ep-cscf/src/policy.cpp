@@ -3,6 +3,7 @@
 #include "wimpu/ep_cscf/policy.hpp"
 
 #include "wimpu/common/counter.hpp"
+#include "wimpu/sip/header_values.hpp"
 #include "wimpu/sip/uri.hpp"
 
 namespace wimpu::ep_cscf {
@@ -29,42 +30,90 @@ const WimpuDomain* EpCscfPolicy::wimpu_domain(std::string_view host) const {
   return nullptr;
 }
 
+std::string EpCscfPolicy::host_port(const transport::ListenerInfo& l) const {
+  const std::string host = !rt_->config.host.empty() ? rt_->config.host
+                           : l.local.address.is_v6()
+                               ? "[" + l.local.address.to_string() + "]"
+                               : l.local.address.to_string();
+  return host + ":" + std::to_string(l.local.port);
+}
+
+namespace {
+
+const transport::ListenerInfo& listener_of(const std::vector<transport::ListenerInfo>& ls,
+                                           transaction::ListenerId id) {
+  for (const auto& li : ls) {
+    if (li.id == id) {
+      return li;
+    }
+  }
+  return ls.front();
+}
+
+std::string transport_param(transport::Protocol p) {
+  switch (p) {
+    case transport::Protocol::kWs: return ";transport=ws";
+    case transport::Protocol::kWss: return ";transport=wss";
+    case transport::Protocol::kTcp: return ";transport=tcp";
+    case transport::Protocol::kTls: return ";transport=tls";
+    default: return "";
+  }
+}
+
+}  // namespace
+
 std::string EpCscfPolicy::service_route(transaction::ListenerId listener) const {
   // G-12: the WIC pre-loads this Route, so its originating requests come back to us on the same
   // kind of listener; "orig" marks the originating side (TS 24.229 §5.2.2).
-  const transport::ListenerInfo* l = nullptr;
-  for (const auto& li : rt_->listeners) {
-    if (li.id == listener) {
-      l = &li;
-    }
-  }
-  if (l == nullptr) {
-    l = &rt_->listeners.front();
-  }
-  const std::string host = !rt_->config.host.empty() ? rt_->config.host
-                           : l->local.address.is_v6()
-                               ? "[" + l->local.address.to_string() + "]"
-                               : l->local.address.to_string();
-  std::string out = "<sip:orig@" + host + ":" + std::to_string(l->local.port);
-  if (transport::is_websocket(l->protocol)) {
-    out += transport::is_secure(l->protocol) ? ";transport=wss" : ";transport=ws";
+  const transport::ListenerInfo& l = listener_of(rt_->listeners, listener);
+  std::string out = "<sip:orig@" + host_port(l);
+  if (transport::is_websocket(l.protocol)) {
+    out += transport_param(l.protocol);
   }
   return out + ";lr>";
+}
+
+std::string EpCscfPolicy::flow_uri(std::string_view token, transaction::ListenerId listener) const {
+  const transport::ListenerInfo& l = listener_of(rt_->listeners, listener);
+  return "<sip:" + std::string(token) + "@" + host_port(l) + transport_param(l.protocol) + ";lr>";
 }
 
 Decision EpCscfPolicy::on_request(proxy::RequestContext& ctx) {
   const sip::Message& req = ctx.request();
   const bool from_wic = transport::is_websocket(ctx.source().protocol);
-  if (req.method() == sip::Method::kRegister && from_wic) {
+  if (req.method() == sip::Method::kRegister) {
     const WimpuDomain* d = wimpu_domain(req.request_uri().host);
-    if (d != nullptr) {
+    if (d != nullptr && from_wic) {
       return on_wic_register(ctx, *d);
     }
+    if (d == nullptr && !ctx.has_remaining_route()) {
+      // A UE of another domain: the standard P-CSCF role (TS 24.229 §5.2.2).
+      return on_standard_register(ctx);
+    }
   }
-  if (from_wic && !ctx.is_ack()) {
-    // Originating requests are not handled yet: refuse rather than pass them unchecked.
-    common::counter("ep_cscf.orig.refused").inc();
-    return Decision::respond(403, "Not Registered");
+  if (!std_flows_.empty() && ctx.source().flow.valid()) {
+    // A UE registered through the standard role (its UDP 5-tuple became a flow at REGISTER).
+    const std::string token = transport_.flow_token(ctx.source().flow);
+    if (auto it = std_flows_.find(token); it != std_flows_.end()) {
+      return on_standard_originating(ctx, it->second, token);
+    }
+  }
+  if (from_wic) {
+    // Every request of a WIC, in-dialog ones and the ACK included, is originating.
+    return on_originating(ctx);
+  }
+  // From the IMS core. A Route we put in a Record-Route names the WIC flow (in-dialog).
+  if (auto d = route_by_flow_token(ctx)) {
+    return std::move(*d);
+  }
+  if (!ctx.is_ack() && req.to_tag().empty() && req.method() != sip::Method::kRegister) {
+    // TS 24.229 §5.2.6.4: the called IMPU is in P-Called-Party-ID (the S-CSCF retargeted the
+    // Request-URI to the registered contact), else the Request-URI.
+    auto pcpi = sip::first_name_addr(req, sip::HeaderId::kPCalledPartyId);
+    const sip::Uri* called = pcpi && *pcpi ? &(*pcpi)->uri : &req.request_uri();
+    if (wimpu_domain(called->host) != nullptr) {
+      return on_terminating(ctx, std::string(called->text));
+    }
   }
   return Decision::proceed();
 }

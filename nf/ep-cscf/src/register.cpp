@@ -25,6 +25,7 @@ struct EpCscfPolicy::PendingRegister {
   std::string call_id;
   std::uint32_t cseq = 0;
   std::string service_route;
+  std::string flow_token;  ///< the WIC's flow (the originating check keys on it)
   std::optional<registrar::WebIdentity> identity;
 };
 
@@ -71,6 +72,14 @@ std::string contact_line(const registrar::ContactView& c) {
 Decision EpCscfPolicy::on_wic_register(proxy::RequestContext& ctx, const WimpuDomain& domain) {
   const sip::Message& req = ctx.request();
   const RegistrationPolicy& pol = rt_->config.registration;
+
+  // Seed 5.2.2.5.1: while the block is not registered with the IMS core its IMPUs are
+  // unreachable; the WIC retries later (RFC 3261 §21.5.4).
+  if (!rt_->blocks.get(domain.block.id).up) {
+    count("block_down").inc();
+    ctx.add_response_header("Retry-After", std::to_string(pol.retry_after));
+    return Decision::respond(503, "Block Not Registered");
+  }
 
   // Step 2: Require (RFC 3261 §8.2.2.3) -> 420 + Unsupported.
   auto required = sip::option_tags(req, sip::HeaderId::kRequire);
@@ -165,6 +174,9 @@ Decision EpCscfPolicy::on_wic_register(proxy::RequestContext& ctx, const WimpuDo
       u.contact.cseq = reg->cseq;
       u.contact.flow_token = flow_token;
       u.contact.epcscf_instance = rt_->config.instance_id;
+      // Our Path toward the WIC (RFC 3327 §5.3 as an edge proxy would add it): terminating
+      // requests take the flow and its transport from it.
+      u.contact.path = {flow_uri(flow_token, ctx.source().listener)};
       u.contact.user_agent = trim(req.header_value(sip::HeaderId::kUserAgent));
       u.expires_s = e;
       live += e != 0 ? 1 : 0;
@@ -181,6 +193,7 @@ Decision EpCscfPolicy::on_wic_register(proxy::RequestContext& ctx, const WimpuDo
     }
   }
   reg->service_route = service_route(ctx.source().listener);
+  reg->flow_token = transport_.flow_token(ctx.source().flow);
 
   const proxy::ContextId id = ctx.id();
   verifier_->async_verify(reg->token, domain.block.id,
@@ -287,6 +300,12 @@ boost::asio::awaitable<void> EpCscfPolicy::run_register(proxy::ContextId id,
     result.contacts = std::move(r->contacts);
   }
 
+  bool on_this_flow = false;
+  for (const registrar::ContactView& c : result.contacts) {
+    on_this_flow = on_this_flow || c.info.flow_token == reg->flow_token;
+  }
+  remember_flow(reg->flow_token, result.impu, reg->domain, on_this_flow);
+
   // Step 8: every current contact with its expires; the IMPU first in P-Associated-URI.
   for (const registrar::ContactView& c : result.contacts) {
     h.emplace_back("Contact", contact_line(c));
@@ -302,6 +321,10 @@ boost::asio::awaitable<void> EpCscfPolicy::run_register(proxy::ContextId id,
     h.emplace_back("Flow-Timer", std::to_string(pol.flow_timer));
   }
   count("ok").inc();
+  if (reg->domain->registration.trigger == BlockTrigger::kFirstWic && rt_->first_wic) {
+    // Seed 5.2.2.5.1 option 2 (idempotent on the registering side).
+    rt_->first_wic(static_cast<std::size_t>(reg->domain - rt_->config.domains.data()));
+  }
   finish(id, Decision::respond(200), std::move(h));
 }
 
@@ -316,8 +339,9 @@ boost::asio::awaitable<void> EpCscfPolicy::run_remove_flow(std::string token) {
 }
 
 void EpCscfPolicy::on_flow_closed(transport::FlowId flow) {
-  boost::asio::co_spawn(shard_, run_remove_flow(transport_.flow_token(flow)),
-                        boost::asio::detached);
+  std::string token = transport_.flow_token(flow);
+  wic_flows_.erase(token);
+  boost::asio::co_spawn(shard_, run_remove_flow(std::move(token)), boost::asio::detached);
 }
 
 void EpCscfPolicy::finish(proxy::ContextId id, Decision d, Headers headers) {

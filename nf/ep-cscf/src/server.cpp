@@ -1,11 +1,15 @@
 #include "wimpu/ep_cscf/server.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <future>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
 
-#include "shard_stack.hpp"
+#include "block_registration.hpp"
+#include "wimpu/common/counter.hpp"
+#include "wimpu/ep_cscf/policy.hpp"
 #include "wimpu/registrar/memory_registrar.hpp"
 #include "wimpu/registrar/redis_registrar.hpp"
 #include "wimpu/token/key_store.hpp"
@@ -23,10 +27,6 @@ transport::WsHandshakeHook origin_hook(std::vector<std::string> allowed) {
     return ok ? transport::WsHandshakeDecision::accept()
               : transport::WsHandshakeDecision::forbidden();
   };
-}
-
-std::string uri_host(const boost::asio::ip::address& a) {
-  return a.is_v6() ? "[" + a.to_string() + "]" : a.to_string();
 }
 
 std::string read_file(const std::string& path) {
@@ -48,24 +48,32 @@ Server::Server(EpCscfConfig config, common::ClockPtr clock)
 Server::~Server() { stop(); }
 
 void Server::start() {
-  pool_ = std::make_unique<transport::ShardPool>(config_.shards);
-  auto t = transport::NetTransport::create(*pool_, config_.transport);
-  if (!t) {
-    throw std::runtime_error("ep-cscf: " + t.error().message);
+  cscf_node::SipNodeConfig nc;
+  nc.transport = config_.transport;
+  nc.shards = config_.shards;
+  nc.timers = config_.timers;
+  nc.record_route = true;
+  if (!config_.host.empty()) {
+    nc.domains.push_back(config_.host);
   }
-  transport_ = std::move(*t);
-
-  auto rt = std::make_shared<Runtime>();
-  rt->config = config_;
-  rt->listeners = transport_->listeners();
+  for (const WimpuDomain& d : config_.domains) {
+    nc.domains.push_back(d.domain);
+  }
+  nc.supported_proxy_require = {"outbound", "path"};
+  nc.ws_handshake = origin_hook(config_.allowed_origins);
+  node_ = std::make_unique<cscf_node::SipNode>(
+      std::move(nc), [this](transport::ShardId s, boost::asio::any_io_executor ex) {
+        return make_policy(s, std::move(ex));
+      });
+  node_->create_pool();
+  transport::ShardPool& pool = node_->pool();
 
   // Trusted issuers' keys: one KeyStore each, shared by every shard's Verifier.
-  std::vector<token::KeyStorePtr> stores;
   std::vector<registrar::BlockConfig> blocks;
   for (const WimpuDomain& d : config_.domains) {
     blocks.push_back(d.block);
     for (const TrustedIssuer& i : d.issuers) {
-      const bool seen = std::any_of(stores.begin(), stores.end(),
+      const bool seen = std::any_of(stores_.begin(), stores_.end(),
                                     [&](const auto& s) { return s->issuer() == i.issuer; });
       if (seen) {
         continue;
@@ -73,51 +81,93 @@ void Server::start() {
       token::KeyStoreOptions o;
       o.issuer = i.issuer;
       o.algorithm = i.algorithm;
-      auto store = token::KeyStore::create(o, nullptr, clock_, pool_->executor(0));
+      auto store = token::KeyStore::create(o, nullptr, clock_, pool.executor(0));
       auto r = store->install(i.jwks.empty() ? read_file(i.jwks_file) : i.jwks);
       if (!r) {
         throw std::runtime_error("ep-cscf: bad JWKS for " + i.issuer);
       }
-      stores.push_back(std::move(store));
+      stores_.push_back(std::move(store));
     }
   }
   auto block_set = std::make_shared<const registrar::BlockSet>(std::move(blocks));
   if (config_.backend == RegistrarBackend::kMemory) {
     registrars_.push_back(std::make_unique<registrar::MemoryRegistrar>(block_set, clock_));
   } else {
-    for (transport::ShardId s = 0; s < pool_->size(); ++s) {
-      registrars_.push_back(std::make_unique<registrar::RedisRegistrar>(pool_->executor(s),
+    for (transport::ShardId s = 0; s < pool.size(); ++s) {
+      registrars_.push_back(std::make_unique<registrar::RedisRegistrar>(pool.executor(s),
                                                                         block_set, config_.redis));
     }
   }
-
-  proxy::ProxyConfig pc;
-  for (const transport::ListenerInfo& l : transport_->listeners()) {
-    pc.interfaces.push_back(
-        proxy::Interface{l.protocol, uri_host(l.local.address), l.local.port, l.id});
+  // RFC 5626 §7 (G-08): a closed flow's contacts go at once, on the flow's shard.
+  node_->set_flow_closed_handler(
+      [this](transport::ShardId s, transport::FlowId flow, transport::CloseReason) {
+        common::counter("ep_cscf.flow_closed").inc();
+        policies_.at(s)->on_flow_closed(flow);
+      });
+  for (std::size_t i = 0; i < config_.domains.size(); ++i) {
+    if (config_.domains[i].registration.trigger != BlockTrigger::kNone) {
+      block_indices_.push_back(i);
+    }
   }
-  if (!config_.host.empty()) {
-    pc.domains.push_back(config_.host);
+  try {
+    node_->start();
+  } catch (const std::exception& e) {
+    policies_.clear();
+    registrars_.clear();
+    stores_.clear();
+    node_.reset();
+    throw std::runtime_error(std::string("ep-cscf: ") + e.what());
   }
-  for (const WimpuDomain& d : config_.domains) {
-    pc.domains.push_back(d.domain);
-  }
-  pc.supported_proxy_require = {"outbound", "path"};
-
-  for (transport::ShardId s = 0; s < pool_->size(); ++s) {
-    token::VerifierOptions vo;
-    vo.audience = config_.realm;
-    auto verifier =
-        std::make_unique<token::Verifier>(vo, stores, clock_, pool_->executor(s));
-    auto policy = std::make_unique<EpCscfPolicy>(rt, w4(s), std::move(verifier), *transport_,
-                                                 pool_->executor(s));
-    stacks_.push_back(std::make_unique<ShardStack>(s, *pool_, *transport_, config_.timers,
-                                                   std::move(policy), pc, stacks_));
-  }
-  transport_->start([this](transport::ShardId s) -> transport::MessageSink& { return *stacks_[s]; },
-                    origin_hook(config_.allowed_origins));
-  pool_->start();
   running_ = true;
+  for (std::size_t k = 0; k < blocks_.size(); ++k) {
+    if (config_.domains[block_indices_[k]].registration.trigger == BlockTrigger::kStartup) {
+      BlockRegistration* b = blocks_[k].get();
+      pool.post(0, [b] { b->start(); });
+    }
+  }
+}
+
+void Server::on_first_wic(std::size_t domain_index) {
+  // Any shard; blocks_ was filled before the shards started (make_policy of shard 0).
+  for (std::size_t k = 0; k < block_indices_.size() && k < blocks_.size(); ++k) {
+    if (block_indices_[k] == domain_index) {
+      BlockRegistration* b = blocks_[k].get();
+      node_->pool().post(0, [b] { b->trigger(); });
+    }
+  }
+}
+
+cscf_node::ShardPolicy Server::make_policy(transport::ShardId s, boost::asio::any_io_executor ex) {
+  if (!runtime_) {
+    auto rt = std::make_shared<Runtime>();
+    rt->config = config_;
+    rt->listeners = node_->listeners();
+    rt->first_wic = [this](std::size_t i) { on_first_wic(i); };
+    for (const WimpuDomain& d : config_.domains) {
+      if (d.registration.trigger == BlockTrigger::kStartup) {
+        // Down until registered (option 1): set before any WIC can connect.
+        BlockDirectory::State st;
+        st.up = false;
+        rt->blocks.set(d.block.id, st);
+      }
+    }
+    runtime_ = std::move(rt);
+  }
+  if (s == 0) {
+    // Seed 5.2.2.5.1: the block registrations run on shard 0 (their client transactions live
+    // there). Built here, before the shard threads run, so on_first_wic() reads a settled vector.
+    for (std::size_t i : block_indices_) {
+      blocks_.push_back(std::make_unique<BlockRegistration>(i, runtime_, *node_, ex));
+    }
+  }
+  token::VerifierOptions vo;
+  vo.audience = config_.realm;
+  auto verifier = std::make_unique<token::Verifier>(vo, stores_, clock_, ex);
+  auto policy = std::make_unique<EpCscfPolicy>(runtime_, w4(s), std::move(verifier),
+                                               node_->transport(), ex);
+  EpCscfPolicy* raw = policy.get();
+  policies_.push_back(raw);
+  return cscf_node::ShardPolicy{std::move(policy), [raw](proxy::Proxy& p) { raw->attach(p); }};
 }
 
 void Server::stop() {
@@ -125,17 +175,39 @@ void Server::stop() {
     return;
   }
   running_ = false;
-  transport_->stop();
-  pool_->stop_now();
-  pool_->join();
-  stacks_.clear();
+  if (!blocks_.empty()) {
+    // Orderly shutdown: de-register every block (seed 5.2.2.5.1), bounded wait.
+    auto left = std::make_shared<std::atomic<std::size_t>>(blocks_.size());
+    auto done = std::make_shared<std::promise<void>>();
+    auto finished = done->get_future();
+    std::chrono::milliseconds wait{0};
+    for (std::size_t k = 0; k < blocks_.size(); ++k) {
+      wait = std::max(wait, config_.domains[block_indices_[k]].registration.deregister_wait);
+    }
+    for (auto& b : blocks_) {
+      BlockRegistration* raw = b.get();
+      node_->pool().post(0, [raw, left, done] {
+        raw->deregister([left, done] {
+          if (left->fetch_sub(1) == 1) {
+            done->set_value();
+          }
+        });
+      });
+    }
+    finished.wait_for(wait);
+  }
+  node_->stop();  // joins the shards, then destroys the policies
+  blocks_.clear();
+  policies_.clear();
+  // The registrars and key stores hold executors of the node's pool: go before it does.
   registrars_.clear();
-  transport_.reset();
-  pool_.reset();
+  stores_.clear();
+  node_.reset();
+  runtime_.reset();
 }
 
 const std::vector<transport::ListenerInfo>& Server::listeners() const {
-  return transport_->listeners();
+  return node_->listeners();
 }
 
 registrar::W4& Server::w4(std::size_t shard) {

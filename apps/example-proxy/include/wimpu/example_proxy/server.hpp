@@ -1,16 +1,14 @@
 #pragma once
-// Wiring of the example proxy: a ShardPool, the NetTransport, and on every shard a timer service,
-// a TransactionLayer and a Proxy with the static-route policy. Tests run it in-process.
+// The example proxy: a cscf_node::SipNode (shards, transport, transaction layer and proxy core,
+// the wiring every wimpu SIP node shares) with the static-route policy on each shard. Tests run it
+// in-process.
 #include <memory>
 #include <vector>
 
 #include "wimpu/example_proxy/config.hpp"
-#include "wimpu/transport/net_transport.hpp"
+#include "wimpu/cscf_node/sip_node.hpp"
 
 namespace wimpu::example_proxy {
-
-class ShardStack;
-class StaticRoutePolicy;
 
 /// Lifecycle (main thread): Server s(config); s.start(); ... s.stop(); (or destroy).
 class Server {
@@ -20,7 +18,7 @@ public:
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  /// Binds every listener, builds one stack per shard and starts the shard threads.
+  /// Binds every listener, builds one stack and one policy per shard and starts the shards.
   /// Throws std::runtime_error when a listener cannot be bound.
   void start();
   /// Stops the transport and the shards; idempotent.
@@ -30,11 +28,7 @@ public:
 
 private:
   ExampleConfig config_;
-  std::unique_ptr<transport::ShardPool> pool_;
-  std::unique_ptr<transport::NetTransport> transport_;
-  std::vector<std::unique_ptr<ShardStack>> stacks_;
-  std::unique_ptr<StaticRoutePolicy> policy_;
-  bool running_ = false;
+  std::unique_ptr<cscf_node::SipNode> node_;
 };
 
 }  // namespace wimpu::example_proxy

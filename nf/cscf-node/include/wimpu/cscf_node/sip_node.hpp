@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -19,6 +20,7 @@
 #include "wimpu/transport/config.hpp"
 #include "wimpu/transport/net_transport.hpp"
 #include "wimpu/transport/shard_pool.hpp"
+#include "wimpu/transport/ws_handshake.hpp"
 
 namespace wimpu::cscf_node {
 
@@ -31,10 +33,23 @@ struct SipNodeConfig {
   std::chrono::seconds timer_c{181};
   bool record_route = true;
   std::vector<std::string> domains;
+  /// Proxy-Require option tags the proxy core accepts (ProxyConfig::supported_proxy_require),
+  /// e.g. {"outbound", "path"} at an edge proxy.
+  std::vector<std::string> supported_proxy_require;
+  /// Live transactions per shard the transaction tables are sized for up front
+  /// (TransactionLayer's expected_transactions; TOML [proxy] expected_transactions).
+  std::size_t expected_transactions = 4096;
+  /// Vets WebSocket upgrades (Origin allow-list, RFC 7118 §7); empty = accept all.
+  transport::WsHandshakeHook ws_handshake;
 };
 
 /// Parses the sections above from `root`. Throws std::runtime_error (start-up only).
 SipNodeConfig parse_sip_node_config(const toml::table& root);
+
+/// A TOML array of strings at `n` (absent: empty). Throws std::runtime_error naming `name` when
+/// it is not one. For the CSCFs' own config sections.
+std::vector<std::string> string_list(const toml::node_view<const toml::node>& n,
+                                     std::string_view name);
 
 /// One shard's plug-in and how to give it its proxy (for Proxy::resume).
 struct ShardPolicy {
@@ -46,6 +61,23 @@ struct ShardPolicy {
 /// during start(); the result is then used only on its shard.
 using PolicyFactory =
     std::function<ShardPolicy(transport::ShardId shard, boost::asio::any_io_executor executor)>;
+
+/// Told on shard `shard` (the flow's owner) that `flow` closed, after the shard's transaction
+/// layer was (TransactionLayer::on_flow_closed). E.g. an edge proxy drops the flow's contacts
+/// (RFC 5626 §7).
+using FlowClosedHandler = std::function<void(transport::ShardId shard, transport::FlowId flow,
+                                             transport::CloseReason reason)>;
+
+/// A request this node sends as a UAC (not a proxied branch), e.g. an edge proxy's own REGISTER.
+/// Its responses and failure come back on the shard that started it.
+class UacHandler {
+public:
+  virtual ~UacHandler() = default;
+  /// Every response of the client transaction (provisional and final).
+  virtual void on_uac_response(const sip::Message& response) = 0;
+  /// The transaction ended without a final response (Timer F/B: as 408; transport: as 503).
+  virtual void on_uac_failure(transaction::ClientFailure why) = 0;
+};
 
 class ShardStack;
 
@@ -71,6 +103,25 @@ public:
   /// Creates the pool early so callers can build per-shard resources before start().
   void create_pool();
 
+  /// Sets the flow-closed handler. Call before start(); main thread.
+  void set_flow_closed_handler(FlowClosedHandler handler) { flow_closed_ = std::move(handler); }
+
+  /// The transport (valid from inside the PolicyFactory, i.e. during start(), until stop()):
+  /// flow tokens, sends down a known flow. Thread-safe per the Transport contract.
+  transport::Transport& transport();
+
+  /// Sends `bytes` (a complete request, CRLF line ends, without a Via: the node inserts its Via
+  /// with a fresh branch of `shard` as the first header) to `to` in a new client transaction
+  /// (RFC 3261 §17.1; retransmissions on UDP); `handler` gets its responses.
+  /// Threading: on shard `shard` only. Ownership: `handler` must stay alive until its final
+  /// response or failure arrived, or until stop(). Returns false when nothing was sent.
+  bool send_uac_request(transport::ShardId shard, const transaction::Peer& to,
+                        std::string_view bytes, UacHandler& handler);
+
+  /// The Via sent-by ("host:port") and URI host text of our listener for `protocol` (the first
+  /// one), e.g. for a Path header. Valid after start(); empty when there is none.
+  std::string local_host_port(transport::Protocol protocol) const;
+
 private:
   SipNodeConfig config_;
   PolicyFactory factory_;
@@ -78,6 +129,7 @@ private:
   std::unique_ptr<transport::NetTransport> transport_;
   std::vector<ShardPolicy> policies_;
   std::vector<std::unique_ptr<ShardStack>> stacks_;
+  FlowClosedHandler flow_closed_;
   bool running_ = false;
 };
 

@@ -7,14 +7,17 @@
 // the IMPU comes from W4 (same web identity -> same IMPU), and the 200 OK carries the IMPU as the
 // first P-Associated-URI (RFC 7315 §4.1). The registrar rules are RFC 3261 §10.3 and RFC 5626 §6.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
+#include "wimpu/ep_cscf/block_directory.hpp"
 #include "wimpu/ep_cscf/config.hpp"
 #include "wimpu/proxy/policy.hpp"
 #include "wimpu/proxy/proxy.hpp"
@@ -29,6 +32,11 @@ namespace wimpu::ep_cscf {
 struct Runtime {
   EpCscfConfig config;
   std::vector<transport::ListenerInfo> listeners;
+  /// Block registration state (thread-safe; see block_directory.hpp).
+  BlockDirectory blocks;
+  /// Called (on any shard) after each successful WIC registration in config.domains[i] whose
+  /// block uses BlockTrigger::kFirstWic; set by the Server. May be empty.
+  std::function<void(std::size_t domain_index)> first_wic;
 };
 using RuntimePtr = std::shared_ptr<const Runtime>;
 
@@ -48,11 +56,68 @@ public:
   void on_flow_closed(transport::FlowId flow);
 
   proxy::Decision on_request(proxy::RequestContext& ctx) override;
+  void on_forward_response(proxy::RequestContext& ctx, const sip::Message& response,
+                           sip::MessageEditor& editor) override;
+  void on_context_end(proxy::RequestContext& ctx) override;
 
   /// A parsed REGISTER, kept across the asynchronous token check and W4 call.
   struct PendingRegister;
 
+  /// Our Path/Record-Route-style URI naming WIC flow `token` through listener `listener`:
+  /// "<sip:TOKEN@host:port;transport=ws;lr>" (RFC 5626 §5.2). Stored as the contact's Path in W4
+  /// so that terminating requests find the flow and its transport.
+  std::string flow_uri(std::string_view token, transaction::ListenerId listener) const;
+
 private:
+  /// The IMPU a WIC flow of this shard registered (set by a successful REGISTER).
+  struct WicFlow {
+    std::string impu;
+    const WimpuDomain* domain = nullptr;
+  };
+
+  /// A UE registered through us in a non-wIMPU domain (TS 24.229 §5.2.2): what its 200 OK said.
+  struct StdFlow {
+    std::vector<std::string> service_route;  ///< RFC 3608, top first
+    std::vector<std::string> associated;     ///< P-Associated-URI URIs (no brackets)
+  };
+  // Standard P-CSCF (std_pcscf.cpp).
+  proxy::Decision on_standard_register(proxy::RequestContext& ctx);
+  proxy::Decision on_standard_originating(proxy::RequestContext& ctx, const StdFlow& flow,
+                                          const std::string& token);
+  /// The flow the request came on, made into a UDP flow when it arrived over UDP (RFC 5626 §3.3).
+  transport::FlowId source_flow(const proxy::RequestContext& ctx);
+  /// Removes PAI/PPI and asserts `asserted` (RFC 3325 §9.1). False on an edit error.
+  bool assert_identity(proxy::RequestContext& ctx, const std::string& asserted);
+
+  // Originating (issue 5 "Originating requests from WICs", TS 24.229 §5.2.6.3).
+  proxy::Decision on_originating(proxy::RequestContext& ctx);
+  boost::asio::awaitable<void> run_originating(proxy::ContextId id, std::string token,
+                                               WicFlow flow);
+  // Terminating (TS 24.229 §5.2.6.4, RFC 5626 §5.3 / §7).
+  proxy::Decision on_terminating(proxy::RequestContext& ctx, std::string impu);
+  boost::asio::awaitable<void> run_terminating(proxy::ContextId id, std::string impu);
+  /// A Route we popped names a flow (in-dialog, RFC 5626 §5.3): target it, or 403/430.
+  std::optional<proxy::Decision> route_by_flow_token(proxy::RequestContext& ctx);
+  /// Adds a target down the flow named by the flow URI `uri` (see flow_uri()). Returns 0 or
+  /// the status to answer (403 tampered, 430 dead).
+  int target_flow(proxy::RequestContext& ctx, std::string_view uri, std::uint64_t user_data,
+                  std::vector<std::pair<std::string, std::string>> headers = {},
+                  std::string target_uri = {});
+  /// Record-Route user part of terminating dialogs: kTermMarker + hex(IMPU). In-dialog requests
+  /// from the core then find the WIC by IMPU + Contact (the remote target) in W4.
+  static constexpr std::string_view kTermMarker = "t-";
+  std::optional<proxy::Decision> on_terminating_in_dialog(proxy::RequestContext& ctx,
+                                                          std::string_view user);
+  boost::asio::awaitable<void> run_terminating_in_dialog(proxy::ContextId id, std::string impu,
+                                                         std::string contact);
+  /// `user` is the flow token of a block registration's Path (step 4); false until then.
+  bool is_block_path_token(std::string_view user) const;
+  void remember_flow(const std::string& token, const std::string& impu,
+                     const WimpuDomain* domain, bool registered);
+  std::vector<std::string> originating_routes(const WimpuDomain& d) const;
+  std::string host_port(const transport::ListenerInfo& l) const;
+  std::string strip_bundle(std::string_view sdp) const;
+
   proxy::Decision on_wic_register(proxy::RequestContext& ctx, const WimpuDomain& domain);
   void on_token(proxy::ContextId id, std::shared_ptr<PendingRegister> reg,
                 token::VerifyResult result);
@@ -62,6 +127,8 @@ private:
   void finish(proxy::ContextId id, proxy::Decision d,
               std::vector<std::pair<std::string, std::string>> headers);
   const WimpuDomain* wimpu_domain(std::string_view host) const;
+  void resume_with(proxy::ContextId id, proxy::Decision d);
+  void spawn_after_return(boost::asio::awaitable<void> task);
   std::string service_route(transaction::ListenerId listener) const;
 
   RuntimePtr rt_;
@@ -70,6 +137,10 @@ private:
   transport::Transport& transport_;
   boost::asio::any_io_executor shard_;
   proxy::Proxy* proxy_ = nullptr;
+  std::unordered_map<std::string, WicFlow> wic_flows_;  ///< flow token -> registration
+  std::unordered_map<std::string, StdFlow> std_flows_;  ///< flow token -> standard registration
+  /// REGISTERs forwarded by the standard role, awaiting their answer: context -> flow token.
+  std::unordered_map<proxy::ContextId, std::string> std_pending_;
 };
 
 }  // namespace wimpu::ep_cscf

@@ -1,18 +1,24 @@
 #pragma once
-// The eP-CSCF wired up: shards, transport, per-shard transaction layer + proxy core + EpCscfPolicy,
-// the W4 backend and the token verifiers. main.cpp and the integration tests run this same object.
+// The eP-CSCF wired up: a cscf_node::SipNode (shards, transport, per-shard transaction layer +
+// proxy core) with an EpCscfPolicy per shard, the W4 backend and the token verifiers. main.cpp,
+// apps/wimpud and the integration tests run this same object.
 #include <memory>
 #include <vector>
 
+#include <boost/asio/any_io_executor.hpp>
+
 #include "wimpu/common/clock.hpp"
+#include "wimpu/cscf_node/sip_node.hpp"
 #include "wimpu/ep_cscf/config.hpp"
 #include "wimpu/registrar/w4.hpp"
+#include "wimpu/token/key_store.hpp"
 #include "wimpu/transport/net_transport.hpp"
-#include "wimpu/transport/shard_pool.hpp"
 
 namespace wimpu::ep_cscf {
 
-class ShardStack;
+class BlockRegistration;
+class EpCscfPolicy;
+struct Runtime;
 
 /// Owns everything. Threading: construct, start() and stop() on the main thread.
 class Server {
@@ -38,12 +44,18 @@ public:
   registrar::W4& w4(std::size_t shard = 0);
 
 private:
+  cscf_node::ShardPolicy make_policy(transport::ShardId s, boost::asio::any_io_executor ex);
+  void on_first_wic(std::size_t domain_index);
+
   EpCscfConfig config_;
   common::ClockPtr clock_;
-  std::unique_ptr<transport::ShardPool> pool_;
-  std::unique_ptr<transport::NetTransport> transport_;
-  std::vector<registrar::W4Ptr> registrars_;
-  std::vector<std::unique_ptr<ShardStack>> stacks_;
+  std::vector<token::KeyStorePtr> stores_;
+  std::vector<registrar::W4Ptr> registrars_;  // outlive node_'s policies
+  std::unique_ptr<cscf_node::SipNode> node_;
+  std::shared_ptr<const Runtime> runtime_;
+  std::vector<EpCscfPolicy*> policies_;  // owned by node_, one per shard
+  std::vector<std::size_t> block_indices_;  // domains with a block registration
+  std::vector<std::unique_ptr<BlockRegistration>> blocks_;  // used on shard 0 only
   bool running_ = false;
 };
 

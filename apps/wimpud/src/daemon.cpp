@@ -1,0 +1,451 @@
+#include "wimpu/wimpud/daemon.hpp"
+
+#include <atomic>
+#include <filesystem>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <nlohmann/json.hpp>
+
+#include "user_routes.hpp"
+#include "wimpu/admin/admin_server.hpp"
+#include "wimpu/admin/registrar_routes.hpp"
+#include "wimpu/admin/timed.hpp"
+#include "wimpu/common/counter.hpp"
+#include "wimpu/cscf_node/sip_node.hpp"
+#include "wimpu/diameter/node.hpp"
+#include "wimpu/ei_cscf/ei_cscf.hpp"
+#include "wimpu/ep_cscf/server.hpp"
+#include "wimpu/hss/hss_service.hpp"
+#include "wimpu/http/json.hpp"
+#include "wimpu/registrar/memory_registrar.hpp"
+#include "wimpu/wimpud/self_signed.hpp"
+#include "wimpu/wwsf/user_store.hpp"
+#include "wimpu/wwsf/wwsf.hpp"
+
+namespace wimpu::wimpud {
+
+namespace asio = boost::asio;
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+/// The HSS's own thread: the Hss is single-threaded (hss.hpp) and lives on this executor.
+struct HssRuntime {
+  asio::io_context io{1};
+  asio::executor_work_guard<asio::io_context::executor_type> guard = asio::make_work_guard(io);
+  std::unique_ptr<hss::HssService> service;
+  std::thread thread;
+
+  ~HssRuntime() { stop(); }
+  void stop() {
+    guard.reset();
+    io.stop();
+    if (thread.joinable()) {
+      thread.join();
+    }
+  }
+};
+
+struct Daemon::Impl {
+  DaemonConfig config;
+  std::vector<BoundListener> bound;
+  std::atomic<bool> draining{false};
+  std::atomic<bool> started{false};
+  bool stopped = false;
+
+  std::unique_ptr<HssRuntime> hss;
+  std::unique_ptr<diameter::DiameterNode> diameter;
+  wwsf::TokenMinterPtr minter;
+  std::unique_ptr<ep_cscf::Server> ep;
+  std::unique_ptr<wwsf::Wwsf> wwsf;
+  // eI-CSCF: its W4 (own memory registrar when no eP-CSCF runs here), the timed view of it,
+  // per-shard Cx clients, and the node. Destroyed after the node stopped (SipNode::stop()).
+  registrar::W4Ptr own_w4;
+  registrar::W4Ptr ei_w4;
+  std::mutex ei_clients_mutex;
+  std::vector<std::unique_ptr<diameter::CxClient>> ei_clients;
+  std::unique_ptr<cscf_node::SipNode> ei;
+  registrar::W4Ptr admin_w4;
+  std::unique_ptr<admin::AdminServer> admin;
+
+  void add(std::string function, std::string protocol, std::string address, std::uint16_t port) {
+    bound.push_back(BoundListener{std::move(function), std::move(protocol), std::move(address), port});
+  }
+
+  void add_sip(const std::string& function, const std::vector<transport::ListenerInfo>& ls) {
+    for (const auto& l : ls) {
+      add(function, std::string(transport::to_string(l.protocol)), l.local.address.to_string(),
+          l.local.port);
+    }
+  }
+
+  void prepare_state();
+  void start_hss();
+  void start_diameter();
+  void start_ep_cscf();
+  void start_wwsf();
+  void start_ei_cscf();
+  void start_admin();
+  std::vector<std::string> not_ready() const;
+  json health() const;
+  void stop();
+};
+
+void Daemon::Impl::prepare_state() {
+  std::error_code ec;
+  fs::create_directories(config.state_dir, ec);
+  if (ec) {
+    throw std::runtime_error("cannot create state_dir " + config.state_dir.string() + ": " +
+                             ec.message());
+  }
+  if (config.tls.self_signed) {
+    auto made = ensure_self_signed(config.tls.cert_file, config.tls.key_file, config.tls.hosts);
+    if (!made) {
+      throw std::runtime_error("tls: " + made.error());
+    }
+    if (*made) {
+      std::fprintf(stderr, "wimpud: generated a self-signed certificate %s\n",
+                   config.tls.cert_file.c_str());
+    }
+  }
+  if (config.wwsf && !config.demo_user.empty()) {
+    const std::string& path = config.wwsf->user_store_path;
+    auto lock = wwsf::UserStoreLock::acquire(path);
+    if (!lock) {
+      throw std::runtime_error("wwsf: " + lock.error());
+    }
+    auto store = wwsf::UserStore::load(path);
+    if (!store) {
+      throw std::runtime_error("wwsf: " + store.error());
+    }
+    // Only into an empty store: the demo user is a first-run convenience, never a back door
+    // re-created after the admin deleted it.
+    if (store->users().empty()) {
+      auto hash = wwsf::hash_password(config.demo_password);
+      if (!hash) {
+        throw std::runtime_error("wwsf: cannot hash the demo password");
+      }
+      wwsf::User u;
+      u.username = config.demo_user;
+      u.password_hash = std::move(*hash);
+      if (auto r = store->add(std::move(u)); !r) {
+        throw std::runtime_error("wwsf: demo user: " + r.error());
+      }
+      if (auto r = store->save(); !r) {
+        throw std::runtime_error("wwsf: " + r.error());
+      }
+      std::fprintf(stderr, "wimpud: created the demo user \"%s\" in %s\n",
+                   config.demo_user.c_str(), path.c_str());
+    }
+  }
+}
+
+void Daemon::Impl::start_hss() {
+  auto store = hss::SubscriberStore::load(config.hss->subscribers);
+  if (!store) {
+    throw std::runtime_error("hss: " + store.error());
+  }
+  hss = std::make_unique<HssRuntime>();
+  hss->service = std::make_unique<hss::HssService>(hss->io.get_executor(), std::move(*store),
+                                                   config.hss->identity, config.hss->realm);
+  hss->thread = std::thread([rt = hss.get()] { rt->io.run(); });
+}
+
+void Daemon::Impl::start_diameter() {
+  diameter = diameter::DiameterNode::start(*config.diameter);
+  if (hss && config.hss->serve_diameter) {
+    hss->service->serve(*diameter);
+  }
+  if (config.diameter->port != 0) {
+    add("diameter", "diameter", config.diameter->listen_address, config.diameter->port);
+  }
+}
+
+void Daemon::Impl::start_ep_cscf() {
+  ep_cscf::EpCscfConfig c = *config.ep_cscf;
+  // Issuers without a JWKS file are this process's WWSF (parse_config checked): its public keys
+  // come straight from the minter, so a key made fresh at start is trusted at once.
+  for (auto& d : c.domains) {
+    for (auto& i : d.issuers) {
+      if (i.jwks_file.empty() && i.jwks.empty()) {
+        i.jwks = minter->jwks_json();
+      }
+    }
+  }
+  ep = std::make_unique<ep_cscf::Server>(std::move(c));
+  try {
+    ep->start();
+  } catch (const std::exception& e) {
+    throw std::runtime_error(std::string("ep_cscf: ") + e.what());
+  }
+  add_sip("ep_cscf", ep->listeners());
+}
+
+void Daemon::Impl::start_wwsf() {
+  wwsf::WwsfConfig c = *config.wwsf;
+  if (c.wic.ws_urls.empty() && ep) {
+    // The WIC reaches the eP-CSCF's WebSocket listeners as bound (ports may have been 0).
+    for (const auto& l : ep->listeners()) {
+      if (transport::is_websocket(l.protocol)) {
+        const std::string scheme = l.protocol == transport::Protocol::kWss ? "wss://" : "ws://";
+        c.wic.ws_urls.push_back(scheme + l.local.to_string());
+      }
+    }
+  }
+  auto w = wwsf::Wwsf::create(std::move(c), minter);
+  if (!w) {
+    throw std::runtime_error("wwsf: " + w.error());
+  }
+  wwsf = std::move(*w);
+  if (auto r = wwsf->start(); !r) {
+    throw std::runtime_error("wwsf: " + r.error());
+  }
+  add("wwsf", config.wwsf->plain_http_for_tests ? "http" : "https", config.wwsf->listen_address,
+      wwsf->port());
+}
+
+void Daemon::Impl::start_ei_cscf() {
+  const EiCscfSection& e = *config.ei_cscf;
+  registrar::W4* w4 = nullptr;
+  if (ep) {
+    // One process: the eP-CSCF's registrar is the one the eI-CSCF must consult (memory: shared
+    // by every shard; redis: shard 0's connection, callable from any executor per W4).
+    w4 = &ep->w4(0);
+  } else if (!config.blocks.empty()) {
+    if (config.registrar.backend == ep_cscf::RegistrarBackend::kRedis) {
+      // TODO(wimpud): a RedisRegistrar per eI-CSCF shard when the eI-CSCF runs alone.
+      throw std::runtime_error(
+          "ei_cscf: the redis registrar without an [ep_cscf] in the same process is not wired yet");
+    }
+    own_w4 = std::make_unique<registrar::MemoryRegistrar>(
+        std::make_shared<registrar::BlockSet>(config.blocks),
+        std::make_shared<common::SystemClock>());
+    w4 = own_w4.get();
+  }
+  if (w4 != nullptr && !e.policy.wimpu_domains.empty()) {
+    // always_suspend: the eI-CSCF cannot take an inline W4 completion (see make_timed_w4()).
+    ei_w4 = admin::make_timed_w4(*w4, /*always_suspend=*/true);
+  }
+  ei = std::make_unique<cscf_node::SipNode>(
+      e.sip, [this](transport::ShardId, asio::any_io_executor ex) {
+        const EiCscfSection& s = *config.ei_cscf;
+        std::unique_ptr<diameter::CxClient> cx;
+        if (s.cx == CxMode::kInProcess) {
+          cx = hss->service->make_in_process_client(ex);
+        } else {
+          cx = diameter->make_cx_client(
+              ex, diameter::CxClientOptions{s.hss_realm, s.hss_host, s.hss_timeout});
+        }
+        cx = admin::make_timed_cx(std::move(cx));
+        diameter::CxClient* raw_cx = cx.get();
+        {
+          std::lock_guard lock(ei_clients_mutex);
+          ei_clients.push_back(std::move(cx));
+        }
+        auto policy =
+            std::make_unique<ei_cscf::EiCscfPolicy>(ex, *raw_cx, ei_w4.get(), s.policy);
+        ei_cscf::EiCscfPolicy* raw = policy.get();
+        return cscf_node::ShardPolicy{std::move(policy),
+                                      [raw](proxy::Proxy& p) { raw->attach(p); }};
+      });
+  try {
+    ei->start();
+  } catch (const std::exception& ex) {
+    throw std::runtime_error(std::string("ei_cscf: ") + ex.what());
+  }
+  add_sip("ei_cscf", ei->listeners());
+}
+
+std::vector<std::string> Daemon::Impl::not_ready() const {
+  std::vector<std::string> why;
+  if (draining) {
+    why.emplace_back("draining");
+  } else if (!started) {
+    why.emplace_back("starting");
+  }
+  return why;
+}
+
+json Daemon::Impl::health() const {
+  json functions = json::object();
+  auto state = [this] {
+    return draining ? "draining" : (started ? "running" : "starting");
+  };
+  for (const char* f : {"wwsf", "ep_cscf", "ei_cscf", "hss"}) {
+    const bool configured = (std::string_view(f) == "wwsf" && config.wwsf) ||
+                            (std::string_view(f) == "ep_cscf" && config.ep_cscf) ||
+                            (std::string_view(f) == "ei_cscf" && config.ei_cscf) ||
+                            (std::string_view(f) == "hss" && config.hss);
+    if (!configured) {
+      continue;
+    }
+    json ls = json::array();
+    for (const auto& b : bound) {
+      if (b.function == f) {
+        ls.push_back(json{{"protocol", b.protocol}, {"address", b.address}, {"port", b.port}});
+      }
+    }
+    functions[f] = json{{"state", state()}, {"listeners", ls}};
+  }
+  return json{{"ready", not_ready().empty()}, {"functions", functions}};
+}
+
+void Daemon::Impl::start_admin() {
+  admin = std::make_unique<admin::AdminServer>(*config.admin);
+  admin->set_ready_check([this] { return not_ready(); });
+  admin->router().add(http::Verb::get, "/admin/health",
+                      [this](const http::Request& req, const http::RequestInfo&) {
+                        return http::json_response(req, http::Status::ok, health());
+                      });
+  registrar::W4* w4 = ep ? &ep->w4(0) : own_w4.get();
+  if (w4 != nullptr) {
+    admin_w4 = admin::make_timed_w4(*w4);
+    admin::add_registrar_routes(admin->router(), *admin_w4);
+    admin::add_block_usage_metrics(admin->router(), *admin_w4);
+  }
+  if (config.wwsf) {
+    add_user_routes(admin->router(), config.wwsf->user_store_path);
+  }
+  if (auto r = admin->start(); !r) {
+    throw std::runtime_error(r.error());
+  }
+  add("admin", "http", config.admin->address, admin->port());
+}
+
+void Daemon::Impl::stop() {
+  if (stopped) {
+    return;
+  }
+  stopped = true;
+  draining = true;
+  // TODO(nf hooks): de-register the block upstream and tell WICs to reconnect elsewhere before
+  // stopping the eP-CSCF (issue 7 "SIGTERM drains"); the eP-CSCF has no such call yet.
+  if (wwsf) {
+    wwsf->stop();  // first: no new tokens while the SIP side drains
+  }
+  if (admin) {
+    admin->stop();  // before the W4 it routes to goes away (ep_cscf::Server::w4 contract)
+  }
+  if (ei) {
+    ei->stop();  // shards joined: no policy coroutine runs any more
+  }
+  if (ep) {
+    ep->stop();
+  }
+  ei.reset();
+  {
+    std::lock_guard lock(ei_clients_mutex);
+    ei_clients.clear();
+  }
+  ei_w4.reset();
+  admin_w4.reset();
+  wwsf.reset();
+  ep.reset();
+  own_w4.reset();
+  if (hss) {
+    hss->stop();
+  }
+  diameter.reset();  // DPR to peers, freeDiameter threads joined
+  hss.reset();
+  admin.reset();
+}
+
+Daemon::Daemon(DaemonConfig config) : impl_(std::make_unique<Impl>()) {
+  impl_->config = std::move(config);
+}
+
+Daemon::~Daemon() { drain(); }
+
+Expected<void, std::string> Daemon::start() {
+  Impl& d = *impl_;
+  try {
+    d.prepare_state();
+    if (d.config.hss) {
+      d.start_hss();
+    }
+    if (d.config.diameter) {
+      d.start_diameter();
+    }
+    if (d.config.wwsf) {
+      auto m = wwsf::make_minter(*d.config.wwsf);
+      if (!m) {
+        throw std::runtime_error("wwsf: " + m.error());
+      }
+      d.minter = std::move(*m);
+    }
+    if (d.config.ep_cscf) {
+      d.start_ep_cscf();
+    }
+    if (d.config.wwsf) {
+      d.start_wwsf();
+    }
+    if (d.config.ei_cscf) {
+      d.start_ei_cscf();
+    }
+    if (d.config.admin) {
+      d.start_admin();
+    }
+  } catch (const std::exception& e) {
+    common::counter("wimpud.start_failed").inc();
+    d.stop();
+    return std::string(e.what());
+  }
+  d.started = true;
+  return {};
+}
+
+std::vector<std::string> Daemon::reload() {
+  Impl& d = *impl_;
+  std::vector<std::string> done;
+  if (d.hss) {
+    auto store = hss::SubscriberStore::load(d.config.hss->subscribers);
+    if (store) {
+      d.hss->service->reload(std::move(*store));
+      done.push_back("hss: reloaded " + d.config.hss->subscribers.string());
+    } else {
+      // A bad file keeps the previous data: the HSS keeps serving.
+      common::counter("wimpud.reload.hss_failed").inc();
+      done.push_back("hss: reload failed, keeping the previous data: " + store.error());
+    }
+  }
+  if (d.wwsf) {
+    done.push_back("wwsf: users are re-read when " + d.config.wwsf->user_store_path +
+                   " changes (nothing to do)");
+  }
+  if (d.ep) {
+    // TODO(nf hooks): trusted issuers / JWKS / allowed origins need an eP-CSCF reload call.
+    done.push_back("ep_cscf: not reloadable yet (trusted issuers, JWKS and origins need a restart)");
+  }
+  common::counter("wimpud.reload").inc();
+  return done;
+}
+
+void Daemon::drain() { impl_->stop(); }
+
+const std::vector<BoundListener>& Daemon::listeners() const { return impl_->bound; }
+
+std::uint16_t Daemon::admin_port() const { return impl_->admin ? impl_->admin->port() : 0; }
+
+std::string Daemon::wwsf_url() const {
+  if (!impl_->wwsf) {
+    return {};
+  }
+  const auto& w = *impl_->config.wwsf;
+  boost::system::error_code ec;
+  const auto a = asio::ip::make_address(w.listen_address, ec);
+  std::string host = w.listen_address;
+  if (!ec && a.is_unspecified()) {
+    host = "127.0.0.1";
+  } else if (!ec && a.is_v6()) {
+    host = "[" + host + "]";
+  }
+  return std::string(w.plain_http_for_tests ? "http://" : "https://") + host + ":" +
+         std::to_string(impl_->wwsf->port()) + "/";
+}
+
+const DaemonConfig& Daemon::config() const { return impl_->config; }
+
+}  // namespace wimpu::wimpud

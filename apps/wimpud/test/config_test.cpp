@@ -1,0 +1,285 @@
+// wimpud's config parser: a valid all-in-one file with its defaults, and a table of refused files,
+// each naming the key and the reason.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "wimpu/wimpud/config.hpp"
+
+namespace wimpu::wimpud {
+namespace {
+
+constexpr const char* kValid = R"(
+[wimpud]
+state_dir = "state/aio"
+
+[admin]
+port = 0
+
+[tls]
+self_signed = true
+
+[[blocks]]
+id = "b1"
+domains = ["block.example"]
+range_first = "+15550000000"
+range_last = "+15550000099"
+
+[wwsf]
+issuer = "https://127.0.0.1:8443"
+default_block = "b1"
+port = 0
+demo_user = "demo"
+demo_password = "demo-password"
+
+[ep_cscf]
+realm = "ims.example"
+allowed_origins = ["https://127.0.0.1:8443"]
+  [[ep_cscf.listeners]]
+  protocol = "wss"
+  [[ep_cscf.listeners]]
+  protocol = "udp"
+  [[ep_cscf.domains]]
+  domain = "block.example"
+  block = "b1"
+    [[ep_cscf.domains.issuers]]
+    issuer = "https://127.0.0.1:8443"
+
+[ei_cscf]
+  [[ei_cscf.listeners]]
+  protocol = "udp"
+
+[hss]
+subscribers = "subscribers.toml"
+)";
+
+Expected<DaemonConfig, ConfigError> parse(const std::string& text) {
+  toml::table t;
+  try {
+    t = toml::parse(text);
+  } catch (const toml::parse_error& e) {
+    ADD_FAILURE() << "test TOML does not parse: " << e.description();
+    return ConfigError{"toml", "syntax"};
+  }
+  return parse_config(t, "/etc/wimpu");
+}
+
+/// kValid with the first occurrence of `from` replaced by `to`.
+std::string edit(std::string_view from, std::string_view to) {
+  std::string s = kValid;
+  const auto at = s.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  if (at != std::string::npos) {
+    s.replace(at, from.size(), to);
+  }
+  return s;
+}
+
+TEST(WimpudConfig, ValidAllInOneWithDefaults) {
+  auto c = parse(kValid);
+  ASSERT_TRUE(c) << c.error().to_string();
+  EXPECT_EQ(c->state_dir, "/etc/wimpu/state/aio");
+  ASSERT_TRUE(c->admin);
+  EXPECT_EQ(c->admin->address, "127.0.0.1");
+  EXPECT_EQ(c->tls.cert_file, "/etc/wimpu/state/aio/tls/cert.pem");
+  ASSERT_TRUE(c->wwsf);
+  EXPECT_EQ(c->wwsf->audience, "ims.example");  // the eP-CSCF realm
+  EXPECT_EQ(c->wwsf->user_store_path, "/etc/wimpu/state/aio/users.json");
+  EXPECT_EQ(c->wwsf->tls_cert_file, c->tls.cert_file);
+  EXPECT_EQ(c->wwsf->wic.sip_domain, "block.example");
+  EXPECT_EQ(c->wwsf->token_lifetime, std::chrono::seconds(300));
+  ASSERT_TRUE(c->ep_cscf);
+  ASSERT_EQ(c->ep_cscf->transport.listeners.size(), 2u);
+  EXPECT_EQ(c->ep_cscf->transport.listeners[0].tls.cert_file, c->tls.cert_file);
+  EXPECT_EQ(c->ep_cscf->domains[0].block.range_last, "+15550000099");
+  EXPECT_EQ(c->ep_cscf->domains[0].issuers[0].jwks_file, "");  // in-process WWSF keys
+  EXPECT_EQ(c->ep_cscf->registration.max_expires, 3600u);
+  ASSERT_TRUE(c->ei_cscf);
+  EXPECT_EQ(c->ei_cscf->cx, CxMode::kInProcess);
+  EXPECT_FALSE(c->ei_cscf->sip.record_route);
+  EXPECT_EQ(c->ei_cscf->policy.wimpu_domains, std::vector<std::string>{"block.example"});
+  ASSERT_TRUE(c->hss);
+  EXPECT_EQ(c->hss->subscribers, "/etc/wimpu/subscribers.toml");
+  EXPECT_EQ(c->demo_user, "demo");
+}
+
+TEST(WimpudConfig, AdminCanBeDisabledAndSectionsAreOptional) {
+  auto c = parse("[admin]\nenabled = false\n[hss]\nsubscribers = \"/s.toml\"\n");
+  ASSERT_TRUE(c) << c.error().to_string();
+  EXPECT_FALSE(c->admin);
+  EXPECT_FALSE(c->wwsf);
+  EXPECT_TRUE(c->hss);
+}
+
+struct Bad {
+  std::string text;
+  std::string key;
+  std::string reason;  ///< a substring of the reason
+};
+
+class WimpudBadConfig : public ::testing::TestWithParam<Bad> {};
+
+TEST_P(WimpudBadConfig, IsRefusedWithKeyAndReason) {
+  auto c = parse(GetParam().text);
+  ASSERT_FALSE(c) << "accepted: " << GetParam().text;
+  EXPECT_EQ(c.error().key, GetParam().key) << c.error().to_string();
+  EXPECT_NE(c.error().reason.find(GetParam().reason), std::string::npos) << c.error().to_string();
+  EXPECT_EQ(c.error().to_string().find('\n'), std::string::npos);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, WimpudBadConfig,
+    ::testing::Values(
+        Bad{"", "(file)", "names no network function"},
+        Bad{edit("[admin]\nport = 0", "[admin]\nport = 70000"), "admin.port",
+            "expected an integer in 0..65535, got 70000"},
+        Bad{edit("[admin]\nport = 0", "[admin]\nport = \"80\""), "admin.port",
+            "got a string"},
+        Bad{edit("[admin]\nport = 0", "[admin]\nprot = 0"), "admin.prot", "unknown key"},
+        Bad{edit("state_dir = \"state/aio\"", "state_dir = 3"), "wimpud.state_dir",
+            "expected a string"},
+        Bad{edit("self_signed = true", "self_signed = \"yes\""), "tls.self_signed",
+            "expected a boolean"},
+        Bad{edit("self_signed = true", "cert_file = \"c.pem\""), "tls.key_file", "go together"},
+        Bad{edit("self_signed = true", "self_signed = false"), "ep_cscf.listeners[0].protocol",
+            "needs a certificate"},
+        Bad{edit("id = \"b1\"\n", ""), "blocks[0].id", "required"},
+        Bad{edit("domains = [\"block.example\"]\nrange", "domains = []\nrange"),
+            "blocks[0].domains", "at least one"},
+        Bad{edit("range_last = \"+15550000099\"", "range_last = \"+1555000009\""), "blocks",
+            ""},
+        Bad{edit("range_first = \"+15550000000\"\n", ""), "blocks[0].range_first",
+            "range_first and range_last"},
+        Bad{edit("domains = [\"block.example\"]\n", "domains = [\"block.example\", 7]\n"),
+            "blocks[0].domains[1]", "expected a string, got an integer"},
+        Bad{"blocks = 3\n[hss]\nsubscribers = \"s.toml\"\n", "blocks",
+            "expected an array of tables"},
+        Bad{edit("protocol = \"wss\"", "protocol = \"sctp\""), "ep_cscf.listeners[0].protocol",
+            "expected one of \"udp\", \"tcp\", \"tls\", \"ws\", \"wss\", got \"sctp\""},
+        Bad{edit("protocol = \"wss\"", "protocol = \"wss\"\n  address = \"localhost\""),
+            "ep_cscf.listeners[0].address", "numeric IPv4/IPv6"},
+        Bad{edit("protocol = \"udp\"\n  [[ep_cscf.domains]]",
+                 "protocol = \"udp\"\n  cert_file = \"c.pem\"\n  [[ep_cscf.domains]]"),
+            "ep_cscf.listeners[1].cert_file", "only tls and wss"},
+        Bad{edit("  block = \"b1\"", "  block = \"b2\""), "ep_cscf.domains[0].block",
+            "no [[blocks]] entry has id \"b2\""},
+        Bad{edit("domain = \"block.example\"\n", ""), "ep_cscf.domains[0].domain", "required"},
+        Bad{edit("    issuer = \"https://127.0.0.1:8443\"", "    issuer = \"https://other\""),
+            "ep_cscf.domains[0].issuers[0].jwks_file", "required unless"},
+        Bad{edit("    issuer = \"https://127.0.0.1:8443\"",
+                 "    issuer = \"https://127.0.0.1:8443\"\n    algorithm = \"RS256\""),
+            "ep_cscf.domains[0].issuers[0].algorithm", "expected one of \"EdDSA\", \"ES256\""},
+        Bad{edit("realm = \"ims.example\"", "realm = \"ims.example\"\nshards = 0"),
+            "ep_cscf.shards", "1..64"},
+        Bad{edit("realm = \"ims.example\"",
+                 "realm = \"ims.example\"\n[ep_cscf.registration]\nmin_expires = 7200"),
+            "ep_cscf.registration.min_expires", "must not exceed max_expires"},
+        Bad{edit("[[ep_cscf.listeners]]\n  protocol = \"wss\"\n  [[ep_cscf.listeners]]\n  "
+                 "protocol = \"udp\"\n",
+                 ""),
+            "ep_cscf.listeners", "at least one"},
+        Bad{edit("issuer = \"https://127.0.0.1:8443\"\ndefault", "default"), "wwsf.issuer",
+            "required"},
+        Bad{edit("default_block = \"b1\"", "default_block = \"nope\""), "wwsf.default_block",
+            "no [[blocks]] entry"},
+        Bad{edit("demo_password = \"demo-password\"\n", ""), "wwsf.demo_password",
+            "go together"},
+        Bad{edit("demo_user = \"demo\"", "demo_user = \"bad name\""), "wwsf.demo_user",
+            "[A-Za-z0-9._@+-]"},
+        Bad{edit("port = 0\ndemo_user", "port = 0\ntoken_lifetime_s = 1\ndemo_user"),
+            "wwsf.token_lifetime_s", "10..86400"},
+        Bad{edit("port = 0\ndemo_user", "port = 0\n[wwsf.wic]\nws_urls = \"wss://x\"\n[wwsf2]\n"
+                                        "demo_user"),
+            "wwsf.wic.ws_urls", "expected an array of strings"},
+        Bad{edit("[hss]\nsubscribers = \"subscribers.toml\"\n", ""), "ei_cscf.cx",
+            "(the default without [hss]) needs a [diameter] section"},
+        Bad{edit("[ei_cscf]\n", "[ei_cscf]\nwat = 1\n"), "ei_cscf.wat", "unknown key"},
+        Bad{edit("[ei_cscf]\n", "[ei_cscf]\ncx = \"diameter\"\n"), "ei_cscf.cx",
+            "needs a [diameter] section"},
+        Bad{edit("[ei_cscf]\n", "[ei_cscf]\n[[ei_cscf.scscf]]\ncapabilities = [1]\n"),
+            "ei_cscf.scscf[0].name", "required"},
+        Bad{edit("[ei_cscf]\n", "[ei_cscf]\n[[ei_cscf.scscf]]\nname = \"sip:s\"\n"
+                                "capabilities = [-1]\n"),
+            "ei_cscf.scscf[0].capabilities[0]", "0..4294967295"},
+        Bad{edit("[ei_cscf]\n", "[ei_cscf]\n[ei_cscf.timers]\nt1_ms = 0\n"),
+            "ei_cscf.timers.t1_ms", "1..60000"},
+        Bad{edit("subscribers = \"subscribers.toml\"", "subscribers = \"\""), "hss.subscribers",
+            "must not be empty"},
+        Bad{edit("subscribers = \"subscribers.toml\"",
+                 "subscribers = \"s.toml\"\nserve_diameter = true"),
+            "hss.serve_diameter", "needs a [diameter] section"},
+        Bad{edit("[hss]", "[registrar]\nbackend = \"etcd\"\n[hss]"), "registrar.backend",
+            "expected one of \"memory\", \"redis\""},
+        Bad{edit("[hss]", "[diameter]\nrealm = \"example\"\n[hss]"), "diameter", ""},
+        Bad{edit("[hss]", "[s_cscf]\n[hss]"), "s_cscf", "not in this build yet"},
+        Bad{edit("[hss]", "[typo_section]\n[hss]"), "typo_section", "unknown key"}));
+
+TEST(WimpudConfig, LoadConfigNamesTheLineOfASyntaxError) {
+  const std::string path = ::testing::TempDir() + "/wimpud_bad_syntax.toml";
+  {
+    std::ofstream f(path);
+    f << "[admin]\nport = = 3\n";
+  }
+  auto c = load_config(path);
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.error().key, path + ":2:8");
+  auto missing = load_config(::testing::TempDir() + "/does-not-exist.toml");
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().reason, "cannot read the file");
+}
+
+}  // namespace
+}  // namespace wimpu::wimpud
+
+namespace wimpu::wimpud {
+namespace {
+
+TEST(WimpudConfig, TheAllInOneExampleIsValid) {
+  auto c = load_config(WIMPU_EXAMPLES_DIR "/all-in-one.toml");
+  ASSERT_TRUE(c) << c.error().to_string();
+  EXPECT_TRUE(c->wwsf && c->ep_cscf && c->ei_cscf && c->hss);
+  EXPECT_TRUE(c->tls.self_signed);
+  EXPECT_EQ(c->ei_cscf->cx, CxMode::kInProcess);
+  EXPECT_EQ(c->registrar.backend, ep_cscf::RegistrarBackend::kMemory);
+  ASSERT_TRUE(c->admin);
+  EXPECT_EQ(c->admin->port, 9180);
+}
+
+}  // namespace
+}  // namespace wimpu::wimpud
+
+namespace wimpu::wimpud {
+namespace {
+
+TEST(WimpudConfig, OverridesSetValuesTablesAndArrayElements) {
+  toml::table root = toml::parse(kValid);
+  ASSERT_TRUE(apply_override(root, "admin.port=9999"));
+  ASSERT_TRUE(apply_override(root, "wwsf.static_root=/srv/wic"));  // not TOML: a string
+  ASSERT_TRUE(apply_override(root, "ep_cscf.listeners[1].port=5070"));
+  ASSERT_TRUE(apply_override(root, "registrar.backend=\"redis\""));  // creates [registrar]
+  auto c = parse_config(root, "/etc/wimpu");
+  ASSERT_TRUE(c) << c.error().to_string();
+  EXPECT_EQ(c->admin->port, 9999);
+  EXPECT_EQ(c->wwsf->static_root, "/srv/wic");
+  EXPECT_EQ(c->ep_cscf->transport.listeners[1].port, 5070);
+  EXPECT_EQ(c->registrar.backend, ep_cscf::RegistrarBackend::kRedis);
+
+  auto no_eq = apply_override(root, "admin.port");
+  ASSERT_FALSE(no_eq);
+  EXPECT_EQ(no_eq.error().reason, "an override is KEY=VALUE");
+  auto no_elem = apply_override(root, "ep_cscf.listeners[5].port=1");
+  ASSERT_FALSE(no_elem);
+  EXPECT_EQ(no_elem.error().key, "ep_cscf.listeners[5].port");
+  auto not_table = apply_override(root, "admin.port.x=1");
+  ASSERT_FALSE(not_table);
+  EXPECT_EQ(not_table.error().reason, "admin.port is not a table");
+
+  // An override is validated like the file: a wrong type is refused with the key.
+  ASSERT_TRUE(apply_override(root, "admin.port=\"x\""));
+  auto bad = parse_config(root, "/etc/wimpu");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().key, "admin.port");
+}
+
+}  // namespace
+}  // namespace wimpu::wimpud

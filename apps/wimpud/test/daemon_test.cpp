@@ -1,0 +1,119 @@
+// The Daemon in-process: the eP-CSCF on the redis registrar (a real redis-server on a free port)
+// with the admin endpoint reading it from its own thread; reload and start-failure paths.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "redis_server.hpp"
+#include "wimpu/http/client.hpp"
+#include "wimpu/wimpud/daemon.hpp"
+
+namespace wimpu::wimpud {
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+std::string config_text(std::uint16_t redis_port, const std::string& state_dir) {
+  return R"(
+[wimpud]
+state_dir = ")" + state_dir + R"("
+[admin]
+port = 0
+[[blocks]]
+id = "b1"
+domains = ["block.example"]
+range_first = "+15550000000"
+range_last = "+15550000009"
+[registrar]
+backend = "redis"
+[registrar.redis]
+port = )" + std::to_string(redis_port) + R"(
+[wwsf]
+issuer = "https://wwsf.test"
+default_block = "b1"
+port = 0
+plain_http_for_tests = true
+[ep_cscf]
+  [[ep_cscf.listeners]]
+  protocol = "ws"
+  [[ep_cscf.domains]]
+  domain = "block.example"
+  block = "b1"
+    [[ep_cscf.domains.issuers]]
+    issuer = "https://wwsf.test"
+)";
+}
+
+DaemonConfig parse_text(const std::string& text) {
+  auto c = parse_config(toml::parse(text), ::testing::TempDir());
+  EXPECT_TRUE(c) << c.error().to_string();
+  return c ? std::move(*c) : DaemonConfig{};
+}
+
+TEST(Daemon, AdminReadsTheRedisRegistrarFromItsOwnThread) {
+  registrar::testing::RedisServer redis;
+  const std::string state = ::testing::TempDir() + "/wimpud-daemon-redis";
+  Daemon d(parse_text(config_text(redis.port(), state)));
+  auto started = d.start();
+  ASSERT_TRUE(started) << started.error();
+  ASSERT_NE(d.admin_port(), 0);
+  EXPECT_EQ(d.wwsf_url().rfind("http://127.0.0.1:", 0), 0u) << d.wwsf_url();
+
+  http::Client admin("127.0.0.1", d.admin_port(), nullptr, 5000ms);
+  auto blocks = admin.request(http::Verb::get, "/admin/blocks");
+  ASSERT_TRUE(blocks);
+  ASSERT_EQ(blocks->result_int(), 200u) << blocks->body();
+  const json b = json::parse(blocks->body())["blocks"][0];
+  EXPECT_EQ(b["id"], "b1");
+  EXPECT_EQ(b["size"], 10);
+  EXPECT_EQ(b["free"], 10);
+  auto list = admin.request(http::Verb::get, "/admin/bindings");
+  ASSERT_TRUE(list);
+  ASSERT_EQ(list->result_int(), 200u) << list->body();
+  EXPECT_TRUE(json::parse(list->body())["bindings"].empty());
+  auto health = admin.request(http::Verb::get, "/admin/health");
+  ASSERT_TRUE(health);
+  const json h = json::parse(health->body());
+  EXPECT_EQ(h["ready"], true);
+  EXPECT_EQ(h["functions"]["ep_cscf"]["state"], "running");
+  EXPECT_EQ(h["functions"]["wwsf"]["listeners"][0]["protocol"], "http");
+
+  const auto lines = d.reload();
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0].rfind("wwsf: users are re-read", 0), 0u);
+  EXPECT_EQ(lines[1].rfind("ep_cscf: not reloadable yet", 0), 0u);
+  d.drain();
+  d.drain();  // idempotent
+}
+
+TEST(Daemon, StartFailureNamesTheFunctionAndStopsWhatStarted) {
+  // The admin port is taken by a first daemon: the second one's start fails at the admin step,
+  // after the HSS started, and stops it again.
+  const std::string subs = ::testing::TempDir() + "/wimpud-daemon-subs.toml";
+  {
+    std::FILE* f = std::fopen(subs.c_str(), "w");
+    std::fputs("[[subscriber]]\nimpi = \"a@x\"\nrealm = \"x\"\nha1 = "
+               "\"34e7d45f636891b2362892f0c15d3a99\"\n[[subscriber.implicit_set]]\n"
+               "public_identities = [\"sip:a@x\"]\n",
+               f);
+    std::fclose(f);
+  }
+  const std::string text = "[wimpud]\nstate_dir = \"" + ::testing::TempDir() +
+                           "/wimpud-daemon-fail\"\n[admin]\nport = 0\n[hss]\nsubscribers = \"" +
+                           subs + "\"\n";
+  Daemon first(parse_text(text));
+  ASSERT_TRUE(first.start());
+  DaemonConfig c = parse_text(text);
+  c.admin->port = first.admin_port();
+  Daemon second(std::move(c));
+  auto r = second.start();
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().rfind("admin: cannot listen on 127.0.0.1:", 0), 0u) << r.error();
+  const auto lines = first.reload();
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0].rfind("hss: reloaded ", 0), 0u) << lines[0];
+}
+
+}  // namespace
+}  // namespace wimpu::wimpud

@@ -1,0 +1,465 @@
+// The real wimpud binary on free loopback ports with a generated all-in-one config: log in at the
+// WWSF over HTTPS, get a token, register a WIC over WSS with it (Beast client) and check the
+// 200 OK's P-Associated-URI is an IMPU of the block; then wimpuctl against the admin endpoint
+// (health, blocks, bindings list/kick), /metrics, SIGHUP, SIGTERM drain; and a bad config that
+// exits 2 naming the key.
+#include <gtest/gtest.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/udp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <functional>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <regex>
+
+#include "child.hpp"
+#include "wimpu/http/client.hpp"
+#include "wimpu/sip/message.hpp"
+
+namespace wimpu::wimpud {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+namespace fs = std::filesystem;
+using asio::ip::tcp;
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+constexpr auto kStep = 10s;  // bound on one network step or start-up, never a sleep
+constexpr const char* kOrigin = "https://wwsf.test";
+constexpr const char* kIssuer = "https://wwsf.test";
+
+std::string crlf(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    out += c == '\n' ? std::string("\r\n") : std::string(1, c);
+  }
+  return out;
+}
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+/// A temporary directory removed on destruction.
+struct TempDir {
+  TempDir() {
+    std::string pattern = (fs::temp_directory_path() / "wimpud-test-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr) {
+      throw std::runtime_error("mkdtemp");
+    }
+    path = pattern;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+  fs::path path;
+};
+
+std::string all_in_one_config() {
+  return R"(
+[wimpud]
+state_dir = "state"
+[admin]
+port = 0
+[tls]
+self_signed = true
+hosts = ["localhost", "127.0.0.1"]
+[[blocks]]
+id = "b1"
+domains = ["block.example"]
+range_first = "+15550000000"
+range_last = "+15550000009"
+[wwsf]
+issuer = ")" + std::string(kIssuer) + R"("
+default_block = "b1"
+port = 0
+allowed_origins = [")" + std::string(kOrigin) + R"("]
+demo_user = "demo"
+demo_password = "demo-password"
+[ep_cscf]
+realm = "ims.example"
+allowed_origins = [")" + std::string(kOrigin) + R"("]
+  [[ep_cscf.listeners]]
+  protocol = "wss"
+  [[ep_cscf.listeners]]
+  protocol = "udp"
+  [[ep_cscf.domains]]
+  domain = "block.example"
+  block = "b1"
+  authz_server = "https://wwsf.test/api/token"
+    [[ep_cscf.domains.issuers]]
+    issuer = ")" + std::string(kIssuer) + R"("
+[ei_cscf]
+  [[ei_cscf.listeners]]
+  protocol = "udp"
+  [ei_cscf.proxy]
+  domains = ["block.example", "ims.example"]
+[hss]
+subscribers = "subscribers.toml"
+)";
+}
+
+constexpr const char* kSubscribers = R"(
+[capabilities]
+server_names = ["sip:127.0.0.1:5070"]
+[[subscriber]]
+impi = "block@block.example"
+realm = "block.example"
+ha1 = "34e7d45f636891b2362892f0c15d3a99"
+  [[subscriber.implicit_set]]
+  public_identities = ["sip:+1555000!.*!@block.example"]
+[[subscriber]]
+impi = "alice@ims.example"
+realm = "ims.example"
+ha1 = "34e7d45f636891b2362892f0c15d3a99"
+  [[subscriber.implicit_set]]
+  public_identities = ["sip:alice@ims.example"]
+)";
+
+/// A SIP UE on a UDP socket: sends an INVITE, returns the first final status for its branch.
+class UdpUe {
+public:
+  explicit UdpUe(std::uint16_t to) : socket_(io_, asio::ip::udp::endpoint(asio::ip::make_address("127.0.0.1"), 0)),
+        to_(asio::ip::make_address("127.0.0.1"), to) {}
+
+  int invite(const std::string& ruri, int n) {
+    const std::string branch = "z9hG4bKue" + std::to_string(n);
+    const std::string port = std::to_string(socket_.local_endpoint().port());
+    const std::string m = crlf("INVITE " + ruri + " SIP/2.0\nVia: SIP/2.0/UDP 127.0.0.1:" + port +
+                               ";branch=" + branch + ";rport\nMax-Forwards: 70\n"
+                               "From: <sip:ue@ims.example>;tag=u" + std::to_string(n) +
+                               "\nTo: <" + ruri + ">\nCall-ID: ue" + std::to_string(n) +
+                               "@test\nCSeq: 1 INVITE\nContact: <sip:ue@127.0.0.1:" + port +
+                               ">\nContent-Length: 0\n\n");
+    socket_.send_to(asio::buffer(m), to_);
+    int final_status = 0;
+    char buf[4096];
+    std::function<void()> read = [&] {
+      socket_.async_receive(asio::buffer(buf), [&](boost::system::error_code ec, std::size_t len) {
+        if (ec) {
+          return;
+        }
+        auto msg = sip::Message::parse(std::string_view(buf, len));
+        if (msg && msg->status_code() >= 200 && std::string_view(buf, len).find(branch) !=
+                                                    std::string_view::npos) {
+          final_status = msg->status_code();
+          io_.stop();
+          return;
+        }
+        read();
+      });
+    };
+    read();
+    io_.restart();
+    io_.run_for(kStep);
+    socket_.cancel();
+    io_.restart();
+    io_.poll();
+    return final_status;
+  }
+
+private:
+  asio::io_context io_;
+  asio::ip::udp::socket socket_;
+  asio::ip::udp::endpoint to_;
+};
+
+/// Runs wimpuctl; returns (exit code, stdout).
+std::pair<int, std::string> wimpuctl(const std::string& args) {
+  const std::string cmd = std::string(WIMPUCTL_BINARY) + " " + args + " 2>&1";
+  std::FILE* p = ::popen(cmd.c_str(), "r");
+  std::string out;
+  char buf[512];
+  std::size_t n = 0;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) {
+    out.append(buf, n);
+  }
+  const int status = ::pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+class WimpudTest : public ::testing::Test {
+protected:
+  void SetUp() override {
+    std::ofstream(dir_.path / "wimpud.toml") << all_in_one_config();
+    std::ofstream(dir_.path / "subscribers.toml") << kSubscribers;
+    child_ = std::make_unique<test::Child>(
+        std::vector<std::string>{WIMPUD_BINARY, "--config", (dir_.path / "wimpud.toml").string()},
+        (dir_.path / "stderr.log").string());
+    // "wimpud: <function> listening <proto> <addr>:<port>" lines, then "wimpud: ready".
+    const std::regex listening(R"(wimpud: (\w+) listening (\w+) ([0-9.:\[\]a-f]+):(\d+))");
+    for (;;) {
+      auto l = child_->line(kStep);
+      ASSERT_TRUE(l) << "wimpud did not start: " << read_file(dir_.path / "stderr.log");
+      std::smatch m;
+      if (std::regex_match(*l, m, listening)) {
+        ports_[m[1].str() + "/" + m[2].str()] = static_cast<std::uint16_t>(std::stoi(m[4]));
+      }
+      if (*l == "wimpud: ready") {
+        break;
+      }
+    }
+    ASSERT_TRUE(ports_.count("wwsf/https"));
+    ASSERT_TRUE(ports_.count("ep_cscf/wss"));
+    ASSERT_TRUE(ports_.count("admin/http"));
+    admin_ = "--admin 127.0.0.1:" + std::to_string(ports_["admin/http"]);
+  }
+
+  void TearDown() override {
+    if (child_) {
+      EXPECT_EQ(child_->wait_exit(30s, SIGTERM), 0) << read_file(dir_.path / "stderr.log");
+    }
+  }
+
+  std::shared_ptr<asio::ssl::context> client_tls() {
+    auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
+    // The self-signed certificate wimpud generated on first run is the trust anchor.
+    ctx->load_verify_file((dir_.path / "state" / "tls" / "cert.pem").string());
+    ctx->set_verify_mode(asio::ssl::verify_peer);
+    return ctx;
+  }
+
+  /// Logs in as the demo user and returns a fresh token from POST /api/token.
+  std::string login_and_get_token() {
+    http::Client c("127.0.0.1", ports_["wwsf/https"], client_tls());
+    http::Request login{http::Verb::post, "/api/login", 11};
+    login.set(http::Field::origin, kOrigin);
+    login.set(http::Field::content_type, "application/json");
+    login.body() = json{{"username", "demo"}, {"password", "demo-password"}}.dump();
+    auto r = c.request(std::move(login));
+    EXPECT_TRUE(r);
+    if (!r) {
+      return {};
+    }
+    EXPECT_EQ(r->result_int(), 200u) << r->body();
+    const std::string set_cookie((*r)[http::Field::set_cookie]);
+    const std::string csrf = json::parse(r->body())["csrf_token"];
+    http::Request tok{http::Verb::post, "/api/token", 11};
+    tok.set(http::Field::origin, kOrigin);
+    tok.set(http::Field::cookie, set_cookie.substr(0, set_cookie.find(';')));
+    tok.set("X-CSRF-Token", csrf);
+    auto t = c.request(std::move(tok));
+    EXPECT_TRUE(t);
+    if (!t) {
+      return {};
+    }
+    EXPECT_EQ(t->result_int(), 200u) << t->body();
+    const json j = json::parse(t->body());
+    EXPECT_EQ(j["block"], "b1");
+    return j["token"];
+  }
+
+  /// REGISTERs over WSS with `token`; returns the response. The WebSocket stays open (a closed
+  /// flow removes its contacts, RFC 5626 §7) until the fixture ends.
+  sip::Message register_wic(const std::string& token) {
+    asio::io_context& io = io_;
+    wic_tls_ = client_tls();
+    wic_ = std::make_unique<Wss>(io, *wic_tls_);
+    Wss& ws = *wic_;
+    bool ok = false;
+    beast::error_code ec;
+    auto run = [&io] {
+      io.restart();
+      io.run_for(kStep);
+    };
+    beast::get_lowest_layer(ws).async_connect(
+        tcp::endpoint(asio::ip::make_address("127.0.0.1"), ports_["ep_cscf/wss"]),
+        [&](beast::error_code e) { ec = e; });
+    run();
+    EXPECT_FALSE(ec) << ec.message();
+    ws.next_layer().async_handshake(asio::ssl::stream_base::client,
+                                    [&](beast::error_code e) { ec = e; });
+    run();
+    EXPECT_FALSE(ec) << "TLS: " << ec.message();
+    ws.set_option(websocket::stream_base::decorator([](websocket::request_type& req) {
+      req.set(beast::http::field::sec_websocket_protocol, "sip");
+      req.set(beast::http::field::origin, kOrigin);
+    }));
+    ws.async_handshake("127.0.0.1", "/", [&](beast::error_code e) { ec = e; });
+    run();
+    EXPECT_FALSE(ec) << "WebSocket: " << ec.message();
+    const std::string reg = crlf(
+        "REGISTER sip:block.example SIP/2.0\n"
+        "Via: SIP/2.0/WSS df7jal23ls0d.invalid;branch=z9hG4bKwimpud1;rport\n"
+        "Max-Forwards: 70\n"
+        "To: <sip:wic@block.example>\n"
+        "From: <sip:wic@block.example>;tag=t1\n"
+        "Call-ID: wimpud-test-1\n"
+        "CSeq: 1 REGISTER\n"
+        "Contact: <sip:a@df7jal23ls0d.invalid;transport=ws>;+sip.instance=\"<urn:uuid:aaaa>\""
+        ";reg-id=1;expires=600\n"
+        "Supported: path, outbound, gruu\n"
+        "Authorization: Bearer " + token + "\n"
+        "Content-Length: 0\n\n");
+    ws.text(true);
+    ws.async_write(asio::buffer(reg), [&](beast::error_code e, std::size_t) { ec = e; });
+    run();
+    EXPECT_FALSE(ec) << ec.message();
+    beast::flat_buffer buf;
+    ws.async_read(buf, [&](beast::error_code e, std::size_t) {
+      ec = e;
+      ok = !e;
+    });
+    run();
+    EXPECT_TRUE(ok) << "no answer: " << ec.message();
+    auto m = sip::Message::parse(beast::buffers_to_string(buf.data()));
+    EXPECT_TRUE(m);
+    return m ? std::move(*m) : sip::Message();
+  }
+
+  static std::string header(const sip::Message& m, std::string_view name) {
+    for (const auto& h : m.headers()) {
+      if (h.id == sip::header_id_from_name(name)) {
+        return std::string(h.value);
+      }
+    }
+    return {};
+  }
+
+  using Wss = websocket::stream<beast::ssl_stream<tcp::socket>>;
+  TempDir dir_;
+  asio::io_context io_;
+  std::shared_ptr<asio::ssl::context> wic_tls_;
+  std::unique_ptr<Wss> wic_;
+  std::unique_ptr<test::Child> child_;
+  std::map<std::string, std::uint16_t> ports_;
+  std::string admin_;
+};
+
+TEST_F(WimpudTest, WebLoginTokenAndWssRegisterGetAnImpuOfTheBlock) {
+  const std::string token = login_and_get_token();
+  ASSERT_FALSE(token.empty());
+  sip::Message ok = register_wic(token);
+  ASSERT_EQ(ok.status_code(), 200) << ok.bytes();
+  const std::string impu = header(ok, "P-Associated-URI");
+  EXPECT_TRUE(std::regex_match(impu, std::regex(R"(<sip:\+1555000000\d@block\.example>)"))) << impu;
+
+  // wimpuctl over the admin endpoint sees what the eP-CSCF stored.
+  auto [hc, health] = wimpuctl("health " + admin_);
+  EXPECT_EQ(hc, 0) << health;
+  EXPECT_NE(health.find("ready\tyes"), std::string::npos) << health;
+  EXPECT_NE(health.find("ep_cscf\trunning\twss 127.0.0.1:"), std::string::npos) << health;
+
+  auto [bc, blocks] = wimpuctl("blocks " + admin_);
+  EXPECT_EQ(bc, 0) << blocks;
+  EXPECT_NE(blocks.find("b1\t10\t1\t0\t9"), std::string::npos) << blocks;
+
+  const std::string bare = impu.substr(1, impu.size() - 2);
+  auto [lc, list] = wimpuctl("bindings list " + admin_ + " --issuer " + kIssuer + " --subject demo");
+  EXPECT_EQ(lc, 0) << list;
+  EXPECT_EQ(list.rfind(bare + "\tregistered\t" + kIssuer + " demo\t1 contact(s)", 0), 0u) << list;
+
+  auto [kc, kick] = wimpuctl("bindings kick " + admin_ + " --impu '" + bare + "'");
+  EXPECT_EQ(kc, 0) << kick;
+  EXPECT_NE(kick.find("removed\t1"), std::string::npos) << kick;
+  auto [qc, after] = wimpuctl("bindings list " + admin_ + " --impu '" + bare + "'");
+  EXPECT_EQ(qc, 0) << after;
+  EXPECT_EQ(after.rfind(bare + "\tquarantined\t", 0), 0u) << after;
+
+  // The W4 latency histogram of the admin calls, in Prometheus format.
+  http::Client admin("127.0.0.1", ports_["admin/http"], nullptr);
+  auto metrics = admin.request(http::Verb::get, "/metrics");
+  ASSERT_TRUE(metrics);
+  // usage() ran once for `wimpuctl blocks` and once for this scrape (before rendering).
+  EXPECT_NE(metrics->body().find("wimpu_w4_latency_usage_seconds_count 2\n"), std::string::npos)
+      << metrics->body();
+  EXPECT_NE(metrics->body().find("wimpu_block_impus{block=\"b1\",state=\"quarantined\"} 1\n"),
+            std::string::npos)
+      << metrics->body();
+  EXPECT_NE(metrics->body().find("wimpu_ep_cscf_register_"), std::string::npos) << metrics->body();
+}
+
+TEST_F(WimpudTest, EiCscfChecksW4AndAsksTheInProcessHss) {
+  ASSERT_TRUE(ports_.count("ei_cscf/udp"));
+  UdpUe ue(ports_["ei_cscf/udp"]);
+  // An IMPU of the block that nobody holds: the W4 check answers (seed TR §5.2.2.3.3).
+  EXPECT_EQ(ue.invite("sip:+15550000005@block.example", 1), 480);
+  // Outside the block, Cx LIR to the HSS in this process: unknown -> 404 (5001); known but not
+  // registered and no unregistered services -> 480 (5003).
+  EXPECT_EQ(ue.invite("sip:nobody@ims.example", 2), 404);
+  EXPECT_EQ(ue.invite("sip:alice@ims.example", 3), 480);
+
+  http::Client admin("127.0.0.1", ports_["admin/http"], nullptr);
+  auto metrics = admin.request(http::Verb::get, "/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(metrics->body().find("wimpu_w4_latency_is_registered_seconds_count 1\n"),
+            std::string::npos)
+      << metrics->body();
+  EXPECT_NE(metrics->body().find("wimpu_cx_latency_lir_seconds_count 2\n"), std::string::npos)
+      << metrics->body();
+}
+
+TEST_F(WimpudTest, UnknownImpuAndBadAdminAddressFailInWimpuctl) {
+  auto [c1, out1] = wimpuctl("bindings list " + admin_ + " --impu sip:+1999@elsewhere.example");
+  EXPECT_EQ(c1, 1);
+  EXPECT_NE(out1.find("404 unknown_impu"), std::string::npos) << out1;
+  auto [c2, out2] = wimpuctl("blocks --admin 127.0.0.1");
+  EXPECT_EQ(c2, 1);
+  EXPECT_NE(out2.find("HOST:PORT"), std::string::npos) << out2;
+}
+
+TEST_F(WimpudTest, AdminUsersAndSighupKeepServing) {
+  http::Client admin("127.0.0.1", ports_["admin/http"], nullptr);
+  auto add = admin.request(http::Verb::post, "/admin/users",
+                           json{{"username", "alice"}, {"password", "pw"}}.dump(),
+                           "application/json");
+  ASSERT_TRUE(add);
+  EXPECT_EQ(add->result_int(), 201u) << add->body();
+  auto list = admin.request(http::Verb::get, "/admin/users");
+  ASSERT_TRUE(list);
+  const json users = json::parse(list->body())["users"];
+  ASSERT_EQ(users.size(), 2u);  // the demo user and alice
+  EXPECT_EQ(users[0]["username"], "alice");
+  EXPECT_EQ(users[1]["username"], "demo");
+  auto del = admin.request(http::Verb::delete_, "/admin/users/alice");
+  ASSERT_TRUE(del);
+  EXPECT_EQ(del->result_int(), 204u);
+  auto again = admin.request(http::Verb::delete_, "/admin/users/alice");
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->result_int(), 404u);
+
+  child_->signal(SIGHUP);
+  auto ready = admin.request(http::Verb::get, "/readyz");
+  ASSERT_TRUE(ready);
+  EXPECT_EQ(ready->result_int(), 200u);
+}
+
+TEST(WimpudBinary, BadConfigExitsTwoNamingTheKey) {
+  TempDir dir;
+  std::ofstream(dir.path / "bad.toml") << "[admin]\nport = 70000\n[hss]\nsubscribers = \"s.toml\"\n";
+  test::Child c({WIMPUD_BINARY, "--config", (dir.path / "bad.toml").string()},
+                (dir.path / "stderr.log").string());
+  EXPECT_EQ(c.wait_exit(kStep), 2);
+  EXPECT_EQ(read_file(dir.path / "stderr.log"),
+            "wimpud: config error at admin.port: expected an integer in 0..65535, got 70000\n");
+}
+
+TEST(WimpudBinary, StartFailureExitsOne) {
+  TempDir dir;
+  // Valid config, but the subscriber file does not exist: refused at start, not at parse.
+  std::ofstream(dir.path / "c.toml") << "[admin]\nenabled = false\n[hss]\nsubscribers = \"none.toml\"\n";
+  test::Child c({WIMPUD_BINARY, "--config", (dir.path / "c.toml").string()},
+                (dir.path / "stderr.log").string());
+  EXPECT_EQ(c.wait_exit(kStep), 1);
+  EXPECT_EQ(read_file(dir.path / "stderr.log").rfind("wimpud: hss: ", 0), 0u)
+      << read_file(dir.path / "stderr.log");
+}
+
+}  // namespace
+}  // namespace wimpu::wimpud

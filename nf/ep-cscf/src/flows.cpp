@@ -1,0 +1,140 @@
+// Routing down WIC flows (RFC 5626 §5.3): flow tokens in our Record-Route and Path URIs, the
+// 403/430 answers for tampered and dead flows, and the per-shard flow -> IMPU table.
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+
+#include "wimpu/common/counter.hpp"
+#include "wimpu/ep_cscf/policy.hpp"
+#include "wimpu/sip/uri.hpp"
+
+namespace wimpu::ep_cscf {
+
+using proxy::Decision;
+
+namespace {
+
+common::Counter& count(std::string_view what) {
+  return common::counter("ep_cscf.flow." + std::string(what));
+}
+
+transport::Protocol protocol_of(std::string_view transport_param) {
+  auto is = [&](std::string_view t) { return sip::escaped_iequal(transport_param, t); };
+  if (is("ws")) {
+    return transport::Protocol::kWs;
+  }
+  if (is("wss")) {
+    return transport::Protocol::kWss;
+  }
+  if (is("tcp")) {
+    return transport::Protocol::kTcp;
+  }
+  if (is("tls")) {
+    return transport::Protocol::kTls;
+  }
+  return transport::Protocol::kUdp;
+}
+
+}  // namespace
+
+int EpCscfPolicy::target_flow(proxy::RequestContext& ctx, std::string_view uri_text,
+                              std::uint64_t user_data,
+                              std::vector<std::pair<std::string, std::string>> headers,
+                              std::string target_uri) {
+  std::string_view text = uri_text;
+  if (!text.empty() && text.front() == '<') {
+    auto na = sip::parse_name_addr(text, sip::NameAddrForm::kNameAddrOnly);
+    if (!na) {
+      count("bad_uri").inc();
+      return 403;
+    }
+    text = na->uri.text;
+  }
+  auto uri = sip::parse_uri(text);
+  if (!uri) {
+    count("bad_uri").inc();
+    return 403;
+  }
+  // RFC 5626 §5.3.1: a token that fails its MAC check -> 403; a genuine one whose flow is
+  // gone -> 430 Flow Failed.
+  auto flow = transport_.decode_flow_token(uri->user);
+  if (!flow) {
+    if (flow.error() == transport::FlowTokenError::kTampered) {
+      count("tampered").inc();
+      return 403;
+    }
+    count("dead").inc();
+    return 430;
+  }
+  if (!transport_.is_live(*flow)) {
+    count("dead").inc();
+    return 430;
+  }
+  proxy::Target t;
+  t.uri = std::move(target_uri);
+  transaction::Peer hop;
+  hop.protocol = protocol_of(uri->transport());
+  hop.flow = *flow;
+  t.next_hop = hop;
+  t.user_data = user_data;
+  t.headers = std::move(headers);
+  ctx.add_target(std::move(t));
+  count("targeted").inc();
+  return 0;
+}
+
+std::optional<Decision> EpCscfPolicy::route_by_flow_token(proxy::RequestContext& ctx) {
+  // With RFC 5658 double Record-Route both of our values carry the user part; the last one we
+  // popped faces the WIC and says its transport.
+  const sip::NameAddr* ours = nullptr;
+  for (const sip::NameAddr& r : ctx.popped_routes()) {
+    if (!r.uri.user.empty()) {
+      ours = &r;
+    }
+  }
+  if (ours == nullptr || ours->uri.user == "orig") {
+    return std::nullopt;
+  }
+  const std::string_view user = ours->uri.user;
+  if (user.starts_with(kTermMarker)) {
+    return on_terminating_in_dialog(ctx, user);
+  }
+  if (is_block_path_token(user)) {
+    return std::nullopt;  // a terminating request for the block's IMPUs (seed 5.2.2.5.3)
+  }
+  const int status = target_flow(ctx, ours->uri.text, 0);
+  if (status == 403) {
+    return Decision::respond(403, "Forbidden");
+  }
+  if (status == 430) {
+    return Decision::respond(430, "Flow Failed");
+  }
+  return Decision::proceed();
+}
+
+void EpCscfPolicy::remember_flow(const std::string& token, const std::string& impu,
+                                 const WimpuDomain* domain, bool registered) {
+  if (registered) {
+    wic_flows_[token] = WicFlow{impu, domain};
+  } else {
+    wic_flows_.erase(token);
+  }
+}
+
+void EpCscfPolicy::spawn_after_return(boost::asio::awaitable<void> task) {
+  // co_spawn may run the coroutine inline, and the memory W4 never suspends: the resume() would
+  // then come before on_request() returned Decision::wait(). Post first.
+  boost::asio::post(shard_, [this, t = std::move(task)]() mutable {
+    boost::asio::co_spawn(shard_, std::move(t), boost::asio::detached);
+  });
+}
+
+void EpCscfPolicy::resume_with(proxy::ContextId id, Decision d) {
+  if (proxy_->find(id) == nullptr) {  // CANCELled or ended meanwhile (sprout's CANCEL race)
+    count("stale").inc();
+    return;
+  }
+  proxy_->resume(id, std::move(d));
+}
+
+}  // namespace wimpu::ep_cscf

@@ -1,0 +1,178 @@
+// Terminating requests toward WICs (issue 5; seed TR §5.2.2.5.3; TS 24.229 §5.2.6.4): the called
+// IMPU's live contacts from W4, one branch per +sip.instance (RFC 5626 §7), each down its flow
+// (RFC 5626 §5.3). The proxy core forks, and CANCELs the other branches after a 2xx with
+// "Reason: SIP;cause=200;text="Call completed elsewhere"" (RFC 3326).
+#include <map>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+
+#include "wimpu/common/counter.hpp"
+#include "wimpu/ep_cscf/policy.hpp"
+
+namespace wimpu::ep_cscf {
+
+using proxy::Decision;
+
+namespace {
+
+common::Counter& count(std::string_view what) {
+  return common::counter("ep_cscf.term." + std::string(what));
+}
+
+std::string hex(std::string_view s) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : s) {
+    out.push_back(kDigits[c >> 4]);
+    out.push_back(kDigits[c & 15]);
+  }
+  return out;
+}
+
+std::optional<std::string> unhex(std::string_view s) {
+  auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') {
+      return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+      return c - 'a' + 10;
+    }
+    return -1;
+  };
+  if (s.size() % 2 != 0 || s.empty()) {
+    return std::nullopt;
+  }
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); i += 2) {
+    const int hi = nibble(s[i]);
+    const int lo = nibble(s[i + 1]);
+    if (hi < 0 || lo < 0) {
+      return std::nullopt;
+    }
+    out.push_back(static_cast<char>(hi * 16 + lo));
+  }
+  return out;
+}
+
+Decision w4_failure(registrar::W4Error e) {
+  if (e == registrar::W4Error::kUnknownImpu) {
+    return Decision::respond(404);
+  }
+  return Decision::respond(e == registrar::W4Error::kUnavailable ? 503 : 500);
+}
+
+}  // namespace
+
+bool EpCscfPolicy::is_block_path_token(std::string_view user) const {
+  return rt_->blocks.is_path_token(user);
+}
+
+Decision EpCscfPolicy::on_terminating(proxy::RequestContext& ctx, std::string impu) {
+  spawn_after_return(run_terminating(ctx.id(), std::move(impu)));
+  return Decision::wait();
+}
+
+boost::asio::awaitable<void> EpCscfPolicy::run_terminating(proxy::ContextId id, std::string impu) {
+  std::string key = impu;
+  auto b = co_await w4_.lookup(std::move(key));
+  proxy::RequestContext* ctx = proxy_->find(id);
+  if (ctx == nullptr) {
+    count("stale").inc();
+    co_return;
+  }
+  if (!b) {
+    count("w4_error").inc();
+    proxy_->resume(id, w4_failure(b.error()));
+    co_return;
+  }
+  // RFC 5626 §7: one branch per instance, on its most recently refreshed flow; contacts without
+  // an instance each get their own branch.
+  std::map<std::string, const registrar::ContactView*> per_instance;
+  std::vector<const registrar::ContactView*> chosen;
+  for (const registrar::ContactView& c : b->contacts) {
+    if (c.info.instance.empty()) {
+      chosen.push_back(&c);
+      continue;
+    }
+    auto [it, fresh] = per_instance.emplace(c.info.instance, &c);
+    if (!fresh && c.updated_at_ms > it->second->updated_at_ms) {
+      it->second = &c;
+    }
+  }
+  for (const auto& [instance, c] : per_instance) {
+    chosen.push_back(c);
+  }
+  int started = 0;
+  int dead = 0;
+  std::uint64_t index = 0;
+  for (const registrar::ContactView* c : chosen) {
+    ++index;
+    if (c->info.path.empty()) {
+      ++dead;
+      continue;
+    }
+    const int status = target_flow(*ctx, c->info.path.front(), index, {}, c->info.uri);
+    if (status == 0) {
+      ++started;
+    } else {
+      ++dead;
+    }
+  }
+  if (started == 0) {
+    if (dead > 0) {
+      count("flow_failed").inc();
+      proxy_->resume(id, Decision::respond(430, "Flow Failed"));
+    } else {
+      count("not_registered").inc();  // F-04: nothing to fork to
+      proxy_->resume(id, Decision::respond(480));
+    }
+    co_return;
+  }
+  // In-dialog requests of this dialog come back with this user part (see kTermMarker).
+  ctx->set_record_route_user(std::string(kTermMarker) + hex(b->impu));
+  count("forked").inc(static_cast<std::uint64_t>(started));
+  proxy_->resume(id, Decision::proceed());
+}
+
+std::optional<Decision> EpCscfPolicy::on_terminating_in_dialog(proxy::RequestContext& ctx,
+                                                               std::string_view user) {
+  auto impu = unhex(user.substr(kTermMarker.size()));
+  if (!impu) {
+    count("tampered").inc();
+    return Decision::respond(403, "Forbidden");
+  }
+  spawn_after_return(
+      run_terminating_in_dialog(ctx.id(), std::move(*impu), std::string(ctx.request_uri())));
+  return Decision::wait();
+}
+
+boost::asio::awaitable<void> EpCscfPolicy::run_terminating_in_dialog(proxy::ContextId id,
+                                                                     std::string impu,
+                                                                     std::string contact) {
+  std::string key = impu;
+  auto b = co_await w4_.lookup(std::move(key));
+  proxy::RequestContext* ctx = proxy_->find(id);
+  if (ctx == nullptr) {
+    count("stale").inc();
+    co_return;
+  }
+  if (!b) {
+    proxy_->resume(id, w4_failure(b.error()));
+    co_return;
+  }
+  // The remote target of the dialog is the WIC's Contact: find its flow.
+  for (const registrar::ContactView& c : b->contacts) {
+    if (c.info.uri == contact && !c.info.path.empty()) {
+      const int status = target_flow(*ctx, c.info.path.front(), 0);
+      proxy_->resume(id, status == 0     ? Decision::proceed()
+                         : status == 403 ? Decision::respond(403, "Forbidden")
+                                         : Decision::respond(430, "Flow Failed"));
+      co_return;
+    }
+  }
+  count("in_dialog_flow_gone").inc();
+  proxy_->resume(id, Decision::respond(430, "Flow Failed"));
+}
+
+}  // namespace wimpu::ep_cscf

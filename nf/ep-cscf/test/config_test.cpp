@@ -1,0 +1,98 @@
+// parse_ep_cscf_config: the example file, defaults, and one precise error per bad key.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "wimpu/ep_cscf/config_toml.hpp"
+
+namespace wimpu::ep_cscf {
+namespace {
+
+constexpr const char* kMinimal = R"(
+[[listeners]]
+protocol = "ws"
+[[domains]]
+domain = "wimpu.example"
+authz_server = "https://wwsf.example/api/token"
+[domains.block]
+id = "blk1"
+range_first = "+15550000000"
+range_last = "+15550000009"
+[[domains.issuers]]
+issuer = "https://wwsf.example"
+jwks = "{}"
+)";
+
+Expected<EpCscfConfig, ConfigError> parse_text(const std::string& text) {
+  return parse_ep_cscf_config(toml::parse(text));
+}
+
+ConfigError error_of(const std::string& text) {
+  auto r = parse_text(text);
+  EXPECT_FALSE(r);
+  return r ? ConfigError{} : r.error();
+}
+
+TEST(EpCscfConfigTest, ExampleFileParses) {
+  auto c = load_ep_cscf_config(WIMPU_EXAMPLE_EP_CSCF);
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_EQ(c->realm, "ims.example");
+  ASSERT_EQ(c->domains.size(), 1u);
+  EXPECT_EQ(c->domains[0].block.range_last, "+15550009999");
+  EXPECT_EQ(c->domains[0].registration.trigger, BlockTrigger::kFirstWic);
+  EXPECT_EQ(c->domains[0].registration.impu, "sip:block1@wimpu.example");
+  EXPECT_EQ(c->transport.listeners.size(), 2u);
+  EXPECT_EQ(c->backend, RegistrarBackend::kMemory);
+}
+
+TEST(EpCscfConfigTest, MinimalConfigGetsDefaults) {
+  auto c = parse_text(kMinimal);
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_EQ(c->domains[0].block.domains, std::vector<std::string>{"wimpu.example"});
+  EXPECT_EQ(c->domains[0].registration.trigger, BlockTrigger::kNone);
+  EXPECT_EQ(c->registration.min_expires, 60u);
+  EXPECT_EQ(c->registration.retry_after, 60u);
+  EXPECT_TRUE(c->standard.upstream_icscf.empty());
+}
+
+TEST(EpCscfConfigTest, BadKeysAreNamedWithTheReason) {
+  EXPECT_EQ(error_of(std::string(kMinimal) + "[ep_cscf]\nrealmm = \"x\"\n").message(),
+            "ep_cscf.realmm: unknown key");
+  EXPECT_EQ(error_of(std::string(kMinimal) + "[registrar]\nbackend = \"mongo\"\n").message(),
+            "registrar.backend: must be memory or redis, not 'mongo'");
+  EXPECT_EQ(error_of(std::string(kMinimal) + "[registration]\nmin_expires = 0\n").message(),
+            "registration.min_expires: must be an integer in [1, 86400]");
+  EXPECT_EQ(
+      error_of(std::string(kMinimal) + "[domains.registration]\ntrigger = \"boot\"\n").message(),
+      "domains[0].registration.trigger: must be none, startup or first_wic, not 'boot'");
+  EXPECT_EQ(
+      error_of(std::string(kMinimal) + "[domains.registration]\ntrigger = \"startup\"\n").message(),
+      "domains[0].upstream_icscf: is required when registration.trigger is not none");
+  EXPECT_EQ(error_of("[[listeners]]\nprotocol = \"ws\"\n").message(),
+            "domains: at least one [[domains]] entry is required");
+  EXPECT_EQ(error_of("[[listeners]]\nprotocol = \"udp\"\n" + std::string(kMinimal).substr(30))
+                .message(),
+            "listeners: at least one ws or wss listener is required (WICs, RFC 7118)");
+  EXPECT_EQ(error_of("[[listeners]]\nprotocol = \"sctp\"\n").key, "listener");
+}
+
+TEST(EpCscfConfigTest, BadBlockAndIssuerAreRefused) {
+  std::string bad_range = kMinimal;
+  bad_range.replace(bad_range.find("+15550000009"), 12, "+1555000000");
+  EXPECT_EQ(error_of(bad_range).key, "domains.block");
+  std::string no_jwks = kMinimal;
+  no_jwks.replace(no_jwks.find("jwks = \"{}\""), 11, "");
+  EXPECT_EQ(error_of(no_jwks).message(),
+            "domains[0].issuers[0]: exactly one of jwks_file and jwks is required");
+  EXPECT_EQ(error_of(std::string(kMinimal) + "algorithm = \"HS256\"\n").message(),
+            "domains[0].issuers[0].algorithm: unknown JOSE algorithm 'HS256'");
+}
+
+TEST(EpCscfConfigTest, MissingFileAndSyntaxErrorAreReported) {
+  auto r = load_ep_cscf_config("/nonexistent/ep-cscf.toml");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().key, "/nonexistent/ep-cscf.toml");
+}
+
+}  // namespace
+}  // namespace wimpu::ep_cscf
