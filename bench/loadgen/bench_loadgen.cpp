@@ -5,10 +5,15 @@
 // Run: build/bench/loadgen/bench_loadgen
 #include <benchmark/benchmark.h>
 
+#include <cstdio>
+#include <unistd.h>
+
 #include "wimpu/loadgen/digest.hpp"
 #include "wimpu/loadgen/histogram.hpp"
+#include "wimpu/loadgen/token_source.hpp"
 #include "wimpu/loadgen/wic_messages.hpp"
 #include "wimpu/sip/message.hpp"
+#include "wimpu/token/signing_key.hpp"
 
 namespace {
 
@@ -95,6 +100,37 @@ void BM_DigestEphemeralAnswer(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_DigestEphemeralAnswer);
+
+// --token-fresh: one TokenIssuer signature per REGISTER. Arg 0 = EdDSA, 1 = ES256.
+void BM_MintToken(benchmark::State& state) {
+  const auto alg = state.range(0) == 0 ? wimpu::token::Algorithm::kEdDSA
+                                       : wimpu::token::Algorithm::kES256;
+  const std::string key = "/tmp/bench_loadgen_key_" + std::to_string(::getpid()) + ".pem";
+  std::remove(key.c_str());
+  if (!wimpu::token::generate_key_file(alg, key)) {
+    state.SkipWithError("cannot write a key file");
+    return;
+  }
+  IssuerMinterOptions o;
+  o.key_file = key;
+  o.issuer = "https://wwsf.example";
+  o.audience = "ims.example";
+  o.block = "wimpu.example";
+  auto factory = issuer_minter_factory(o);
+  std::remove(key.c_str());
+  if (!factory) {
+    state.SkipWithError("no minter");
+    return;
+  }
+  auto minter = (*factory)();
+  std::uint64_t n = 0;
+  for (auto _ : state) {
+    auto t = (*minter)->mint("loadgen-" + std::to_string(++n));
+    benchmark::DoNotOptimize(t);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_MintToken)->Arg(0)->Arg(1);
 
 }  // namespace
 

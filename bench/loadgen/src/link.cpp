@@ -120,6 +120,10 @@ void Link::on_open(WsSipConnection& c) {
   --w_.connecting;
   ++w_.established;
   state_ = State::kOpen;
+  if (!first_attempt_done_) {
+    first_attempt_done_ = true;
+    w_.first_attempt_done();
+  }
   Stats& s = w_.stats();
   ++s.connections_opened;
   s.connect_latency.record(ns_between(connect_started_, now));
@@ -151,6 +155,10 @@ void Link::on_failed(WsSipConnection& c, ErrorKind kind, boost::system::error_co
   const TimePoint now = SteadyClock::now();
   --w_.connecting;
   state_ = State::kDown;
+  if (!first_attempt_done_) {
+    first_attempt_done_ = true;
+    w_.first_attempt_done();
+  }
   if (w_.stopping()) {
     w_.connection_ended();
     return;
@@ -205,9 +213,9 @@ void Link::drop_flow_state() {
 }
 
 void Link::tick(TimePoint now) {
-  if (state_ == State::kConnecting) {
+  if (state_ == State::kConnecting || state_ == State::kClosing) {
     if (now >= connect_deadline_) {
-      conn_->abort(ErrorKind::kConnectTimeout);
+      conn_->abort(state_ == State::kConnecting ? ErrorKind::kConnectTimeout : ErrorKind::kClosed);
     }
     return;
   }
@@ -219,11 +227,13 @@ void Link::tick(TimePoint now) {
     if (ua.pending.active) {
       if (now >= ua.pending.deadline) {
         ++w_.stats().error(ErrorKind::kTimeout);
+        if (o.mode != Mode::kRegister) {
+          retry_later(ua, now);
+        }
         ended(ua, now);
       }
-    } else if (o.reregister && o.mode != Mode::kRegister && ua.registered &&
-               now >= ua.rereg_at && state_ == State::kOpen) {
-      issue(ua, now, now);
+    } else if (o.mode != Mode::kRegister && now >= ua.rereg_at && state_ == State::kOpen) {
+      issue(ua, now, now);  // a refresh before expiry, or a retry after a failed registration
     }
   }
   for (std::size_t i = 0; i < calls_.size();) {
@@ -396,6 +406,7 @@ void Link::note_registration(Ua& ua, const sip::Message& msg, TimePoint now) {
   if (status < 200 || status >= 300) {
     if (holding) {
       ++w_.stats().error(ErrorKind::kRegisterFailed);
+      retry_later(ua, now);
     }
     if (ua.registered) {
       ua.registered = false;
@@ -431,8 +442,18 @@ void Link::note_registration(Ua& ua, const sip::Message& msg, TimePoint now) {
       granted = **e;
     }
   }
+  if (!w_.opt().reregister) {
+    ua.rereg_at = TimePoint::max();
+    return;
+  }
   const std::uint32_t wait = granted > 1200 ? granted - 600 : granted / 2;
   ua.rereg_at = now + std::chrono::seconds(std::max<std::uint32_t>(wait, 1));
+}
+
+void Link::retry_later(Ua& ua, TimePoint now) {
+  // idle/answer: a UA whose registration failed or timed out tries again after the reconnect
+  // delay (with --no-reconnect it stays unregistered and the report shows it).
+  ua.rereg_at = w_.opt().reconnect ? now + w_.opt().reconnect_delay : TimePoint::max();
 }
 
 void Link::ended(Ua& ua, TimePoint now) {
@@ -456,6 +477,7 @@ void Link::after_transaction(Ua& ua, TimePoint now) {
     }
     churn_ = true;
     state_ = State::kClosing;
+    connect_deadline_ = now + o.connect_timeout;  // a server that never answers the close
     conn_->close();
     return;
   }

@@ -240,9 +240,9 @@ void Worker::ua_free(Link& link, Ua& ua, TimePoint now) {
 }
 
 void Worker::maybe_start_rate(TimePoint now) {
-  // The clock starts once every link of this worker had its first connect attempt, so the
-  // ramp-up does not count as latency (use --warmup to leave out the first seconds too).
-  if (!rate_mode() || rate_started_ || stopping_ || connecting > 0 || !launch_.empty()) {
+  // The clock starts once every link of this worker had its first connect attempt (opened or
+  // failed), so the ramp-up does not count as latency (use --warmup to leave out more).
+  if (!rate_mode() || rate_started_ || stopping_ || first_attempts_ < links_.size()) {
     return;
   }
   rate_started_ = true;

@@ -111,6 +111,7 @@ private:
   void ended(Ua& ua, TimePoint now);
   void after_transaction(Ua& ua, TimePoint now);
   void note_registration(Ua& ua, const sip::Message& msg, TimePoint now);
+  void retry_later(Ua& ua, TimePoint now);
   void drop_flow_state();
 
   // UAS side (uas.cpp)
@@ -129,7 +130,8 @@ private:
   bool churn_ = false;  // closing to open a fresh flow (requests_per_connection)
   std::uint64_t generation_ = 0;
   TimePoint connect_started_{};
-  TimePoint connect_deadline_{};
+  TimePoint connect_deadline_{};  // also bounds a graceful close (kClosing)
+  bool first_attempt_done_ = false;
   std::uint64_t issued_on_flow_ = 0;
   std::uint64_t completed_on_flow_ = 0;
   std::vector<Ua> uas_;
@@ -197,6 +199,8 @@ public:
   void ua_free(Link& link, Ua& ua, TimePoint now);
   /// A REGISTER ended (final answer, timeout or lost with its flow).
   void transaction_ended();
+  /// A link's first connection attempt ended (opened or failed).
+  void first_attempt_done() noexcept { ++first_attempts_; }
   void schedule_launch(std::size_t link, TimePoint at);
   void pump_launch(TimePoint now);
   /// Fixed rate: starts the send clock once the first connection round is done.
@@ -257,6 +261,8 @@ private:
   std::priority_queue<LaunchItem, std::vector<LaunchItem>, std::greater<>> launch_;
   double connect_tokens_ = 0;
   TimePoint tokens_at_{};
+
+  std::size_t first_attempts_ = 0;  // links whose first connect ended
 
   // fixed rate
   bool rate_started_ = false;

@@ -330,6 +330,28 @@ TEST(Engine, IdleReregistersBeforeTheGrantedExpiry) {
   EXPECT_EQ(r.counts().connections, 3u);
 }
 
+TEST(Engine, IdleRetriesAFailedRegistration) {
+  ResponderOptions ro;
+  ro.reject_first = 2;
+  SipResponder r(ro);
+  EngineOptions o = options_for(r, Mode::kIdle);
+  o.connections = 2;
+  o.reconnect_delay = 50ms;
+  Engine engine(o);
+  r.on_change([&](const ResponderCounts& c) {
+    if (c.ok_sent >= 2) {
+      engine.request_stop();
+    }
+  });
+  const RunReport rep = engine.run();
+  r.on_change({});
+  EXPECT_EQ(rep.stats.error(ErrorKind::kRegisterFailed), 2u);
+  EXPECT_EQ(rep.stats.responses_by_status[403], 2u);
+  EXPECT_EQ(rep.stats.transactions_ok, 2u);
+  EXPECT_EQ(rep.gauges.registered, 2u);
+  EXPECT_EQ(r.counts().connections, 2u);  // retried on the same flows
+}
+
 TEST(Engine, AnswerModeAnswersAnInviteThenBye) {
   ResponderOptions ro;
   ro.place_call = true;

@@ -245,6 +245,12 @@ private:
     if (o.silent) {
       return;
     }
+    bool reject = false;
+    r_.update([&](ResponderCounts& c) { reject = c.registers <= o.reject_first; });
+    if (reject) {
+      send(response_to(m, 403, "Forbidden", ""));
+      return;
+    }
     if (o.digest) {
       auto values = sip::auth_values(m, sip::HeaderId::kAuthorization);
       const sip::AuthValue* digest = nullptr;

@@ -30,6 +30,7 @@ struct ResponderOptions {
   bool cancel_call = false;         ///< ... and CANCEL it when the 180 arrives
   bool tls = false;                 ///< wss (self-signed certificate, see cert_pem())
   std::uint32_t grant_expires = 0;  ///< non-zero: the 200 grants this expiry to the contact
+  std::uint32_t reject_first = 0;   ///< answer the first N REGISTERs (over all connections) 403
 };
 
 /// What the responder saw. Copied out under a lock.

@@ -1,0 +1,644 @@
+#!/usr/bin/env python3
+"""eP-CSCF vs Kamailio as WebSocket registrars (issue 8, figures 1, 2, 3 and 6), in one run.
+
+Every server is pinned to CPU 1 (taskset) and every load process (wimpu-loadgen, and redis-server
+for the redis case) to CPU 0, all under `chrt -r 50` (as bench/proxy/bench.py: the machine is
+shared with compilers, and SCHED_RR keeps their noise out of both servers alike). `openssl speed`
+runs on CPU 1 with the same priority in the same run, so the ratio of figure 1 is like for like.
+
+Figures (each measurement repeated --repeat times, the median reported, `uptime` beside it):
+  1  initial registrations, a fresh signed token and a new web identity (IMPU allocation) per
+     REGISTER, closed loop: rate vs `openssl speed` verify/s of the algorithm (memory and redis
+     registrar); Kamailio auth_ephemeral (every REGISTER challenged; and with nonce reuse) beside.
+  2  re-registrations on the same flow with the same token (token cache hit), closed loop: rate vs
+     Kamailio's unauthenticated WS REGISTER rate; then a fixed rate at 50% of the eP-CSCF's maximum
+     and its p99 (from the intended send time).
+  3  (--idle N) N idle registered WS and WSS connections held by several load processes: server
+     memory per connection (PSS summed over the server's processes, and RSS) vs Kamailio.
+  6  (--shards) the figure-1 and figure-2 closed-loop rates with 1 and 2 shards (2 shards pinned
+     to CPUs 0-1 then, beside the load tool: see the printed note).
+
+Python 3 standard library only; starts and stops (by PID) everything it uses.
+"""
+import argparse
+import base64
+import datetime
+import json
+import os
+import re
+import resource
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+SERVER_CPU = "1"
+TOOL_CPU = "0"
+NICE = ["chrt", "-r", "50"]
+DOMAIN = "wimpu.example"
+REALM = "ims.example"
+ISSUER = "https://wwsf.example"
+ORIGIN = "https://wwsf.example"
+BLOCK = "blk1"
+KAM_DOMAIN = "kam.test"
+AUTHEPH_SECRET = "s3cret"
+
+
+def log(*a):
+    print(*a, flush=True)
+
+
+def uptime():
+    return "load average " + " ".join(open("/proc/loadavg").read().split()[:3])
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_listening(proc, port, what, timeout=20):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited with {proc.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"{what} did not listen on {port}")
+
+
+def stop(proc, sig=signal.SIGTERM, timeout=20):
+    if proc is None or proc.poll() is not None:
+        return
+    proc.send_signal(sig)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def raise_nofile():
+    """Child pre-exec: open-files soft limit = hard limit (20,000 per process here)."""
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def children_of(pid):
+    """PIDs of `pid` and all its descendants (Kamailio forks its workers)."""
+    parent = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/stat") as f:
+                    parent[int(d)] = int(f.read().rsplit(")", 1)[1].split()[1])
+            except OSError:
+                pass
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(c for c, pp in parent.items() if pp == p)
+    return out
+
+
+def cpu_seconds(pids):
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for p in pids:
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+        except OSError:
+            pass
+    return total
+
+
+def memory_kib(pids):
+    """(PSS, RSS) in KiB summed over `pids` (smaps_rollup)."""
+    pss = rss = 0
+    for p in pids:
+        try:
+            with open(f"/proc/{p}/smaps_rollup") as f:
+                for line in f:
+                    if line.startswith("Pss:"):
+                        pss += int(line.split()[1])
+                    elif line.startswith("Rss:"):
+                        rss += int(line.split()[1])
+        except OSError:
+            pass
+    return pss, rss
+
+
+def b64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def make_key(work, alg):
+    """Signing key (PEM) for the load tool and the JWKS of its public key for the eP-CSCF."""
+    pem = os.path.join(work, f"issuer-{alg}.pem")
+    if alg == "EdDSA":
+        subprocess.run(["openssl", "genpkey", "-algorithm", "ed25519", "-out", pem], check=True)
+    else:
+        subprocess.run(["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt",
+                        "ec_paramgen_curve:P-256", "-out", pem], check=True)
+    der = subprocess.run(["openssl", "pkey", "-in", pem, "-pubout", "-outform", "DER"],
+                         check=True, capture_output=True).stdout
+    if alg == "EdDSA":  # SubjectPublicKeyInfo ends with the 32-byte key (RFC 8410)
+        jwk = {"kty": "OKP", "crv": "Ed25519", "kid": "k1", "x": b64url(der[-32:])}
+    else:  # ... ends with the uncompressed point 04 || X || Y (RFC 5480)
+        pt = der[-65:]
+        jwk = {"kty": "EC", "crv": "P-256", "kid": "k1", "x": b64url(pt[1:33]),
+               "y": b64url(pt[33:])}
+    return pem, json.dumps({"keys": [jwk]})
+
+
+def make_cert(work):
+    crt, key = os.path.join(work, "server.crt"), os.path.join(work, "server.key")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+                    "-keyout", key, "-out", crt], check=True, capture_output=True)
+    return crt, key
+
+
+def openssl_verify_rate(alg, seconds):
+    """Verifies per second from `openssl speed` on the server CPU, same priority as the servers."""
+    what, pat = (("ed25519", r"EdDSA \(Ed25519\)") if alg == "EdDSA"
+                 else ("ecdsap256", r"ecdsa \(nistp256\)"))
+    out = subprocess.run(NICE + ["taskset", "-c", SERVER_CPU, "openssl", "speed", "-seconds",
+                                 str(seconds), what], capture_output=True, text=True).stdout
+    for line in out.splitlines():
+        if re.search(pat, line):
+            return float(line.split()[-1])
+    raise RuntimeError("openssl speed: no verify figure in\n" + out)
+
+
+class EpCscf:
+    def __init__(self, binary, work, jwks, alg, shards=1, registrar="memory", redis_port=0,
+                 wss=None):
+        self.binary, self.work, self.jwks, self.alg = binary, work, jwks, alg
+        self.shards, self.registrar, self.redis_port, self.wss = shards, registrar, redis_port, wss
+        self.name = f"eP-CSCF ({shards} shard{'s' if shards > 1 else ''}, {registrar} registrar)"
+
+    def start(self):
+        self.port = free_port()
+        self.wss_port = free_port() if self.wss else 0
+        cfg = os.path.join(self.work, "ep-cscf.toml")
+        wss = ""
+        if self.wss:
+            wss = f"""[[listeners]]
+protocol = "wss"
+address = "127.0.0.1"
+port = {self.wss_port}
+cert_file = "{self.wss[0]}"
+key_file = "{self.wss[1]}"
+"""
+        with open(cfg, "w") as f:
+            f.write(f"""[ep_cscf]
+realm = "{REALM}"
+allowed_origins = ["{ORIGIN}"]
+[[listeners]]
+protocol = "ws"
+address = "127.0.0.1"
+port = {self.port}
+{wss}
+[proxy]
+shards = {self.shards}
+expected_transactions = 65536
+[registrar]
+backend = "{self.registrar}"
+host = "127.0.0.1"
+port = {self.redis_port or 6379}
+[[domains]]
+domain = "{DOMAIN}"
+authz_server = "{ISSUER}/api/token"
+[domains.block]
+id = "{BLOCK}"
+range_first = "+10000000000"
+range_last = "+10099999999"
+quarantine_s = 60
+[[domains.issuers]]
+issuer = "{ISSUER}"
+algorithm = "{self.alg}"
+jwks = '{self.jwks}'
+""")
+        cpus = SERVER_CPU if self.shards == 1 else f"{TOOL_CPU},{SERVER_CPU}"
+        self.cmd = NICE + ["taskset", "-c", cpus, self.binary, "--config", cfg]
+        self.proc = subprocess.Popen(self.cmd, stdout=subprocess.DEVNULL,
+                                     stderr=open(os.path.join(self.work, "ep-cscf.err"), "ab"),
+                                     preexec_fn=raise_nofile)
+        wait_listening(self.proc, self.port, "wimpu-ep-cscf")
+        if self.wss:
+            wait_listening(self.proc, self.wss_port, "wimpu-ep-cscf wss")
+
+    def pids(self):
+        return [self.proc.pid]
+
+    def url(self, tls=False):
+        return f"wss://127.0.0.1:{self.wss_port}/" if tls else f"ws://127.0.0.1:{self.port}/"
+
+    def load_args(self, key_pem, fresh):
+        a = ["--origin", ORIGIN, "--domain", DOMAIN, "--token-key", key_pem, "--token-kid", "k1",
+             "--token-iss", ISSUER, "--token-aud", REALM, "--token-block", BLOCK]
+        if fresh:
+            a += ["--token-fresh", "--sub", "per-request"]
+        return a
+
+    def stop(self):
+        stop(self.proc, signal.SIGINT)
+
+
+class Kamailio:
+    def __init__(self, cfg, work, autheph=False, tls=None, shm_mb=512):
+        self.cfg, self.work, self.autheph, self.tls, self.shm_mb = cfg, work, autheph, tls, shm_mb
+        self.name = "Kamailio 5.6 (" + ("auth_ephemeral" if autheph else "no auth") + ")"
+
+    def start(self):
+        self.port = free_port()
+        self.tls_port = free_port() if self.tls else 0
+        rundir = tempfile.mkdtemp(prefix="kam-", dir=self.work)
+        self.cmd = NICE + ["taskset", "-c", SERVER_CPU, "kamailio", "-DD", "-E", "-f", self.cfg,
+                           "-l", f"tcp:127.0.0.1:{self.port}", "-m", str(self.shm_mb), "-M", "16",
+                           "-Y", rundir, "-w", rundir, "-P", os.path.join(rundir, "kam.pid")]
+        if self.autheph:
+            self.cmd += ["-A", "WITH_AUTHEPH", "-A", f'AUTHEPH_SECRET="{AUTHEPH_SECRET}"']
+        if self.tls:
+            tls_cfg = os.path.join(rundir, "tls.cfg")
+            with open(tls_cfg, "w") as f:
+                f.write(f"[server:default]\nmethod = TLSv1.2+\nverify_certificate = no\n"
+                        f"require_certificate = no\ncertificate = {self.tls[0]}\n"
+                        f"private_key = {self.tls[1]}\n")
+            self.cmd += ["-A", "WITH_TLS", "-A", f'TLS_CFG="{tls_cfg}"',
+                         "-l", f"tls:127.0.0.1:{self.tls_port}"]
+        self.proc = subprocess.Popen(self.cmd, stdout=subprocess.DEVNULL,
+                                     stderr=open(os.path.join(self.work, "kamailio.err"), "ab"),
+                                     preexec_fn=raise_nofile)
+        wait_listening(self.proc, self.port, "kamailio")
+        if self.tls:
+            wait_listening(self.proc, self.tls_port, "kamailio tls")
+
+    def pids(self):
+        return children_of(self.proc.pid)
+
+    def url(self, tls=False):
+        return f"wss://127.0.0.1:{self.tls_port}/" if tls else f"ws://127.0.0.1:{self.port}/"
+
+    def load_args(self, key_pem, fresh, reuse_nonce=False):
+        a = ["--domain", KAM_DOMAIN, "--aor", f"sip:user{{n}}@{KAM_DOMAIN}"]
+        if self.autheph:
+            a += ["--digest-ephemeral", AUTHEPH_SECRET]
+            if reuse_nonce:
+                a += ["--digest-reuse-nonce"]
+        return a
+
+    def stop(self):
+        stop(self.proc)  # -DD: the main process stops its children
+
+
+class Redis:
+    def __init__(self, work):
+        self.work = work
+
+    def start(self):
+        self.port = free_port()
+        self.cmd = NICE + ["taskset", "-c", TOOL_CPU, "redis-server", "--port", str(self.port),
+                           "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                           "--dir", self.work]
+        self.proc = subprocess.Popen(self.cmd, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+        wait_listening(self.proc, self.port, "redis-server")
+
+    def stop(self):
+        stop(self.proc)
+
+
+class Load:
+    """wimpu-loadgen on the tool CPU."""
+
+    def __init__(self, binary, args):
+        self.binary, self.args = binary, args
+
+    def cmd(self, mode, server, extra, tls=False):
+        return (NICE + ["taskset", "-c", TOOL_CPU, self.binary, mode, "--url", server.url(tls)]
+                + extra + ["--json", "-q"])
+
+    def register(self, server, extra, what):
+        """One register run; returns (json report, server CPU share over the run)."""
+        cmd = self.cmd("register", server, extra)
+        pids = server.pids()
+        perf = None
+        if self.args.perf and isinstance(server, EpCscf):
+            # Profile the server over the measurement window (after the warm-up), on its own CPU.
+            os.makedirs(self.args.perf, exist_ok=True)
+            out = os.path.join(self.args.perf, re.sub(r"[^a-z0-9]+", "_", what.lower()) + ".data")
+            perf = subprocess.Popen(["sh", "-c", f"sleep {self.args.warmup}; exec perf record -q "
+                                     f"-F 1999 -g -p {server.proc.pid} -o {out} -- sleep "
+                                     f"{self.args.duration * 0.9}"],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        c0, t0 = cpu_seconds(pids), time.monotonic()
+        p = subprocess.run(cmd, capture_output=True, text=True)
+        c1, t1 = cpu_seconds(pids), time.monotonic()
+        if perf is not None:
+            perf.wait()
+        if p.returncode not in (0, 1) or not p.stdout.strip():
+            raise RuntimeError(f"{what}: wimpu-loadgen rc={p.returncode}\n{' '.join(cmd)}\n"
+                               f"{p.stderr[-2000:]}")
+        r = json.loads(p.stdout)
+        r["_server_cpu"] = (c1 - c0) / max(t1 - t0, 1e-9)
+        r["_cmd"] = cmd
+        r["_load"] = uptime()
+        return r
+
+
+def fmt_run(r):
+    lat = r["latency"]
+    errs = {k: v for k, v in r.get("errors", {}).items() if v}
+    return (f"{r['rate_ok']:9.0f}/s ok  p50 {lat['p50_us']:.0f} us p99 {lat['p99_us']:.0f} us "
+            f"p99.9 {lat['p99.9_us']:.0f} us  errors {errs or 'none'}  "
+            f"server cpu {100 * r['_server_cpu']:.0f}%  tool cpu "
+            f"{100 * r['cpu']['cores_used']:.0f}%  [{r['_load']}]")
+
+
+def median_run(load, server, extra, what, repeat):
+    runs = []
+    for i in range(repeat):
+        r = load.register(server, extra, what)
+        log(f"    {what} #{i + 1}: {fmt_run(r)}")
+        runs.append(r)
+    runs.sort(key=lambda r: r["rate_ok"])
+    return runs[len(runs) // 2]
+
+
+def with_server(server, fn):
+    server.start()
+    log(f"  {server.name}: {' '.join(server.cmd)}")
+    try:
+        return fn(server)
+    finally:
+        server.stop()
+
+
+def register_figures(args, work, load, key_pem, jwks, results):
+    win = ["--warmup", str(args.warmup), "-d", str(args.duration)]
+    closed = ["-c", str(args.connections), "-u", str(args.ua)] + win
+    # Fresh tokens: minting costs the tool ~25 us each (its CPU share is in every line).
+    fresh = closed
+
+    verify = openssl_verify_rate(args.alg, args.openssl_seconds)
+    results["openssl_verify"] = verify
+    log(f"openssl speed {args.alg} verify on CPU {SERVER_CPU}: {verify:,.0f}/s  [{uptime()}]")
+
+    shard_counts = [1, 2] if args.shards else [1]
+    for shards in shard_counts:
+        def ep_run(s, shards=shards):
+            f1 = median_run(load, s, s.load_args(key_pem, True) + fresh, "fig1 fresh token",
+                            args.repeat)
+            f2 = median_run(load, s, s.load_args(key_pem, False) + closed, "fig2 cached token",
+                            args.repeat)
+            out = {"fig1": f1, "fig2": f2}
+            if shards == 1:
+                half = max(int(f2["rate_ok"] / 2), 100)
+                fixed = ["-c", str(args.connections), "-u", str(args.ua), "--rate", str(half)] + win
+                out["fig2_half"] = median_run(load, s, s.load_args(key_pem, False) + fixed,
+                                              f"fig2 fixed {half}/s", args.repeat)
+            return out
+        results[f"ep_{shards}"] = with_server(
+            EpCscf(args.ep_cscf, work, jwks, args.alg, shards=shards), ep_run)
+
+    if not args.no_redis:
+        redis = Redis(work)
+        redis.start()
+        log(f"  redis-server: {' '.join(redis.cmd)}")
+        try:
+            results["ep_redis"] = with_server(
+                EpCscf(args.ep_cscf, work, jwks, args.alg, registrar="redis",
+                       redis_port=redis.port),
+                lambda s: {"fig1": median_run(load, s, s.load_args(key_pem, True) + fresh,
+                                              "fig1 fresh token (redis)", args.repeat)})
+        finally:
+            redis.stop()
+
+    if not args.no_kamailio:
+        kcfg = os.path.abspath(args.kamailio_cfg)
+        results["kam_noauth"] = with_server(
+            Kamailio(kcfg, work),
+            lambda s: median_run(load, s, s.load_args(None, False) + closed,
+                                 "kamailio no auth", args.repeat))
+
+        def kam_eph(s):
+            return {"challenged": median_run(load, s, s.load_args(None, True) + closed,
+                                             "kamailio auth_ephemeral, every REGISTER challenged",
+                                             args.repeat),
+                    "reuse": median_run(load, s, s.load_args(None, True, True) + closed,
+                                        "kamailio auth_ephemeral, nonce reuse", args.repeat)}
+        results["kam_eph"] = with_server(Kamailio(kcfg, work, autheph=True), kam_eph)
+
+
+def idle_figure(args, work, load, key_pem, jwks, cert, results):
+    n = args.idle
+    procs = args.idle_processes or max(1, -(-n // 15000))
+    for tls in (False, True):
+        scheme = "wss" if tls else "ws"
+        servers = [EpCscf(args.ep_cscf, work, jwks, args.alg, wss=cert)]
+        if not args.no_kamailio:
+            servers.append(Kamailio(os.path.abspath(args.kamailio_cfg), work, tls=cert,
+                                    shm_mb=args.kamailio_shm))
+        for server in servers:
+            def hold(s):
+                extra = (s.load_args(key_pem, False) if isinstance(s, EpCscf)
+                         else s.load_args(None, False))
+                extra += ["-c", str(n), "-P", str(procs), "--connect-rate", str(args.connect_rate),
+                          "--expires", "3600", "--report-interval", "1"]
+                if tls:
+                    extra += ["--insecure"]
+                return idle_run(load, s, extra, n, tls)
+            key = ("ep" if isinstance(server, EpCscf) else "kam") + "_" + scheme
+            results[key] = with_server(server, hold)
+
+
+def idle_run(load, server, extra, n, tls):
+    time.sleep(1)  # let the server settle after start before the baseline
+    pids = server.pids()
+    base = memory_kib(pids)
+    cmd = [c for c in load.cmd("idle", server, extra, tls) if c != "-q"]
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    registered = {}
+    done = threading.Event()
+    pat = re.compile(r"(?:\[(\d+)\] )?t=\S+ established=(\d+) registered=(\d+)")
+
+    def reader():
+        for line in p.stderr:
+            m = pat.search(line)
+            if m:
+                registered[m.group(1) or "0"] = int(m.group(3))
+                if sum(registered.values()) >= n:
+                    done.set()
+    th = threading.Thread(target=reader, daemon=True)
+    th.start()
+    t0 = time.monotonic()
+    ok = done.wait(timeout=max(120, 4 * n / 1000))
+    ramp = time.monotonic() - t0
+    time.sleep(3)  # settle: registrations written, buffers shrunk
+    pids = server.pids()
+    mem = memory_kib(pids)
+    held = sum(registered.values())
+    p.send_signal(signal.SIGINT)
+    out, _ = p.communicate(timeout=60)
+    r = {"n": n, "held": held, "all_registered": ok, "ramp_s": ramp, "base": base, "mem": mem,
+         "processes": len(pids), "cmd": cmd, "load": uptime()}
+    try:
+        r["report"] = json.loads(out)
+    except ValueError:
+        r["report"] = None
+    d_pss, d_rss = mem[0] - base[0], mem[1] - base[1]
+    r["pss_per_conn_kib"] = d_pss / max(held, 1)
+    r["rss_per_conn_kib"] = d_rss / max(held, 1)
+    log(f"    {server.name} {'wss' if tls else 'ws'}: {held}/{n} registered in {ramp:.1f} s; "
+        f"PSS {base[0] / 1024:.1f} -> {mem[0] / 1024:.1f} MiB ({r['pss_per_conn_kib']:.2f} KiB/conn), "
+        f"RSS {base[1] / 1024:.1f} -> {mem[1] / 1024:.1f} MiB ({r['rss_per_conn_kib']:.2f} KiB/conn), "
+        f"{len(pids)} process(es)  [{r['load']}]")
+    return r
+
+
+def summary(args, results):
+    log("\n==== summary ====")
+    log(f"when: {datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds')}")
+    cpu = subprocess.run(["sh", "-c", "lscpu | sed -n 's/^Model name: *//p'"],
+                         capture_output=True, text=True).stdout.strip()
+    log(f"cpu: {cpu}, nproc {os.cpu_count()}, {uptime()}")
+    v = results.get("openssl_verify")
+    ep = results.get("ep_1")
+    if ep and v:
+        r = ep["fig1"]
+        log(f"fig1 eP-CSCF memory, fresh {args.alg} token: {r['rate_ok']:,.0f}/s = "
+            f"{100 * r['rate_ok'] / v:.1f}% of openssl verify {v:,.0f}/s (target >= 85%); "
+            f"per server CPU-second {r['rate_ok'] / max(r['_server_cpu'], 1e-9):,.0f}/s = "
+            f"{100 * r['rate_ok'] / max(r['_server_cpu'], 1e-9) / v:.1f}%")
+    if results.get("ep_redis") and v:
+        r = results["ep_redis"]["fig1"]
+        log(f"fig1 eP-CSCF redis,  fresh {args.alg} token: {r['rate_ok']:,.0f}/s = "
+            f"{100 * r['rate_ok'] / v:.1f}% of openssl verify (target >= 75%)")
+    if results.get("kam_eph"):
+        k = results["kam_eph"]
+        log(f"fig1 Kamailio auth_ephemeral: {k['challenged']['rate_ok']:,.0f}/s every REGISTER "
+            f"challenged, {k['reuse']['rate_ok']:,.0f}/s with nonce reuse")
+    if ep:
+        r = ep["fig2"]
+        line = f"fig2 eP-CSCF cached token: {r['rate_ok']:,.0f}/s"
+        if results.get("kam_noauth"):
+            k = results["kam_noauth"]["rate_ok"]
+            line += f" vs Kamailio no auth {k:,.0f}/s = {r['rate_ok'] / k:.2f}x (target >= 3x)"
+        log(line)
+        h = ep.get("fig2_half")
+        if h:
+            log(f"fig2 at {h['target_rate']:.0f}/s (50% of max): p99 {h['latency']['p99_us']:.0f} us "
+                f"(target < 2000 us), p99.9 {h['latency']['p99.9_us']:.0f} us, "
+                f"{h['rate_ok']:,.0f}/s done")
+    if results.get("ep_2") and ep:
+        for f in ("fig1", "fig2"):
+            a, b = ep[f]["rate_ok"], results["ep_2"][f]["rate_ok"]
+            log(f"fig6 {f}: 1 shard {a:,.0f}/s, 2 shards {b:,.0f}/s, ratio {b / a:.2f}")
+    for scheme in ("ws", "wss"):
+        e, k = results.get(f"ep_{scheme}"), results.get(f"kam_{scheme}")
+        if e:
+            line = (f"fig3 {scheme}: eP-CSCF {e['held']} connections, "
+                    f"{e['pss_per_conn_kib']:.2f} KiB PSS/conn (RSS {e['rss_per_conn_kib']:.2f}) "
+                    f"(target <= 8 KiB)")
+            if k:
+                line += (f"; Kamailio {k['held']} connections, {k['pss_per_conn_kib']:.2f} KiB "
+                         f"PSS/conn over {k['processes']} processes (RSS sum "
+                         f"{k['rss_per_conn_kib']:.2f})")
+            log(line)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--ep-cscf", default=os.path.join(ROOT, "build/nf/ep-cscf/wimpu-ep-cscf"))
+    ap.add_argument("--loadgen", default=os.path.join(ROOT, "build/bench/loadgen/wimpu-loadgen"))
+    ap.add_argument("--kamailio-cfg",
+                    default=os.path.join(ROOT, "bench/loadgen/kamailio-ws-registrar.cfg"))
+    ap.add_argument("--alg", choices=["EdDSA", "ES256"], default="EdDSA")
+    ap.add_argument("--duration", type=float, default=10.0, help="measurement window, s")
+    ap.add_argument("--warmup", type=float, default=2.0)
+    ap.add_argument("--repeat", type=int, default=3, help="runs per figure; median reported")
+    ap.add_argument("-c", "--connections", type=int, default=50)
+    ap.add_argument("-u", "--ua", type=int, default=4, help="UAs (REGISTERs in flight) per conn")
+    ap.add_argument("--openssl-seconds", type=int, default=5)
+    ap.add_argument("--no-register", action="store_true", help="skip figures 1, 2 and 6")
+    ap.add_argument("--shards", action="store_true", help="figure 6: also run 2 shards")
+    ap.add_argument("--no-redis", action="store_true")
+    ap.add_argument("--no-kamailio", action="store_true")
+    ap.add_argument("--idle", type=int, default=0, help="figure 3: idle connections (0: skip)")
+    ap.add_argument("--idle-processes", type=int, default=0,
+                    help="load processes for --idle (default: one per 15,000 connections)")
+    ap.add_argument("--connect-rate", type=int, default=2000)
+    ap.add_argument("--kamailio-shm", type=int, default=2048, help="MiB, idle runs")
+    ap.add_argument("--quick", action="store_true",
+                    help="smoke run: 1 s windows, 1 repeat, short openssl speed")
+    ap.add_argument("--perf", metavar="DIR",
+                    help="perf record -g the eP-CSCF during each of its runs (DIR/<run>.data)")
+    ap.add_argument("--no-rt", action="store_true",
+                    help="no chrt (ctest smoke run without real-time rights)")
+    ap.add_argument("--json-out", help="write every run's report here")
+    args = ap.parse_args()
+    if args.no_rt:
+        NICE.clear()
+    if args.quick:
+        args.duration, args.warmup, args.repeat, args.openssl_seconds = 1.0, 0.3, 1, 1
+        args.connections, args.ua = 4, 2
+    tools = ["openssl", "taskset"] + ([] if args.no_rt else ["chrt"])
+    tools += [] if args.no_kamailio else ["kamailio"]
+    tools += [] if args.no_redis or args.no_register else ["redis-server"]
+    for tool in tools:
+        if shutil.which(tool) is None:
+            log(f"{tool} not found: run scripts/setup bench")
+            return 1
+    work = tempfile.mkdtemp(prefix="bench_ep_cscf_")
+    key_pem, jwks = make_key(work, args.alg)
+    load = Load(os.path.abspath(args.loadgen), args)
+    results = {}
+    log(f"machine: nproc {os.cpu_count()}, {uptime()}; servers on CPU {SERVER_CPU}, load on CPU "
+        f"{TOOL_CPU}, all under {' '.join(NICE)}; work dir {work}")
+    if not args.no_register:
+        register_figures(args, work, load, key_pem, jwks, results)
+    if args.idle:
+        idle_figure(args, work, load, key_pem, jwks, make_cert(work), results)
+    summary(args, results)
+    if args.json_out:
+        with open(args.json_out, "w") as f:
+            json.dump(results, f, indent=1, default=str)
+    return 0 if check(results) else 1
+
+
+def check(results):
+    """Every register run completed transactions without errors (no figure is asserted)."""
+    ok = True
+
+    def walk(v):
+        nonlocal ok
+        if isinstance(v, dict) and "rate_ok" in v:
+            if v.get("errors_total", 0) or not v.get("transactions_ok"):
+                log(f"FAILED run: {' '.join(v['_cmd'])}: errors {v.get('errors')}")
+                ok = False
+        elif isinstance(v, dict):
+            for x in v.values():
+                walk(x)
+    walk(results)
+    return ok
+
+
+if __name__ == "__main__":
+    sys.exit(main())
