@@ -60,6 +60,15 @@ TEST(ExampleConfig, DefaultsAreTheRfcTimers) {
   EXPECT_EQ(c.node.transport.listeners[0].port, 5060);
 }
 
+TEST(ExampleConfig, ListenerConnectionCap) {
+  const ExampleConfig c = parse_config(
+      "[[listeners]]\nprotocol = \"ws\"\nmax_connections = 50000\n"
+      "[[listeners]]\nprotocol = \"tcp\"\n");
+  EXPECT_EQ(c.node.transport.listeners[0].max_connections, 50000u);
+  EXPECT_EQ(c.node.transport.listeners[1].max_connections, 10000u);  // transport's default
+  EXPECT_THROW(parse_config("[[listeners]]\nmax_connections = 0\n"), std::runtime_error);
+}
+
 TEST(ExampleConfig, RejectsBadInputWithAMessage) {
   const char* bad[] = {
       "",                                                         // no listener

@@ -103,6 +103,9 @@ SipNodeConfig parse_sip_node_config(const toml::table& root) {
     lc.protocol = protocol_named(l["protocol"].value_or(std::string("udp")));
     lc.address = l["address"].value_or(std::string("127.0.0.1"));
     lc.port = static_cast<std::uint16_t>(int_or(l["port"], 5060, 0, 65535, "listeners.port"));
+    // Stream listeners only; an edge proxy holding idle WICs sizes it to its open-files limit.
+    lc.max_connections = static_cast<std::size_t>(int_or(
+        l["max_connections"], 10000, 1, 10'000'000, "listeners.max_connections"));
     lc.tls.cert_file = l["cert_file"].value_or(std::string());
     lc.tls.key_file = l["key_file"].value_or(std::string());
     if (transport::is_secure(lc.protocol) && (lc.tls.cert_file.empty() || lc.tls.key_file.empty())) {
