@@ -236,12 +236,16 @@ EpCscfConfig parse(const toml::table& root, const ParseOptions& opts) {
   }
 
   View e = cfg["ep_cscf"];
-  only_keys(e, "ep_cscf", {"realm", "host", "instance_id", "allowed_origins", "strip_bundle"});
+  only_keys(e, "ep_cscf",
+            {"realm", "host", "instance_id", "allowed_origins", "strip_bundle", "flow_token_key"});
   c.realm = str(e["realm"], "ep_cscf.realm", c.realm);
   c.host = str(e["host"], "ep_cscf.host");
   c.instance_id = str(e["instance_id"], "ep_cscf.instance_id", c.instance_id);
   c.allowed_origins = strings(e["allowed_origins"], "ep_cscf.allowed_origins");
   c.strip_bundle = boolean(e["strip_bundle"], "ep_cscf.strip_bundle", false);
+  // Several eP-CSCF processes behind one address must recognise each other's flow tokens
+  // (RFC 5626 §5.2); empty = a random key per start.
+  c.transport.flow_token_key = str(e["flow_token_key"], "ep_cscf.flow_token_key");
 
   View g = cfg["registration"];
   only_keys(g, "registration",

@@ -53,6 +53,10 @@ TEST(EpCscfConfigTest, MinimalConfigGetsDefaults) {
   EXPECT_EQ(c->registration.min_expires, 60u);
   EXPECT_EQ(c->registration.retry_after, 60u);
   EXPECT_TRUE(c->standard.upstream_icscf.empty());
+  EXPECT_TRUE(c->transport.flow_token_key.empty());  // random per start
+  auto keyed = parse_text(std::string(kMinimal) + "[ep_cscf]\nflow_token_key = \"shared\"\n");
+  ASSERT_TRUE(keyed) << keyed.error().message();
+  EXPECT_EQ(keyed->transport.flow_token_key, "shared");
 }
 
 TEST(EpCscfConfigTest, BadKeysAreNamedWithTheReason) {
