@@ -1,12 +1,13 @@
 #include "wimpu/wimpud/config.hpp"
 
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 
 #include "config_reader.hpp"
 #include "wimpu/diameter/node_config_toml.hpp"
-#include "wimpu/token/algorithm.hpp"
+#include "wimpu/ep_cscf/config_toml.hpp"
 #include "wimpu/wwsf/user_store.hpp"
 
 namespace wimpu::wimpud {
@@ -249,72 +250,79 @@ private:
     return t;
   }
 
+  /// [ep_cscf] is nf/ep-cscf's own layout (nf/ep-cscf/README.md, examples/ep-cscf.toml) nested
+  /// one level down: its [ep_cscf] keys sit directly in this table and its other tables become
+  /// [ep_cscf.<name>]; ep_cscf::parse_ep_cscf_config() does all the parsing. What is added here is
+  /// what only one process has: WSS certificates from [tls], paths relative to this file, the
+  /// [wwsf] of this process as an issuer without a JWKS, and the shared [registrar] backend.
   void ep_cscf_section(Section& s) {
-    ep_cscf::EpCscfConfig e;
-    e.realm = s.str("realm", e.realm);
-    e.host = s.str("host", "");
-    e.shards = static_cast<std::size_t>(s.integer("shards", 1, 1, 64));
-    e.instance_id = s.str("instance_id", e.instance_id);
-    e.allowed_origins = s.strings("allowed_origins");
-    e.transport.flow_token_key = s.str("flow_token_key", "");
-    e.transport.listeners = listeners(s);
-    e.timers = timers(s, nullptr);
-    if (auto r = s.table("registration")) {
-      auto& p = e.registration;
-      p.min_expires = static_cast<std::uint32_t>(r->integer("min_expires", 60, 1, kDay));
-      p.max_expires = static_cast<std::uint32_t>(r->integer("max_expires", 3600, 1, 7 * kDay));
-      p.default_expires = static_cast<std::uint32_t>(r->integer("default_expires", 600, 1, 7 * kDay));
-      p.flow_timer = static_cast<std::uint32_t>(r->integer("flow_timer", 120, 1, kDay));
-      p.retry_after = static_cast<std::uint32_t>(r->integer("retry_after", 60, 0, kDay));
-      if (p.min_expires > p.max_expires) {
-        fail(r->key("min_expires"), "must not exceed max_expires");
+    static const std::set<std::string, std::less<>> kTopLevel = {
+        "listeners", "proxy", "timers", "registration", "standard", "domains"};
+    toml::table root;
+    toml::table own;
+    for (const auto& [k, v] : s.raw()) {
+      s.skip(k.str());
+      if (k.str() == "registrar") {
+        fail(s.key("registrar"), "wimpud's W4 backend is the top-level [registrar] (shared with "
+                                 "the eI-CSCF); move the keys there");
       }
-      if (p.default_expires < p.min_expires || p.default_expires > p.max_expires) {
-        fail(r->key("default_expires"), "must lie within min_expires..max_expires");
-      }
-      r->finish();
+      (kTopLevel.count(k.str()) != 0 ? root : own).insert(k, v);
     }
-    std::vector<Section> ds = s.tables("domains");
-    if (ds.empty()) {
-      fail(s.key("domains"), "at least one [[ep_cscf.domains]] is required");
-    }
-    for (Section& d : ds) {
-      ep_cscf::WimpuDomain w;
-      w.domain = d.required_str("domain");
-      const std::string id = d.required_str("block");
-      const registrar::BlockConfig* b = block(id);
-      if (b == nullptr) {
-        fail(d.key("block"), "no [[blocks]] entry has id \"" + id + "\"");
-      }
-      w.block = *b;
-      w.authz_server = d.str("authz_server", "");
-      w.upstream_icscf = d.str("upstream_icscf", "");
-      w.service_route = d.strings("service_route");
-      std::vector<Section> is = d.tables("issuers");
-      if (is.empty()) {
-        fail(d.key("issuers"), "at least one trusted issuer is required");
-      }
-      for (Section& i : is) {
-        ep_cscf::TrustedIssuer t;
-        t.issuer = i.required_str("issuer");
-        const std::string alg = i.choice("algorithm", "EdDSA", {"EdDSA", "ES256"});
-        t.algorithm = *token::algorithm_from_name(alg);
-        t.jwks_file = resolve(base_, i.str("jwks_file", ""));
-        if (t.jwks_file.empty() && !(wwsf_present_ && t.issuer == wwsf_issuer_)) {
-          fail(i.key("jwks_file"),
-               "required unless the issuer is the [wwsf] of this process (its keys are then "
-               "taken directly)");
+    root.insert("ep_cscf", std::move(own));
+    if (toml::array* ls = root["listeners"].as_array()) {
+      for (std::size_t i = 0; i < ls->size(); ++i) {
+        toml::table* l = ls->get(i)->as_table();
+        if (l == nullptr) {
+          continue;  // the eP-CSCF parser reports it
         }
-        i.finish();
-        w.issuers.push_back(std::move(t));
+        with_tls(*l, s.key("listeners[" + std::to_string(i) + "]"));
       }
-      d.finish();
-      e.domains.push_back(std::move(w));
     }
-    e.backend = c_.registrar.backend;
-    e.redis = c_.registrar.redis;
-    s.finish();
-    c_.ep_cscf = std::move(e);
+    ep_cscf::ParseOptions opts;
+    if (wwsf_present_) {
+      opts.keyless_issuers = {wwsf_issuer_};
+    }
+    opts.keyless_hint = "unless the issuer is the [wwsf] of this process (its keys are then "
+                        "taken directly)";
+    auto e = ep_cscf::parse_ep_cscf_config(root, opts);
+    if (!e) {
+      const std::string& k = e.error().key;
+      fail(k == "ep_cscf" || k.rfind("ep_cscf.", 0) == 0 ? k : s.key(k), e.error().reason);
+    }
+    if (!c_.blocks.empty()) {
+      fail("blocks", "with [ep_cscf] the blocks are its [ep_cscf.domains.block] tables; remove "
+                     "[[blocks]]");
+    }
+    for (ep_cscf::WimpuDomain& d : e->domains) {
+      for (ep_cscf::TrustedIssuer& t : d.issuers) {
+        t.jwks_file = resolve(base_, t.jwks_file);
+      }
+      c_.blocks.push_back(d.block);
+    }
+    e->backend = c_.registrar.backend;
+    e->redis = c_.registrar.redis;
+    c_.ep_cscf = std::move(*e);
+  }
+
+  /// A tls/wss listener without its own certificate gets [tls]'s; relative paths are resolved.
+  void with_tls(toml::table& l, const std::string& at) {
+    const std::string protocol = l["protocol"].value_or(std::string());
+    std::string cert = resolve(base_, l["cert_file"].value_or(std::string()));
+    std::string key = resolve(base_, l["key_file"].value_or(std::string()));
+    if ((protocol == "tls" || protocol == "wss") && cert.empty() && key.empty()) {
+      if (c_.tls.cert_file.empty()) {
+        fail(at + ".protocol", "needs a certificate: set its cert_file/key_file, [tls] "
+                               "cert_file/key_file, or [tls] self_signed = true");
+      }
+      cert = c_.tls.cert_file;
+      key = c_.tls.key_file;
+    }
+    if (!cert.empty()) {
+      l.insert_or_assign("cert_file", cert);
+    }
+    if (!key.empty()) {
+      l.insert_or_assign("key_file", key);
+    }
   }
 
   void wwsf_section(Section& s) {
@@ -326,7 +334,8 @@ private:
     }
     w.default_block = s.required_str("default_block");
     if (!c_.blocks.empty() && block(w.default_block) == nullptr) {
-      fail(s.key("default_block"), "no [[blocks]] entry has id \"" + w.default_block + "\"");
+      fail(s.key("default_block"), "no block ([[blocks]] or [ep_cscf.domains.block]) has id \"" +
+                                        w.default_block + "\"");
     }
     w.token_lifetime = seconds(s.integer("token_lifetime_s", 300, 10, kDay));
     w.signing_key_file = resolve(base_, s.str("signing_key_file", ""));

@@ -19,12 +19,6 @@ port = 0
 [tls]
 self_signed = true
 
-[[blocks]]
-id = "b1"
-domains = ["block.example"]
-range_first = "+15550000000"
-range_last = "+15550000099"
-
 [wwsf]
 issuer = "https://127.0.0.1:8443"
 default_block = "b1"
@@ -41,7 +35,11 @@ allowed_origins = ["https://127.0.0.1:8443"]
   protocol = "udp"
   [[ep_cscf.domains]]
   domain = "block.example"
-  block = "b1"
+  authz_server = "https://127.0.0.1:8443/api/token"
+    [ep_cscf.domains.block]
+    id = "b1"
+    range_first = "+15550000000"
+    range_last = "+15550000099"
     [[ep_cscf.domains.issuers]]
     issuer = "https://127.0.0.1:8443"
 
@@ -64,9 +62,19 @@ Expected<DaemonConfig, ConfigError> parse(const std::string& text) {
   return parse_config(t, "/etc/wimpu");
 }
 
-/// kValid with the first occurrence of `from` replaced by `to`.
-std::string edit(std::string_view from, std::string_view to) {
-  std::string s = kValid;
+/// A process without an eP-CSCF: its blocks are the top-level [[blocks]].
+constexpr const char* kNoEp = R"(
+[[blocks]]
+id = "b1"
+domains = ["block.example"]
+range_first = "+15550000000"
+range_last = "+15550000099"
+[hss]
+subscribers = "subscribers.toml"
+)";
+
+/// `base` (kValid by default) with the first occurrence of `from` replaced by `to`.
+std::string edit(std::string_view from, std::string_view to, std::string s = kValid) {
   const auto at = s.find(from);
   EXPECT_NE(at, std::string::npos) << from;
   if (at != std::string::npos) {
@@ -143,45 +151,53 @@ INSTANTIATE_TEST_SUITE_P(
         Bad{edit("self_signed = true", "cert_file = \"c.pem\""), "tls.key_file", "go together"},
         Bad{edit("self_signed = true", "self_signed = false"), "ep_cscf.listeners[0].protocol",
             "needs a certificate"},
-        Bad{edit("id = \"b1\"\n", ""), "blocks[0].id", "required"},
-        Bad{edit("domains = [\"block.example\"]\nrange", "domains = []\nrange"),
+        Bad{edit("id = \"b1\"\n", "", kNoEp), "blocks[0].id", "required"},
+        Bad{edit("domains = [\"block.example\"]\nrange", "domains = []\nrange", kNoEp),
             "blocks[0].domains", "at least one"},
-        Bad{edit("range_last = \"+15550000099\"", "range_last = \"+1555000009\""), "blocks",
+        Bad{edit("range_last = \"+15550000099\"", "range_last = \"+1555000009\"", kNoEp), "blocks",
             ""},
-        Bad{edit("range_first = \"+15550000000\"\n", ""), "blocks[0].range_first",
+        Bad{edit("range_first = \"+15550000000\"\n", "", kNoEp), "blocks[0].range_first",
             "range_first and range_last"},
-        Bad{edit("domains = [\"block.example\"]\n", "domains = [\"block.example\", 7]\n"),
+        Bad{edit("domains = [\"block.example\"]\n", "domains = [\"block.example\", 7]\n", kNoEp),
             "blocks[0].domains[1]", "expected a string, got an integer"},
         Bad{"blocks = 3\n[hss]\nsubscribers = \"s.toml\"\n", "blocks",
             "expected an array of tables"},
-        Bad{edit("protocol = \"wss\"", "protocol = \"sctp\""), "ep_cscf.listeners[0].protocol",
-            "expected one of \"udp\", \"tcp\", \"tls\", \"ws\", \"wss\", got \"sctp\""},
-        Bad{edit("protocol = \"wss\"", "protocol = \"wss\"\n  address = \"localhost\""),
-            "ep_cscf.listeners[0].address", "numeric IPv4/IPv6"},
-        Bad{edit("protocol = \"udp\"\n  [[ep_cscf.domains]]",
-                 "protocol = \"udp\"\n  cert_file = \"c.pem\"\n  [[ep_cscf.domains]]"),
-            "ep_cscf.listeners[1].cert_file", "only tls and wss"},
-        Bad{edit("  block = \"b1\"", "  block = \"b2\""), "ep_cscf.domains[0].block",
-            "no [[blocks]] entry has id \"b2\""},
-        Bad{edit("domain = \"block.example\"\n", ""), "ep_cscf.domains[0].domain", "required"},
+        Bad{edit("protocol = \"wss\"", "protocol = \"sctp\""), "ep_cscf.listener",
+            "protocol must be udp, tcp, tls, ws or wss, not 'sctp'"},
+        Bad{edit("    id = \"b1\"\n", ""), "ep_cscf.domains[0].block.id", "is required"},
+        Bad{edit("range_last = \"+15550000099\"", "range_last = \"+1555000009\""),
+            "ep_cscf.domains.block", ""},
+        Bad{edit("  domain = \"block.example\"\n", ""), "ep_cscf.domains[0].domain", "required"},
+        Bad{edit("  authz_server = \"https://127.0.0.1:8443/api/token\"\n", ""),
+            "ep_cscf.domains[0].authz_server", "is required"},
         Bad{edit("    issuer = \"https://127.0.0.1:8443\"", "    issuer = \"https://other\""),
-            "ep_cscf.domains[0].issuers[0].jwks_file", "required unless"},
+            "ep_cscf.domains[0].issuers[0]",
+            "exactly one of jwks_file and jwks is required unless the issuer is the [wwsf]"},
         Bad{edit("    issuer = \"https://127.0.0.1:8443\"",
-                 "    issuer = \"https://127.0.0.1:8443\"\n    algorithm = \"RS256\""),
-            "ep_cscf.domains[0].issuers[0].algorithm", "expected one of \"EdDSA\", \"ES256\""},
-        Bad{edit("realm = \"ims.example\"", "realm = \"ims.example\"\nshards = 0"),
-            "ep_cscf.shards", "1..64"},
-        Bad{edit("realm = \"ims.example\"",
-                 "realm = \"ims.example\"\n[ep_cscf.registration]\nmin_expires = 7200"),
-            "ep_cscf.registration.min_expires", "must not exceed max_expires"},
+                 "    issuer = \"https://127.0.0.1:8443\"\n    algorithm = \"HS256\""),
+            "ep_cscf.domains[0].issuers[0].algorithm", "unknown JOSE algorithm 'HS256'"},
+        Bad{edit("realm = \"ims.example\"", "realm = \"ims.example\"\nshards = 2"),
+            "ep_cscf.shards", "unknown key"},
+        Bad{edit("[ei_cscf]\n", "[ep_cscf.proxy]\nshards = 0\n[ei_cscf]\n"),
+            "ep_cscf.proxy.shards", "must be an integer in [1, 64]"},
+        Bad{edit("[ei_cscf]\n", "[ep_cscf.registration]\nmin_expires = 7200\n[ei_cscf]\n"),
+            "ep_cscf.registration.max_expires", "must not be below min_expires"},
+        Bad{edit("[ei_cscf]\n",
+                 "[ep_cscf.domains.registration]\ntrigger = \"later\"\n[ei_cscf]\n"),
+            "ep_cscf.domains[0].registration.trigger", "must be none, startup or first_wic"},
+        Bad{edit("[ei_cscf]\n", "[ep_cscf.registrar]\n[ei_cscf]\n"),
+            "ep_cscf.registrar", "top-level [registrar]"},
         Bad{edit("[[ep_cscf.listeners]]\n  protocol = \"wss\"\n  [[ep_cscf.listeners]]\n  "
                  "protocol = \"udp\"\n",
                  ""),
             "ep_cscf.listeners", "at least one"},
+        Bad{edit("[wwsf]", "[[blocks]]\nid = \"b9\"\ndomains = [\"x.example\"]\nimpus = "
+                           "[\"sip:a@x.example\"]\n[wwsf]"),
+            "blocks", "remove [[blocks]]"},
         Bad{edit("issuer = \"https://127.0.0.1:8443\"\ndefault", "default"), "wwsf.issuer",
             "required"},
         Bad{edit("default_block = \"b1\"", "default_block = \"nope\""), "wwsf.default_block",
-            "no [[blocks]] entry"},
+            "has id \"nope\""},
         Bad{edit("demo_password = \"demo-password\"\n", ""), "wwsf.demo_password",
             "go together"},
         Bad{edit("demo_user = \"demo\"", "demo_user = \"bad name\""), "wwsf.demo_user",

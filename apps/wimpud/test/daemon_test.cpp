@@ -23,11 +23,6 @@ std::string config_text(std::uint16_t redis_port, const std::string& state_dir) 
 state_dir = ")" + state_dir + R"("
 [admin]
 port = 0
-[[blocks]]
-id = "b1"
-domains = ["block.example"]
-range_first = "+15550000000"
-range_last = "+15550000009"
 [registrar]
 backend = "redis"
 [registrar.redis]
@@ -42,7 +37,11 @@ plain_http_for_tests = true
   protocol = "ws"
   [[ep_cscf.domains]]
   domain = "block.example"
-  block = "b1"
+  authz_server = "https://wwsf.test/api/token"
+    [ep_cscf.domains.block]
+    id = "b1"
+    range_first = "+15550000000"
+    range_last = "+15550000009"
     [[ep_cscf.domains.issuers]]
     issuer = "https://wwsf.test"
 )";

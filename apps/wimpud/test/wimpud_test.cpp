@@ -81,11 +81,6 @@ port = 0
 [tls]
 self_signed = true
 hosts = ["localhost", "127.0.0.1"]
-[[blocks]]
-id = "b1"
-domains = ["block.example"]
-range_first = "+15550000000"
-range_last = "+15550000009"
 [wwsf]
 issuer = ")" + std::string(kIssuer) + R"("
 default_block = "b1"
@@ -102,8 +97,11 @@ allowed_origins = [")" + std::string(kOrigin) + R"("]
   protocol = "udp"
   [[ep_cscf.domains]]
   domain = "block.example"
-  block = "b1"
   authz_server = "https://wwsf.test/api/token"
+    [ep_cscf.domains.block]
+    id = "b1"
+    range_first = "+15550000000"
+    range_last = "+15550000009"
     [[ep_cscf.domains.issuers]]
     issuer = ")" + std::string(kIssuer) + R"("
 [ei_cscf]
@@ -401,6 +399,23 @@ TEST(WimpudBinary, BadConfigExitsTwoNamingTheKey) {
   EXPECT_EQ(c.wait_exit(kStep), 2);
   EXPECT_EQ(read_file(dir.path / "stderr.log"),
             "wimpud: config error at admin.port: expected an integer in 0..65535, got 70000\n");
+}
+
+TEST(WimpudBinary, BadEpCscfConfigExitsTwoNamingTheFullKey) {
+  // [ep_cscf] is parsed by nf/ep-cscf's parser; its key paths come back under "ep_cscf.".
+  TempDir dir;
+  std::ofstream(dir.path / "bad.toml")
+      << "[admin]\nenabled = false\n[ep_cscf]\n[[ep_cscf.listeners]]\nprotocol = \"ws\"\n"
+         "[[ep_cscf.domains]]\ndomain = \"b.example\"\nauthz_server = \"https://w/api/token\"\n"
+         "[ep_cscf.domains.block]\nid = \"b1\"\nimpus = [\"sip:a@b.example\"]\n"
+         "[[ep_cscf.domains.issuers]]\nissuer = \"https://w\"\njwks = \"{}\"\n"
+         "[ep_cscf.domains.registration]\ntrigger = \"later\"\n";
+  test::Child c({WIMPUD_BINARY, "--config", (dir.path / "bad.toml").string()},
+                (dir.path / "stderr.log").string());
+  EXPECT_EQ(c.wait_exit(kStep), 2);
+  EXPECT_EQ(read_file(dir.path / "stderr.log"),
+            "wimpud: config error at ep_cscf.domains[0].registration.trigger: must be none, "
+            "startup or first_wic, not 'later'\n");
 }
 
 TEST(WimpudBinary, StartFailureExitsOne) {

@@ -1,6 +1,7 @@
 // TOML -> EpCscfConfig with a precise error per bad key (start-up only; see config_toml.hpp).
 #include "wimpu/ep_cscf/config_toml.hpp"
 
+#include <algorithm>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -101,7 +102,7 @@ void check_sip_uri(const std::string& uri, const std::string& key) {
   }
 }
 
-WimpuDomain parse_domain(View d, const std::string& at) {
+WimpuDomain parse_domain(View d, const std::string& at, const ParseOptions& opts) {
   only_keys(d, at, {"domain", "authz_server", "upstream_icscf", "service_route", "block",
                     "issuers", "registration"});
   WimpuDomain w;
@@ -156,8 +157,14 @@ WimpuDomain parse_domain(View d, const std::string& at) {
     t.algorithm = *a;
     t.jwks_file = str(iv["jwks_file"], ik + ".jwks_file");
     t.jwks = str(iv["jwks"], ik + ".jwks");
-    if (t.jwks_file.empty() == t.jwks.empty()) {
+    const bool keyless = std::find(opts.keyless_issuers.begin(), opts.keyless_issuers.end(),
+                                   t.issuer) != opts.keyless_issuers.end();
+    if (!t.jwks_file.empty() && !t.jwks.empty()) {
       throw Bad{ik, "exactly one of jwks_file and jwks is required"};
+    }
+    if (t.jwks_file.empty() && t.jwks.empty() && !keyless) {
+      throw Bad{ik, "exactly one of jwks_file and jwks is required" +
+                        (opts.keyless_hint.empty() ? std::string() : " " + opts.keyless_hint)};
     }
     w.issuers.push_back(std::move(t));
   }
@@ -201,7 +208,7 @@ WimpuDomain parse_domain(View d, const std::string& at) {
   return w;
 }
 
-EpCscfConfig parse(const toml::table& root) {
+EpCscfConfig parse(const toml::table& root, const ParseOptions& opts) {
   const View cfg{static_cast<const toml::node&>(root)};
   EpCscfConfig c;
 
@@ -218,17 +225,27 @@ EpCscfConfig parse(const toml::table& root) {
       what = what.substr(prefix.size());
     }
     const std::size_t sp = what.find(' ');
-    throw Bad{sp == std::string::npos ? std::string("listeners") : what.substr(0, sp),
-              sp == std::string::npos ? what : what.substr(sp + 1)};
+    const std::string first = sp == std::string::npos ? std::string() : what.substr(0, sp);
+    // "proxy.shards must be ...", "listener protocol must be ..." name their key first; the
+    // listener-list messages ("at least one [[listeners]] ...", "tls/wss listeners need ...")
+    // do not, and are about [[listeners]].
+    if (first.empty() || (first.find('.') == std::string::npos && first != "listener")) {
+      throw Bad{"listeners", what};
+    }
+    throw Bad{first, what.substr(sp + 1)};
   }
 
   View e = cfg["ep_cscf"];
-  only_keys(e, "ep_cscf", {"realm", "host", "instance_id", "allowed_origins", "strip_bundle"});
+  only_keys(e, "ep_cscf",
+            {"realm", "host", "instance_id", "allowed_origins", "strip_bundle", "flow_token_key"});
   c.realm = str(e["realm"], "ep_cscf.realm", c.realm);
   c.host = str(e["host"], "ep_cscf.host");
   c.instance_id = str(e["instance_id"], "ep_cscf.instance_id", c.instance_id);
   c.allowed_origins = strings(e["allowed_origins"], "ep_cscf.allowed_origins");
   c.strip_bundle = boolean(e["strip_bundle"], "ep_cscf.strip_bundle", false);
+  // Several eP-CSCF processes behind one address must recognise each other's flow tokens
+  // (RFC 5626 §5.2); empty = a random key per start.
+  c.transport.flow_token_key = str(e["flow_token_key"], "ep_cscf.flow_token_key");
 
   View g = cfg["registration"];
   only_keys(g, "registration",
@@ -277,7 +294,7 @@ EpCscfConfig parse(const toml::table& root) {
   }
   std::vector<registrar::BlockConfig> blocks;
   for (std::size_t i = 0; i < domains->size(); ++i) {
-    c.domains.push_back(parse_domain(View{(*domains)[i]}, "domains[" + std::to_string(i) + "]"));
+    c.domains.push_back(parse_domain(View{(*domains)[i]}, "domains[" + std::to_string(i) + "]", opts));
     blocks.push_back(c.domains.back().block);
   }
   try {
@@ -298,8 +315,13 @@ EpCscfConfig parse(const toml::table& root) {
 }  // namespace
 
 Expected<EpCscfConfig, ConfigError> parse_ep_cscf_config(const toml::table& root) {
+  return parse_ep_cscf_config(root, ParseOptions{});
+}
+
+Expected<EpCscfConfig, ConfigError> parse_ep_cscf_config(const toml::table& root,
+                                                         const ParseOptions& options) {
   try {
-    return parse(root);
+    return parse(root, options);
   } catch (const Bad& b) {
     return ConfigError{b.key, b.reason};
   }

@@ -53,6 +53,10 @@ TEST(EpCscfConfigTest, MinimalConfigGetsDefaults) {
   EXPECT_EQ(c->registration.min_expires, 60u);
   EXPECT_EQ(c->registration.retry_after, 60u);
   EXPECT_TRUE(c->standard.upstream_icscf.empty());
+  EXPECT_TRUE(c->transport.flow_token_key.empty());  // random per start
+  auto keyed = parse_text(std::string(kMinimal) + "[ep_cscf]\nflow_token_key = \"shared\"\n");
+  ASSERT_TRUE(keyed) << keyed.error().message();
+  EXPECT_EQ(keyed->transport.flow_token_key, "shared");
 }
 
 TEST(EpCscfConfigTest, BadKeysAreNamedWithTheReason) {
@@ -74,6 +78,8 @@ TEST(EpCscfConfigTest, BadKeysAreNamedWithTheReason) {
                 .message(),
             "listeners: at least one ws or wss listener is required (WICs, RFC 7118)");
   EXPECT_EQ(error_of("[[listeners]]\nprotocol = \"sctp\"\n").key, "listener");
+  EXPECT_EQ(error_of(std::string(kMinimal).substr(30)).message(),
+            "listeners: at least one [[listeners]] entry is required");
 }
 
 TEST(EpCscfConfigTest, BadBlockAndIssuerAreRefused) {
@@ -86,6 +92,32 @@ TEST(EpCscfConfigTest, BadBlockAndIssuerAreRefused) {
             "domains[0].issuers[0]: exactly one of jwks_file and jwks is required");
   EXPECT_EQ(error_of(std::string(kMinimal) + "algorithm = \"HS256\"\n").message(),
             "domains[0].issuers[0].algorithm: unknown JOSE algorithm 'HS256'");
+}
+
+TEST(EpCscfConfigTest, KeylessIssuerIsAcceptedOnlyWhenTheCallerSuppliesItsKeys) {
+  std::string no_jwks = kMinimal;
+  no_jwks.replace(no_jwks.find("jwks = \"{}\""), 11, "");
+  const std::string issuer = toml::parse(no_jwks)["domains"][0]["issuers"][0]["issuer"]
+                                 .value_or(std::string());
+  ParseOptions opts;
+  opts.keyless_issuers = {issuer};
+  auto ok = parse_ep_cscf_config(toml::parse(no_jwks), opts);
+  ASSERT_TRUE(ok) << ok.error().message();
+  EXPECT_TRUE(ok->domains[0].issuers[0].jwks.empty());
+  EXPECT_TRUE(ok->domains[0].issuers[0].jwks_file.empty());
+  // Another issuer still needs keys, and the hint says which ones could go without.
+  opts.keyless_issuers = {"https://other.example"};
+  opts.keyless_hint = "unless it is X";
+  auto bad = parse_ep_cscf_config(toml::parse(no_jwks), opts);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().message(),
+            "domains[0].issuers[0]: exactly one of jwks_file and jwks is required unless it is X");
+  // Keyless does not mean both: two key sources are still refused.
+  opts.keyless_issuers = {issuer};
+  auto both = parse_ep_cscf_config(toml::parse(std::string(kMinimal) + "jwks_file = \"k.json\"\n"),
+                                   opts);
+  ASSERT_FALSE(both);
+  EXPECT_EQ(both.error().key, "domains[0].issuers[0]");
 }
 
 TEST(EpCscfConfigTest, MissingFileAndSyntaxErrorAreReported) {

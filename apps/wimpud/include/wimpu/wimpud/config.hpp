@@ -5,6 +5,7 @@
 // with the key's path ("ep_cscf.listeners[1].port") and the reason, before anything starts.
 //
 // Sections: [wimpud] [admin] [tls] [[blocks]] [registrar] [wwsf] [ep_cscf] [ei_cscf] [hss]
+// ([ep_cscf] is nf/ep-cscf's own layout, parsed by ep_cscf::parse_ep_cscf_config.)
 // [diameter]; [s_cscf] is reserved for the S-CSCF (refused until nf/s-cscf lands).
 #include <chrono>
 #include <cstdint>
@@ -80,6 +81,7 @@ struct DaemonConfig {
   std::filesystem::path state_dir;  ///< [wimpud] state_dir (generated TLS, WWSF users)
   std::optional<admin::AdminOptions> admin;  ///< [admin]; absent when enabled = false
   TlsSection tls;
+  /// [[blocks]], or with [ep_cscf] the blocks of its domains (ep_cscf->domains[].block).
   std::vector<registrar::BlockConfig> blocks;
   RegistrarSection registrar;
   std::optional<wwsf::WwsfConfig> wwsf;

@@ -2,6 +2,7 @@
 // Loading the eP-CSCF configuration from TOML (nf/ep-cscf/README.md documents every key;
 // examples/ep-cscf.toml is a complete example). Used by wimpu-ep-cscf and apps/wimpud.
 #include <string>
+#include <vector>
 
 #include <toml++/toml.h>
 
@@ -18,6 +19,16 @@ struct ConfigError {
   std::string message() const { return key + ": " + reason; }
 };
 
+/// What a caller embedding the eP-CSCF (apps/wimpud) adds to the rules below.
+struct ParseOptions {
+  /// Issuers whose keys the caller supplies itself (e.g. a WWSF minting tokens in the same
+  /// process): for these, jwks_file/jwks may both be absent (at most one is still allowed).
+  std::vector<std::string> keyless_issuers;
+  /// Appended to the "exactly one of jwks_file and jwks is required" reason, to tell the user
+  /// which issuers could go without (e.g. "unless the issuer is the [wwsf] of this process").
+  std::string keyless_hint;
+};
+
 /// Parses and validates the eP-CSCF sections of `root`: [ep_cscf], [[listeners]], [proxy],
 /// [timers], [registrar], [registration], [standard], [[domains]] (with [domains.block],
 /// [[domains.issuers]], [domains.registration]). Relative jwks_file paths are kept as written
@@ -25,6 +36,12 @@ struct ConfigError {
 /// eP-CSCF's own sections are errors (a typo must not silently become a default).
 /// Threading: any thread; no I/O (JWKS files are read by Server::start()). Never throws.
 Expected<EpCscfConfig, ConfigError> parse_ep_cscf_config(const toml::table& root);
+
+/// As above, with the caller's additions (an issuer in `options.keyless_issuers` gets a
+/// TrustedIssuer with empty jwks_file and jwks, which the caller must fill before
+/// Server::start()). Never throws.
+Expected<EpCscfConfig, ConfigError> parse_ep_cscf_config(const toml::table& root,
+                                                         const ParseOptions& options);
 
 /// Reads `path` and parses it as above; a TOML syntax error is reported with key "<file>" and
 /// the parser's line/column. Never throws.
