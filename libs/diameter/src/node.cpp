@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
+#include <csignal>
 #include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
@@ -223,6 +224,11 @@ std::unique_ptr<DiameterNode> DiameterNode::start(const NodeConfig& config) {
     }
   }
 
+  // freeDiameter's TLS sessions (GnuTLS) write to the socket without MSG_NOSIGNAL: a peer that
+  // vanished mid-write would kill the whole process with SIGPIPE. Seen in a test whose HSS peer
+  // was killed during shutdown. The node is a per-process singleton, so it sets the process-wide
+  // disposition; the write then fails with EPIPE and freeDiameter closes that connection.
+  std::signal(SIGPIPE, SIG_IGN);
   g_log_threshold = log_threshold(config.log_level);
   fd_g_debug_lvl = g_log_threshold.load();
   fd_log_handler_register(fd_logger);

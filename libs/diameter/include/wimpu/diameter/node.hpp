@@ -37,6 +37,7 @@ public:
   /// config.tls is empty), initializes and starts freeDiameter, defines the Cx dictionary objects
   /// and advertises Cx (16777216, vendor 10415) in CER/CEA. Start-up code: throws
   /// std::runtime_error on any failure, and also when a node was already started in this process.
+  /// Sets SIGPIPE to ignored for the process (freeDiameter's TLS writes do not use MSG_NOSIGNAL).
   static std::unique_ptr<DiameterNode> start(const NodeConfig& config);
 
   /// Stops freeDiameter (DPR to peers, threads joined). Requests still pending never complete
