@@ -12,6 +12,7 @@
 
 #include "redis_server.hpp"
 #include "test_support.hpp"
+#include "sip_text.hpp"
 #include "wimpu/ep_cscf/server.hpp"
 #include "wimpu/sip/builder.hpp"
 #include "wimpu/sip/header_values.hpp"
@@ -31,33 +32,9 @@ constexpr const char* kIssuer = "https://wwsf.example";
 constexpr const char* kOrigin = "https://wwsf.example";
 constexpr const char* kImpu = "sip:+15550000000@wimpu.example";
 
-std::string crlf(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    if (c == '\n') {
-      out += "\r\n";
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
-}
-
-std::vector<std::string> all(const sip::Message& m, std::string_view name) {
-  std::vector<std::string> out;
-  for (const auto& h : m.headers()) {
-    if (sip::header_id_from_name(name) == h.id &&
-        (h.id != sip::HeaderId::kOther || sip::escaped_iequal(h.name, name))) {
-      out.emplace_back(h.value);
-    }
-  }
-  return out;
-}
-
-std::string one(const sip::Message& m, std::string_view name) {
-  auto v = all(m, name);
-  return v.empty() ? std::string() : v.front();
-}
+using test::all;
+using test::crlf;
+using test::one;
 
 sip::Message parse(const std::optional<std::string>& bytes) {
   EXPECT_TRUE(bytes) << "nothing received";

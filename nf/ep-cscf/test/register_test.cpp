@@ -14,6 +14,7 @@
 #include <string>
 
 #include "redis_server.hpp"
+#include "sip_text.hpp"
 #include "wimpu/ep_cscf/server.hpp"
 #include "wimpu/sip/header_values.hpp"
 #include "wimpu/sip/message.hpp"
@@ -34,33 +35,9 @@ constexpr auto kWait = 5s;  // bound on one network step, never a synchronisatio
 constexpr const char* kIssuer = "https://wwsf.example";
 constexpr const char* kOrigin = "https://wwsf.example";
 
-std::string crlf(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    if (c == '\n') {
-      out += "\r\n";
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
-}
-
-/// Values of every `name` line, in order.
-std::vector<std::string> all(const sip::Message& m, std::string_view name) {
-  std::vector<std::string> out;
-  for (const auto& h : m.headers()) {
-    if (sip::header_id_from_name(name) == h.id) {
-      out.emplace_back(h.value);
-    }
-  }
-  return out;
-}
-
-std::string one(const sip::Message& m, std::string_view name) {
-  auto v = all(m, name);
-  return v.empty() ? std::string() : v.front();
-}
+using test::all;
+using test::crlf;
+using test::one;
 
 class WsClient {
 public:
