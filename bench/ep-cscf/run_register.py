@@ -187,8 +187,9 @@ def openssl_verify_rate(alg, seconds):
 
 class EpCscf:
     def __init__(self, binary, work, jwks, alg, shards=1, registrar="memory", redis_port=0,
-                 wss=None):
+                 wss=None, max_connections=10000):
         self.binary, self.work, self.jwks, self.alg = binary, work, jwks, alg
+        self.max_connections = max_connections
         self.shards, self.registrar, self.redis_port, self.wss = shards, registrar, redis_port, wss
         self.name = f"eP-CSCF ({shards} shard{'s' if shards > 1 else ''}, {registrar} registrar)"
 
@@ -204,6 +205,7 @@ address = "127.0.0.1"
 port = {self.wss_port}
 cert_file = "{self.wss[0]}"
 key_file = "{self.wss[1]}"
+max_connections = {self.max_connections}
 """
         with open(cfg, "w") as f:
             f.write(f"""[ep_cscf]
@@ -213,6 +215,7 @@ allowed_origins = ["{ORIGIN}"]
 protocol = "ws"
 address = "127.0.0.1"
 port = {self.port}
+max_connections = {self.max_connections}
 {wss}
 [proxy]
 shards = {self.shards}
@@ -451,7 +454,9 @@ def idle_figure(args, work, load, key_pem, jwks, cert, results):
     procs = args.idle_processes or max(1, -(-n // 15000))
     for tls in (False, True):
         scheme = "wss" if tls else "ws"
-        servers = [EpCscf(args.ep_cscf, work, jwks, args.alg, wss=cert)]
+        # Every connection held must be accepted (the listener's cap defaults to 10,000).
+        servers = [EpCscf(args.ep_cscf, work, jwks, args.alg, wss=cert,
+                          max_connections=max(10000, n + 1000))]
         if not args.no_kamailio:
             servers.append(Kamailio(os.path.abspath(args.kamailio_cfg), work, tls=cert,
                                     shm_mb=args.kamailio_shm))
@@ -485,8 +490,7 @@ def idle_run(load, server, extra, n, tls):
             m = pat.search(line)
             if m:
                 registered[m.group(1) or "0"] = int(m.group(3))
-                # The eP-CSCF refuses upgrades beyond its transport's max_connections (10,000
-                # per process, not configurable from TOML yet): the figure uses what it held.
+                # The figure uses what the server held (e.g. a server refusing upgrades).
                 if sum(registered.values()) >= n:
                     done.set()
     th = threading.Thread(target=reader, daemon=True)

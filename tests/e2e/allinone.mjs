@@ -1,71 +1,144 @@
-// End-to-end scenarios of issue 7 against the all-in-one wimpud (WWSF, eP-CSCF, eI-CSCF, HSS and
-// the memory registrar in one process), driven through the WIC in headless Chromium.
+// End-to-end scenarios of issue 7 against the all-in-one wimpud (WWSF, eP-CSCF, eI-CSCF, S-CSCF,
+// HSS and the memory registrar in one process; the block registered with the S-CSCF at start),
+// driven through the WIC in headless Chromium, and SIPp as an IMS UE.
 //
 // usage: node allinone.mjs --scenario NAME --wimpud BIN --wimpuctl BIN --static-root DIR
-//                          --artifacts DIR
+//          --artifacts DIR [--sipp-scenarios DIR] [--scscf-process --scscf BIN]
+//   call         (1) two web users, distinct IMPUs, A calls B, media both ways, A hangs up
+//   fork         (2) B in two tabs (one IMPU), both ring, one answers, the other gets CANCEL+Reason
+//   ims_ue       (3) a SIPp UE (SIP Digest at the S-CSCF) calls a WIC and is called by it
 //   unavailable  (4) a block IMPU nobody holds -> 480; an unknown number -> 404
 //   refusals     (5) expired token, untrusted issuer -> 401 invalid_token; foreign Origin -> 403;
 //                    exhausted pool -> 503 + Retry-After; the WIC says why each time
 //   bindings     (6) a closed tab's binding goes at once; the IMPU is quarantined, handed back to
 //                    the same user within the quarantine, and free again after it
-import { createSocket } from 'node:dgram';
+//   restart      (7) split only: restart the eP-CSCF; the WICs reconnect, re-register, keep their IMPU
+// --scscf-process: the S-CSCF as its own process (wimpu-s-cscf), Cx over Diameter to wimpud's HSS.
+// --split --split-script scripts/split --build-dir BUILD: the split deployment (scripts/split).
 import { createPrivateKey, generateKeyPairSync, sign } from 'node:crypto';
 import { request as httpsRequest } from 'node:https';
-import { writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 import {
-  addUsers, allInOneConfig, arg, Browser, callState, check, dial, freePort, freeUdpPort, login,
+  addUsers, allInOneConfig, arg, Browser, callState, check, dial, Failure, freePort, freeUdpPort, login,
   Proc, registered, runScenario, scscfConfig, Shots, STEP_MS, subscribers, until, Wimpud,
 } from './lib.mjs';
 
 const scenario = arg('scenario');
 const PASSWORD = 'e2e-password';
 
-/** Writes the users, the subscribers and the config; starts wimpud; opens the browser. */
-async function deploy(ctx, opts = {}) {
-  const wwsfPort = await freePort();
-  const users = join(ctx.work, 'users.json');
-  await addUsers(arg('wimpuctl'), users, (opts.userNames ?? ['alice', 'bob']).map((u) => [u, PASSWORD]), 'b1');
-  const subs = join(ctx.work, 'subscribers.toml');
-  const core = opts.core ? {
-    scscfPort: await freeUdpPort(), epUdpPort: await freeUdpPort(), diameterPort: await freePort(),
-  } : null;
-  const icscfPort = await freeUdpPort();
-  writeFileSync(subs, subscribers(core ? core.scscfPort : 5070));
-  const stateDir = join(ctx.work, 'state');
-  const config = allInOneConfig({
-    wwsfPort, icscfPort, users, subscribers: subs, stateDir, staticRoot: resolve(arg('static-root')),
-    ...opts, core, scscfPort: core?.scscfPort, epUdpPort: core?.epUdpPort,
-    // The block's own IMPU (+15550000000) stays out of the WIC range when it is registered.
-    rangeFirst: opts.rangeFirst ?? (core ? '+15550000001' : undefined),
+/** Runs a command to its end; resolves with its stdout, fails on a non-zero exit. */
+function run(argv, what, input) {
+  return new Promise((resolveRun, reject) => {
+    const c = spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    c.stdout.on('data', (x) => { out += x; });
+    c.stderr.on('data', (x) => { err += x; });
+    c.stdin.end(input ?? '');
+    c.once('exit', (code) => (code === 0 ? resolveRun(out)
+      : reject(new Failure(`${what} exited with ${code}: ${err.trim()}`))));
   });
-  const wimpud = await Wimpud.start(arg('wimpud'), ctx.work, config);
-  ctx.track(wimpud.proc);
-  let scscf = null;
-  if (core) {
-    const cfg = join(ctx.work, 'scscf.toml');
-    writeFileSync(cfg, scscfConfig({ ...core, icscfPort, stateDir }));
-    scscf = ctx.track(new Proc('scscf', [arg('scscf'), '--config', cfg], ctx.work));
-    await scscf.waitLine(/^listening udp /);
-    // Block registration (trigger startup): eP-CSCF -> eI-CSCF (UAR) -> S-CSCF (SAR over
-    // Diameter); retried every <= 1 s until the S-CSCF and its Cx link are up.
-    try {
-      await until(async () => (await wimpud.metric('wimpu_ep_cscf_block_registration_ok_total')) >= 1,
-        'the block registration at the S-CSCF', 30000);
-    } catch (e) {
-      const m = await (await fetch(`http://127.0.0.1:${wimpud.ports['admin/http']}/metrics`)).text();
-      console.error(m.split('\n').filter((l) => /block_reg|ei_cscf|hss|diameter|cx/.test(l) && !l.startsWith('#')).join('\n'));
-      throw e;
-    }
+}
+
+/**
+ * The split deployment (scripts/split: a wimpud per function, redis W4, Cx over Diameter) on a
+ * free port range in the work directory; stopped by `split stop` (the PIDs it recorded).
+ */
+async function deploySplit(ctx, opts) {
+  const dir = join(ctx.work, 'split');
+  const split = arg('split-script');
+  const build = arg('build-dir');
+  const started = await run([split, 'start', '--dir', dir, '--port-base', 'auto', '--build', build],
+    'split start');
+  ctx.onCleanup(async () => {
+    await run([split, 'stop', '--dir', dir], 'split stop');
+  });
+  ctx.splitRestart = (fn) => run([split, 'restart', fn, '--dir', dir], `split restart ${fn}`);
+  const ports = JSON.parse(readFileSync(join(dir, 'ports.json'), 'utf8'));
+  check(/^ready$/m.test(started), `split start did not say ready: ${started}`);
+  // The web users, in the WWSF's store (re-read when the file changes): alice and bob.
+  const store = join(dir, 'wwsf', 'users.json');
+  await addUsers(arg('wimpuctl'), store, (opts.userNames ?? ['alice', 'bob']).map((u) => [u, PASSWORD]), 'b1');
+  const base = `https://127.0.0.1:${ports.wwsf_https}`;
+  for (const u of opts.userNames ?? ['alice', 'bob']) {
+    await until(async () => (await loginStatus(base, u)) === 200, `WWSF knows ${u}`);
   }
+  const epcscf = Object.assign(new Wimpud(), {
+    ports: { 'admin/http': ports.ep_cscf_admin, 'ep_cscf/wss': ports.ep_cscf_wss },
+  });
+  const hss = Object.assign(new Wimpud(), { ports: { 'admin/http': ports.hss_admin } });
   const browser = await Browser.launch(ctx.work);
   ctx.onCleanup(async () => {
     if (ctx.failed) await browser.shootAll(ctx.artifacts);
     await browser.close();
     check(browser.errors.length === 0, browser.errors.join('; '));
   });
-  return { wimpud, scscf, core, icscfPort, browser, base: `https://127.0.0.1:${wwsfPort}`, wwsfPort };
+  return {
+    wimpud: epcscf, hss, browser, base, wwsfPort: ports.wwsf_https, icscfPort: ports.ei_cscf_udp,
+    core: { scscfPort: ports.s_cscf_udp }, splitDir: dir,
+  };
+}
+
+/** POST /api/login's status for `user` (node, the self-signed certificate not checked). */
+function loginStatus(base, user) {
+  return new Promise((resolveLogin) => {
+    const body = JSON.stringify({ username: user, password: PASSWORD });
+    const req = httpsRequest(`${base}/api/login`, {
+      method: 'POST', rejectUnauthorized: false,
+      headers: { 'Content-Type': 'application/json', Origin: base, 'Content-Length': body.length },
+    }, (res) => { res.resume(); resolveLogin(res.statusCode); });
+    req.on('error', () => resolveLogin(0));
+    req.end(body);
+  });
+}
+
+/** Writes the users, the subscribers and the config; starts wimpud; opens the browser. */
+async function deploy(ctx, opts = {}) {
+  if (process.argv.includes('--split')) return deploySplit(ctx, opts);
+  const wwsfPort = await freePort();
+  const users = join(ctx.work, 'users.json');
+  await addUsers(arg('wimpuctl'), users, (opts.userNames ?? ['alice', 'bob']).map((u) => [u, PASSWORD]), 'b1');
+  const subs = join(ctx.work, 'subscribers.toml');
+  // Ports other configs must name: picked free now (the rest bind port 0).
+  const core = {
+    scscfPort: await freeUdpPort(), epUdpPort: await freeUdpPort(), icscfPort: await freeUdpPort(),
+    diameterPort: opts.scscfProcess ? await freePort() : 0, scscfProcess: !!opts.scscfProcess,
+  };
+  writeFileSync(subs, subscribers(core.scscfPort));
+  const stateDir = join(ctx.work, 'state');
+  const config = allInOneConfig({
+    wwsfPort, users, subscribers: subs, stateDir, staticRoot: resolve(arg('static-root')),
+    // The block's own IMPU (+15550000000, registered with the S-CSCF) is not handed to WICs.
+    rangeFirst: '+15550000001', ...opts, ...core,
+  });
+  const t0 = Date.now();
+  const took = () => `${((Date.now() - t0) / 1000).toFixed(1)} s`;
+  const wimpud = await Wimpud.start(arg('wimpud'), ctx.work, config);
+  ctx.track(wimpud.proc);
+  console.log(`  wimpud started after ${took()}`);
+  let scscf = null;
+  if (core.scscfProcess) {
+    const cfg = join(ctx.work, 'scscf.toml');
+    writeFileSync(cfg, scscfConfig({ ...core, stateDir }));
+    scscf = ctx.track(new Proc('scscf', [arg('scscf'), '--config', cfg], ctx.work));
+    await scscf.waitLine(/^listening udp /);
+  }
+  // /readyz is 503 until the block registration (eP-CSCF -> eI-CSCF (UAR) -> S-CSCF (SAR)) got
+  // its 200; with the S-CSCF in its own process, retried every <= 1 s until its Cx link is up.
+  await until(async () => (await fetch(`http://127.0.0.1:${wimpud.ports['admin/http']}/readyz`)).ok,
+    'wimpud ready (block registered with the S-CSCF)', 30000);
+  console.log(`  wimpud ready after ${took()}`);
+  const browser = await Browser.launch(ctx.work);
+  console.log(`  Chromium launched after ${took()}`);
+  ctx.onCleanup(async () => {
+    if (ctx.failed) await browser.shootAll(ctx.artifacts);
+    await browser.close();
+    check(browser.errors.length === 0, browser.errors.join('; '));
+  });
+  return { wimpud, scscf, core, icscfPort: core.icscfPort, browser, base: `https://127.0.0.1:${wwsfPort}`, wwsfPort };
 }
 
 /** A user's first tab, logged in and registered; returns { context, page, impu }. */
@@ -155,7 +228,7 @@ async function refusals(ctx, shots, deployOpts) {
   const d = await deploy(ctx, {
     ...deployOpts,
     userNames: ['alice', 'bob', 'carol', 'dave'], signingKey: keyFile,
-    rangeFirst: '+15550000000', rangeLast: '+15550000001', retryAfter: 7,
+    rangeFirst: '+15550000001', rangeLast: '+15550000002', retryAfter: 7,
   });
 
   // Expired: signature and issuer fine, exp an hour ago -> 401 error="invalid_token".
@@ -361,7 +434,7 @@ async function fork(ctx, shots, deployOpts) {
 // --- 3: an IMS UE (SIPp, SIP Digest at the S-CSCF) and a WIC call each other ------------------
 /** One SIPp run as the UE `ue@ims.example` from `port`; resolves when it exits 0. */
 function sipp(ctx, name, scenarioFile, port, mediaPort, remote, keys, extra = []) {
-  const argv = ['sipp', '-sf', join(arg('sipp-scenarios'), scenarioFile), '-i', '127.0.0.1',
+  const argv = ['sipp', '-sf', resolve(arg('sipp-scenarios'), scenarioFile), '-i', '127.0.0.1',
     '-p', String(port), '-mp', String(mediaPort), '-m', '1', '-nostdin', '-timeout', '30s',
     '-timeout_error', '-trace_err'];
   for (const [k, v] of Object.entries({ ...keys, mport: String(mediaPort) })) argv.push('-key', k, v);
@@ -371,13 +444,13 @@ function sipp(ctx, name, scenarioFile, port, mediaPort, remote, keys, extra = []
   return p;
 }
 
-/** True once someone (SIPp) holds UDP 127.0.0.1:`port`: our bind fails with EADDRINUSE. */
+/**
+ * True once a socket is bound to UDP 127.0.0.1:`port` (SIPp's), read from /proc/net/udp: a probe
+ * by bind() would race with SIPp's own bind.
+ */
 function udpBound(port) {
-  return new Promise((resolve) => {
-    const s = createSocket('udp4');
-    s.once('error', () => resolve(true));
-    s.bind(port, '127.0.0.1', () => s.close(() => resolve(false)));
-  });
+  const want = `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  return readFileSync('/proc/net/udp', 'utf8').split('\n').some((l) => l.trim().split(/\s+/)[1] === want);
 }
 
 async function sippDone(p) {
@@ -386,7 +459,6 @@ async function sippDone(p) {
 }
 
 async function imsUe(ctx, shots, deployOpts) {
-  check(deployOpts.core, 'ims_ue needs --core');
   const d = await deploy(ctx, deployOpts);
   const w = await userTab(d, 'alice', shots);
   const uePort = await freeUdpPort();
@@ -397,7 +469,8 @@ async function imsUe(ctx, shots, deployOpts) {
   await sippDone(sipp(ctx, 'ue_register', 'ims_register.xml', uePort, mediaPort, icscf,
     { user: 'ue', domain: 'ims.example' }, ['-au', 'ue@ims.example', '-ap', 'ue-secret']));
   // UE -> WIC: S-CSCF (orig) -> eI-CSCF (W4 check, LIR) -> S-CSCF (term) -> eP-CSCF -> WIC.
-  const lirBefore = await d.wimpud.metric('wimpu_hss_lia_0_2001_total');
+  const hss = d.hss ?? d.wimpud;
+  const lirBefore = await hss.metric('wimpu_hss_lia_0_2001_total');
   const uac = sipp(ctx, 'ue_calls_wic', 'e2e_uac_call_wic.xml', uePort, mediaPort, scscf,
     { user: 'ue', domain: 'ims.example', callee: w.impu.replace(/^sip:/, ''), scscf });
   await callState(w.page, /^incoming sip:ue@ims\.example$/, 20000);
@@ -409,7 +482,7 @@ async function imsUe(ctx, shots, deployOpts) {
   await callState(w.page, /^idle$/);
   await w.page.getByTestId('call-status').filter({ hasText: /BYE from the peer/ }).waitFor({ timeout: STEP_MS });
   await shots.take(w.page, 'wic_idle_after_ue_bye');
-  const lirAfter = await d.wimpud.metric('wimpu_hss_lia_0_2001_total');
+  const lirAfter = await hss.metric('wimpu_hss_lia_0_2001_total');
   check(lirAfter > lirBefore, `no successful LIR for the call to the WIC (${lirBefore} -> ${lirAfter})`);
   // WIC -> UE: eP-CSCF -> S-CSCF (orig) -> eI-CSCF (LIR) -> S-CSCF (term) -> the UE's contact.
   const uas = sipp(ctx, 'ue_answers_wic', 'e2e_uas_webrtc.xml', uePort, mediaPort, null, {});
@@ -423,12 +496,63 @@ async function imsUe(ctx, shots, deployOpts) {
   await shots.take(w.page, 'wic_idle_after_hangup');
 }
 
-const scenarios = { unavailable, refusals, bindings, call, fork, ims_ue: imsUe };
+// --- 7: the eP-CSCF restarts; the WICs reconnect and re-register by themselves ------------------
+async function restart(ctx, shots, deployOpts) {
+  const d = await deploy(ctx, deployOpts);
+  check(ctx.splitRestart, 'restart needs --split');
+  const tabs = [];
+  for (const user of ['alice', 'bob']) {
+    const context = await d.browser.context();
+    const page = await context.newPage();
+    page.on('pageerror', (e) => d.browser.errors.push(`page error: ${e.message}`));
+    // RFC 5626 §4.5 back-off with a 1 s base (the deployment's is 30 s): same formula, shorter.
+    await page.route('**/wic-config.json', async (route) => {
+      const res = await route.fetch();
+      await route.fulfill({ response: res, json: { ...(await res.json()), backoff_base_all_failed: 1 } });
+    });
+    await page.goto(`${d.base}/`);
+    await login(page, user, PASSWORD);
+    const impu = await registered(page);
+    await shots.take(page, `${user}_registered`);
+    // Every state the tab goes through, recorded in the page (no polling gaps).
+    await page.evaluate(() => {
+      window.seenStates = [];
+      const el = document.querySelector('[data-testid="sip-state"]');
+      new MutationObserver(() => window.seenStates.push(el.textContent)).observe(el, { childList: true, characterData: true, subtree: true });
+    });
+    tabs.push({ user, page, impu });
+  }
+  check(tabs[0].impu !== tabs[1].impu, `alice and bob share ${tabs[0].impu}`);
+  await ctx.splitRestart('ep-cscf');
+  for (const t of tabs) {
+    await until(async () => (await t.page.evaluate(() => window.seenStates)).includes('reconnecting'),
+      `${t.user}: the WIC noticed the closed flow`, 20000);
+    const impu = await registered(t.page, 30000);
+    check(impu === t.impu, `${t.user}: IMPU ${impu} after the restart, had ${t.impu}`);
+    const seen = await t.page.evaluate(() => window.seenStates);
+    console.log(`restart: ${t.user} went through ${seen.join(' -> ')}`);
+    await shots.take(t.page, `${t.user}_reregistered_same_impu`);
+  }
+  // The re-registered flows carry calls again: alice calls bob.
+  const [a, b] = tabs;
+  await dial(a.page, b.impu);
+  await callState(b.page, /^incoming /);
+  await b.page.getByTestId('answer-button').click();
+  await callState(a.page, /^established /);
+  await mediaFlowsInto(a.page, 'alice');
+  await shots.take(a.page, 'alice_calls_bob_after_restart');
+  await a.page.getByTestId('hangup-button').click();
+  await callState(b.page, /^idle$/);
+}
+
+const scenarios = { restart, unavailable, refusals, bindings, call, fork, ims_ue: imsUe };
 check(scenarios[scenario], `unknown scenario ${scenario}`);
-// --core: the S-CSCF joins as its own process (Cx over Diameter to wimpud's HSS).
-const withCore = process.argv.includes('--core');
-const name = withCore ? `core_${scenario}` : scenario;
+// --scscf-process: the S-CSCF as its own process (wimpu-s-cscf, Cx over Diameter to wimpud's
+// HSS) instead of wimpud's in-process [s_cscf].
+const own = process.argv.includes('--scscf-process');
+const prefix = process.argv.includes('--split') ? 'split_' : '';
+const name = own ? `scscf_process_${scenario}` : `${prefix}${scenario}`;
 await runScenario(name, async (ctx) => {
   const shots = new Shots(join(arg('artifacts'), name));
-  await scenarios[scenario](ctx, shots, withCore ? { core: true } : {});
+  await scenarios[scenario](ctx, shots, own ? { scscfProcess: true } : {});
 });

@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -72,13 +72,15 @@ export async function until(fn, what, timeoutMs = STEP_MS) {
 
 /** A process whose stdout is read line by line; stderr to a log file. Stopped by PID. */
 export class Proc {
-  constructor(name, argv, logDir) {
+  constructor(name, argv, logDir, cwd = logDir) {
     this.name = name;
     this.lines = [];
     this.waiters = [];
     this.logPath = join(logDir, `${name}.log`);
     this.log = [];
-    this.child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+    // cwd: the work directory (SIPp writes its -trace_err files there).
+    const bin = argv[0].includes('/') ? resolve(argv[0]) : argv[0]; // relative to our cwd
+    this.child = spawn(bin, argv.slice(1), { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     this.exited = new Promise((resolve) => this.child.once('exit', (code, sig) => resolve({ code, sig })));
     let buf = '';
     this.child.stdout.on('data', (d) => {
@@ -239,13 +241,13 @@ allowed_origins = ["${origin}"]
     quarantine_s = ${o.quarantine ?? 60}
     [[ep_cscf.domains.issuers]]
     issuer = "${origin}"
-${o.core ? `    [ep_cscf.domains.registration]
+    [ep_cscf.domains.registration]   # the block, registered at start with the S-CSCF
     trigger = "startup"
     impu = "sip:+15550000000@block.example"
     private_identity = "block@block.example"
     retry_min_ms = 300
     retry_max_ms = 1000
-    deregister_wait_ms = 1000` : ''}
+    deregister_wait_ms = 1000
 [ei_cscf]
 wimpu_domains = ["block.example"]
   [[ei_cscf.listeners]]
@@ -254,15 +256,15 @@ wimpu_domains = ["block.example"]
   [ei_cscf.proxy]
   domains = ["block.example", "ims.example"]
   [[ei_cscf.scscf]]
-  name = "sip:127.0.0.1:${o.scscfPort ?? 5070}"
+  name = "sip:127.0.0.1:${o.scscfPort}"
   capabilities = [1]
-[hss]
+${o.scscfProcess ? '' : scscfSection(o, 's_cscf.')}[hss]
 subscribers = "${o.subscribers}"
-${o.core ? `serve_diameter = true
+${o.scscfProcess ? `serve_diameter = true
 [diameter]
 identity = "hss.e2e.example"
 realm = "e2e.example"
-port = ${o.core.diameterPort}
+port = ${o.diameterPort}
 accept_peers = ["scscf.e2e.example"]
 state_dir = "${o.stateDir}/diameter"
 log_level = "error"` : ''}
@@ -275,22 +277,7 @@ log_level = "error"` : ''}
  * Path. Its UDP port, the eP-CSCF's and the eI-CSCF's are fixed in advance (free ports).
  */
 export function scscfConfig(o) {
-  return `
-[[listeners]]
-protocol = "udp"
-address = "127.0.0.1"
-port = ${o.scscfPort}
-[s_cscf]
-server_name = "sip:127.0.0.1:${o.scscfPort}"
-home_domains = ["ims.example", "block.example"]
-trusted_nodes = ["127.0.0.1:${o.epUdpPort}"]
-trusted_proxies = ["127.0.0.1:${o.icscfPort}"]
-  [[s_cscf.icscf]]
-  domain = "block.example"
-  uri = "sip:127.0.0.1:${o.icscfPort}"
-  [[s_cscf.icscf]]
-  domain = "ims.example"
-  uri = "sip:127.0.0.1:${o.icscfPort}"
+  return `${scscfSection(o, '')}
 [diameter]
 identity = "scscf.e2e.example"
 realm = "e2e.example"
@@ -305,6 +292,31 @@ log_level = "error"
 [hss]
 realm = "e2e.example"
 timeout_ms = 1000
+`;
+}
+
+/**
+ * The S-CSCF's own keys: in wimpud under [s_cscf] (`prefix` "s_cscf."), in wimpu-s-cscf's file
+ * at the top level (listeners) and under [s_cscf]. Trusted node: the eP-CSCF's UDP listener
+ * (block registration with auth-done), through the eI-CSCF.
+ */
+function scscfSection(o, prefix) {
+  return `
+[s_cscf]
+server_name = "sip:127.0.0.1:${o.scscfPort}"
+home_domains = ["ims.example", "block.example"]
+trusted_nodes = ["127.0.0.1:${o.epUdpPort}"]
+trusted_proxies = ["127.0.0.1:${o.icscfPort}"]
+  [[s_cscf.icscf]]
+  domain = "block.example"
+  uri = "sip:127.0.0.1:${o.icscfPort}"
+  [[s_cscf.icscf]]
+  domain = "ims.example"
+  uri = "sip:127.0.0.1:${o.icscfPort}"
+[[${prefix}listeners]]
+protocol = "udp"
+address = "127.0.0.1"
+port = ${o.scscfPort}
 `;
 }
 
@@ -411,6 +423,8 @@ export class Shots {
 
   async take(page, step) {
     this.n += 1;
+    this.t0 = this.t0 ?? Date.now();
+    console.log(`  +${((Date.now() - this.t0) / 1000).toFixed(1)} s ${step}`);
     const file = join(this.dir, `${String(this.n).padStart(2, '0')}_${step}.png`);
     await page.screenshot({ path: file, fullPage: true });
   }

@@ -58,8 +58,7 @@ Awaitable<bool> StreamBase::tls_handshake(TlsStream& tls,
     }
     if (shard_.config().tls_client.verify_peer) {
       // RFC 5922 §7 / RFC 6125: the certificate must name the host we meant to reach.
-      error_code ignored;
-      tls.set_verify_callback(asio::ssl::host_name_verification(host_), ignored);
+      tls.set_verify_host(host_);
     }
   }
   auto [ec] = co_await tls.async_handshake(role, kAwait);

@@ -7,13 +7,12 @@
 #include <cstddef>
 #include <string>
 
-#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/ssl/stream_base.hpp>
 
 #include "connection.hpp"
+#include "tls_stream.hpp"
 
 namespace wimpu::transport::detail {
-
-using TlsStream = asio::ssl::stream<Socket>;
 
 class StreamBase : public Connection {
 public:

@@ -313,6 +313,35 @@ TEST(Tls, OutgoingClientVerifiesTheServerName) {
   EXPECT_GE(counter_value("transport.tls.handshake_failed"), before + 1);
 }
 
+// TlsStream: a message larger than a TLS record (2^14 bytes) arrives in many reads; several
+// queued messages leave gathered into records, each write possibly partial.
+TEST(Tls, LargeMessagesCrossManyRecordsBothWays) {
+  TestCert cert;
+  TransportConfig cfg;
+  ListenerConfig l = listener(Protocol::kTls);
+  l.tls.cert_file = cert.cert_file();
+  l.tls.key_file = cert.key_file();
+  cfg.listeners = {l};
+  cfg.limits.max_body_bytes = 256 * 1024;
+  Harness h(cfg);
+  StreamClient client(true, cert.cert_file(), "localhost");
+  ASSERT_TRUE(client.connect(h.endpoint(0)));
+  const std::string big = sip_request("MESSAGE", "big1", std::string(100000, 'x'));
+  ASSERT_TRUE(client.write(big));
+  auto msg = h.sink().wait_message();
+  ASSERT_TRUE(msg);
+  EXPECT_EQ(msg->data, big);
+  const std::string back1 = sip_request("MESSAGE", "back1", std::string(40000, 'y'));
+  const std::string back2 = sip_request("MESSAGE", "back2", std::string(30, 'z'));
+  const std::string back3 = sip_request("MESSAGE", "back3", std::string(20000, 'w'));
+  ASSERT_TRUE(h.transport().send(msg->flow, back1));
+  ASSERT_TRUE(h.transport().send(msg->flow, back2));
+  ASSERT_TRUE(h.transport().send(msg->flow, back3));
+  EXPECT_EQ(client.read_message(), back1);
+  EXPECT_EQ(client.read_message(), back2);
+  EXPECT_EQ(client.read_message(), back3);
+}
+
 TEST(Transport, SendToOffShardIsRefused) {
   TransportConfig cfg;
   cfg.listeners = {listener(Protocol::kUdp)};

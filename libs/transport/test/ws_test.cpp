@@ -114,6 +114,27 @@ TEST(Wss, TextAndBinaryFramesRoundTrip) {
   text_and_binary_round_trip(h, client, Protocol::kWss);
 }
 
+// TlsStream under Beast: WebSocket messages over several TLS records each way (the header and
+// the payload of one frame leave as one record).
+TEST(Wss, LargeMessagesCrossManyRecordsBothWays) {
+  TestCert cert;
+  WsSetup s(Protocol::kWss, &cert);
+  Harness h(s.config, 1, origin_hook());
+  WsClient client(true, cert.cert_file());
+  ASSERT_TRUE(client.connect(h.endpoint(0)).upgraded);
+  const std::string big = sip_request("MESSAGE", "big1", std::string(50000, 'x'));
+  ASSERT_TRUE(client.send(big, false));
+  auto msg = h.sink().wait_message();
+  ASSERT_TRUE(msg);
+  EXPECT_EQ(msg->data, big);
+  const std::string back1 = sip_request("MESSAGE", "back1", std::string(40000, 'y'));
+  const std::string back2 = sip_request("MESSAGE", "back2", std::string(30, 'z'));
+  ASSERT_TRUE(h.transport().send(msg->flow, back1));
+  ASSERT_TRUE(h.transport().send(msg->flow, back2));
+  EXPECT_EQ(client.read(), back1);
+  EXPECT_EQ(client.read(), back2);
+}
+
 TEST(Ws, HandshakeWithoutSipSubprotocolIsRefusedWith400) {
   WsSetup s(Protocol::kWs);
   Harness h(s.config, 1, origin_hook());
