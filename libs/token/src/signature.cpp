@@ -16,6 +16,12 @@ bool sha256(EVP_MD_CTX* ctx, std::string_view input, std::array<std::uint8_t, 32
 
 }  // namespace
 
+SignatureChecker::SignatureChecker() {
+  // Idempotent and thread-safe; picks libsodium's implementations. A failure leaves every Ed25519
+  // slot uninitialised (init() checks it), so verification fails closed.
+  sodium_ready_ = sodium_init() >= 0;
+}
+
 SignatureChecker::Slot* SignatureChecker::slot_for(const PublicKeyPtr& key) {
   for (auto& s : slots_) {
     if (s.key == key) {
@@ -36,9 +42,9 @@ SignatureChecker::Slot* SignatureChecker::slot_for(const PublicKeyPtr& key) {
 bool SignatureChecker::init(Slot& s) {
   EVP_PKEY* pkey = s.key->native();
   if (s.key->algorithm() == Algorithm::kEdDSA) {
-    s.md.reset(EVP_MD_CTX_new());
-    // Ed25519 is "pure": no digest is named (RFC 8032 §5.1; OpenSSL EVP_DigestVerifyInit(3)).
-    return s.md && EVP_DigestVerifyInit(s.md.get(), nullptr, nullptr, nullptr, pkey) == 1;
+    std::size_t len = s.ed_pub.size();
+    return sodium_ready_ && EVP_PKEY_get_raw_public_key(pkey, s.ed_pub.data(), &len) == 1 &&
+           len == s.ed_pub.size();
   }
   s.pkey.reset(EVP_PKEY_CTX_new_from_pkey(nullptr, pkey, nullptr));
   return s.pkey && EVP_PKEY_verify_init(s.pkey.get()) == 1;
@@ -56,8 +62,12 @@ bool SignatureChecker::verify(const PublicKeyPtr& key, std::string_view input,
   }
   int rc = 0;
   if (key->algorithm() == Algorithm::kEdDSA) {
-    rc = EVP_DigestVerify(s->md.get(), sig.data(), sig.size(),
-                          reinterpret_cast<const unsigned char*>(input.data()), input.size());
+    // Ed25519 is "pure" (RFC 8032 §5.1.7): the whole signing input, no pre-hash.
+    rc = crypto_sign_verify_detached(sig.data(),
+                                     reinterpret_cast<const unsigned char*>(input.data()),
+                                     input.size(), s->ed_pub.data()) == 0
+             ? 1
+             : 0;
   } else {
     std::array<std::uint8_t, 32> digest{};
     std::array<std::uint8_t, ossl::kMaxEcdsaDer> der{};

@@ -151,6 +151,16 @@ void Verifier::async_verify(std::string token, std::string expected_block, Callb
       });
 }
 
+std::optional<VerifyResult> Verifier::try_verify(std::string_view token,
+                                                 std::string_view expected_block) {
+  std::size_t unknown = kNoIssuer;
+  VerifyResult r = verify_impl(token, expected_block, &unknown);
+  if (unknown != kNoIssuer) {
+    return std::nullopt;
+  }
+  return counted(std::move(r));
+}
+
 VerifyResult Verifier::verify_impl(std::string_view token, std::string_view expected_block,
                                    std::size_t* unknown_kid_issuer) {
   if (token.size() > options_.max_token_size) {

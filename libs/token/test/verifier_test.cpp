@@ -424,6 +424,29 @@ TEST_F(VerifierTest, WithdrawnKeyRevokesCachedTokens) {
   EXPECT_EQ(verifier_->signature_checks(), 1u);
 }
 
+// try_verify: the synchronous half of async_verify. A known kid (good or bad token, cache hit or
+// not) answers now; an unknown kid answers nullopt and neither fetches nor counts anything.
+TEST_F(VerifierTest, TryVerifyAnswersNowUnlessTheKidIsUnknown) {
+  const std::string tok = token(claims());
+  auto first = verifier_->try_verify(tok, test::kBlock);
+  ASSERT_TRUE(first.has_value());
+  ASSERT_TRUE(first->has_value());
+  EXPECT_FALSE((*first)->from_cache);
+  auto again = verifier_->try_verify(tok, test::kBlock);
+  ASSERT_TRUE(again.has_value() && again->has_value());
+  EXPECT_TRUE((*again)->from_cache);
+  auto wrong = verifier_->try_verify(tok, "other.example");
+  ASSERT_TRUE(wrong.has_value());
+  EXPECT_EQ(wrong->error(), TokenError::kWrongBlock);
+
+  auto next = *SigningKey::generate(Algorithm::kEdDSA, "ed-2");
+  fetcher_->document = jwks_document({ed_->public_key(), next->public_key()});
+  EXPECT_FALSE(verifier_->try_verify(test::forge_claims(*next, claims()), test::kBlock));
+  io_.poll();
+  EXPECT_EQ(fetcher_->fetches.load(), 0);
+  EXPECT_EQ(verifier_->signature_checks(), 1u);
+}
+
 // ---- rotation --------------------------------------------------------------------------------
 
 TEST_F(VerifierTest, UnknownKidRefreshesOnceThenSucceeds) {

@@ -1,5 +1,7 @@
 // Routing down WIC flows (RFC 5626 §5.3): flow tokens in our Record-Route and Path URIs, the
 // 403/430 answers for tampered and dead flows, and the per-shard flow -> IMPU table.
+#include <algorithm>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
@@ -115,9 +117,41 @@ std::optional<Decision> EpCscfPolicy::route_by_flow_token(proxy::RequestContext&
 void EpCscfPolicy::remember_flow(const std::string& token, const std::string& impu,
                                  const WimpuDomain* domain, bool registered) {
   if (registered) {
-    wic_flows_[token] = WicFlow{impu, domain};
+    // A re-REGISTER on the same flow finds its entry unchanged: no allocation then.
+    WicFlow& f = wic_flows_[token];
+    if (f.impu != impu) {
+      f.impu = impu;
+    }
+    f.domain = domain;
   } else {
     wic_flows_.erase(token);
+  }
+}
+
+namespace {
+// Slots beyond this are not cached (the table stays small whatever the flow ids look like).
+constexpr std::uint32_t kMaxCachedFlowSlots = 1U << 20;
+}  // namespace
+
+const std::string& EpCscfPolicy::cached_flow_token(transport::FlowId flow) {
+  if (flow.slot >= kMaxCachedFlowSlots) {
+    flow_token_overflow_ = transport_.flow_token(flow);
+    return flow_token_overflow_;
+  }
+  if (flow.slot >= flow_tokens_.size()) {
+    flow_tokens_.resize(std::max<std::size_t>(flow.slot + 1, flow_tokens_.size() * 2));
+  }
+  CachedFlowToken& c = flow_tokens_[flow.slot];
+  if (!(c.flow == flow) || c.token.empty()) {
+    c.flow = flow;
+    c.token = transport_.flow_token(flow);
+  }
+  return c.token;
+}
+
+void EpCscfPolicy::forget_flow_token(transport::FlowId flow) {
+  if (flow.slot < flow_tokens_.size() && flow_tokens_[flow.slot].flow == flow) {
+    flow_tokens_[flow.slot] = CachedFlowToken{};
   }
 }
 

@@ -56,7 +56,7 @@ std::vector<std::string> EpCscfPolicy::originating_routes(const WimpuDomain& d) 
 }
 
 Decision EpCscfPolicy::on_originating(proxy::RequestContext& ctx) {
-  const std::string token = transport_.flow_token(ctx.source().flow);
+  const std::string token = cached_flow_token(ctx.source().flow);
   auto it = wic_flows_.find(token);
   if (it == wic_flows_.end()) {
     // Seed 5.2.2.3.2: validate the registration status first.

@@ -62,20 +62,40 @@ std::string transport_param(transport::Protocol p) {
 
 }  // namespace
 
-std::string EpCscfPolicy::service_route(transaction::ListenerId listener) const {
+const EpCscfPolicy::ListenerText& EpCscfPolicy::listener_text(
+    transaction::ListenerId listener) const {
+  for (const ListenerText& t : listener_text_) {
+    if (t.id == listener) {
+      return t;
+    }
+  }
+  const transport::ListenerInfo& l = listener_of(rt_->listeners, listener);
+  const std::string hp = host_port(l);
+  ListenerText t;
+  t.id = listener;
   // G-12: the WIC pre-loads this Route, so its originating requests come back to us on the same
   // kind of listener; "orig" marks the originating side (TS 24.229 §5.2.2).
-  const transport::ListenerInfo& l = listener_of(rt_->listeners, listener);
-  std::string out = "<sip:orig@" + host_port(l);
+  t.service_route = "<sip:orig@" + hp;
   if (transport::is_websocket(l.protocol)) {
-    out += transport_param(l.protocol);
+    t.service_route += transport_param(l.protocol);
   }
-  return out + ";lr>";
+  t.service_route += ";lr>";
+  t.flow_uri_suffix = "@" + hp + transport_param(l.protocol) + ";lr>";
+  return listener_text_.emplace_back(std::move(t));
+}
+
+std::string EpCscfPolicy::service_route(transaction::ListenerId listener) const {
+  return listener_text(listener).service_route;
 }
 
 std::string EpCscfPolicy::flow_uri(std::string_view token, transaction::ListenerId listener) const {
-  const transport::ListenerInfo& l = listener_of(rt_->listeners, listener);
-  return "<sip:" + std::string(token) + "@" + host_port(l) + transport_param(l.protocol) + ";lr>";
+  const std::string& suffix = listener_text(listener).flow_uri_suffix;
+  std::string out;
+  out.reserve(5 + token.size() + suffix.size());
+  out += "<sip:";
+  out += token;
+  out += suffix;
+  return out;
 }
 
 Decision EpCscfPolicy::on_request(proxy::RequestContext& ctx) {
@@ -98,7 +118,7 @@ Decision EpCscfPolicy::on_request(proxy::RequestContext& ctx) {
   }
   if (!std_flows_.empty() && ctx.source().flow.valid()) {
     // A UE registered through the standard role (its UDP 5-tuple became a flow at REGISTER).
-    const std::string token = transport_.flow_token(ctx.source().flow);
+    const std::string token = cached_flow_token(ctx.source().flow);
     if (auto it = std_flows_.find(token); it != std_flows_.end()) {
       return on_standard_originating(ctx, it->second, token);
     }

@@ -18,31 +18,36 @@ using Headers = std::vector<std::pair<std::string, std::string>>;
 
 struct EpCscfPolicy::PendingRegister {
   const WimpuDomain* domain = nullptr;
-  std::string token;
   bool star = false;                  ///< Contact: * (remove all, RFC 3261 §10.3 step 6)
   bool outbound = false;              ///< Supported: outbound and a reg-id (RFC 5626 §6, G-04)
   std::vector<registrar::ContactUpdate> contacts;
-  std::string call_id;
+  std::string call_id;                ///< `Contact: *` only (its Call-ID guard)
   std::uint32_t cseq = 0;
-  std::string service_route;
+  transaction::ListenerId listener{};  ///< for Service-Route
   std::string flow_token;  ///< the WIC's flow (the originating check keys on it)
   std::optional<registrar::WebIdentity> identity;
 };
 
 namespace {
 
+// Registry lookups take a lock and build the name: rare paths only. The hot ones are below.
 common::Counter& count(std::string_view what) {
   return common::counter("ep_cscf.register." + std::string(what));
 }
 
-std::string trim(std::string_view v) {
+common::Counter& count_ok() {
+  static common::Counter& c = count("ok");
+  return c;
+}
+
+std::string_view trim_view(std::string_view v) {
   while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) {
     v.remove_prefix(1);
   }
   while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) {
     v.remove_suffix(1);
   }
-  return std::string(v);
+  return v;
 }
 
 /// Contact params as received, without `expires` (the 200 OK writes the granted one, §10.3 step 8).
@@ -64,7 +69,16 @@ std::string params_without_expires(const sip::NameAddr& c) {
 }
 
 std::string contact_line(const registrar::ContactView& c) {
-  return "<" + c.info.uri + ">" + c.info.params + ";expires=" + std::to_string(c.expires_in_s);
+  const std::string expires = std::to_string(c.expires_in_s);
+  std::string out;
+  out.reserve(c.info.uri.size() + c.info.params.size() + expires.size() + 11);
+  out += '<';
+  out += c.info.uri;
+  out += '>';
+  out += c.info.params;
+  out += ";expires=";
+  out += expires;
+  return out;
 }
 
 }  // namespace
@@ -101,27 +115,30 @@ Decision EpCscfPolicy::on_wic_register(proxy::RequestContext& ctx, const WimpuDo
   }
 
   // Step 3: the Bearer token (RFC 8898 §2.2, requirement T-04). Missing -> challenge.
-  auto reg = std::make_shared<PendingRegister>();
-  reg->domain = &domain;
+  PendingRegister reg;
+  reg.domain = &domain;
   const sip::HeaderField* auth = req.find(sip::HeaderId::kAuthorization);
-  token::BearerChallenge ch;
-  ch.realm = rt_->config.realm;
-  ch.authz_server = domain.authz_server;
   if (auth == nullptr) {
     count("no_token").inc();
+    token::BearerChallenge ch;
+    ch.realm = rt_->config.realm;
+    ch.authz_server = domain.authz_server;
     ctx.add_response_header("WWW-Authenticate", token::format_challenge(ch));
     return Decision::respond(401);
   }
+  // A view into the request, which the context owns until it ends.
   auto bearer = token::bearer_token(auth->value);
   if (!bearer) {
     count(bearer.error() == token::BearerError::kNotBearer ? "not_bearer" : "bad_bearer").inc();
+    token::BearerChallenge ch;
+    ch.realm = rt_->config.realm;
+    ch.authz_server = domain.authz_server;
     if (bearer.error() == token::BearerError::kMalformed) {
       ch.error = "invalid_token";
     }
     ctx.add_response_header("WWW-Authenticate", token::format_challenge(ch));
     return Decision::respond(401);
   }
-  reg->token = std::string(*bearer);
 
   // Steps 6 and 7: contacts and their expiry.
   auto header_expires = sip::delta_seconds(req, sip::HeaderId::kExpires);
@@ -133,19 +150,22 @@ Decision EpCscfPolicy::on_wic_register(proxy::RequestContext& ctx, const WimpuDo
   for (const sip::HeaderField& h : req.headers()) {
     if (h.id == sip::HeaderId::kContact) {
       ++contact_lines;
-      if (trim(h.value) == "*") {
-        reg->star = true;
+      if (trim_view(h.value) == "*") {
+        reg.star = true;
       }
     }
   }
-  reg->call_id = std::string(req.call_id());
-  reg->cseq = req.cseq().number;
-  if (reg->star) {
+  reg.cseq = req.cseq().number;
+  // One HMAC per flow, not per REGISTER (cached until the flow closes).
+  reg.flow_token = cached_flow_token(ctx.source().flow);
+  reg.listener = ctx.source().listener;
+  if (reg.star) {
     // §10.3 step 6: `*` only alone and with Expires: 0.
     if (contact_lines != 1 || !header_expires->has_value() || **header_expires != 0) {
       count("bad_star").inc();
       return Decision::respond(400, "Invalid Contact: *");
     }
+    reg.call_id = std::string(req.call_id());
   } else if (contact_lines > 0) {
     auto contacts = sip::name_addr_values(req, sip::HeaderId::kContact);
     if (!contacts) {
@@ -155,7 +175,9 @@ Decision EpCscfPolicy::on_wic_register(proxy::RequestContext& ctx, const WimpuDo
     auto supported = sip::has_option_tag(req, sip::HeaderId::kSupported, "outbound");
     std::size_t live = 0;
     bool any_reg_id = false;
-    const std::string flow_token = transport_.flow_token(ctx.source().flow);
+    const std::string_view call_id = req.call_id();
+    const std::string_view user_agent = trim_view(req.header_value(sip::HeaderId::kUserAgent));
+    reg.contacts.reserve(contacts->size());
     for (const sip::NameAddr& c : *contacts) {
       std::uint32_t e = sip::contact_expires(c).value_or(
           header_expires->value_or(pol.default_expires));
@@ -165,26 +187,25 @@ Decision EpCscfPolicy::on_wic_register(proxy::RequestContext& ctx, const WimpuDo
         return Decision::respond(423);
       }
       e = std::min(e, pol.max_expires);
-      registrar::ContactUpdate u;
+      registrar::ContactUpdate& u = reg.contacts.emplace_back();
       u.contact.uri = std::string(c.uri.text);
       u.contact.params = params_without_expires(c);
       u.contact.instance = std::string(sip::contact_instance(c));
       u.contact.reg_id = sip::contact_reg_id(c).value_or(0);
-      u.contact.call_id = reg->call_id;
-      u.contact.cseq = reg->cseq;
-      u.contact.flow_token = flow_token;
+      u.contact.call_id = std::string(call_id);
+      u.contact.cseq = reg.cseq;
+      u.contact.flow_token = reg.flow_token;
       u.contact.epcscf_instance = rt_->config.instance_id;
       // Our Path toward the WIC (RFC 3327 §5.3 as an edge proxy would add it): terminating
       // requests take the flow and its transport from it.
-      u.contact.path = {flow_uri(flow_token, ctx.source().listener)};
-      u.contact.user_agent = trim(req.header_value(sip::HeaderId::kUserAgent));
+      u.contact.path.push_back(flow_uri(reg.flow_token, reg.listener));
+      u.contact.user_agent = std::string(user_agent);
       u.expires_s = e;
       live += e != 0 ? 1 : 0;
       any_reg_id = any_reg_id || u.contact.reg_id != 0;
-      reg->outbound = reg->outbound ||
-                      (u.contact.reg_id != 0 && !u.contact.instance.empty() && e != 0 &&
-                       supported && *supported);
-      reg->contacts.push_back(std::move(u));
+      reg.outbound = reg.outbound ||
+                     (u.contact.reg_id != 0 && !u.contact.instance.empty() && e != 0 &&
+                      supported && *supported);
     }
     // RFC 5626 §6 (G-05): several live contacts when one has a reg-id.
     if (live > 1 && any_reg_id) {
@@ -192,16 +213,23 @@ Decision EpCscfPolicy::on_wic_register(proxy::RequestContext& ctx, const WimpuDo
       return Decision::respond(400, "Multiple Contacts with reg-id");
     }
   }
-  reg->service_route = service_route(ctx.source().listener);
-  reg->flow_token = transport_.flow_token(ctx.source().flow);
 
   const proxy::ContextId id = ctx.id();
-  verifier_->async_verify(reg->token, domain.block.id,
-                          [this, id, reg](token::VerifyResult r) { on_token(id, reg, std::move(r)); });
+  // The usual case (cache hit, known key, or a refusal) is answered now, without a callback and
+  // an executor round trip; only an unknown kid waits for the issuer's key refresh.
+  if (auto now = verifier_->try_verify(*bearer, domain.block.id)) {
+    on_token(id, std::move(reg), std::move(*now));
+    return Decision::wait();
+  }
+  auto pending = std::make_shared<PendingRegister>(std::move(reg));
+  verifier_->async_verify(std::string(*bearer), domain.block.id,
+                          [this, id, pending](token::VerifyResult r) {
+                            on_token(id, std::move(*pending), std::move(r));
+                          });
   return Decision::wait();
 }
 
-void EpCscfPolicy::on_token(proxy::ContextId id, std::shared_ptr<PendingRegister> reg,
+void EpCscfPolicy::on_token(proxy::ContextId id, PendingRegister&& reg,
                             token::VerifyResult result) {
   if (proxy_->find(id) == nullptr) {
     count("stale").inc();
@@ -209,7 +237,7 @@ void EpCscfPolicy::on_token(proxy::ContextId id, std::shared_ptr<PendingRegister
   }
   bool trusted = false;
   if (result) {
-    const auto& iss = reg->domain->issuers;
+    const auto& iss = reg.domain->issuers;
     trusted = std::any_of(iss.begin(), iss.end(), [&](const TrustedIssuer& t) {
       return t.issuer == result->claims->issuer;
     });
@@ -219,20 +247,21 @@ void EpCscfPolicy::on_token(proxy::ContextId id, std::shared_ptr<PendingRegister
     count("invalid_token").inc();
     token::BearerChallenge ch;
     ch.realm = rt_->config.realm;
-    ch.authz_server = reg->domain->authz_server;
+    ch.authz_server = reg.domain->authz_server;
     ch.error = "invalid_token";
     finish(id, Decision::respond(401), {{"WWW-Authenticate", token::format_challenge(ch)}});
     return;
   }
-  reg->identity = registrar::WebIdentity{result->claims->issuer, result->claims->subject};
+  reg.identity = registrar::WebIdentity{result->claims->issuer, result->claims->subject};
+  // May run inline (the memory W4 never suspends) and resume the context before on_request()
+  // returned wait(): Proxy::resume keeps that early decision (proxy.hpp).
   boost::asio::co_spawn(shard_, run_register(id, std::move(reg)), boost::asio::detached);
 }
 
 boost::asio::awaitable<void> EpCscfPolicy::run_register(proxy::ContextId id,
-                                                        std::shared_ptr<PendingRegister> reg) {
-  const std::string& block = reg->domain->block.id;
+                                                        PendingRegister reg) {
+  const std::string& block = reg.domain->block.id;
   const RegistrationPolicy& pol = rt_->config.registration;
-  Headers h;
   auto fail = [&](registrar::W4Error e) {
     count(std::string("w4.") + std::string(registrar::to_string(e))).inc();
     switch (e) {
@@ -253,10 +282,10 @@ boost::asio::awaitable<void> EpCscfPolicy::run_register(proxy::ContextId id,
   };
 
   registrar::Binding result;
-  if (reg->star || reg->contacts.empty()) {
+  if (reg.star || reg.contacts.empty()) {
     // `Contact: *` or a query: both start from the identity's IMPU.
     std::string block_id = block;
-    registrar::WebIdentity who = *reg->identity;
+    registrar::WebIdentity who = *reg.identity;
     auto b = co_await w4_.lookup_identity(std::move(block_id), std::move(who));
     if (!b) {
       if (b.error() != registrar::W4Error::kNotFound) {
@@ -269,10 +298,10 @@ boost::asio::awaitable<void> EpCscfPolicy::run_register(proxy::ContextId id,
       co_return;
     }
     result = std::move(*b);
-    if (reg->star) {
+    if (reg.star) {
       // Named arguments: GCC 12 double-destroys temporaries built inside a co_await operand.
       std::optional<registrar::CallIdGuard> guard =
-          registrar::CallIdGuard{reg->call_id, reg->cseq};
+          registrar::CallIdGuard{reg.call_id, reg.cseq};
       std::string impu = result.impu;
       auto r = co_await w4_.remove_all(std::move(impu), std::move(guard));
       if (!r) {
@@ -284,8 +313,8 @@ boost::asio::awaitable<void> EpCscfPolicy::run_register(proxy::ContextId id,
   } else {
     registrar::RegisterRequest rr;
     rr.block = block;
-    rr.identity = *reg->identity;
-    rr.contacts = std::move(reg->contacts);
+    rr.identity = *reg.identity;
+    rr.contacts = std::move(reg.contacts);
     auto r = co_await w4_.register_contacts(std::move(rr));
     if (!r) {
       if (r.error() == registrar::W4Error::kNotFound) {  // only removals, nothing held
@@ -302,30 +331,42 @@ boost::asio::awaitable<void> EpCscfPolicy::run_register(proxy::ContextId id,
 
   bool on_this_flow = false;
   for (const registrar::ContactView& c : result.contacts) {
-    on_this_flow = on_this_flow || c.info.flow_token == reg->flow_token;
+    on_this_flow = on_this_flow || c.info.flow_token == reg.flow_token;
   }
-  remember_flow(reg->flow_token, result.impu, reg->domain, on_this_flow);
+  remember_flow(reg.flow_token, result.impu, reg.domain, on_this_flow);
 
-  // Step 8: every current contact with its expires; the IMPU first in P-Associated-URI.
-  for (const registrar::ContactView& c : result.contacts) {
-    h.emplace_back("Contact", contact_line(c));
-  }
-  std::string pau = "<" + result.impu + ">";
-  for (const std::string& a : result.aliases) {
-    pau += ", <" + a + ">";
-  }
-  h.emplace_back("P-Associated-URI", pau);
-  h.emplace_back("Service-Route", reg->service_route);
-  if (reg->outbound) {  // RFC 5626 §6: Require: outbound; §5.4 Flow-Timer
-    h.emplace_back("Require", "outbound");
-    h.emplace_back("Flow-Timer", std::to_string(pol.flow_timer));
-  }
-  count("ok").inc();
-  if (reg->domain->registration.trigger == BlockTrigger::kFirstWic && rt_->first_wic) {
+  count_ok().inc();
+  if (reg.domain->registration.trigger == BlockTrigger::kFirstWic && rt_->first_wic) {
     // Seed 5.2.2.5.1 option 2 (idempotent on the registering side).
-    rt_->first_wic(static_cast<std::size_t>(reg->domain - rt_->config.domains.data()));
+    rt_->first_wic(static_cast<std::size_t>(reg.domain - rt_->config.domains.data()));
   }
-  finish(id, Decision::respond(200), std::move(h));
+  proxy::RequestContext* ctx = proxy_->find(id);
+  if (ctx == nullptr) {  // the transaction ended meanwhile
+    count("stale").inc();
+    co_return;
+  }
+  // Step 8: every current contact with its expires; the IMPU first in P-Associated-URI. Straight
+  // into the context (no intermediate header list).
+  for (const registrar::ContactView& c : result.contacts) {
+    ctx->add_response_header("Contact", contact_line(c));
+  }
+  std::string pau;
+  pau.reserve(result.impu.size() + 2 + result.aliases.size() * (result.impu.size() + 4));
+  pau += '<';
+  pau += result.impu;
+  pau += '>';
+  for (const std::string& a : result.aliases) {
+    pau += ", <";
+    pau += a;
+    pau += '>';
+  }
+  ctx->add_response_header("P-Associated-URI", std::move(pau));
+  ctx->add_response_header("Service-Route", service_route(reg.listener));
+  if (reg.outbound) {  // RFC 5626 §6: Require: outbound; §5.4 Flow-Timer
+    ctx->add_response_header("Require", "outbound");
+    ctx->add_response_header("Flow-Timer", std::to_string(pol.flow_timer));
+  }
+  proxy_->resume(id, Decision::respond(200));
 }
 
 boost::asio::awaitable<void> EpCscfPolicy::run_remove_flow(std::string token) {
@@ -339,7 +380,8 @@ boost::asio::awaitable<void> EpCscfPolicy::run_remove_flow(std::string token) {
 }
 
 void EpCscfPolicy::on_flow_closed(transport::FlowId flow) {
-  std::string token = transport_.flow_token(flow);
+  std::string token = cached_flow_token(flow);
+  forget_flow_token(flow);
   wic_flows_.erase(token);
   boost::asio::co_spawn(shard_, run_remove_flow(std::move(token)), boost::asio::detached);
 }

@@ -232,7 +232,17 @@ TEST_P(RegisterTest, InvalidTokenGets401InvalidToken) {
   auto& c = connect();
   auto bad = rogue_->issue("alice", "blk1");
   ASSERT_TRUE(bad);
+  // A kid the JWKS lacks takes the asynchronous path (key refresh, then 401).
+  auto other_key = token::SigningKey::generate(token::Algorithm::kEdDSA, "k9");
+  ASSERT_TRUE(other_key);
+  token::IssuerOptions io;
+  io.issuer = kIssuer;
+  io.audience = "ims.example";
+  token::TokenIssuer other(io, *other_key, clock_);
+  auto unknown_kid = other.issue("alice", "blk1");
+  ASSERT_TRUE(unknown_kid);
   for (const std::string& auth : {"Authorization: Bearer " + *bad + "\n",
+                                  "Authorization: Bearer " + *unknown_kid + "\n",
                                   std::string("Authorization: Bearer not.a.jwt\n")}) {
     auto r = exchange(c, reg("c1", 1, kContactA, auth));
     EXPECT_EQ(r.status_code(), 401);

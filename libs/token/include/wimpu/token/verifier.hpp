@@ -78,6 +78,13 @@ public:
   /// inline. If the Verifier is destroyed meanwhile, `done` still runs (with kUnknownKid).
   void async_verify(std::string token, std::string expected_block, Callback done);
 
+  /// The synchronous half of async_verify(): the result now when it needs no key refresh (a
+  /// cache hit, a known kid, or any refusal), counted as verify() counts it; std::nullopt when
+  /// the token names a kid its issuer's key set lacks, with nothing counted or requested: the
+  /// caller then calls async_verify() to wait for the refresh. Lets the eP-CSCF answer the usual
+  /// REGISTER without a callback allocation and an executor round trip (issue 8, figures 1-2).
+  std::optional<VerifyResult> try_verify(std::string_view token, std::string_view expected_block);
+
   /// Signature checks performed by this verifier (a cache hit performs none).
   std::uint64_t signature_checks() const noexcept { return signature_checks_; }
   /// Verifications answered from the cache.

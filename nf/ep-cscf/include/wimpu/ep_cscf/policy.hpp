@@ -119,10 +119,12 @@ private:
   std::string strip_bundle(std::string_view sdp) const;
 
   proxy::Decision on_wic_register(proxy::RequestContext& ctx, const WimpuDomain& domain);
-  void on_token(proxy::ContextId id, std::shared_ptr<PendingRegister> reg,
-                token::VerifyResult result);
-  boost::asio::awaitable<void> run_register(proxy::ContextId id,
-                                            std::shared_ptr<PendingRegister> reg);
+  void on_token(proxy::ContextId id, PendingRegister&& reg, token::VerifyResult result);
+  boost::asio::awaitable<void> run_register(proxy::ContextId id, PendingRegister reg);
+  /// transport.flow_token(flow), computed (an HMAC, RFC 5626 §5.2) once per flow and kept until
+  /// forget_flow_token(): a re-REGISTER on the same flow then costs a slot lookup.
+  const std::string& cached_flow_token(transport::FlowId flow);
+  void forget_flow_token(transport::FlowId flow);
   boost::asio::awaitable<void> run_remove_flow(std::string token);
   void finish(proxy::ContextId id, proxy::Decision d,
               std::vector<std::pair<std::string, std::string>> headers);
@@ -138,6 +140,21 @@ private:
   boost::asio::any_io_executor shard_;
   proxy::Proxy* proxy_ = nullptr;
   std::unordered_map<std::string, WicFlow> wic_flows_;  ///< flow token -> registration
+  /// Flow tokens by flow slot (slots are dense and reused; the id says whose token it is).
+  struct CachedFlowToken {
+    transport::FlowId flow;
+    std::string token;
+  };
+  std::vector<CachedFlowToken> flow_tokens_;
+  std::string flow_token_overflow_;  ///< cached_flow_token() beyond the cached slots
+  /// service_route() and host_port() per listener, built on first use (listeners are fixed).
+  struct ListenerText {
+    transaction::ListenerId id{};
+    std::string service_route;
+    std::string flow_uri_suffix;  ///< "@host:port;transport=ws;lr>"
+  };
+  mutable std::vector<ListenerText> listener_text_;
+  const ListenerText& listener_text(transaction::ListenerId listener) const;
   std::unordered_map<std::string, StdFlow> std_flows_;  ///< flow token -> standard registration
   /// REGISTERs forwarded by the standard role, awaiting their answer: context -> flow token.
   std::unordered_map<proxy::ContextId, std::string> std_pending_;
