@@ -1,15 +1,15 @@
 #pragma once
-// Memory for the memory backend's large structures (the slot array, the index tables, the blobs)
-// on transparent huge pages. A lookup of a random IMPU among 1,000,000 makes two dependent
-// random loads (slot, then blob) into ~500 MiB; with 4 KiB pages each also misses the TLB, and
-// in this KVM guest a TLB miss is a two-dimensional page walk that costs about as much as the
-// DRAM access itself (perf: `dTLB-load-misses` ~= 2 per lookup). 2 MiB pages make the TLB cover
-// the whole store. THP is "madvise" on Debian 12, so the regions are madvise(MADV_HUGEPAGE)d.
+// Memory for the memory backend's large structures (the slots, the index tables, the blobs) on
+// transparent huge pages. A lookup of a random IMPU among 1,000,000 makes a random load into
+// ~450 MiB of slots; with 4 KiB pages it also misses the TLB, and in this KVM guest a TLB miss is
+// a two-dimensional page walk that costs about as much as the DRAM access itself. 2 MiB pages
+// make the TLB cover the whole store. THP is "madvise" on Debian 12, so the regions are madvise(MADV_HUGEPAGE)d.
 #include <sys/mman.h>
 
 #include <cstddef>
 #include <cstdlib>
 #include <new>
+#include <type_traits>
 #include <vector>
 
 namespace wimpu::registrar::detail {
@@ -134,6 +134,48 @@ private:
   char* bump_ = nullptr;
   std::size_t bump_left_ = 0;
   std::vector<void*> chunks_;
+};
+
+/// A growable array whose elements never move: kHugePage chunks of kPerChunk elements, allocated
+/// as the array grows (a 1,000,000-slot block costs no reallocation copies, and an element's
+/// address stays valid). Element i is chunk i / kPerChunk (a multiply by a constant), so access
+/// costs one load from the small, cache-resident chunk table. Elements whose size divides 64 or
+/// is a multiple of 64 keep the chunk's 64-byte alignment. Not thread-safe.
+template <class T>
+class ChunkedArray {
+public:
+  static_assert(std::is_trivially_destructible_v<T>, "elements are not destroyed one by one");
+  static constexpr std::size_t kPerChunk = kHugePage / sizeof(T);
+
+  ChunkedArray() = default;
+  ChunkedArray(const ChunkedArray&) = delete;
+  ChunkedArray& operator=(const ChunkedArray&) = delete;
+  ~ChunkedArray() {
+    for (T* c : chunks_) {
+      std::free(c);
+    }
+  }
+
+  std::size_t size() const { return size_; }
+  T& operator[](std::size_t i) { return chunks_[i / kPerChunk][i % kPerChunk]; }
+  const T& operator[](std::size_t i) const { return chunks_[i / kPerChunk][i % kPerChunk]; }
+
+  /// Appends a value-initialised element and returns it.
+  T& emplace_back() {
+    if (size_ == chunks_.size() * kPerChunk) {
+      chunks_.push_back(static_cast<T*>(huge_alloc(kHugePage)));
+    }
+    T* p = &chunks_[size_ / kPerChunk][size_ % kPerChunk];
+    ++size_;
+    return *new (p) T();
+  }
+
+  /// Bytes reserved (whole chunks).
+  std::size_t memory_bytes() const { return chunks_.size() * kHugePage; }
+
+private:
+  std::vector<T*> chunks_;
+  std::size_t size_ = 0;
 };
 
 }  // namespace wimpu::registrar::detail

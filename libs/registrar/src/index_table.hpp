@@ -67,6 +67,17 @@ public:
     }
   }
 
+  /// Sizes the table for `n` entries at once (no rehash until more are inserted).
+  void reserve(std::size_t n) {
+    std::size_t capacity = 16;
+    while (capacity * 7 < n * 10) {
+      capacity *= 2;
+    }
+    if (capacity > entries_.size()) {
+      rehash(capacity);
+    }
+  }
+
   std::size_t size() const { return live_; }
   std::size_t memory_bytes() const { return entries_.capacity() * sizeof(Entry); }
 

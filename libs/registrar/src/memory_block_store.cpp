@@ -2,21 +2,32 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstring>
 #include <functional>
 
 namespace wimpu::registrar::detail {
 namespace {
 
 constexpr std::size_t kUsageChunk = 4096;  // slots counted per lock hold in usage()
+constexpr std::uint64_t kPresizedIdentities = std::uint64_t{1} << 22;  // 32 MiB of index at most
 
 }  // namespace
 
 MemoryBlockStore::MemoryBlockStore(const Block& block, const ErrorCounters& errors)
-    : block_(block), errors_(errors) {}
+    : block_(block), errors_(errors) {
+  // The identity index holds at most one entry per IMPU: sized once, it never rehashes. A rehash
+  // of a million entries would hold the block lock (every shard's W4 calls on the block) for tens
+  // of milliseconds, and growing costs each entry two extra random writes (bench/RESULTS.md).
+  // Capped, so that a huge block configured but barely used does not pin memory up front.
+  identities_.reserve(std::min<std::uint64_t>(block_.size, kPresizedIdentities));
+}
 
 MemoryBlockStore::~MemoryBlockStore() {
-  for (Slot& s : slots_) {
-    arena_.deallocate(s.blob, s.blob_size);  // the arena frees its chunks itself
+  for (std::size_t i = 0; i < slots_.size(); ++i) {
+    Slot& s = slots_[i];
+    if (s.blob_size > Slot::kInline) {
+      arena_.deallocate(s.overflow, s.blob_size);  // the arena frees its chunks itself
+    }
   }
 }
 
@@ -43,7 +54,7 @@ void MemoryBlockStore::binding_into(std::uint64_t index, const Slot* s, std::int
 void MemoryBlockStore::fill_stored(const Slot* s, std::int64_t now, Binding& b) const {
   b.state = s == nullptr ? ImpuState::kFree : state(*s, now);
   b.now_ms = now;
-  const BlobView blob(s == nullptr ? nullptr : s->blob);
+  const BlobView blob(s == nullptr ? nullptr : s->blob());
   if (b.state == ImpuState::kFree) {
     b.owner.reset();
   } else {
@@ -81,7 +92,7 @@ void MemoryBlockStore::fill_stored(const Slot* s, std::int64_t now, Binding& b) 
 std::uint32_t MemoryBlockStore::find_identity(std::string_view key) const {
   std::uint32_t found = kNone;
   identities_.find(IndexTable::hash(key), [&](std::uint32_t i) {
-    if (BlobView(slots_[i].blob).owner() == key) {
+    if (BlobView(slots_[i].blob()).owner() == key) {
       found = i;
       return true;
     }
@@ -131,7 +142,7 @@ void MemoryBlockStore::push_heap(std::uint32_t index, std::int64_t key) {
 
 std::vector<ContactDraft> MemoryBlockStore::live(std::uint32_t index, std::int64_t now) const {
   std::vector<ContactDraft> out;
-  BlobView(slots_[index].blob).for_each([&](const ContactRef& c) {
+  BlobView(slots_[index].blob()).for_each([&](const ContactRef& c) {
     if (c.live(now)) {
       out.push_back(ContactDraft{c.data()});
     }
@@ -142,10 +153,15 @@ std::vector<ContactDraft> MemoryBlockStore::live(std::uint32_t index, std::int64
 void MemoryBlockStore::rewrite(std::uint32_t index, std::string_view owner,
                                const std::vector<ContactDraft>& contacts) {
   Slot& s = slots_[index];
-  char* blob = encode_blob(arena_, owner, contacts);
+  // The drafts and `owner` may point into the old blob, which may be the slot itself: build the
+  // new blob apart (scratch_ or the arena), update the flow index while both exist, then move it.
+  const std::size_t size = encoded_blob_size(owner, contacts);
+  const bool fits = size <= Slot::kInline;
+  char* blob = fits ? scratch_ : arena_.allocate(size);
+  encode_blob_into(blob, size, owner, contacts);
   // Flow index: one entry per (flow, index) while some stored contact of the index is on it.
   std::vector<std::string_view> old_flows;
-  BlobView(s.blob).for_each([&](const ContactRef& c) {
+  BlobView(s.blob()).for_each([&](const ContactRef& c) {
     const auto f = c.field(kFlow);
     if (!f.empty() && std::find(old_flows.begin(), old_flows.end(), f) == old_flows.end()) {
       old_flows.push_back(f);
@@ -168,15 +184,22 @@ void MemoryBlockStore::rewrite(std::uint32_t index, std::string_view owner,
       flows_.insert(IndexTable::hash(f), index);
     }
   }
-  arena_.deallocate(s.blob, s.blob_size);
-  s.blob = blob;
-  s.blob_size = BlobView(blob).size();
+  if (s.blob_size > Slot::kInline) {
+    arena_.deallocate(s.overflow, s.blob_size);
+  }
+  if (fits) {
+    std::memcpy(s.inline_blob, scratch_, size);
+    s.overflow = nullptr;
+  } else {
+    s.overflow = blob;
+  }
+  s.blob_size = static_cast<std::uint32_t>(size);
 }
 
 void MemoryBlockStore::settle(std::uint32_t index, std::int64_t now, bool released_or_new) {
   // Reads the new blob: every contact in it is live (rewrite() kept only live ones).
   Slot& s = slots_[index];
-  const BlobView blob(s.blob);
+  const BlobView blob(s.blob());
   if (blob.count() > 0) {
     std::int64_t latest = INT64_MIN;
     blob.for_each([&](const ContactRef& c) { latest = std::max(latest, c.expires_at()); });
@@ -254,7 +277,7 @@ W4Result<RegisterResult> MemoryBlockStore::register_contacts(const RegisterReque
       return errors_.count(W4Error::kPoolExhausted);
     }
     // Reclaimed from a previous owner, whose contacts have all expired (rewrite drops them).
-    const auto previous = BlobView(slots_[index].blob).owner();
+    const auto previous = BlobView(slots_[index].blob()).owner();
     if (!previous.empty()) {
       identities_.erase(IndexTable::hash(previous), index);
     }
@@ -262,7 +285,7 @@ W4Result<RegisterResult> MemoryBlockStore::register_contacts(const RegisterReque
     owner = id;
     newly = true;
   } else {
-    owner = BlobView(slots_[index].blob).owner();
+    owner = BlobView(slots_[index].blob()).owner();
   }
   rewrite(index, owner, contacts);
   settle(index, now, removed > 0 || newly);
@@ -273,7 +296,7 @@ W4Result<RegisterResult> MemoryBlockStore::register_contacts(const RegisterReque
   r.newly_allocated = newly;
   r.now_ms = now;
   r.contacts.reserve(contacts.size());
-  BlobView(slots_[index].blob).for_each([&](const ContactRef& c) {
+  BlobView(slots_[index].blob()).for_each([&](const ContactRef& c) {
     r.contacts.push_back(c.view(now));
   });
   return r;
@@ -299,7 +322,7 @@ W4Result<RemoveResult> MemoryBlockStore::remove_contact(std::uint64_t index, con
   r.removed = 1;
   r.remaining = static_cast<std::uint32_t>(contacts.size());
   r.released = contacts.empty();
-  rewrite(i, BlobView(slots_[i].blob).owner(), contacts);
+  rewrite(i, BlobView(slots_[i].blob()).owner(), contacts);
   settle(i, now, true);
   return r;
 }
@@ -325,7 +348,7 @@ W4Result<RemoveResult> MemoryBlockStore::remove_all(std::uint64_t index,
   }
   r.removed = static_cast<std::uint32_t>(contacts.size());
   r.released = true;
-  rewrite(i, BlobView(slots_[i].blob).owner(), {});
+  rewrite(i, BlobView(slots_[i].blob()).owner(), {});
   settle(i, now, true);
   return r;
 }
@@ -335,7 +358,7 @@ std::uint32_t MemoryBlockStore::remove_flow(std::string_view flow, std::int64_t 
   std::vector<std::uint32_t> indices;
   flows_.find(IndexTable::hash(flow), [&](std::uint32_t i) {
     bool on_flow = false;
-    BlobView(slots_[i].blob).for_each([&](const ContactRef& c) {
+    BlobView(slots_[i].blob()).for_each([&](const ContactRef& c) {
       on_flow = on_flow || c.field(kFlow) == flow;
     });
     if (on_flow) {
@@ -350,7 +373,7 @@ std::uint32_t MemoryBlockStore::remove_flow(std::string_view flow, std::int64_t 
     std::erase_if(contacts, [&](const ContactDraft& d) { return d.flow() == flow; });
     const auto removed = static_cast<std::uint32_t>(before - contacts.size());
     // Rewritten even if only expired contacts were on the flow: they leave the index too.
-    rewrite(i, BlobView(slots_[i].blob).owner(), contacts);
+    rewrite(i, BlobView(slots_[i].blob()).owner(), contacts);
     if (removed > 0) {
       settle(i, now, true);
       total += removed;
@@ -372,13 +395,17 @@ void MemoryBlockStore::lookup_into(std::uint64_t index, std::int64_t now, Bindin
     binding_into(index, nullptr, now, out);
     return;
   }
-  // The slot's miss overlaps rendering the IMPU strings, which need nothing stored.
-  __builtin_prefetch(s);
+  // The whole slot (state and, usually, the blob) at once: one DRAM round trip, overlapped with
+  // rendering the IMPU strings, which need nothing stored.
+  const char* lines = reinterpret_cast<const char*>(s);
+  for (std::size_t off = 0; off < sizeof(Slot); off += 64) {
+    __builtin_prefetch(lines + off);
+  }
   out.block.assign(block_.config.id);
   block_.render_into(index, out.impu, out.aliases);
-  if (s->blob != nullptr) {
-    // Every line of the blob at once: one miss latency for the whole blob, not one per line.
-    const char* p = s->blob;
+  if (s->blob_size > Slot::kInline) {
+    // A blob too big for the slot: every line of it at once (one more miss, not one per line).
+    const char* p = s->overflow;
     for (const char* line = p; line < p + s->blob_size; line += 64) {
       __builtin_prefetch(line);
     }
@@ -439,7 +466,7 @@ std::size_t MemoryBlockStore::sweep(std::size_t max_slots, std::int64_t now) {
   std::size_t dropped = 0;
   for (std::size_t n = 0; n < max_slots && n < slots_.size(); ++n) {
     const auto i = static_cast<std::uint32_t>(sweep_cursor_++ % slots_.size());
-    const BlobView blob(slots_[i].blob);
+    const BlobView blob(slots_[i].blob());
     const auto contacts = live(i, now);
     if (contacts.size() != blob.count()) {
       dropped += blob.count() - contacts.size();

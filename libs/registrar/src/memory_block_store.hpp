@@ -6,7 +6,7 @@
 // State per IMPU index ("slot"), for indices below `next fresh` (never-used ones have no slot):
 //   blob     owner (the web identity key holding it, kept through quarantine, replaced on
 //            reclaim) and contacts, possibly including expired ones (dropped at the slot's next
-//            write or sweep), in one heap block (slot_blob.hpp);
+//            write or sweep), encoded in one block (slot_blob.hpp), inside the slot when it fits;
 //   free_at  the instant another identity may take it: (latest live expiry, or the instant the
 //            last contact was removed) + quarantine. Registered iff free_at > now + quarantine,
 //            quarantined iff now < free_at <= now + quarantine, reclaimable iff free_at <= now.
@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <mutex>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "error_counters.hpp"
@@ -51,15 +52,30 @@ public:
 private:
   static constexpr std::int64_t kNoHeapKey = INT64_MIN;
 
-  // 32 bytes: two slots per cache line, never straddling one (the array is 2 MiB aligned).
-  struct Slot {
-    char* blob = nullptr;  ///< From arena_; owned.
+  // One IMPU's state and, when it fits, its blob: 448 bytes = 7 cache lines, 64-byte aligned
+  // (ChunkedArray on 2 MiB pages). A lookup fetches the 7 lines at once from the slot's address,
+  // which the IMPU's index gives: one DRAM round trip for the whole binding, where a separate
+  // blob cost a second, dependent one (bench/RESULTS.md). A JsSIP-style binding (one WebRTC
+  // contact with instance, Path and flow token, ~300 bytes of strings, plus the owner and the
+  // fixed fields) fits; bigger bindings (several contacts, long Path) go to the arena and cost
+  // that second miss. An IMPU index is allocated once and then reused, so the inline space is
+  // paid per IMPU ever allocated, not per contact.
+  struct alignas(64) Slot {
+    static constexpr std::size_t kBytes = 448;
+    static constexpr std::size_t kInline = kBytes - 32;
+
+    char* overflow = nullptr;  ///< The blob, from arena_, when blob_size > kInline; owned.
     std::int64_t free_at = 0;
     std::int64_t heap_key = kNoHeapKey;
-    std::uint32_t blob_size = 0;  ///< BlobView(blob).size(), here so a reader can prefetch
-                                  ///< the whole blob without first waiting for its header.
+    std::uint32_t blob_size = 0;  ///< 0: no blob yet.
+    std::uint32_t reserved = 0;
+    char inline_blob[kInline];  ///< The blob when blob_size <= kInline.
+
+    const char* blob() const {
+      return blob_size == 0 ? nullptr : blob_size <= kInline ? inline_blob : overflow;
+    }
   };
-  static_assert(sizeof(Slot) == 32);
+  static_assert(sizeof(Slot) == Slot::kBytes && std::is_trivially_destructible_v<Slot>);
   struct HeapEntry {
     std::int64_t key;
     std::uint32_t index;
@@ -90,8 +106,9 @@ private:
   const Block& block_;
   const ErrorCounters& errors_;
   std::mutex mu_;
-  BlobArena arena_;              ///< Every slot's blob (huge pages; declared before slots_).
-  HugeVector<Slot> slots_;       ///< Index < slots_.size() == next fresh index.
+  BlobArena arena_;              ///< Blobs too big for their slot (declared before slots_).
+  ChunkedArray<Slot> slots_;     ///< Index < slots_.size() == next fresh index.
+  char scratch_[Slot::kInline];  ///< rewrite() builds an inline blob here first.
   IndexTable identities_;        ///< hash(owner) -> index.
   IndexTable flows_;             ///< hash(flow) -> index, one entry per (flow, index) stored.
   std::vector<HeapEntry> heap_;  ///< Min-heap on key (lower bound of free_at).

@@ -1,6 +1,7 @@
 #include "redis_connection.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
@@ -20,6 +21,9 @@ struct Counters {
   common::Counter& disconnects = common::counter("w4.redis.disconnects");
   common::Counter& timeouts = common::counter("w4.redis.timeouts");
   common::Counter& setup_failures = common::counter("w4.redis.setup_failures");
+  common::Counter& library_loads = common::counter("w4.redis.library.loads");
+  common::Counter& library_newer_kept = common::counter("w4.redis.library.newer_kept");
+  common::Counter& library_races = common::counter("w4.redis.library.races");
   common::Counter& rejected = common::counter("w4.redis.rejected_unavailable");
   common::Counter& batch_calls = common::counter("w4.redis.batch.calls");
   common::Counter& batch_requests = common::counter("w4.redis.batch.requests");
@@ -69,10 +73,23 @@ private:
   RedisConnection& conn_;
 };
 
+// The library stage's replies, also inline.
+class RedisConnection::LibraryOp final : public RedisOp {
+public:
+  LibraryOp(RedisConnection& conn, LibraryStep step) : conn_(conn), step_(step) {}
+  void complete(RedisReply reply) override { conn_.on_library_reply(step_, reply); }
+
+private:
+  RedisConnection& conn_;
+  LibraryStep step_;
+};
+
 RedisConnection::RedisConnection(boost::asio::any_io_executor ex, RedisOptions options,
+                                 FunctionLibrary library,
                                  std::vector<std::vector<std::string>> setup)
     : ex_(std::move(ex)),
       options_(std::move(options)),
+      library_(std::move(library)),
       setup_(std::move(setup)),
       backoff_(options_.reconnect_min),
       reconnect_timer_(ex_),
@@ -281,6 +298,93 @@ void RedisConnection::on_connect_cb(const redisAsyncContext* ac, int status) {
 void RedisConnection::on_connected() {
   counters().connects.inc();
   state_ = State::kLoading;
+  check_library();
+}
+
+void RedisConnection::check_library() {
+  const auto step = [this](LibraryStep st, std::vector<std::string> argv) {
+    auto op = std::make_unique<LibraryOp>(*this, st);
+    op->argv = std::move(argv);
+    op->deadline = Clock::now() + options_.op_timeout;
+    send(std::move(op));
+  };
+  step(LibraryStep::kWatch, {"WATCH", library_.version_key});
+  step(LibraryStep::kVersion, {"FCALL_RO", library_.version_function, "0"});
+}
+
+void RedisConnection::on_library_reply(LibraryStep step, const RedisReply& reply) {
+  if (state_ != State::kLoading || !reply) {
+    return;  // the link is going down; on_disconnected() takes over
+  }
+  const auto send_step = [this](LibraryStep st, std::vector<std::string> argv) {
+    auto op = std::make_unique<LibraryOp>(*this, st);
+    op->argv = std::move(argv);
+    op->deadline = Clock::now() + options_.op_timeout;
+    send(std::move(op));
+  };
+  const bool error = reply->type == RedisValue::Type::kError;
+  switch (step) {
+    case LibraryStep::kWatch:
+    case LibraryStep::kMulti:
+    case LibraryStep::kQueued:
+    case LibraryStep::kUnwatch:
+      if (error) {
+        fail_setup();
+      }
+      return;
+    case LibraryStep::kVersion: {
+      long long installed = 0;  // none
+      if (error) {
+        // Redis 7: "ERR Function not found". Any other error (no FUNCTION support, a foreign
+        // library's w4_version failing) is a setup failure.
+        if (reply->str.find("not found") == std::string::npos) {
+          fail_setup();
+          return;
+        }
+      } else if (reply->type == RedisValue::Type::kString) {
+        installed = std::atoll(reply->str.c_str());
+      } else if (reply->type == RedisValue::Type::kInteger) {
+        installed = reply->integer;
+      }
+      if (installed > library_.version ||
+          (installed == library_.version && !library_.replace_same)) {
+        // A newer library serves this (older) client too: newer libraries keep every older
+        // function and argument form (docs/w4.md section 5.5).
+        if (installed > library_.version) {
+          counters().library_newer_kept.inc();
+        }
+        send_step(LibraryStep::kUnwatch, {"UNWATCH"});
+        send_setup();
+        return;
+      }
+      send_step(LibraryStep::kMulti, {"MULTI"});
+      send_step(LibraryStep::kQueued, {"FUNCTION", "LOAD", "REPLACE", library_.text});
+      send_step(LibraryStep::kQueued,
+                {"SET", library_.version_key, std::to_string(library_.version)});
+      send_step(LibraryStep::kExec, {"EXEC"});
+      return;
+    }
+    case LibraryStep::kExec:
+      if (reply->type == RedisValue::Type::kNil) {
+        // Another client loaded (its SET touched the WATCHed key) in between: check again.
+        counters().library_races.inc();
+        check_library();
+        return;
+      }
+      if (error || reply->type != RedisValue::Type::kArray ||
+          std::any_of(reply->elements.begin(), reply->elements.end(), [](const RedisValue& e) {
+            return e.type == RedisValue::Type::kError;
+          })) {
+        fail_setup();
+        return;
+      }
+      counters().library_loads.inc();
+      send_setup();
+      return;
+  }
+}
+
+void RedisConnection::send_setup() {
   setup_pending_ = setup_.size();
   for (const auto& cmd : setup_) {
     auto op = std::make_unique<SetupOp>(*this);
@@ -293,20 +397,24 @@ void RedisConnection::on_connected() {
   }
 }
 
+void RedisConnection::fail_setup() {
+  // E.g. Redis < 7 (no FUNCTION) or a block whose stored layout differs: never serve on it.
+  counters().setup_failures.inc();
+  backoff_ = options_.reconnect_max;
+  state_ = State::kBackoff;  // drop() below must not see kLoading again
+  boost::asio::post(ex_, [self = shared_from_this()] {
+    if (self->ac_ != nullptr) {
+      self->drop();
+    }
+  });
+}
+
 void RedisConnection::on_setup_reply(const RedisReply& reply) {
   if (state_ != State::kLoading || !reply) {
     return;  // the link is going down; on_disconnected() takes over
   }
   if (reply->type == RedisValue::Type::kError) {
-    // E.g. Redis < 7 (no FUNCTION) or a block whose stored layout differs: never serve on it.
-    counters().setup_failures.inc();
-    backoff_ = options_.reconnect_max;
-    state_ = State::kBackoff;  // drop() below must not see kLoading again
-    boost::asio::post(ex_, [self = shared_from_this()] {
-      if (self->ac_ != nullptr) {
-        self->drop();
-      }
-    });
+    fail_setup();
     return;
   }
   if (setup_pending_ > 0 && --setup_pending_ > 0) {

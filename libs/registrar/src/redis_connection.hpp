@@ -52,11 +52,28 @@ public:
   std::chrono::steady_clock::time_point deadline;
 };
 
+/// A Redis Functions library the connection keeps loaded, never replacing a newer one: during a
+/// rolling upgrade an old client reconnecting must not remove functions a newer one needs.
+/// On each new connection: `WATCH <version_key>`, `FCALL_RO <version_function> 0` (the installed
+/// version; "function not found" = none); if it is older than `version` (or equal and
+/// `replace_same`), `MULTI`, `FUNCTION LOAD REPLACE <text>`, `SET <version_key> <version>`,
+/// `EXEC`, else `UNWATCH`. A concurrent loader's SET aborts the EXEC and the check runs again, so
+/// two clients of different versions never leave the older library installed.
+struct FunctionLibrary {
+  std::string text;              ///< FUNCTION LOAD's argument.
+  long long version = 0;         ///< What version_function returns once `text` is loaded.
+  std::string version_function;  ///< A read-only function without keys returning the version.
+  std::string version_key;       ///< WATCHed and SET by every load (serialises loaders).
+  bool replace_same = false;     ///< Also reload over the same version (test variant of it).
+};
+
 class RedisConnection : public std::enable_shared_from_this<RedisConnection> {
 public:
-  /// `setup` is sent, in order, on every new connection before any user command; the connection
-  /// becomes ready when all of it succeeded (a failure drops the link and retries later).
-  RedisConnection(boost::asio::any_io_executor ex, RedisOptions options,
+  /// On every new connection, before any user command: `library` is loaded unless the same or
+  /// a newer version is there (see FunctionLibrary), then `setup` is sent in order; the
+  /// connection becomes ready when all of it succeeded (a failure drops the link and retries
+  /// later).
+  RedisConnection(boost::asio::any_io_executor ex, RedisOptions options, FunctionLibrary library,
                   std::vector<std::vector<std::string>> setup);
   ~RedisConnection();
   RedisConnection(const RedisConnection&) = delete;
@@ -92,6 +109,9 @@ public:
 private:
   enum class State { kIdle, kConnecting, kLoading, kReady, kBackoff, kClosed };
   class SetupOp;
+  class LibraryOp;
+  /// The replies of the library stage (on_connected()).
+  enum class LibraryStep { kWatch, kVersion, kMulti, kQueued, kExec, kUnwatch };
 
   void submit(std::unique_ptr<RedisOp> op);
   void add_to_batch(std::string function, std::string key, std::unique_ptr<RedisOp> op);
@@ -100,6 +120,10 @@ private:
   void connect();
   void on_connected();
   void on_setup_reply(const RedisReply& reply);
+  void check_library();
+  void on_library_reply(LibraryStep step, const RedisReply& reply);
+  void send_setup();
+  void fail_setup();
   void on_disconnected();
   void drop();
   void arm_ticker();
@@ -111,6 +135,7 @@ private:
 
   boost::asio::any_io_executor ex_;
   RedisOptions options_;
+  FunctionLibrary library_;
   std::vector<std::vector<std::string>> setup_;
   State state_ = State::kIdle;
   redisAsyncContext* ac_ = nullptr;

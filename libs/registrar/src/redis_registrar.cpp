@@ -1,5 +1,7 @@
 #include "wimpu/registrar/redis_registrar.hpp"
 
+#include <charconv>
+
 #include <boost/asio/use_awaitable.hpp>
 
 #include "error_counters.hpp"
@@ -232,10 +234,19 @@ std::string library_text(bool test_functions) {
   return lua;
 }
 
-std::vector<std::vector<std::string>> setup_commands(const BlockSet& blocks,
-                                                     bool test_functions) {
+detail::FunctionLibrary function_library(bool test_functions) {
+  detail::FunctionLibrary lib;
+  lib.text = library_text(test_functions);
+  lib.version = RedisRegistrar::functions_version();
+  lib.version_function = "w4_version";
+  lib.version_key = "{w4}:lib";
+  // The test variant of a version (with w4_test_advance_time) replaces the production one.
+  lib.replace_same = test_functions;
+  return lib;
+}
+
+std::vector<std::vector<std::string>> setup_commands(const BlockSet& blocks) {
   std::vector<std::vector<std::string>> cmds;
-  cmds.push_back({"FUNCTION", "LOAD", "REPLACE", library_text(test_functions)});
   for (const auto& b : blocks.blocks()) {
     cmds.push_back(RedisRegistrar::configure_command(*b));
   }
@@ -249,8 +260,8 @@ RedisRegistrar::RedisRegistrar(boost::asio::any_io_executor executor, BlockSetPt
     : blocks_(std::move(blocks)) {
   WIMPU_RELEASE_ASSERT(blocks_ != nullptr);
   const bool test_functions = options.load_test_functions;
-  conn_ = std::make_shared<detail::RedisConnection>(executor, std::move(options),
-                                                    setup_commands(*blocks_, test_functions));
+  conn_ = std::make_shared<detail::RedisConnection>(
+      executor, std::move(options), function_library(test_functions), setup_commands(*blocks_));
   boost::asio::dispatch(executor, [c = conn_] { c->start(); });
 }
 
@@ -262,6 +273,22 @@ RedisRegistrar::~RedisRegistrar() {
 
 std::string_view RedisRegistrar::functions_source() {
   return detail::kW4Lua;
+}
+
+long long RedisRegistrar::functions_version() {
+  // The one source of truth is w4.lua's "local VERSION = '<n>'" line.
+  static const long long version = [] {
+    static constexpr std::string_view kLine = "local VERSION = '";
+    const std::string_view lua = detail::kW4Lua;
+    const auto at = lua.find(kLine);
+    WIMPU_RELEASE_ASSERT(at != std::string_view::npos);
+    long long v = 0;
+    const char* first = lua.data() + at + kLine.size();
+    const auto [end, ec] = std::from_chars(first, lua.data() + lua.size(), v);
+    WIMPU_RELEASE_ASSERT(ec == std::errc() && end != first && *end == '\'' && v > 0);
+    return v;
+  }();
+  return version;
 }
 
 std::vector<std::string> RedisRegistrar::configure_command(const Block& b) {

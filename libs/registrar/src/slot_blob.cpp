@@ -1,5 +1,7 @@
 #include "slot_blob.hpp"
 
+#include "wimpu/common/assert.hpp"
+
 namespace wimpu::registrar::detail {
 namespace {
 
@@ -74,8 +76,7 @@ void ContactRef::view_into(std::int64_t now, ContactView& v) const {
   v.updated_at_ms = updated_at();
 }
 
-char* encode_blob(BlobArena& arena, std::string_view owner,
-                  const std::vector<ContactDraft>& contacts) {
+std::size_t encoded_blob_size(std::string_view owner, const std::vector<ContactDraft>& contacts) {
   std::size_t size = BlobView::kHeader + owner.size();
   for (const auto& d : contacts) {
     if (d.existing != nullptr) {
@@ -87,7 +88,19 @@ char* encode_blob(BlobArena& arena, std::string_view owner,
       }
     }
   }
+  return size;
+}
+
+char* encode_blob(BlobArena& arena, std::string_view owner,
+                  const std::vector<ContactDraft>& contacts) {
+  const std::size_t size = encoded_blob_size(owner, contacts);
   char* blob = arena.allocate(size);
+  encode_blob_into(blob, size, owner, contacts);
+  return blob;
+}
+
+void encode_blob_into(char* blob, std::size_t size, std::string_view owner,
+                      const std::vector<ContactDraft>& contacts) {
   char* p = store(blob, static_cast<std::uint32_t>(size));
   p = store(p, static_cast<std::uint16_t>(owner.size()));
   p = store(p, static_cast<std::uint16_t>(contacts.size()));
@@ -122,7 +135,8 @@ char* encode_blob(BlobArena& arena, std::string_view owner,
     }
     p = put(p, c.user_agent);
   }
-  return blob;
+  // A short or long write would corrupt the slot or the next blob: always checked (cheap).
+  WIMPU_RELEASE_ASSERT(p == blob + size);
 }
 
 }  // namespace wimpu::registrar::detail

@@ -1,9 +1,8 @@
 #pragma once
-// The memory backend stores each IMPU's owner and contacts in one heap block ("blob"), so a
-// lookup touches two cache lines runs (the slot, then the blob, which the prefetcher streams)
-// instead of chasing a vector, each contact's buffer and the owner string; and an IMPU costs one
-// allocation whatever it holds. Blobs are immutable: every write builds a new one (an IMPU holds
-// a handful of contacts, a few hundred bytes).
+// The memory backend stores each IMPU's owner and contacts in one encoded block ("blob"), inside
+// the IMPU's slot when it fits (memory_block_store.hpp), so that a lookup reads one run of cache
+// lines instead of chasing a vector, each contact's buffer and the owner string. Every write
+// builds a new blob (an IMPU holds a handful of contacts, a few hundred bytes).
 //
 // Layout (host byte order, no alignment: read and written with memcpy):
 //   u32 total bytes, u16 owner_len, u16 count, owner bytes,
@@ -149,9 +148,17 @@ struct ContactDraft {
   }
 };
 
+/// Bytes encode_blob_into() writes for this owner and these contacts. Fields are bounded by
+/// validate() (kMaxFieldBytes < 65536).
+std::size_t encoded_blob_size(std::string_view owner, const std::vector<ContactDraft>& contacts);
+
+/// Encodes the blob into `out` (encoded_blob_size() bytes). `out` must not overlap the blobs
+/// the drafts and `owner` point into.
+void encode_blob_into(char* out, std::size_t size, std::string_view owner,
+                      const std::vector<ContactDraft>& contacts);
+
 /// Encodes a new blob into memory from `arena` (free it with
-/// `arena.deallocate(p, BlobView(p).size())`). Fields are bounded by validate()
-/// (kMaxFieldBytes < 65536).
+/// `arena.deallocate(p, BlobView(p).size())`).
 char* encode_blob(BlobArena& arena, std::string_view owner,
                   const std::vector<ContactDraft>& contacts);
 

@@ -60,5 +60,43 @@ TEST(MemoryRegistrar, ReclaimedImpusDropTheirFormerFlowsAndIdentities) {
   EXPECT_EQ(*m.remove_flow_now("ws-new"), 10u);
 }
 
+// A binding lives inside its slot while it fits and in the arena when it does not: growing past
+// the slot, shrinking back, and the flow index across both moves, contents intact each time.
+TEST(MemoryRegistrar, BindingsMoveBetweenTheSlotAndTheArenaIntact) {
+  MemoryHarness h;
+  auto& m = h.memory();
+  auto req = request("big", "ws-a", 3600);
+  const auto small = m.register_now(req);
+  ASSERT_TRUE(small);
+  // A second and third contact with long fields: several hundred bytes more than a slot holds.
+  for (int k = 0; k < 2; ++k) {
+    auto more = request("big", "ws-b", 3600);
+    auto& c = more.contacts[0].contact;
+    c.uri = "sip:big" + std::to_string(k) + "@192.0.2.9";
+    c.user_agent = std::string(300, static_cast<char>('u' + k));
+    c.path = {"<sip:" + std::string(200, 'p') + "@ep.example;lr>"};
+    c.cseq = 1;
+    ASSERT_TRUE(m.register_now(more));
+  }
+  auto b = m.lookup_now(small->impu);
+  ASSERT_TRUE(b);
+  ASSERT_EQ(b->contacts.size(), 3u);
+  EXPECT_EQ(b->contacts[0].info.uri, "sip:big@192.0.2.9");
+  EXPECT_EQ(b->contacts[2].info.user_agent, std::string(300, 'v'));
+  EXPECT_EQ(b->contacts[2].info.path[0], "<sip:" + std::string(200, 'p') + "@ep.example;lr>");
+  // The long contacts' flow dies: the binding shrinks back into its slot.
+  EXPECT_EQ(*m.remove_flow_now("ws-b"), 2u);
+  b = m.lookup_now(small->impu);
+  ASSERT_TRUE(b);
+  ASSERT_EQ(b->contacts.size(), 1u);
+  EXPECT_EQ(b->contacts[0].info.flow_token, "ws-a");
+  EXPECT_EQ(b->owner->subject, "big");
+  // Refresh in place (inline to inline), then the last flow dies.
+  req.contacts[0].contact.cseq = 2;
+  ASSERT_TRUE(m.register_now(req));
+  EXPECT_EQ(*m.remove_flow_now("ws-a"), 1u);
+  EXPECT_EQ(m.lookup_now(small->impu)->state, ImpuState::kQuarantined);
+}
+
 }  // namespace
 }  // namespace wimpu::registrar::test

@@ -13,6 +13,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "harness.hpp"
+#include "redis_connection.hpp"
 #include "wimpu/common/counter.hpp"
 
 namespace wimpu::registrar::test {
@@ -367,6 +368,86 @@ TEST(W4Redis, TheTestClockFunctionIsLoadedOnlyWhenAskedFor) {
   }
   RedisHarness h(load_block(), fast_options(), &server);  // loads with test functions
   EXPECT_EQ(server.command(advance), "1000");
+}
+
+// ---- library versions (rolling upgrades, docs/w4.md "Upgrades") -----------------------------
+
+// The embedded library text with its VERSION set to `v` (another build of the client).
+std::string library_version(long long v) {
+  std::string lua(RedisRegistrar::functions_source());
+  const std::string line = "local VERSION = '" + std::to_string(RedisRegistrar::functions_version());
+  const auto at = lua.find(line);
+  EXPECT_NE(at, std::string::npos);
+  lua.replace(at, line.size(), "local VERSION = '" + std::to_string(v));
+  return lua;
+}
+
+TEST(W4Redis, AnOlderClientKeepsTheNewerLibraryItFinds) {
+  RedisServer server;
+  const long long newer = RedisRegistrar::functions_version() + 1;
+  server.command({"FUNCTION", "LOAD", library_version(newer)});
+  const auto kept = common::counter("w4.redis.library.newer_kept").value();
+  RedisHarness h(load_block(), fast_options(), &server);
+  ASSERT_TRUE(run(h.ioc(), h.w4().register_contacts(request("alice", 1))));
+  EXPECT_EQ(server.command({"FCALL_RO", "w4_version", "0"}), std::to_string(newer));
+  EXPECT_GT(common::counter("w4.redis.library.newer_kept").value(), kept);
+}
+
+TEST(W4Redis, ANewerClientReplacesAnOlderLibrary) {
+  RedisServer server;
+  const long long mine = RedisRegistrar::functions_version();
+  server.command({"FUNCTION", "LOAD", library_version(mine - 1)});
+  boost::asio::io_context ioc;
+  RedisOptions o = fast_options();
+  o.port = server.port();
+  RedisRegistrar w4(ioc.get_executor(), std::make_shared<const BlockSet>(load_block()), o);
+  ASSERT_TRUE(run(ioc, w4.ping()));
+  EXPECT_EQ(server.command({"FCALL_RO", "w4_version", "0"}), std::to_string(mine));
+  EXPECT_EQ(server.command({"GET", "{w4}:lib"}), std::to_string(mine));
+}
+
+// Clients of three versions connect at once, again and again from an empty Redis: whatever the
+// interleaving of their check-and-load, the newest library is what stays (WATCH/MULTI/EXEC on
+// the version key makes a loader that lost the race check again).
+TEST(W4Redis, ClientsOfSeveralVersionsConnectingAtOnceLeaveTheNewestLibrary) {
+  RedisServer server;
+  const long long base = RedisRegistrar::functions_version();
+  const auto races = common::counter("w4.redis.library.races").value();
+  for (int round = 0; round < 10; ++round) {
+    server.command({"FUNCTION", "FLUSH"});
+    server.command({"DEL", "{w4}:lib"});
+    boost::asio::io_context ioc;
+    std::vector<std::shared_ptr<detail::RedisConnection>> conns;
+    // Round r starts the versions in a rotated order, so the newest is not always first.
+    for (int k = 0; k < 3; ++k) {
+      const long long v = base + (k + round) % 3;
+      detail::FunctionLibrary lib;
+      lib.text = library_version(v);
+      lib.version = v;
+      lib.version_function = "w4_version";
+      lib.version_key = "{w4}:lib";
+      RedisOptions o = fast_options();
+      o.port = server.port();
+      conns.push_back(std::make_shared<detail::RedisConnection>(ioc.get_executor(), o,
+                                                                std::move(lib),
+                                                                std::vector<std::vector<std::string>>{}));
+    }
+    for (auto& c : conns) {
+      c->start();
+    }
+    while (!std::all_of(conns.begin(), conns.end(), [](const auto& c) { return c->ready(); })) {
+      ASSERT_EQ(ioc.run_one(), 1u);
+    }
+    EXPECT_EQ(server.command({"FCALL_RO", "w4_version", "0"}), std::to_string(base + 2))
+        << "round " << round;
+    for (auto& c : conns) {
+      c->close();
+    }
+    ioc.run();
+  }
+  // How often an EXEC was aborted by another loader (informational: depends on scheduling).
+  RecordProperty("library_races",
+                 static_cast<int>(common::counter("w4.redis.library.races").value() - races));
 }
 
 }  // namespace

@@ -2,7 +2,9 @@
 --
 -- W4, the wIMPU Registrar protocol, as a Redis Functions library (Redis >= 7.0).
 -- docs/w4.md is the contract; this file is the implementation, embedded in the C++ client at
--- build time and loaded with FUNCTION LOAD REPLACE on every (re)connect.
+-- build time and loaded on every (re)connect unless the same or a newer VERSION is installed
+-- (docs/w4.md 5.5). A new VERSION keeps every older function, argument and reply form, and reads
+-- what older versions stored: older clients call it during a rolling upgrade.
 --
 -- Every function takes KEYS[1] = "{blk:<id>}:cfg". All keys of a block share the hash tag
 -- {blk:<id>}, so a block lives in one slot and the same code runs on Redis Cluster; the other
@@ -30,7 +32,7 @@
 -- return the stored binding as one MessagePack string (docs/w4.md). The client sends REGISTERs
 -- as w4_register_batch (group commit), which pays the FCALL, HGET lid and TIME once per batch.
 
-local VERSION = '4'
+local VERSION = '5'
 
 -- Load-time flag: the loader (RedisOptions::load_test_functions, tests only) replaces this line
 -- with "local TEST_FUNCTIONS = true" to register w4_test_advance_time. Production loads the text

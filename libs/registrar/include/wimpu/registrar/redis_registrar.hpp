@@ -1,8 +1,8 @@
 #pragma once
 // The `redis` W4 backend: Redis 7 (or Redis Cluster) holding the registration state, with every
 // operation one FCALL of the `w4` Redis Functions library (REGISTERs issued in the same
-// event-loop turn share one FCALL of w4_register_batch: group commit) (libs/registrar/src/lua/w4.lua, loaded
-// with FUNCTION LOAD REPLACE on every connect). Atomic per block; time is Redis time. The key
+// event-loop turn share one FCALL of w4_register_batch: group commit) (libs/registrar/src/lua/w4.lua,
+// loaded on every connect unless the same or a newer version is installed: docs/w4.md 5.5). Atomic per block; time is Redis time. The key
 // layout and each function's contract are in docs/w4.md.
 #include <chrono>
 #include <cstdint>
@@ -70,6 +70,10 @@ public:
 
   /// The `w4` Redis Functions library source (the text FUNCTION LOAD receives).
   static std::string_view functions_source();
+  /// The version of that library (its `VERSION`, what `FCALL_RO w4_version 0` returns). On
+  /// connect the client loads its library only over an older one (or none): a newer library,
+  /// loaded by a newer client during a rolling upgrade, is kept (docs/w4.md section 5.5).
+  static long long functions_version();
   /// The arguments of `FCALL w4_configure` for `block` (docs/w4.md), e.g. for a provisioning tool.
   static std::vector<std::string> configure_command(const Block& block);
 
