@@ -42,10 +42,6 @@ public:
 
   DaemonConfig run() {
     c_.base_dir = base_;
-    if (root_.has("s_cscf")) {
-      root_.skip("s_cscf");
-      fail("s_cscf", "the S-CSCF is not in this build yet (nf/s-cscf, issue 7); remove the section");
-    }
     wimpud_section();
     admin_section();
     tls_section();
@@ -77,9 +73,13 @@ public:
     if (auto s = root_.table("ei_cscf")) {
       ei_cscf_section(*s);
     }
+    if (auto s = root_.table("s_cscf")) {
+      s_cscf_section(*s);
+    }
     root_.finish();
-    if (!c_.wwsf && !c_.ep_cscf && !c_.ei_cscf && !c_.hss) {
-      fail("(file)", "names no network function: add [wwsf], [ep_cscf], [ei_cscf] or [hss]");
+    if (!c_.wwsf && !c_.ep_cscf && !c_.ei_cscf && !c_.s_cscf && !c_.hss) {
+      fail("(file)",
+           "names no network function: add [wwsf], [ep_cscf], [ei_cscf], [s_cscf] or [hss]");
     }
     return std::move(c_);
   }
@@ -424,6 +424,64 @@ private:
     c_.hss = std::move(h);
   }
 
+  /// cx / hss_realm / hss_host / hss_timeout_ms of a CSCF section ([ei_cscf], [s_cscf]).
+  void cx_keys(Section& s, CxMode& mode, std::string& realm, std::string& host,
+               milliseconds& timeout) {
+    const std::string cx = s.choice("cx", c_.hss ? "in-process" : "diameter",
+                                    {"in-process", "diameter"});
+    mode = cx == "in-process" ? CxMode::kInProcess : CxMode::kDiameter;
+    if (mode == CxMode::kInProcess && !c_.hss) {
+      fail(s.key("cx"), "\"in-process\" needs an [hss] section in this file");
+    }
+    if (mode == CxMode::kDiameter && !c_.diameter) {
+      fail(s.key("cx"), s.has("cx") ? "\"diameter\" needs a [diameter] section"
+                                     : "\"diameter\" (the default without [hss]) needs a "
+                                       "[diameter] section");
+    }
+    realm = s.str("hss_realm", c_.diameter ? c_.diameter->realm : "");
+    host = s.str("hss_host", "");
+    timeout = milliseconds(s.integer("hss_timeout_ms", 2000, 1, 60000));
+  }
+
+  /// [s_cscf]: examples/s-cscf.toml one level down. The SIP node's tables become
+  /// [[s_cscf.listeners]], [s_cscf.proxy], [s_cscf.timers]; its [hss] keys are cx / hss_realm /
+  /// hss_host / hss_timeout_ms as in [ei_cscf]; every other key is nf/s-cscf's own [s_cscf] key,
+  /// parsed by s_cscf::parse_s_cscf_config (whose error keys already start with "s_cscf.").
+  void s_cscf_section(Section& s) {
+    static const std::set<std::string, std::less<>> kOwn = {
+        "server_name",   "home_domains",  "icscf",         "trusted_nodes",
+        "trusted_proxies", "nonce_ttl_s", "default_expires_s", "min_expires_s",
+        "max_expires_s", "sweep_interval_ms"};
+    ScscfSection e;
+    e.sip.transport.listeners = listeners(s);
+    e.sip.transport.flow_token_key = s.str("flow_token_key", "");
+    e.sip.timers = timers(s, &e.sip.timer_c);
+    if (auto p = s.table("proxy")) {
+      e.sip.shards = static_cast<std::size_t>(p->integer("shards", 1, 1, 64));
+      e.sip.domains = p->strings("domains");
+      p->finish();
+    }
+    cx_keys(s, e.cx, e.hss_realm, e.hss_host, e.hss_timeout);
+    toml::table own;
+    for (const auto& [k, v] : s.raw()) {
+      if (kOwn.count(k.str()) != 0) {
+        s.skip(k.str());
+        own.insert(k, v);
+      }
+    }
+    s.finish();  // anything neither wimpud's nor the S-CSCF's is refused here, with its path
+    auto p = s_cscf::parse_s_cscf_config(own);
+    if (!p) {
+      fail(p.error().key, p.error().reason);
+    }
+    e.policy = std::move(*p);
+    // Requests to our home domains are ours to route (RFC 3261 §16.5), as in wimpu-s-cscf.
+    for (const std::string& d : e.policy.home_domains) {
+      e.sip.domains.push_back(d);
+    }
+    c_.s_cscf = std::move(e);
+  }
+
   void ei_cscf_section(Section& s) {
     EiCscfSection e;
     e.sip.transport.listeners = listeners(s);
@@ -463,20 +521,7 @@ private:
       sc.finish();
       e.policy.scscfs.push_back(std::move(entry));
     }
-    const std::string cx = s.choice("cx", c_.hss ? "in-process" : "diameter",
-                                    {"in-process", "diameter"});
-    e.cx = cx == "in-process" ? CxMode::kInProcess : CxMode::kDiameter;
-    if (e.cx == CxMode::kInProcess && !c_.hss) {
-      fail(s.key("cx"), "\"in-process\" needs an [hss] section in this file");
-    }
-    if (e.cx == CxMode::kDiameter && !c_.diameter) {
-      fail(s.key("cx"), s.has("cx") ? "\"diameter\" needs a [diameter] section"
-                                     : "\"diameter\" (the default without [hss]) needs a "
-                                       "[diameter] section");
-    }
-    e.hss_realm = s.str("hss_realm", c_.diameter ? c_.diameter->realm : "");
-    e.hss_host = s.str("hss_host", "");
-    e.hss_timeout = milliseconds(s.integer("hss_timeout_ms", 2000, 1, 60000));
+    cx_keys(s, e.cx, e.hss_realm, e.hss_host, e.hss_timeout);
     if (!e.policy.wimpu_domains.empty() && c_.blocks.empty()) {
       fail(s.key("wimpu_domains"), "the W4 check needs the [[blocks]] of those domains");
     }

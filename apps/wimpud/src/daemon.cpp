@@ -23,6 +23,7 @@
 #include "wimpu/http/json.hpp"
 #include "wimpu/registrar/memory_registrar.hpp"
 #include "wimpu/registrar/redis_registrar.hpp"
+#include "wimpu/s_cscf/s_cscf.hpp"
 #include "wimpu/wimpud/self_signed.hpp"
 #include "wimpu/wwsf/user_store.hpp"
 #include "wimpu/wwsf/wwsf.hpp"
@@ -76,6 +77,11 @@ struct Daemon::Impl {
   std::mutex ei_clients_mutex;
   std::vector<std::unique_ptr<diameter::CxClient>> ei_clients;
   std::unique_ptr<cscf_node::SipNode> ei;
+  // S-CSCF: the shared state, per-shard Cx clients (destroyed after the node stopped), the node.
+  std::unique_ptr<s_cscf::ScscfService> scscf;
+  std::mutex sc_clients_mutex;
+  std::vector<std::unique_ptr<diameter::CxClient>> sc_clients;
+  std::unique_ptr<cscf_node::SipNode> sc;
   registrar::W4Ptr admin_w4;
   std::unique_ptr<admin::AdminServer> admin;
 
@@ -96,6 +102,11 @@ struct Daemon::Impl {
   void start_ep_cscf();
   void start_wwsf();
   void start_ei_cscf();
+  void start_s_cscf();
+  std::unique_ptr<diameter::CxClient> cx_client(CxMode mode, const std::string& realm,
+                                                const std::string& host,
+                                                std::chrono::milliseconds timeout,
+                                                asio::any_io_executor ex);
   void start_admin();
   std::vector<std::string> not_ready() const;
   json health() const;
@@ -238,14 +249,8 @@ void Daemon::Impl::start_ei_cscf() {
   ei = std::make_unique<cscf_node::SipNode>(
       e.sip, [this](transport::ShardId, asio::any_io_executor ex) {
         const EiCscfSection& s = *config.ei_cscf;
-        std::unique_ptr<diameter::CxClient> cx;
-        if (s.cx == CxMode::kInProcess) {
-          cx = hss->service->make_in_process_client(ex);
-        } else {
-          cx = diameter->make_cx_client(
-              ex, diameter::CxClientOptions{s.hss_realm, s.hss_host, s.hss_timeout});
-        }
-        cx = admin::make_timed_cx(std::move(cx));
+        std::unique_ptr<diameter::CxClient> cx =
+            cx_client(s.cx, s.hss_realm, s.hss_host, s.hss_timeout, ex);
         diameter::CxClient* raw_cx = cx.get();
         {
           std::lock_guard lock(ei_clients_mutex);
@@ -271,12 +276,54 @@ void Daemon::Impl::start_ei_cscf() {
   add_sip("ei_cscf", ei->listeners());
 }
 
+std::unique_ptr<diameter::CxClient> Daemon::Impl::cx_client(CxMode mode,
+                                                            const std::string& realm,
+                                                            const std::string& host,
+                                                            std::chrono::milliseconds timeout,
+                                                            asio::any_io_executor ex) {
+  std::unique_ptr<diameter::CxClient> cx;
+  if (mode == CxMode::kInProcess) {
+    cx = hss->service->make_in_process_client(ex);
+  } else {
+    cx = diameter->make_cx_client(ex, diameter::CxClientOptions{realm, host, timeout});
+  }
+  return admin::make_timed_cx(std::move(cx));
+}
+
+void Daemon::Impl::start_s_cscf() {
+  const ScscfSection& s = *config.s_cscf;
+  scscf = std::make_unique<s_cscf::ScscfService>(s.policy, std::make_shared<common::SystemClock>());
+  sc = std::make_unique<cscf_node::SipNode>(
+      s.sip, [this](transport::ShardId shard, asio::any_io_executor ex) {
+        const ScscfSection& c = *config.s_cscf;
+        std::unique_ptr<diameter::CxClient> cx =
+            cx_client(c.cx, c.hss_realm, c.hss_host, c.hss_timeout, ex);
+        diameter::CxClient* raw = cx.get();
+        {
+          std::lock_guard lock(sc_clients_mutex);
+          sc_clients.push_back(std::move(cx));
+        }
+        return scscf->make_shard_policy(shard, ex, *raw);
+      });
+  try {
+    sc->start();
+  } catch (const std::exception& ex) {
+    throw std::runtime_error(std::string("s_cscf: ") + ex.what());
+  }
+  add_sip("s_cscf", sc->listeners());
+}
+
 std::vector<std::string> Daemon::Impl::not_ready() const {
   std::vector<std::string> why;
   if (draining) {
     why.emplace_back("draining");
   } else if (!started) {
     why.emplace_back("starting");
+  } else if (ep) {
+    // A block not (yet) registered with the core turns its WICs away with 503: not ready.
+    for (const std::string& b : ep->blocks_down()) {
+      why.push_back("ep_cscf: block " + b + " is not registered with the IMS core");
+    }
   }
   return why;
 }
@@ -286,10 +333,11 @@ json Daemon::Impl::health() const {
   auto state = [this] {
     return draining ? "draining" : (started ? "running" : "starting");
   };
-  for (const char* f : {"wwsf", "ep_cscf", "ei_cscf", "hss"}) {
+  for (const char* f : {"wwsf", "ep_cscf", "ei_cscf", "s_cscf", "hss"}) {
     const bool configured = (std::string_view(f) == "wwsf" && config.wwsf) ||
                             (std::string_view(f) == "ep_cscf" && config.ep_cscf) ||
                             (std::string_view(f) == "ei_cscf" && config.ei_cscf) ||
+                            (std::string_view(f) == "s_cscf" && config.s_cscf) ||
                             (std::string_view(f) == "hss" && config.hss);
     if (!configured) {
       continue;
@@ -348,9 +396,24 @@ void Daemon::Impl::stop() {
   if (admin) {
     admin->stop();  // before the W4 it routes to goes away (ep_cscf::Server::w4 contract)
   }
+  if (ep) {
+    // First among the SIP functions: its block de-registration goes through the eI-CSCF and
+    // S-CSCF of this process, which must still run. The eP-CSCF itself (and the W4 the eI-CSCF
+    // and the admin routes use) stops after them.
+    ep->drain();
+  }
   if (ei) {
     ei->stop();  // shards joined: no policy coroutine runs any more
   }
+  if (sc) {
+    sc->stop();
+  }
+  {
+    std::lock_guard lock(sc_clients_mutex);
+    sc_clients.clear();
+  }
+  sc.reset();
+  scscf.reset();
   if (ep) {
     ep->stop();
   }
@@ -400,6 +463,10 @@ Expected<void, std::string> Daemon::start() {
       }
       d.minter = std::move(*m);
     }
+    if (d.config.s_cscf) {
+      // Before the eP-CSCF: a block registration at start-up goes through the eI-CSCF to it.
+      d.start_s_cscf();
+    }
     if (d.config.ep_cscf) {
       d.start_ep_cscf();
     }
@@ -409,8 +476,6 @@ Expected<void, std::string> Daemon::start() {
     if (d.config.ei_cscf) {
       d.start_ei_cscf();
     }
-    // TODO(wimpud): start the S-CSCF here (after the HSS, before the admin endpoint) when
-    // nf/s-cscf lands; stop it next to the eI-CSCF in Impl::stop().
     if (d.config.admin) {
       d.start_admin();
     }

@@ -62,6 +62,9 @@ Expected<DaemonConfig, ConfigError> parse(const std::string& text) {
   return parse_config(t, "/etc/wimpu");
 }
 
+/// The start of an [s_cscf] section (one listener); tests append its own keys.
+constexpr const char* kScscf = "[s_cscf]\nlisteners = [{ protocol = \"udp\" }]\n";
+
 /// A process without an eP-CSCF: its blocks are the top-level [[blocks]].
 constexpr const char* kNoEp = R"(
 [[blocks]]
@@ -227,7 +230,23 @@ INSTANTIATE_TEST_SUITE_P(
         Bad{edit("[hss]", "[registrar]\nbackend = \"etcd\"\n[hss]"), "registrar.backend",
             "expected one of \"memory\", \"redis\""},
         Bad{edit("[hss]", "[diameter]\nrealm = \"example\"\n[hss]"), "diameter", ""},
-        Bad{edit("[hss]", "[s_cscf]\n[hss]"), "s_cscf", "not in this build yet"},
+        Bad{edit("[hss]", "[s_cscf]\n[hss]"), "s_cscf.listeners", "at least one"},
+        Bad{edit("[hss]", std::string(kScscf) + "[hss]"), "s_cscf.server_name", "required"},
+        Bad{edit("[hss]", std::string(kScscf) + "server_name = \"tel:1\"\n[hss]"),
+            "s_cscf.server_name", "sip: URI"},
+        Bad{edit("[hss]", std::string(kScscf) + "server_name = \"sip:s\"\nwat = 1\n[hss]"),
+            "s_cscf.wat", "unknown key"},
+        Bad{edit("[hss]", std::string(kScscf) +
+                              "server_name = \"sip:s\"\ntrusted_nodes = [\"1.2.3.4:x\"]\n[hss]"),
+            "s_cscf.trusted_nodes", "bad port"},
+        Bad{edit("[hss]", std::string(kScscf) + "server_name = \"sip:s\"\ncx = \"diameter\"\n[hss]"),
+            "s_cscf.cx", "needs a [diameter] section"},
+        Bad{edit("[hss]", std::string(kScscf) +
+                              "server_name = \"sip:s\"\n[[s_cscf.icscf]]\ndomain = \"x\"\n[hss]"),
+            "s_cscf.icscf[0].uri", "sip: URI"},
+        Bad{edit("[hss]", "[s_cscf]\nserver_name = \"sip:s\"\n[[s_cscf.listeners]]\nport = -1\n"
+                          "[hss]"),
+            "s_cscf.listeners[0].port", "0..65535"},
         Bad{edit("[hss]", "[typo_section]\n[hss]"), "typo_section", "unknown key"}));
 
 TEST(WimpudConfig, LoadConfigNamesTheLineOfASyntaxError) {
@@ -253,8 +272,15 @@ namespace {
 TEST(WimpudConfig, TheAllInOneExampleIsValid) {
   auto c = load_config(WIMPU_EXAMPLES_DIR "/all-in-one.toml");
   ASSERT_TRUE(c) << c.error().to_string();
-  EXPECT_TRUE(c->wwsf && c->ep_cscf && c->ei_cscf && c->hss);
+  EXPECT_TRUE(c->wwsf && c->ep_cscf && c->ei_cscf && c->s_cscf && c->hss);
   EXPECT_TRUE(c->tls.self_signed);
+  EXPECT_EQ(c->s_cscf->cx, CxMode::kInProcess);
+  EXPECT_EQ(c->s_cscf->policy.server_name, "sip:127.0.0.1:5070");
+  ASSERT_EQ(c->s_cscf->sip.transport.listeners.size(), 1u);
+  EXPECT_EQ(c->s_cscf->sip.transport.listeners[0].port, 5070);
+  // home_domains are the S-CSCF node's own domains too.
+  EXPECT_EQ(c->s_cscf->sip.domains, (std::vector<std::string>{"ims.example", "block.example"}));
+  EXPECT_EQ(c->ep_cscf->domains[0].registration.trigger, ep_cscf::BlockTrigger::kStartup);
   EXPECT_EQ(c->ei_cscf->cx, CxMode::kInProcess);
   EXPECT_EQ(c->registrar.backend, ep_cscf::RegistrarBackend::kMemory);
   ASSERT_TRUE(c->admin);

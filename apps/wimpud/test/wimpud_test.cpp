@@ -16,12 +16,14 @@
 #include <boost/beast/websocket/ssl.hpp>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <functional>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <regex>
+#include <thread>
 
 #include "child.hpp"
 #include "udp_ue.hpp"
@@ -147,9 +149,13 @@ std::pair<int, std::string> wimpuctl(const std::string& args) {
 
 class WimpudTest : public ::testing::Test {
 protected:
+  /// The configuration and HSS subscribers the fixture starts wimpud with.
+  virtual std::string config() { return all_in_one_config(); }
+  virtual std::string subscribers() { return kSubscribers; }
+
   void SetUp() override {
-    std::ofstream(dir_.path / "wimpud.toml") << all_in_one_config();
-    std::ofstream(dir_.path / "subscribers.toml") << kSubscribers;
+    std::ofstream(dir_.path / "wimpud.toml") << config();
+    std::ofstream(dir_.path / "subscribers.toml") << subscribers();
     child_ = std::make_unique<test::Child>(
         std::vector<std::string>{WIMPUD_BINARY, "--config", (dir_.path / "wimpud.toml").string()},
         (dir_.path / "stderr.log").string());
@@ -214,6 +220,20 @@ protected:
     const json j = json::parse(t->body());
     EXPECT_EQ(j["block"], "b1");
     return j["token"];
+  }
+
+  /// Polls /readyz until 200 (bounded; e.g. the block registration with the S-CSCF at start-up).
+  bool wait_ready() {
+    http::Client admin("127.0.0.1", ports_["admin/http"], nullptr);
+    const auto end = std::chrono::steady_clock::now() + kStep;
+    while (std::chrono::steady_clock::now() < end) {
+      auto r = admin.request(http::Verb::get, "/readyz");
+      if (r && r->result_int() == 200) {
+        return true;
+      }
+      std::this_thread::sleep_for(20ms);  // pacing of the poll, not a synchronisation
+    }
+    return false;
   }
 
   /// REGISTERs over WSS with `token`; returns the response. The WebSocket stays open (a closed
@@ -389,6 +409,162 @@ TEST_F(WimpudTest, AdminUsersAndSighupKeepServing) {
   auto ready = admin.request(http::Verb::get, "/readyz");
   ASSERT_TRUE(ready);
   EXPECT_EQ(ready->result_int(), 200u);
+}
+
+/// A port free for UDP and TCP on 127.0.0.1 now (for the addresses the config must name ahead:
+/// the S-CSCF's server_name, the trusted eP-CSCF and eI-CSCF).
+std::uint16_t free_port() {
+  for (int i = 0; i < 100; ++i) {
+    asio::io_context io;
+    asio::ip::udp::socket u(io, asio::ip::udp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+    const std::uint16_t port = u.local_endpoint().port();
+    boost::system::error_code ec;
+    tcp::acceptor t(io);
+    t.open(tcp::v4());
+    t.bind(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), ec);
+    if (!ec) {
+      return port;
+    }
+  }
+  throw std::runtime_error("no free port");
+}
+
+/// The all-in-one with the S-CSCF in the process (issue 7): the eP-CSCF registers its block at
+/// start-up through the eI-CSCF with the S-CSCF; a SIP Digest UE registers through the eI-CSCF on
+/// the S-CSCF and calls a WIC's IMPU: S-CSCF (originating) -> eI-CSCF (W4 check, LIR) -> S-CSCF
+/// (terminating, the block's contact) -> eP-CSCF -> the WIC's WebSocket.
+class WimpudFullPathTest : public WimpudTest {
+protected:
+  std::string config() override {
+    const std::string ep = std::to_string(ep_udp_), ei = std::to_string(ei_udp_),
+                      sc = std::to_string(sc_udp_);
+    std::string c = all_in_one_config();
+    auto replace = [&c](const std::string& from, const std::string& to) {
+      const auto at = c.find(from);
+      EXPECT_NE(at, std::string::npos) << from;
+      c.replace(at, from.size(), to);
+    };
+    replace("  [[ep_cscf.listeners]]\n  protocol = \"udp\"\n",
+            "  [[ep_cscf.listeners]]\n  protocol = \"udp\"\n  address = \"127.0.0.1\"\n  port = " +
+                ep + "\n");
+    replace("    issuer = \"" + std::string(kIssuer) + "\"\n",
+            "    issuer = \"" + std::string(kIssuer) + "\"\n"
+            "    [ep_cscf.domains.registration]\n    trigger = \"startup\"\n"
+            "    impu = \"sip:+15550000000@block.example\"\n"
+            "    private_identity = \"block@block.example\"\n");
+    replace("  authz_server", "  upstream_icscf = \"sip:127.0.0.1:" + ei + ";lr\"\n  authz_server");
+    replace("  [[ei_cscf.listeners]]\n  protocol = \"udp\"\n",
+            "  [[ei_cscf.listeners]]\n  protocol = \"udp\"\n  address = \"127.0.0.1\"\n  port = " +
+                ei + "\n");
+    c += "[s_cscf]\nserver_name = \"sip:127.0.0.1:" + sc + "\"\n"
+         "home_domains = [\"ims.example\", \"block.example\"]\n"
+         "trusted_nodes = [\"127.0.0.1:" + ep + "\"]\ntrusted_proxies = [\"127.0.0.1:" + ei + "\"]\n"
+         "  [[s_cscf.listeners]]\n  protocol = \"udp\"\n  address = \"127.0.0.1\"\n  port = " + sc +
+         "\n  [[s_cscf.icscf]]\n  domain = \"block.example\"\n  uri = \"sip:127.0.0.1:" + ei +
+         "\"\n";
+    return c;
+  }
+  std::string subscribers() override {
+    std::string s = kSubscribers;
+    const std::string from = "sip:127.0.0.1:5070";
+    s.replace(s.find(from), from.size(), "sip:127.0.0.1:" + std::to_string(sc_udp_));
+    // alice's HA1 for the password alice-secret: MD5("alice@ims.example:ims.example:alice-secret").
+    const std::string alice = "realm = \"ims.example\"\nha1 = \"34e7d45f636891b2362892f0c15d3a99\"";
+    s.replace(s.find(alice), alice.size(),
+              "realm = \"ims.example\"\nha1 = \"af12288935ebcd07d3d08dad0b04ebf0\"");
+    // The block's distinct IMPU is in its implicit set (TR 23.706 §5.2.2).
+    const std::string wild = "[\"sip:+1555000!.*!@block.example\"]";
+    s.replace(s.find(wild), wild.size(),
+              "[\"sip:+15550000000@block.example\", \"sip:+1555000!.*!@block.example\"]");
+    return s;
+  }
+
+  /// Runs SIPp (scenario `sf`, one call) from `port` toward `remote`; returns its exit code.
+  /// Started through /bin/sh only to send its screen output to a file.
+  std::unique_ptr<test::Child> sipp(const std::string& name, const std::string& sf,
+                                    std::uint16_t port, const std::string& remote,
+                                    const std::string& extra) {
+    const std::string cmd = "exec sipp -sf " + sf + " -i 127.0.0.1 -p " + std::to_string(port) +
+                            " -m 1 -nostdin -timeout 20s -timeout_error " + extra + " " + remote +
+                            " > " + (dir_.path / (name + ".out")).string() + " 2>&1";
+    return std::make_unique<test::Child>(std::vector<std::string>{"/bin/sh", "-c", cmd},
+                                         (dir_.path / (name + ".err")).string());
+  }
+
+  /// The WIC's answer to `request` (raw text): Via, From, To (with a tag), Call-ID, CSeq copied.
+  static std::string answer(const std::string& request, int code, const std::string& reason) {
+    std::string out = "SIP/2.0 " + std::to_string(code) + " " + reason + "\r\n";
+    std::size_t at = request.find("\r\n") + 2;
+    while (at < request.size()) {
+      const std::size_t end = request.find("\r\n", at);
+      const std::string line = request.substr(at, end - at);
+      if (line.empty()) {
+        break;
+      }
+      std::string name = line.substr(0, line.find(':'));
+      std::transform(name.begin(), name.end(), name.begin(), ::tolower);
+      if (name == "via" || name == "from" || name == "call-id" || name == "cseq") {
+        out += line + "\r\n";
+      } else if (name == "to") {
+        out += line + ";tag=wic" + std::to_string(code) + "\r\n";
+      }
+      at = end + 2;
+    }
+    return out + "Content-Length: 0\r\n\r\n";
+  }
+
+  std::uint16_t ep_udp_ = free_port();
+  std::uint16_t ei_udp_ = free_port();
+  std::uint16_t sc_udp_ = free_port();
+};
+
+TEST_F(WimpudFullPathTest, DigestUeCallsAWicThroughTheInProcessScscf) {
+  ASSERT_TRUE(ports_.count("s_cscf/udp"));
+  EXPECT_EQ(ports_["s_cscf/udp"], sc_udp_);
+  // Ready = the block registration (eP-CSCF -> eI-CSCF -> S-CSCF, trusted node) got its 200.
+  ASSERT_TRUE(wait_ready()) << read_file(dir_.path / "stderr.log");
+  const std::string token = login_and_get_token();
+  ASSERT_FALSE(token.empty());
+  sip::Message ok = register_wic(token);
+  ASSERT_EQ(ok.status_code(), 200) << ok.bytes();
+  const std::string impu = header(ok, "P-Associated-URI");
+  ASSERT_GT(impu.size(), 6u);
+  const std::string callee = impu.substr(5, impu.size() - 6);  // <sip:X> -> X
+
+  // alice registers with SIP Digest through the eI-CSCF on the S-CSCF (401, then 200).
+  const std::uint16_t ue = free_port();
+  auto reg = sipp("register", WIMPU_SIPP_SCENARIOS "/ims_register.xml", ue,
+                  "127.0.0.1:" + std::to_string(ei_udp_),
+                  "-key user alice -key domain ims.example -au alice@ims.example -ap alice-secret");
+  ASSERT_EQ(reg->wait_exit(30s), 0) << read_file(dir_.path / "register.out");
+
+  // alice calls the WIC's IMPU; the INVITE arrives on the WIC's WebSocket, which answers 486.
+  auto call = sipp("call", WIMPUD_SCENARIOS "/ue_call_expect_486.xml", ue,
+                   "127.0.0.1:" + std::to_string(sc_udp_),
+                   "-key user alice -key domain ims.example -key callee " + callee +
+                       " -key scscf 127.0.0.1:" + std::to_string(sc_udp_));
+  beast::flat_buffer buf;
+  beast::error_code ec;
+  std::string invite;
+  while (invite.empty()) {
+    buf.clear();
+    wic_->async_read(buf, [&](beast::error_code e, std::size_t) { ec = e; });
+    io_.restart();
+    io_.run_for(kStep);
+    ASSERT_FALSE(ec) << ec.message();
+    const std::string m = beast::buffers_to_string(buf.data());
+    ASSERT_FALSE(m.empty()) << "nothing on the WIC's WebSocket";
+    if (m.rfind("INVITE ", 0) == 0) {
+      invite = m;
+    }
+  }
+  EXPECT_NE(invite.find("P-Called-Party-ID: <sip:" + callee + ">"), std::string::npos) << invite;
+  const std::string busy = answer(invite, 486, "Busy Here");
+  wic_->async_write(asio::buffer(busy), [&](beast::error_code e, std::size_t) { ec = e; });
+  io_.restart();
+  io_.run_for(kStep);
+  ASSERT_FALSE(ec) << ec.message();
+  EXPECT_EQ(call->wait_exit(30s), 0) << read_file(dir_.path / "call.out");
 }
 
 TEST(WimpudBinary, BadConfigExitsTwoNamingTheKey) {

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <thread>
 
 #include "sip_responder.hpp"
@@ -304,6 +305,29 @@ TEST(Engine, IdleHoldsRegisteredConnectionsAndAnswersPings) {
   EXPECT_EQ(r.counts().pongs, 6u);
 }
 
+// Ends `engine`'s run once the responder's side is done (`responder_done`, set from its
+// on_change) and the engine itself has counted `ok` successful transactions. The responder having
+// sent its last 200 does not mean the engine has read it: stopping right then lost that 200 now
+// and then under load (Engine.IdleRetriesAFailedRegistration saw transactions_ok 0).
+class StopWhenDone {
+public:
+  StopWhenDone(Engine& engine, std::uint64_t ok)
+      : thread_([&engine, ok, this](const std::stop_token& stop) {
+          while (!stop.stop_requested()) {
+            if (responder_done.load() && engine.gauges().transactions_ok >= ok) {
+              engine.request_stop();
+              return;
+            }
+            std::this_thread::sleep_for(5ms);
+          }
+        }) {}
+
+  std::atomic<bool> responder_done{false};
+
+private:
+  std::jthread thread_;  // last: starts after responder_done exists
+};
+
 TEST(Engine, IdleReregistersBeforeTheGrantedExpiry) {
   ResponderOptions ro;
   ro.grant_expires = 2;  // re-register after 1 s (half of it)
@@ -313,9 +337,10 @@ TEST(Engine, IdleReregistersBeforeTheGrantedExpiry) {
   o.reregister = true;
   o.expires = 3600;  // asked for; the 2 s granted in the 200 must win
   Engine engine(o);
+  StopWhenDone stopper(engine, 6);
   r.on_change([&](const ResponderCounts& c) {
     if (c.ok_sent >= 6) {
-      engine.request_stop();
+      stopper.responder_done = true;
     }
   });
   const RunReport rep = engine.run();
@@ -338,9 +363,10 @@ TEST(Engine, IdleRetriesAFailedRegistration) {
   o.connections = 2;
   o.reconnect_delay = 50ms;
   Engine engine(o);
+  StopWhenDone stopper(engine, 2);
   r.on_change([&](const ResponderCounts& c) {
     if (c.ok_sent >= 2) {
-      engine.request_stop();
+      stopper.responder_done = true;
     }
   });
   const RunReport rep = engine.run();

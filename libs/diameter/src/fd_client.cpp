@@ -5,6 +5,18 @@
 // The shard timer makes the timeout independent of freeDiameter's internals (a request that
 // never reaches a peer's sent-list has no freeDiameter expiry); the freeDiameter expiry frees
 // the sent-list entry of a request that will never be answered.
+//
+// Overload: a request counts against CxClientOptions::max_pending until freeDiameter gives it
+// back, not merely until the caller's handler ran. The caller gets kTimeout at `timeout`, but
+// freeDiameter keeps the request in its sent-list for a second `timeout`: a late answer is then
+// matched and frees the slot when the HSS has really dealt with the request, instead of being
+// dropped as unknown (421) while new requests pile up behind it. Counting requests until then is
+// what bounds the bytes in flight on a Cx connection: unbounded, an overloaded HSS let both
+// directions of the connection fill up until freeDiameter's own threads (which also send
+// watchdogs and answers) and the shard posting into freeDiameter's full queue all blocked for good
+// (found with bench/calls, issue 8 figure 4). Beyond the bound a request fails at once with
+// kOverload (the CSCFs answer 503). A request freeDiameter never gives back (lost in a failover)
+// is released one second after freeDiameter's own deadline.
 #include <time.h>
 
 #include <boost/asio/post.hpp>
@@ -36,6 +48,11 @@ struct ClientState {
   std::size_t pending = 0;  // touched on the client's executor only
 };
 
+common::Counter& released_late_counter() {
+  static common::Counter& c = common::counter("diameter.cx.client.released_without_callback");
+  return c;
+}
+
 // One outstanding request. Owned by shared_ptrs: the shard timer's handler, the token given to
 // freeDiameter, and posted completions. Its fields are touched on the client's executor only.
 struct Pending {
@@ -47,20 +64,30 @@ struct Pending {
   CxCommand command;
   CxClient::AnswerHandler handler;
   std::shared_ptr<ClientState> state;
-  bool done = false;
+  std::chrono::milliseconds timeout{0};
+  bool done = false;      // the handler ran
+  bool released = false;  // no longer counted in ClientState::pending
 };
 
 using PendingPtr = std::shared_ptr<Pending>;
 
-// Runs on the client's executor. The first completion wins.
+// Runs on the client's executor: the request stops counting against max_pending.
+void release(const PendingPtr& p) {
+  if (p->released) {
+    return;
+  }
+  p->released = true;
+  WIMPU_ASSERT(p->state->pending > 0);
+  --p->state->pending;
+}
+
+// Runs on the client's executor. The first completion wins; the pending count is released apart
+// (release()), when freeDiameter gives the request back.
 void complete(const PendingPtr& p, CxResult<CxAnswer> result) {
   if (p->done) {
     return;
   }
   p->done = true;
-  p->timer.cancel();
-  WIMPU_ASSERT(p->state->pending > 0);
-  --p->state->pending;
   if (!result) {
     error_counter(result.error()).inc();
   } else {
@@ -70,27 +97,55 @@ void complete(const PendingPtr& p, CxResult<CxAnswer> result) {
   handler(std::move(result));
 }
 
+// How long after the caller's deadline freeDiameter keeps a request in its sent-list.
+std::chrono::milliseconds late_answer_window(std::chrono::milliseconds timeout) { return timeout; }
+
+// The shard timer: at the deadline the caller gets kTimeout; a request freeDiameter still has not
+// given back a second after its own deadline is released anyway, so a lost callback cannot leak
+// capacity.
+void arm_timer(const PendingPtr& p, bool grace) {
+  using namespace std::chrono_literals;
+  p->timer.expires_after(grace ? late_answer_window(p->timeout) + 1s : p->timeout);
+  p->timer.async_wait([p, grace](const boost::system::error_code& ec) {
+    if (ec || p->released) {
+      return;
+    }
+    if (!grace) {
+      complete(p, CxError::kTimeout);
+      arm_timer(p, true);
+      return;
+    }
+    released_late_counter().inc();
+    release(p);
+  });
+}
+
+// freeDiameter gave the request back (answer or expiry): complete if not yet, release, stop the
+// timer.
+void give_back(const PendingPtr& p, CxResult<CxAnswer> result) {
+  complete(p, std::move(result));
+  release(p);
+  p->timer.cancel();
+}
+
 void complete_with_bytes(const PendingPtr& p, const std::vector<std::uint8_t>& bytes) {
-  if (p->done) {
-    return;
-  }
   if (bytes.empty()) {
-    complete(p, CxError::kBadAnswer);
+    give_back(p, CxError::kBadAnswer);
     return;
   }
   auto answer = decode_answer(bytes);
   if (!answer || command_of(*answer) != p->command) {
-    complete(p, CxError::kBadAnswer);
+    give_back(p, CxError::kBadAnswer);
     return;
   }
   // Errors the Diameter layer generates when the HSS cannot be reached (RFC 6733 §7.1.3),
   // by freeDiameter itself or by a relay: the CSCFs treat them like a lost connection.
   const ResultCode rc = std::visit([](const auto& a) { return a.result; }, *answer);
   if (!rc.experimental() && (rc.value == 3002 || rc.value == 3003 || rc.value == 3004)) {
-    complete(p, CxError::kUnavailable);
+    give_back(p, CxError::kUnavailable);
     return;
   }
-  complete(p, std::move(*answer));
+  give_back(p, std::move(*answer));
 }
 
 // freeDiameter callbacks (freeDiameter threads): copy, free, post. Nothing else.
@@ -118,7 +173,7 @@ void on_expire(void* data, DiamId_t, std::size_t, struct msg** message) {
   PendingPtr pending = *token;
   auto executor = pending->timer.get_executor();
   boost::asio::post(executor,
-                    [pending = std::move(pending)]() { complete(pending, CxError::kTimeout); });
+                    [pending = std::move(pending)]() { give_back(pending, CxError::kTimeout); });
 }
 
 class FdCxClient final : public CxClient {
@@ -136,6 +191,7 @@ public:
     const CxCommand command = command_of(request);
     common::counter("diameter.cx.client.sent").inc();
     auto pending = std::make_shared<Pending>(executor_, command, std::move(handler), state_);
+    pending->timeout = options_.timeout;
     ++state_->pending;
     if (state_->pending > options_.max_pending) {
       post_error(pending, CxError::kOverload);
@@ -155,15 +211,10 @@ public:
       post_error(pending, CxError::kInternal);
       return;
     }
-    pending->timer.expires_after(options_.timeout);
-    pending->timer.async_wait([pending](const boost::system::error_code& ec) {
-      if (!ec) {
-        complete(pending, CxError::kTimeout);
-      }
-    });
+    arm_timer(pending, false);
     timespec deadline{};
     clock_gettime(CLOCK_REALTIME, &deadline);  // fd_msg_send_timeout takes CLOCK_REALTIME
-    const auto ms = options_.timeout.count();
+    const auto ms = (options_.timeout + late_answer_window(options_.timeout)).count();
     deadline.tv_sec += ms / 1000;
     deadline.tv_nsec += (ms % 1000) * 1000000;
     if (deadline.tv_nsec >= 1000000000) {
@@ -201,8 +252,9 @@ private:
   }
 
   void post_error(const PendingPtr& pending, CxError error) {
-    // Never inline: the caller's handler must not run inside send().
-    boost::asio::post(executor_, [pending, error]() { complete(pending, error); });
+    // Never inline: the caller's handler must not run inside send(). Never reached
+    // freeDiameter: released with the completion.
+    boost::asio::post(executor_, [pending, error]() { give_back(pending, error); });
   }
 
   std::shared_ptr<NodeShared> shared_;

@@ -170,11 +170,11 @@ cscf_node::ShardPolicy Server::make_policy(transport::ShardId s, boost::asio::an
   return cscf_node::ShardPolicy{std::move(policy), [raw](proxy::Proxy& p) { raw->attach(p); }};
 }
 
-void Server::stop() {
-  if (!running_) {
+void Server::drain() {
+  if (!running_ || drained_) {
     return;
   }
-  running_ = false;
+  drained_ = true;
   if (!blocks_.empty()) {
     // Orderly shutdown: de-register every block (seed 5.2.2.5.1), bounded wait.
     auto left = std::make_shared<std::atomic<std::size_t>>(blocks_.size());
@@ -196,6 +196,27 @@ void Server::stop() {
     }
     finished.wait_for(wait);
   }
+}
+
+std::vector<std::string> Server::blocks_down() const {
+  std::vector<std::string> down;
+  if (!runtime_) {
+    return down;
+  }
+  for (const WimpuDomain& d : config_.domains) {
+    if (!runtime_->blocks.get(d.block.id).up) {
+      down.push_back(d.block.id);
+    }
+  }
+  return down;
+}
+
+void Server::stop() {
+  if (!running_) {
+    return;
+  }
+  drain();
+  running_ = false;
   node_->stop();  // joins the shards, then destroys the policies
   blocks_.clear();
   policies_.clear();

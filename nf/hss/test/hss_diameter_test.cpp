@@ -58,12 +58,16 @@ protected:
     short_client_ =
         node_->make_cx_client(io_.get_executor(), CxClientOptions{"example", "", kShortTimeout})
             .release();
+    bounded_client_ =
+        node_->make_cx_client(io_.get_executor(), CxClientOptions{"example", "", 1s, 2})
+            .release();
     ASSERT_TRUE(node_->wait_for_peer(kHss, 10s)) << "no CER/CEA with wimpu-hss";
   }
 
   static void TearDownTestSuite() {
     delete client_;
     delete short_client_;
+    delete bounded_client_;
     // The node first, while the HSS is alive: freeDiameter's shutdown sends DPR and waits for the
     // DPA (up to 15 s when the peer has just died). Then the HSS stops on SIGTERM, cleanly.
     delete node_;
@@ -85,9 +89,9 @@ protected:
     ASSERT_TRUE(hss_->wait_for_line("wimpu-hss: ready", 10s)) << "wimpu-hss did not start";
   }
 
-  // Sends `request` from the client's shard and waits (in the test thread) for the answer.
+  // Sends `request` from the client's shard; the future gets the answer.
   template <class Request>
-  static CxResult<AnswerFor_t<Request>> call(CxClient* client, Request request) {
+  static std::future<CxResult<AnswerFor_t<Request>>> send(CxClient* client, Request request) {
     using Answer = AnswerFor_t<Request>;
     auto promise = std::make_shared<std::promise<CxResult<Answer>>>();
     auto future = promise->get_future();
@@ -95,6 +99,13 @@ protected:
       client->request(std::move(request),
                       [promise](CxResult<Answer> r) { promise->set_value(std::move(r)); });
     });
+    return future;
+  }
+
+  // Sends `request` from the client's shard and waits (in the test thread) for the answer.
+  template <class Request>
+  static CxResult<AnswerFor_t<Request>> call(CxClient* client, Request request) {
+    auto future = send(client, std::move(request));
     // A safety net only: every path completes by itself (answer, timeout or error).
     if (future.wait_for(20s) != std::future_status::ready) {
       ADD_FAILURE() << "no completion";
@@ -119,6 +130,7 @@ protected:
   static inline std::thread* io_thread_ = nullptr;
   static inline CxClient* client_ = nullptr;
   static inline CxClient* short_client_ = nullptr;
+  static inline CxClient* bounded_client_ = nullptr;  // 1 s timeout, max_pending 2
 };
 
 TEST_F(HssDiameter, LirUnknownAndNotRegisteredAreExperimentalResults) {
@@ -239,6 +251,37 @@ TEST_F(HssDiameter, FrozenHssTimesOut) {
   EXPECT_EQ(lia.error(), CxError::kTimeout);
   // Back to normal once it runs again.
   auto again = call(client_, lir("sip:carol@example"));
+  ASSERT_TRUE(again) << to_string(again.error());
+  EXPECT_EQ(again->result, results::kErrorUserUnknown);
+}
+
+// A request the caller gave up on (kTimeout) still counts against max_pending until the HSS has
+// answered it or freeDiameter's own deadline (twice the timeout) passed: an overloaded HSS is not
+// sent new requests while the stale ones are still queued at it (docs/diameter.md).
+TEST_F(HssDiameter, TimedOutRequestsCountUntilFreeDiameterGivesThemBack) {
+  hss_->signal(SIGSTOP);
+  auto first = send(bounded_client_, lir("sip:carol@example"));
+  auto second = send(bounded_client_, lir("sip:carol@example"));
+  auto a = first.get();
+  auto b = second.get();
+  ASSERT_FALSE(a);
+  ASSERT_FALSE(b);
+  EXPECT_EQ(a.error(), CxError::kTimeout);
+  EXPECT_EQ(b.error(), CxError::kTimeout);
+  // Both time out at 1 s and stay in freeDiameter's sent-list until 2 s.
+  auto refused = call(bounded_client_, lir("sip:carol@example"));
+  hss_->signal(SIGCONT);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error(), CxError::kOverload);
+  // The HSS answers the two late requests; their slots come back and new requests go through.
+  // Polled: how soon the stopped HSS runs again is up to the scheduler.
+  CxResult<LocationInfoAnswer> again = CxError::kOverload;
+  for (int i = 0; i < 100 && !again && again.error() == CxError::kOverload; ++i) {
+    again = call(bounded_client_, lir("sip:carol@example"));
+    if (!again && again.error() == CxError::kOverload) {
+      std::this_thread::sleep_for(20ms);
+    }
+  }
   ASSERT_TRUE(again) << to_string(again.error());
   EXPECT_EQ(again->result, results::kErrorUserUnknown);
 }

@@ -50,6 +50,7 @@ async function loggedIn(me) {
     const bad = ['refused', 'reconnecting', 'error'].includes(e.detail.state);
     $('sip-error').textContent = bad ? e.detail.message : '';
   });
+  sip.addEventListener('regstatus', (e) => { $('reg-status').textContent = e.detail.text; });
   sip.addEventListener('impu', (e) => { $('impu').textContent = e.detail.impu || 'unknown'; });
   sip.addEventListener('call', (e) => onCall(e.detail));
   sip.addEventListener('remotemedia', (e) => { $('remote-video').srcObject = e.detail.stream; });
@@ -67,8 +68,15 @@ function loggedOut(message = '') {
   $('login-error').textContent = message;
 }
 
-function onCall({ phase, peer, cause }) {
-  $('call-state').textContent = cause ? `${phase} (${cause})` : `${phase} ${peer}`;
+function onCall({ phase, peer, cause, status }) {
+  // Back to idle when a call ends; what ended it stays in call-status.
+  $('call-state').textContent = phase === 'ended' ? 'idle' : `${phase} ${peer}`;
+  if (phase === 'ended') {
+    $('call-status').textContent = `last call with ${peer}: ${cause}${status ? `, ${status}` : ''}`;
+    stopMediaStats();
+  } else if (phase === 'established') {
+    startMediaStats();
+  }
   $('incoming').hidden = phase !== 'incoming';
   $('incoming-from').textContent = peer;
   $('hangup-button').disabled = phase === 'ended';
@@ -78,6 +86,26 @@ function onCall({ phase, peer, cause }) {
     $('local-video').srcObject = null;
   }
 }
+
+// Media counters on the page while a call is up (and for tests: window.wic.mediaStats()).
+let statsTimer = null;
+function startMediaStats() {
+  stopMediaStats();
+  statsTimer = setInterval(async () => {
+    const s = sip && (await sip.mediaStats());
+    if (s) $('media-stats').textContent = `in ${s.inboundBytes} B, out ${s.outboundBytes} B`;
+  }, 1000);
+}
+function stopMediaStats() {
+  clearInterval(statsTimer);
+  statsTimer = null;
+}
+// Test and debugging hook: read-only views of the tab's SIP side.
+window.wic = {
+  mediaStats: async () => (sip ? sip.mediaStats() : null),
+  remoteSdp: () => sip?.session?.connection?.remoteDescription?.sdp ?? null,
+  localSdp: () => sip?.session?.connection?.localDescription?.sdp ?? null,
+};
 
 $('login-form').addEventListener('submit', async (ev) => {
   ev.preventDefault();

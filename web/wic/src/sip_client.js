@@ -102,8 +102,13 @@ export class SipClient extends EventTarget {
     ua.register();
   }
 
+  #regStatus(res, extra = '') {
+    this.#emit('regstatus', { text: res ? `${res.status_code} ${res.reason_phrase}${extra}` : extra });
+  }
+
   #onRegistered(e) {
     this.failures = 0;
+    this.#regStatus(e.response);
     const impu = firstAssociatedUri(e.response.getHeader('P-Associated-URI'));
     this.#emit('impu', { impu });
     this.#state('registered', impu ? `registered as ${impu}` : 'registered (no P-Associated-URI)');
@@ -114,6 +119,7 @@ export class SipClient extends EventTarget {
     const code = res ? res.status_code : 0;
     if (code === 401) {
       const err = bearerError(res.getHeader('WWW-Authenticate'));
+      this.#regStatus(res, err ? ` (${err})` : '');
       this.#state('refused', err === 'invalid_token'
         ? 'the eP-CSCF refused the token (401 invalid_token); log in again'
         : `registration refused: 401 ${res.reason_phrase}`);
@@ -121,11 +127,13 @@ export class SipClient extends EventTarget {
     }
     if (code === 503) {
       const after = retryAfterSeconds(res.getHeader('Retry-After'));
+      this.#regStatus(res, after === null ? '' : ` (Retry-After: ${after})`);
       const wait = after ?? flowRecoveryDelay(++this.failures, this.#backoff(true));
       this.#state('refused', `no free IMPU in the pool (503); retrying in ${Math.round(wait)} s`);
       this.#schedule(() => this.#register(ua), wait);
       return;
     }
+    this.#regStatus(res, res ? '' : String(e.cause));
     this.#state('refused', `registration failed: ${code ? `${code} ${res.reason_phrase}` : e.cause}`);
   }
 
@@ -137,7 +145,9 @@ export class SipClient extends EventTarget {
     this.failures += 1;
     const wait = flowRecoveryDelay(this.failures, this.#backoff(true));
     const why = e && e.error
-      ? 'the eP-CSCF refused the WebSocket (Origin not allowed?) or is unreachable'
+      // A browser does not expose the handshake's status (RFC 7118 §7 says 403 for an Origin
+      // not allowed), so name the origin the eP-CSCF saw.
+      ? `the eP-CSCF refused the WebSocket (is Origin ${globalThis.location?.origin} allowed?) or is unreachable`
       : 'the WebSocket closed';
     this.#state('reconnecting', `${why}; reconnecting in ${Math.round(wait)} s`);
     this.#emit('backoff', { seconds: wait, failures: this.failures });
@@ -203,11 +213,19 @@ export class SipClient extends EventTarget {
       return;
     }
     this.session = session;
-    const peer = session.remote_identity ? session.remote_identity.uri.toString() : '';
+    // The caller's From is its placeholder AOR (G-02); the identity the network asserted
+    // (RFC 3325 P-Asserted-Identity, set by the originating P-CSCF) names the caller.
+    const asserted = e.originator === 'remote'
+      ? firstAssociatedUri(e.request.getHeader('P-Asserted-Identity')) : null;
+    const peer = asserted || (session.remote_identity ? session.remote_identity.uri.toString() : '');
     this.#emit('call', { phase: e.originator === 'remote' ? 'incoming' : 'outgoing', peer });
     session.on('peerconnection', (pe) => this.#attachMedia(pe.peerconnection));
     if (session.connection) this.#attachMedia(session.connection);
-    session.on('progress', () => this.#emit('call', { phase: 'ringing', peer }));
+    // Our own 180 to an incoming call is a 'progress' too (originator local): only the
+    // remote's 18x means "the far end rings".
+    session.on('progress', (ev) => {
+      if (ev.originator === 'remote') this.#emit('call', { phase: 'ringing', peer });
+    });
     session.on('confirmed', () => {
       this.#emit('call', { phase: 'established', peer });
       const local = session.connection ? session.connection.getSenders()
@@ -216,10 +234,27 @@ export class SipClient extends EventTarget {
     });
     const end = (ev) => {
       this.session = null;
-      this.#emit('call', { phase: 'ended', peer, cause: ev.cause });
+      this.#emit('call', { phase: 'ended', peer, cause: ev.cause, status: endStatus(ev) });
     };
     session.on('ended', end);
     session.on('failed', end);
+  }
+
+  /**
+   * Media counters of the current call from RTCPeerConnection.getStats() (W3C webrtc-stats):
+   * bytes of every inbound-rtp / outbound-rtp stream, or null when there is no call.
+   */
+  async mediaStats() {
+    const pc = this.session && this.session.connection;
+    if (!pc) return null;
+    const report = await pc.getStats();
+    let inboundBytes = 0;
+    let outboundBytes = 0;
+    report.forEach((s) => {
+      if (s.type === 'inbound-rtp') inboundBytes += s.bytesReceived || 0;
+      if (s.type === 'outbound-rtp') outboundBytes += s.bytesSent || 0;
+    });
+    return { inboundBytes, outboundBytes };
   }
 
   #attachMedia(pc) {
@@ -227,4 +262,20 @@ export class SipClient extends EventTarget {
       this.#emit('remotemedia', { stream: ev.streams[0] || new MediaStream([ev.track]) });
     });
   }
+}
+
+/**
+ * What ended a call, for the page: the final response of a failed outgoing call ("480
+ * Temporarily Unavailable"), the Reason header of a CANCEL (RFC 3326; "SIP;cause=200;text=..." when
+ * another tab answered, RFC 3261 §16.7 step 10), or who hung up.
+ */
+function endStatus(ev) {
+  const m = ev.message;
+  if (m && m.status_code) return `${m.status_code} ${m.reason_phrase}`;
+  if (m && m.method === 'CANCEL') {
+    const reason = m.getHeader('Reason');
+    return reason ? `CANCEL (Reason: ${reason})` : 'CANCEL';
+  }
+  if (m && m.method === 'BYE') return 'BYE from the peer';
+  return ev.originator === 'local' ? 'hung up here' : `${ev.cause}`;
 }

@@ -4,9 +4,9 @@
 // typed: a wrong type, an out-of-range value, a missing required key or an unknown key is refused
 // with the key's path ("ep_cscf.listeners[1].port") and the reason, before anything starts.
 //
-// Sections: [wimpud] [admin] [tls] [[blocks]] [registrar] [wwsf] [ep_cscf] [ei_cscf] [hss]
-// ([ep_cscf] is nf/ep-cscf's own layout, parsed by ep_cscf::parse_ep_cscf_config.)
-// [diameter]; [s_cscf] is reserved for the S-CSCF (refused until nf/s-cscf lands).
+// Sections: [wimpud] [admin] [tls] [[blocks]] [registrar] [wwsf] [ep_cscf] [ei_cscf] [s_cscf]
+// [hss] [diameter] ([ep_cscf] is nf/ep-cscf's own layout, parsed by
+// ep_cscf::parse_ep_cscf_config; [s_cscf]'s own keys go to s_cscf::parse_s_cscf_config.)
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -24,6 +24,7 @@
 #include "wimpu/ep_cscf/config.hpp"
 #include "wimpu/registrar/block.hpp"
 #include "wimpu/registrar/redis_registrar.hpp"
+#include "wimpu/s_cscf/config.hpp"
 #include "wimpu/wwsf/config.hpp"
 
 namespace wimpu::wimpud {
@@ -61,6 +62,17 @@ struct EiCscfSection {
   std::chrono::milliseconds hss_timeout{2000};
 };
 
+/// [s_cscf]: the SIP node (listeners/proxy/timers), the S-CSCF's own keys (nf/s-cscf) and its
+/// Cx (the [hss] of this process, or Diameter).
+struct ScscfSection {
+  cscf_node::SipNodeConfig sip;
+  s_cscf::ScscfConfig policy;
+  CxMode cx = CxMode::kInProcess;
+  std::string hss_realm;  ///< Destination-Realm of Cx requests (diameter mode)
+  std::string hss_host;   ///< Destination-Host, optional
+  std::chrono::milliseconds hss_timeout{2000};
+};
+
 /// [hss]: the reference HSS.
 struct HssSection {
   std::filesystem::path subscribers;  ///< TOML subscriber file (nf/hss), re-read on SIGHUP
@@ -88,9 +100,8 @@ struct DaemonConfig {
   std::optional<ep_cscf::EpCscfConfig> ep_cscf;
   std::optional<EiCscfSection> ei_cscf;
   std::optional<HssSection> hss;
-  // TODO(wimpud): std::optional<s_cscf::ScscfConfig> s_cscf, from nf/s-cscf's
-  // parse_s_cscf_config() once it lands; [s_cscf] is refused by parse_config() until then.
-  // In one process its Cx goes to the [hss] in-process, like the eI-CSCF's.
+  /// [s_cscf]; in one process with [hss] its Cx goes to that HSS in-process, like the eI-CSCF's.
+  std::optional<ScscfSection> s_cscf;
   std::optional<diameter::NodeConfig> diameter;
   /// Demo user created in the WWSF store when it has no users ([wwsf] demo_user/demo_password).
   std::string demo_user;

@@ -28,7 +28,10 @@ struct CxClientOptions {
   /// How long a request may wait for its answer before completing with CxError::kTimeout. Small in
   /// tests; the default leaves room for one freeDiameter failover.
   std::chrono::milliseconds timeout{3000};
-  std::size_t max_pending = 4096;  ///< more outstanding requests complete with kOverload
+  /// More outstanding requests complete with kOverload at once. A request is outstanding until
+  /// freeDiameter gives it back (answer, or its expiry at twice `timeout`), also after the caller
+  /// got kTimeout: this bounds the bytes in flight on the Cx connection (docs/diameter.md).
+  std::size_t max_pending = 1024;
 };
 
 class DiameterNode {

@@ -34,8 +34,15 @@ public:
   /// Loads the JWKS, binds the listeners, starts the shards. Throws std::runtime_error on a
   /// start-up failure (bad JWKS, port in use): configuration time only.
   void start();
-  /// Stops the transport and the shards. Idempotent.
+  /// Orderly shutdown, first half (issue 7 "SIGTERM drains"): de-registers every registered
+  /// block upstream (seed TR 5.2.2.5.1), waiting at most the domains' deregister_wait for the
+  /// answers. The server keeps running (the W4 stays valid) until stop(). Idempotent; main thread.
+  void drain();
+  /// Stops the transport and the shards (drain() first when not done). Idempotent.
   void stop();
+  /// Ids of the blocks whose registration with the IMS core is not up (BlockTrigger::kStartup
+  /// until the first 200 OK, or after a failure): their WICs get 503. Thread-safe.
+  std::vector<std::string> blocks_down() const;
 
   /// The bound listeners (ports resolved when configured as 0). Valid after start().
   const std::vector<transport::ListenerInfo>& listeners() const;
@@ -57,6 +64,7 @@ private:
   std::vector<std::size_t> block_indices_;  // domains with a block registration
   std::vector<std::unique_ptr<BlockRegistration>> blocks_;  // used on shard 0 only
   bool running_ = false;
+  bool drained_ = false;
 };
 
 }  // namespace wimpu::ep_cscf
