@@ -25,6 +25,33 @@ namespace wimpu::transport::detail {
 class Shard;
 struct ListenerShared;
 
+/// The messages waiting to be written on one connection, oldest first. A std::deque allocates
+/// about 0.5 KiB even when empty; most flows are idle WICs (issue 8 figure 3), so the deque
+/// exists only while messages wait. Elements never move while queued (a write in flight points
+/// at them); pop_front() frees everything once the queue is empty.
+class WriteQueue {
+public:
+  bool empty() const { return !q_ || q_->empty(); }
+  std::size_t size() const { return q_ ? q_->size() : 0; }
+  std::string& front() { return q_->front(); }
+  std::string& operator[](std::size_t i) { return (*q_)[i]; }
+  void push_back(std::string bytes) {
+    if (!q_) {
+      q_.emplace();
+    }
+    q_->push_back(std::move(bytes));
+  }
+  void pop_front() {
+    q_->pop_front();
+    if (q_->empty()) {
+      q_.reset();
+    }
+  }
+
+private:
+  std::optional<std::deque<std::string>> q_;
+};
+
 class Connection : public std::enable_shared_from_this<Connection> {
 public:
   Connection(Shard& shard, Protocol protocol, ListenerShared* listener);
@@ -115,7 +142,7 @@ protected:
   SteadyTime handshake_deadline_ = SteadyTime::max();
   std::chrono::milliseconds idle_timeout_{0};
   Timer timer_;
-  std::deque<std::string> queue_;
+  WriteQueue queue_;
   std::size_t queued_bytes_ = 0;
   bool writing_ = false;
 };
