@@ -9,6 +9,7 @@
 
 #include "wimpu/common/counter.hpp"
 #include "wimpu/ep_cscf/policy.hpp"
+#include "wimpu/sip/uri.hpp"
 
 namespace wimpu::ep_cscf {
 
@@ -161,9 +162,19 @@ boost::asio::awaitable<void> EpCscfPolicy::run_terminating_in_dialog(proxy::Cont
     proxy_->resume(id, w4_failure(b.error()));
     co_return;
   }
-  // The remote target of the dialog is the WIC's Contact: find its flow.
+  // The remote target of the dialog is the WIC's Contact: find its flow. Compared as URIs
+  // (RFC 3261 §19.1.4), not as strings: the Contact of the WIC's 2xx may carry parameters its
+  // REGISTER's did not (JsSIP adds ";ob", RFC 5626 §5.4), which do not make it another URI.
+  const auto target = sip::parse_uri(contact);
+  const auto same_contact = [&](const std::string& registered) {
+    if (!target) {
+      return registered == contact;
+    }
+    const auto r = sip::parse_uri(registered);
+    return r ? sip::uri_equal(*r, *target) : registered == contact;
+  };
   for (const registrar::ContactView& c : b->contacts) {
-    if (c.info.uri == contact && !c.info.path.empty()) {
+    if (!c.info.path.empty() && same_contact(c.info.uri)) {
       const int status = target_flow(*ctx, c.info.path.front(), 0);
       proxy_->resume(id, status == 0     ? Decision::proceed()
                          : status == 403 ? Decision::respond(403, "Forbidden")

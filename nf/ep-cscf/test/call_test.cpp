@@ -323,11 +323,14 @@ TEST_P(CallTest, TerminatingInviteForksToBothFlowsAndCancelsTheLoser) {
   EXPECT_EQ(one(cancel, "Reason"), "SIP;cause=200;text=\"Call completed elsewhere\"");
   ASSERT_TRUE(b.ws->send(answer(cancel, 200, "tb"), false));
   ASSERT_TRUE(b.ws->send(answer(ib, 487, "tb"), false));
-  // In-dialog: the caller's BYE follows our Record-Route to A's flow.
+  // In-dialog: the caller's BYE follows our Record-Route to A's flow. Its Request-URI is the
+  // Contact of A's 200, which may carry ";ob" where the registered Contact did not (JsSIP does
+  // this): the same URI by RFC 3261 §19.1.4.
   scscf_send(core_bye("<" + std::string(ia.record_routes()[0].uri.text) + ">",
-                      "sip:a1@a1.invalid;transport=ws", "t1"));
+                      "sip:a1@a1.invalid;transport=ws;ob", "t1"));
   sip::Message bye = parse(a.ws->read());
   EXPECT_EQ(bye.method(), sip::Method::kBye);
+  EXPECT_EQ(bye.request_uri().text, "sip:a1@a1.invalid;transport=ws;ob");
 }
 
 TEST_P(CallTest, TerminatingInviteWithoutContactGets480) {
