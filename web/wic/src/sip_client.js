@@ -220,6 +220,18 @@ export class SipClient extends EventTarget {
     const peer = asserted || (session.remote_identity ? session.remote_identity.uri.toString() : '');
     this.#emit('call', { phase: e.originator === 'remote' ? 'incoming' : 'outgoing', peer });
     session.on('peerconnection', (pe) => this.#attachMedia(pe.peerconnection));
+    // JsSIP does not trickle (RFC 8838): it sends the SDP when ICE gathering ends. Chromium may
+    // take tens of seconds to end it (seen in tests/e2e: an answer 40+ s late), so once the first
+    // candidate is in, the rest get ice_gathering_timeout_ms (default 2 s) and the SDP goes with
+    // what is there; host candidates all come at once, STUN/TURN ones within a round trip.
+    let iceTimer = null;
+    session.on('icecandidate', (ev) => {
+      if (iceTimer === null) iceTimer = setTimeout(ev.ready, this.config.ice_gathering_timeout_ms ?? 2000);
+    });
+    const stopIceTimer = () => { clearTimeout(iceTimer); };
+    session.on('sdp', (ev) => {
+      if (ev.originator === 'local') { stopIceTimer(); iceTimer = null; } // next offer/answer
+    });
     if (session.connection) this.#attachMedia(session.connection);
     // Our own 180 to an incoming call is a 'progress' too (originator local): only the
     // remote's 18x means "the far end rings".
@@ -233,6 +245,7 @@ export class SipClient extends EventTarget {
       this.#emit('localmedia', { stream: new MediaStream(local) });
     });
     const end = (ev) => {
+      stopIceTimer();
       this.session = null;
       this.#emit('call', { phase: 'ended', peer, cause: ev.cause, status: endStatus(ev) });
     };
