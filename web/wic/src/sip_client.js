@@ -26,6 +26,7 @@ export class SipClient extends EventTarget {
     this.ua = null;
     this.session = null;
     this.failures = 0;
+    this.flowUp = false; // a flow registered on and not failed since
     this.retryTimer = null;
     this.stopped = true;
   }
@@ -108,6 +109,7 @@ export class SipClient extends EventTarget {
 
   #onRegistered(e) {
     this.failures = 0;
+    this.flowUp = true;
     this.#regStatus(e.response);
     const impu = firstAssociatedUri(e.response.getHeader('P-Associated-URI'));
     this.#emit('impu', { impu });
@@ -142,6 +144,14 @@ export class SipClient extends EventTarget {
     // Take recovery away from JsSIP (its own timer is not RFC 5626 §4.5) and redo it ourselves.
     this.ua = null;
     ua.stop();
+    if (this.flowUp) {
+      // RFC 5626 §4.5: a flow that worked and failed is replaced at once; only failed attempts
+      // to form the new one wait (failures counts those, reset by a successful REGISTER).
+      this.flowUp = false;
+      this.#state('reconnecting', 'the WebSocket closed; reconnecting now');
+      this.#schedule(() => this.#connect(), 0);
+      return;
+    }
     this.failures += 1;
     const wait = flowRecoveryDelay(this.failures, this.#backoff(true));
     const why = e && e.error
