@@ -131,7 +131,12 @@ export class SipClient extends EventTarget {
       const after = retryAfterSeconds(res.getHeader('Retry-After'));
       this.#regStatus(res, after === null ? '' : ` (Retry-After: ${after})`);
       const wait = after ?? flowRecoveryDelay(++this.failures, this.#backoff(true));
-      this.#state('refused', `no free IMPU in the pool (503); retrying in ${Math.round(wait)} s`);
+      // The eP-CSCF says 503 when the pool is exhausted (G-14) and, with this reason phrase,
+      // while its block is not registered with the IMS core (start-up, core down).
+      const why = /block not registered/i.test(res.reason_phrase)
+        ? 'the eP-CSCF is not connected to the IMS core yet (503 Block Not Registered)'
+        : 'no free IMPU in the pool (503)';
+      this.#state('refused', `${why}; retrying in ${Math.round(wait)} s`);
       this.#schedule(() => this.#register(ua), wait);
       return;
     }
