@@ -325,7 +325,7 @@ export function ha1(user, realm, password) {
   return createHash('md5').update(`${user}:${realm}:${password}`).digest('hex');
 }
 
-/** HSS subscribers: the block's subscription, and the IMS UE `ue@ims.example` (SIPp). */
+/** HSS subscribers: the block's subscription, and the IMS UE `alice@ims.example` (SIPp; the same as examples/). */
 export function subscribers(scscfPort) {
   return `
 [capabilities]
@@ -338,11 +338,11 @@ unregistered_services = true
   [[subscriber.implicit_set]]
   public_identities = ["sip:+15550000000@block.example", "sip:+1555000!.*!@block.example"]
 [[subscriber]]
-impi = "ue@ims.example"
+impi = "alice@ims.example"
 realm = "ims.example"
-ha1 = "${ha1('ue@ims.example', 'ims.example', 'ue-secret')}"
+ha1 = "${ha1('alice@ims.example', 'ims.example', 'alice-secret')}"
   [[subscriber.implicit_set]]
-  public_identities = ["sip:ue@ims.example"]
+  public_identities = ["sip:alice@ims.example"]
 `;
 }
 

@@ -26,6 +26,7 @@ export class SipClient extends EventTarget {
     this.ua = null;
     this.session = null;
     this.failures = 0;
+    this.flowUp = false; // a flow registered on and not failed since
     this.retryTimer = null;
     this.stopped = true;
   }
@@ -108,6 +109,7 @@ export class SipClient extends EventTarget {
 
   #onRegistered(e) {
     this.failures = 0;
+    this.flowUp = true;
     this.#regStatus(e.response);
     const impu = firstAssociatedUri(e.response.getHeader('P-Associated-URI'));
     this.#emit('impu', { impu });
@@ -129,7 +131,12 @@ export class SipClient extends EventTarget {
       const after = retryAfterSeconds(res.getHeader('Retry-After'));
       this.#regStatus(res, after === null ? '' : ` (Retry-After: ${after})`);
       const wait = after ?? flowRecoveryDelay(++this.failures, this.#backoff(true));
-      this.#state('refused', `no free IMPU in the pool (503); retrying in ${Math.round(wait)} s`);
+      // The eP-CSCF says 503 when the pool is exhausted (G-14) and, with this reason phrase,
+      // while its block is not registered with the IMS core (start-up, core down).
+      const why = /block not registered/i.test(res.reason_phrase)
+        ? 'the eP-CSCF is not connected to the IMS core yet (503 Block Not Registered)'
+        : 'no free IMPU in the pool (503)';
+      this.#state('refused', `${why}; retrying in ${Math.round(wait)} s`);
       this.#schedule(() => this.#register(ua), wait);
       return;
     }
@@ -142,6 +149,14 @@ export class SipClient extends EventTarget {
     // Take recovery away from JsSIP (its own timer is not RFC 5626 §4.5) and redo it ourselves.
     this.ua = null;
     ua.stop();
+    if (this.flowUp) {
+      // RFC 5626 §4.5: a flow that worked and failed is replaced at once; only failed attempts
+      // to form the new one wait (failures counts those, reset by a successful REGISTER).
+      this.flowUp = false;
+      this.#state('reconnecting', 'the WebSocket closed; reconnecting now');
+      this.#schedule(() => this.#connect(), 0);
+      return;
+    }
     this.failures += 1;
     const wait = flowRecoveryDelay(this.failures, this.#backoff(true));
     const why = e && e.error
@@ -220,6 +235,18 @@ export class SipClient extends EventTarget {
     const peer = asserted || (session.remote_identity ? session.remote_identity.uri.toString() : '');
     this.#emit('call', { phase: e.originator === 'remote' ? 'incoming' : 'outgoing', peer });
     session.on('peerconnection', (pe) => this.#attachMedia(pe.peerconnection));
+    // JsSIP does not trickle (RFC 8838): it sends the SDP when ICE gathering ends. Chromium may
+    // take tens of seconds to end it (seen in tests/e2e: an answer 40+ s late), so once the first
+    // candidate is in, the rest get ice_gathering_timeout_ms (default 2 s) and the SDP goes with
+    // what is there; host candidates all come at once, STUN/TURN ones within a round trip.
+    let iceTimer = null;
+    session.on('icecandidate', (ev) => {
+      if (iceTimer === null) iceTimer = setTimeout(ev.ready, this.config.ice_gathering_timeout_ms ?? 2000);
+    });
+    const stopIceTimer = () => { clearTimeout(iceTimer); };
+    session.on('sdp', (ev) => {
+      if (ev.originator === 'local') { stopIceTimer(); iceTimer = null; } // next offer/answer
+    });
     if (session.connection) this.#attachMedia(session.connection);
     // Our own 180 to an incoming call is a 'progress' too (originator local): only the
     // remote's 18x means "the far end rings".
@@ -233,6 +260,7 @@ export class SipClient extends EventTarget {
       this.#emit('localmedia', { stream: new MediaStream(local) });
     });
     const end = (ev) => {
+      stopIceTimer();
       this.session = null;
       this.#emit('call', { phase: 'ended', peer, cause: ev.cause, status: endStatus(ev) });
     };
