@@ -35,6 +35,7 @@ plain_http_for_tests = true
 [ep_cscf]
   [[ep_cscf.listeners]]
   protocol = "ws"
+  port = 0
   [[ep_cscf.domains]]
   domain = "block.example"
   authz_server = "https://wwsf.test/api/token"
@@ -116,7 +117,7 @@ TEST(Daemon, EiCscfAloneOnTheRedisRegistrar) {
                            "domains = [\"block.example\"]\nrange_first = \"+15550000000\"\n"
                            "range_last = \"+15550000009\"\n[registrar]\nbackend = \"redis\"\n"
                            "[registrar.redis]\nport = " + std::to_string(redis.port()) +
-                           "\n[ei_cscf]\n[[ei_cscf.listeners]]\nprotocol = \"udp\"\n"
+                           "\n[ei_cscf]\n[[ei_cscf.listeners]]\nprotocol = \"udp\"\nport = 0\n"
                            "[ei_cscf.proxy]\nshards = 2\ndomains = [\"block.example\"]\n"
                            "[hss]\nsubscribers = \"" + subs + "\"\n";
   Daemon d(parse_text(text));

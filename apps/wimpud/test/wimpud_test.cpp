@@ -95,8 +95,10 @@ realm = "ims.example"
 allowed_origins = [")" + std::string(kOrigin) + R"("]
   [[ep_cscf.listeners]]
   protocol = "wss"
+  port = 0
   [[ep_cscf.listeners]]
   protocol = "udp"
+  port = 0
   [[ep_cscf.domains]]
   domain = "block.example"
   authz_server = "https://wwsf.test/api/token"
@@ -109,6 +111,7 @@ allowed_origins = [")" + std::string(kOrigin) + R"("]
 [ei_cscf]
   [[ei_cscf.listeners]]
   protocol = "udp"
+  port = 0
   [ei_cscf.proxy]
   domains = ["block.example", "ims.example"]
 [hss]
@@ -444,7 +447,7 @@ protected:
       EXPECT_NE(at, std::string::npos) << from;
       c.replace(at, from.size(), to);
     };
-    replace("  [[ep_cscf.listeners]]\n  protocol = \"udp\"\n",
+    replace("  [[ep_cscf.listeners]]\n  protocol = \"udp\"\n  port = 0\n",
             "  [[ep_cscf.listeners]]\n  protocol = \"udp\"\n  address = \"127.0.0.1\"\n  port = " +
                 ep + "\n");
     replace("    issuer = \"" + std::string(kIssuer) + "\"\n",
@@ -453,7 +456,7 @@ protected:
             "    impu = \"sip:+15550000000@block.example\"\n"
             "    private_identity = \"block@block.example\"\n");
     replace("  authz_server", "  upstream_icscf = \"sip:127.0.0.1:" + ei + ";lr\"\n  authz_server");
-    replace("  [[ei_cscf.listeners]]\n  protocol = \"udp\"\n",
+    replace("  [[ei_cscf.listeners]]\n  protocol = \"udp\"\n  port = 0\n",
             "  [[ei_cscf.listeners]]\n  protocol = \"udp\"\n  address = \"127.0.0.1\"\n  port = " +
                 ei + "\n");
     c += "[s_cscf]\nserver_name = \"sip:127.0.0.1:" + sc + "\"\n"
