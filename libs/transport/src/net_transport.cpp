@@ -73,10 +73,12 @@ Expected<std::unique_ptr<NetTransport>, StartupError> NetTransport::create(
   }
   for (auto& l : t->shared_->listeners) {
     // The first shard binds the configured port (0: the kernel picks one); the others join
-    // that port through SO_REUSEPORT.
+    // that port through SO_REUSEPORT. One shard: no SO_REUSEPORT, so no other process can share
+    // the port (two port-0 SO_REUSEPORT binds of one user can get the same port).
     std::uint16_t port = l->config.port;
+    const bool share_port = t->shards_.size() > 1;
     for (auto& shard : t->shards_) {
-      if (auto r = shard->bind(*l, port); !r) {
+      if (auto r = shard->bind(*l, port, share_port); !r) {
         return r.error();
       }
     }

@@ -62,7 +62,8 @@ Shard::Shard(SharedState& shared, ShardId id, asio::io_context& context)
 
 Shard::~Shard() = default;
 
-Expected<void, StartupError> Shard::bind(ListenerShared& l, std::uint16_t& port) {
+Expected<void, StartupError> Shard::bind(ListenerShared& l, std::uint16_t& port,
+                                         bool share_port) {
   error_code ec;
   if (l.config.protocol == Protocol::kUdp) {
     auto u = std::make_unique<UdpListener>(context_);
@@ -71,9 +72,13 @@ Expected<void, StartupError> Shard::bind(ListenerShared& l, std::uint16_t& port)
       return bind_error(l, port, "open", ec);
     }
     // SO_REUSEPORT: every shard binds the same port; the kernel hashes each 4-tuple to one
-    // socket, so a peer's datagrams keep landing on the same shard.
-    if (u->socket.set_option(ReusePort(true), ec); ec) {
-      return bind_error(l, port, "SO_REUSEPORT", ec);
+    // socket, so a peer's datagrams keep landing on the same shard. Only with several shards:
+    // the kernel may give a port-0 SO_REUSEPORT bind a port another process of the same user
+    // already holds the same way, and then splits that port's traffic between the two.
+    if (share_port) {
+      if (u->socket.set_option(ReusePort(true), ec); ec) {
+        return bind_error(l, port, "SO_REUSEPORT", ec);
+      }
     }
     if (u->socket.bind(ep, ec); ec) {
       return bind_error(l, port, "bind", ec);
@@ -95,8 +100,11 @@ Expected<void, StartupError> Shard::bind(ListenerShared& l, std::uint16_t& port)
   }
   a->set_option(asio::socket_base::reuse_address(true), ec);
   // SO_REUSEPORT: one acceptor per shard on the same port; the kernel spreads connections.
-  if (a->set_option(ReusePort(true), ec); ec) {
-    return bind_error(l, port, "SO_REUSEPORT", ec);
+  // Only with several shards (see the UDP case above).
+  if (share_port) {
+    if (a->set_option(ReusePort(true), ec); ec) {
+      return bind_error(l, port, "SO_REUSEPORT", ec);
+    }
   }
   if (a->bind(ep, ec); ec) {
     return bind_error(l, port, "bind", ec);

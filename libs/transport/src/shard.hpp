@@ -26,10 +26,11 @@ public:
   Shard(const Shard&) = delete;
   Shard& operator=(const Shard&) = delete;
 
-  /// Binds this shard's socket for `listener` with SO_REUSEPORT. `port` is in/out: 0 on the
-  /// first shard (the kernel picks one), then the bound port for the others. Main thread,
-  /// before start.
-  Expected<void, StartupError> bind(ListenerShared& listener, std::uint16_t& port);
+  /// Binds this shard's socket for `listener`, with SO_REUSEPORT when `share_port` (more than one
+  /// shard). `port` is in/out: 0 on the first shard (the kernel picks one), then the bound port
+  /// for the others. Main thread, before start.
+  Expected<void, StartupError> bind(ListenerShared& listener, std::uint16_t& port,
+                                    bool share_port);
 
   /// Starts accept and receive loops, delivering to `sink`. On the shard.
   void start(MessageSink& sink);

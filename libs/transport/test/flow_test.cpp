@@ -2,7 +2,13 @@
 // slow reader back-pressure) and cross-shard sends with two shards.
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <atomic>
+#include <cerrno>
 #include <future>
 #include <memory>
 
@@ -125,6 +131,34 @@ TEST(Flow, CloseAfterFlushWritesWhatWasQueued) {
   auto msg = h.sink().wait_message();
   ASSERT_TRUE(msg);
   EXPECT_EQ(h.sink().wait_close(msg->flow), CloseReason::kLocalClose);
+}
+
+// One shard binds without SO_REUSEPORT, so no other socket (not even one of this user, with
+// SO_REUSEPORT) can join its port: two port-0 SO_REUSEPORT binds of one user can get the same
+// port and the kernel then splits the traffic between two processes (seen with ctest -j2).
+TEST(Listen, OneShardDoesNotShareItsPort) {
+  for (const Protocol protocol : {Protocol::kUdp, Protocol::kTcp}) {
+    TransportConfig cfg;
+    ListenerConfig l;
+    l.protocol = protocol;
+    cfg.listeners = {l};
+    Harness h(cfg);
+    const Endpoint ep = h.endpoint(0);
+    ASSERT_TRUE(ep.address.is_v4()) << ep.to_string();
+    const int fd = ::socket(AF_INET, protocol == Protocol::kUdp ? SOCK_DGRAM : SOCK_STREAM, 0);
+    ASSERT_GE(fd, 0);
+    const int one = 1;
+    ASSERT_EQ(::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one), 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(ep.port);
+    addr.sin_addr.s_addr = htonl(ep.address.to_v4().to_uint());
+    const int rc = ::bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
+    const int error = errno;
+    ::close(fd);
+    EXPECT_NE(rc, 0) << "a second socket joined " << ep.to_string();
+    EXPECT_EQ(error, EADDRINUSE);
+  }
 }
 
 TEST(Flow, IdleConnectionIsClosed) {
