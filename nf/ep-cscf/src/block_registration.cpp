@@ -71,6 +71,7 @@ void BlockRegistration::start() {
   // Option 1: the block is unusable until the core knows it.
   BlockDirectory::State st = rt_->blocks.get(domain().block.id);
   st.up = false;
+  st.next_attempt = {};  // the first attempt starts now
   rt_->blocks.set(domain().block.id, st);
   trigger();
 }
@@ -224,6 +225,7 @@ void BlockRegistration::fail(std::string_view why) {
   count(why).inc();
   BlockDirectory::State st = rt_->blocks.get(domain().block.id);
   st.up = false;  // WIC REGISTERs of the block get 503 + Retry-After meanwhile
+  st.next_attempt = std::chrono::steady_clock::now() + backoff_;  // arm(backoff_) below
   rt_->blocks.set(domain().block.id, st);
   registered_ = false;
   if (stopping_) {

@@ -1,6 +1,7 @@
 // WIC registration at the eP-CSCF: RFC 3261 §10.3 registrar steps over W4 (requirements G-01..G-14),
 // with the Bearer token of RFC 8898 §2.2 instead of digest.
 #include <algorithm>
+#include <chrono>
 #include <string>
 
 #include <boost/asio/co_spawn.hpp>
@@ -81,6 +82,19 @@ std::string contact_line(const registrar::ContactView& c) {
   return out;
 }
 
+// Retry-After of the 503 for a block that is down (RFC 3261 §20.33, whole seconds, at least 1):
+// when the block registration tries next, or its first back-off step while an attempt is on its
+// way. Not registration.retry_after (the pool-exhausted delay, 60 s by default): after an
+// eP-CSCF restart the block is down for one Cx round trip, and every WIC would wait a minute.
+std::uint32_t block_down_retry_after(const BlockDirectory::State& st,
+                                     const BlockRegistrationConfig& reg) {
+  using namespace std::chrono;
+  const auto now = steady_clock::now();
+  const milliseconds wait =
+      st.next_attempt > now ? duration_cast<milliseconds>(st.next_attempt - now) : reg.retry_min;
+  return static_cast<std::uint32_t>(std::max<std::int64_t>(1, (wait.count() + 999) / 1000));
+}
+
 }  // namespace
 
 Decision EpCscfPolicy::on_wic_register(proxy::RequestContext& ctx, const WimpuDomain& domain) {
@@ -89,9 +103,10 @@ Decision EpCscfPolicy::on_wic_register(proxy::RequestContext& ctx, const WimpuDo
 
   // Seed 5.2.2.5.1: while the block is not registered with the IMS core its IMPUs are
   // unreachable; the WIC retries later (RFC 3261 §21.5.4).
-  if (!rt_->blocks.get(domain.block.id).up) {
+  if (const BlockDirectory::State block = rt_->blocks.get(domain.block.id); !block.up) {
     count("block_down").inc();
-    ctx.add_response_header("Retry-After", std::to_string(pol.retry_after));
+    ctx.add_response_header("Retry-After",
+                            std::to_string(block_down_retry_after(block, domain.registration)));
     return Decision::respond(503, "Block Not Registered");
   }
 

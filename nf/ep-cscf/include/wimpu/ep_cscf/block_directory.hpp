@@ -2,6 +2,7 @@
 // What the eP-CSCF knows about each block's registration with the IMS core (seed TR §5.2.2.5.1):
 // up or down, the Service-Route and P-Associated-URI of the last 200 OK, and the flow token of
 // the Path we registered (terminating requests come back with it as their Route).
+#include <chrono>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -23,6 +24,9 @@ public:
     std::vector<std::string> associated;
     /// The user part of our Path URI in the block REGISTER (a flow token, RFC 5626 §5.2).
     std::string path_token;
+    /// While down: when the block registration tries again after a failure (its back-off).
+    /// Default (or past): an attempt is on its way now.
+    std::chrono::steady_clock::time_point next_attempt{};
   };
 
   /// Replaces the state of `block`.
