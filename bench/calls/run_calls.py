@@ -28,7 +28,6 @@ Python 3 standard library only; starts and stops (by PID) everything it uses.
 """
 import argparse
 import csv
-import hashlib
 import json
 import os
 import re
@@ -45,7 +44,10 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "bench", "ep-cscf"))
+sys.path.insert(0, os.path.join(ROOT, "tests", "sipp"))
 import run_register as rr  # noqa: E402  (helpers: free_port, stop, memory, CPU time, keys)
+from ims_core_config import block_subscriber, diameter_client, hss_toml  # noqa: E402
+from run_case import free_port as free_udp_tcp_port  # noqa: E402  (free for UDP and TCP)
 
 SERVER_CPU = rr.SERVER_CPU
 TOOL_CPU = rr.TOOL_CPU
@@ -61,25 +63,6 @@ BLOCK_IMPU = "sip:+15550000000@block.example"
 KAM_DOMAIN = "kam.test"
 log = rr.log
 uptime = rr.uptime
-
-
-def free_udp_tcp_port():
-    """A port free for both UDP and TCP on 127.0.0.1 now (SIP listeners bind both)."""
-    for _ in range(200):
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
-            u.bind(("127.0.0.1", 0))
-            port = u.getsockname()[1]
-            try:
-                with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t:
-                    t.bind(("127.0.0.1", port))
-                return port
-            except OSError:
-                continue
-    raise RuntimeError("no free port")
-
-
-def ha1(user, realm, password):
-    return hashlib.md5(f"{user}:{realm}:{password}".encode()).hexdigest()
 
 
 class Resp:
@@ -188,33 +171,8 @@ class WimpuSide:
         self.write("subscribers.toml", f"""
 [capabilities]
 server_names = ["sip:127.0.0.1:{self.scscf}"]
-[[subscriber]]
-impi = "block@{BLOCK_DOMAIN}"
-realm = "{BLOCK_DOMAIN}"
-ha1 = "{ha1('block@' + BLOCK_DOMAIN, BLOCK_DOMAIN, 'unused')}"
-  [[subscriber.implicit_set]]
-  public_identities = ["{BLOCK_IMPU}", "sip:+1555000!.*!@{BLOCK_DOMAIN}"]
-""")
-        hss = self.write("hss.toml", f"""
-[diameter]
-identity = "hss.example"
-realm = "example"
-port = {hss_port}
-accept_peers = ["icscf.example", "scscf.example"]
-state_dir = "hss-state"
-[hss]
-subscribers = "subscribers.toml"
-""")
-        dia = f"""realm = "example"
-tc_timer = 1
-[[diameter.peer]]
-identity = "hss.example"
-address = "127.0.0.1"
-port = {hss_port}
-[hss]
-realm = "example"
-timeout_ms = 2000
-"""
+{block_subscriber(BLOCK_DOMAIN, BLOCK_IMPU, "sip:+1555000!.*!@" + BLOCK_DOMAIN)}""")
+        hss = self.write("hss.toml", hss_toml(hss_port))
         icscf = self.write("icscf.toml", f"""
 [[listeners]]
 protocol = "udp"
@@ -234,10 +192,7 @@ id = "{BLOCK_ID}"
 domains = ["{BLOCK_DOMAIN}"]
 range_first = "+{RANGE_FIRST}"
 range_last = "+{RANGE_LAST}"
-[diameter]
-identity = "icscf.example"
-state_dir = "icscf-state"
-{dia}""")
+{diameter_client("icscf.example", hss_port, 2000)}""")
         scscf = self.write("scscf.toml", f"""
 [[listeners]]
 protocol = "udp"
@@ -250,10 +205,7 @@ server_name = "sip:127.0.0.1:{self.scscf}"
 home_domains = ["example", "{BLOCK_DOMAIN}"]
 trusted_nodes = ["127.0.0.1:{self.ep_udp}"]
 trusted_proxies = ["127.0.0.1:{self.icscf}"]
-[diameter]
-identity = "scscf.example"
-state_dir = "scscf-state"
-{dia}""")
+{diameter_client("scscf.example", hss_port, 2000)}""")
         ep = self.write("ep-cscf.toml", f"""
 [ep_cscf]
 realm = "{REALM}"

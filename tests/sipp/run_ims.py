@@ -15,7 +15,6 @@ asserted from SIPp's side (scenario exit codes and regexp checks):
 Usage: run_ims.py --hss BIN --icscf BIN --scscf BIN --seed BIN --scenarios DIR [--keep DIR]
 """
 import argparse
-import hashlib
 import os
 import select
 import shutil
@@ -26,14 +25,11 @@ import sys
 import tempfile
 import time
 
+from ims_core_config import block_subscriber, diameter_client, ha1, hss_toml
 from run_case import Failure, dump_logs, free_port, wait_bound
 
 DEADLINE_S = 120
 SIPP_TIMEOUT_S = 20
-
-
-def ha1(user, realm, password):
-    return hashlib.md5(f"{user}:{realm}:{password}".encode()).hexdigest()
 
 
 class Harness:
@@ -188,33 +184,9 @@ realm = "example"
 ha1 = "{ha1('bob@example', 'example', 'bob-secret')}"
   [[subscriber.implicit_set]]
   public_identities = ["sip:bob@example"]
-[[subscriber]]
-impi = "block@block.example"
-realm = "block.example"
-ha1 = "{ha1('block@block.example', 'block.example', 'unused')}"
-  [[subscriber.implicit_set]]
-  public_identities = ["sip:+15550000000@block.example", "sip:+1555000!.*!@block.example"]
-""")
-    write(work, "hss.toml", f"""
-[diameter]
-identity = "hss.example"
-realm = "example"
-port = {hss_port}
-accept_peers = ["icscf.example", "scscf.example"]
-state_dir = "hss-state"
-[hss]
-subscribers = "subscribers.toml"
-""")
-    diameter_client = f"""realm = "example"
-tc_timer = 1
-[[diameter.peer]]
-identity = "hss.example"
-address = "127.0.0.1"
-port = {hss_port}
-[hss]
-realm = "example"
-timeout_ms = 1000
-"""
+{block_subscriber("block.example", "sip:+15550000000@block.example",
+                   "sip:+1555000!.*!@block.example")}""")
+    write(work, "hss.toml", hss_toml(hss_port))
     write(work, "icscf.toml", f"""
 [[listeners]]
 protocol = "udp"
@@ -233,10 +205,7 @@ id = "b1"
 domains = ["block.example"]
 range_first = "+15550000100"
 range_last = "+15550000199"
-[diameter]
-identity = "icscf.example"
-state_dir = "icscf-state"
-{diameter_client}""")
+{diameter_client("icscf.example", hss_port, 1000)}""")
     write(work, "scscf.toml", f"""
 [[listeners]]
 protocol = "udp"
@@ -250,10 +219,7 @@ trusted_proxies = ["127.0.0.1:{icscf}"]
 [[s_cscf.icscf]]
 domain = "example"
 uri = "sip:127.0.0.1:{icscf}"
-[diameter]
-identity = "scscf.example"
-state_dir = "scscf-state"
-{diameter_client}""")
+{diameter_client("scscf.example", hss_port, 1000)}""")
 
     redis = h.start("redis", ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1",
                               "--save", "", "--appendonly", "no", "--dir", work])
