@@ -86,12 +86,12 @@ std::string contact_line(const registrar::ContactView& c) {
 // when the block registration tries next, or its first back-off step while an attempt is on its
 // way. Not registration.retry_after (the pool-exhausted delay, 60 s by default): after an
 // eP-CSCF restart the block is down for one Cx round trip, and every WIC would wait a minute.
-std::uint32_t block_down_retry_after(const BlockDirectory::State& st,
+std::uint32_t block_down_retry_after(std::chrono::steady_clock::time_point next_attempt,
                                      const BlockRegistrationConfig& reg) {
   using namespace std::chrono;
   const auto now = steady_clock::now();
   const milliseconds wait =
-      st.next_attempt > now ? duration_cast<milliseconds>(st.next_attempt - now) : reg.retry_min;
+      next_attempt > now ? duration_cast<milliseconds>(next_attempt - now) : reg.retry_min;
   return static_cast<std::uint32_t>(std::max<std::int64_t>(1, (wait.count() + 999) / 1000));
 }
 
@@ -103,10 +103,10 @@ Decision EpCscfPolicy::on_wic_register(proxy::RequestContext& ctx, const WimpuDo
 
   // Seed 5.2.2.5.1: while the block is not registered with the IMS core its IMPUs are
   // unreachable; the WIC retries later (RFC 3261 §21.5.4).
-  if (const BlockDirectory::State block = rt_->blocks.get(domain.block.id); !block.up) {
+  if (const auto down = rt_->blocks.down_until(domain.block.id)) {
     count("block_down").inc();
     ctx.add_response_header("Retry-After",
-                            std::to_string(block_down_retry_after(block, domain.registration)));
+                            std::to_string(block_down_retry_after(*down, domain.registration)));
     return Decision::respond(503, "Block Not Registered");
   }
 

@@ -204,7 +204,7 @@ std::vector<std::string> Server::blocks_down() const {
     return down;
   }
   for (const WimpuDomain& d : config_.domains) {
-    if (!runtime_->blocks.get(d.block.id).up) {
+    if (runtime_->blocks.down_until(d.block.id)) {
       down.push_back(d.block.id);
     }
   }

@@ -4,6 +4,7 @@
 // the Path we registered (terminating requests come back with it as their Route).
 #include <chrono>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -39,6 +40,16 @@ public:
     std::lock_guard<std::mutex> lock(m_);
     auto it = states_.find(block);
     return it == states_.end() ? State{} : it->second;
+  }
+  /// nullopt when `block` is up; when it is down, its State::next_attempt. For the WIC REGISTER
+  /// path, which reads this for every REGISTER and must not copy the routes get() returns.
+  std::optional<std::chrono::steady_clock::time_point> down_until(const std::string& block) const {
+    std::lock_guard<std::mutex> lock(m_);
+    auto it = states_.find(block);
+    if (it == states_.end() || it->second.up) {
+      return std::nullopt;
+    }
+    return it->second.next_attempt;
   }
   /// get(block).service_route.
   std::vector<std::string> service_route(const std::string& block) const {
