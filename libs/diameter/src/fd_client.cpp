@@ -97,15 +97,12 @@ void complete(const PendingPtr& p, CxResult<CxAnswer> result) {
   handler(std::move(result));
 }
 
-// How long after the caller's deadline freeDiameter keeps a request in its sent-list.
-std::chrono::milliseconds late_answer_window(std::chrono::milliseconds timeout) { return timeout; }
-
 // The shard timer: at the deadline the caller gets kTimeout; a request freeDiameter still has not
-// given back a second after its own deadline is released anyway, so a lost callback cannot leak
-// capacity.
+// given back a second after its own deadline (twice the timeout, see send()) is released anyway,
+// so a lost callback cannot leak capacity.
 void arm_timer(const PendingPtr& p, bool grace) {
   using namespace std::chrono_literals;
-  p->timer.expires_after(grace ? late_answer_window(p->timeout) + 1s : p->timeout);
+  p->timer.expires_after(grace ? p->timeout + 1s : p->timeout);
   p->timer.async_wait([p, grace](const boost::system::error_code& ec) {
     if (ec || p->released) {
       return;
@@ -129,6 +126,12 @@ void give_back(const PendingPtr& p, CxResult<CxAnswer> result) {
 }
 
 void complete_with_bytes(const PendingPtr& p, const std::vector<std::uint8_t>& bytes) {
+  if (p->done) {
+    // A late answer: the caller already has its kTimeout (complete() ignores this result); only
+    // the slot comes back, so nothing is decoded.
+    give_back(p, CxError::kTimeout);
+    return;
+  }
   if (bytes.empty()) {
     give_back(p, CxError::kBadAnswer);
     return;
@@ -214,7 +217,8 @@ public:
     arm_timer(pending, false);
     timespec deadline{};
     clock_gettime(CLOCK_REALTIME, &deadline);  // fd_msg_send_timeout takes CLOCK_REALTIME
-    const auto ms = (options_.timeout + late_answer_window(options_.timeout)).count();
+    // freeDiameter keeps the request for a second `timeout` after the caller's (header comment).
+    const auto ms = (2 * options_.timeout).count();
     deadline.tv_sec += ms / 1000;
     deadline.tv_nsec += (ms % 1000) * 1000000;
     if (deadline.tv_nsec >= 1000000000) {
