@@ -17,6 +17,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include "cpu_time.hpp"
 #include "redis_server.hpp"
 #include "sample.hpp"
 #include "wimpu/registrar/redis_registrar.hpp"
@@ -71,22 +72,6 @@ boost::asio::awaitable<void> worker(W4* w4, Run* run) {
   if (--run->workers == 0) {
     run->ioc->stop();
   }
-}
-
-double cpu_s() {
-  timespec ts{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
-}
-
-double redis_cpu_s(const testing::RedisServer& server) {
-  const std::string info = server.command({"INFO", "cpu"});
-  double total = 0;
-  for (const char* key : {"used_cpu_sys:", "used_cpu_user:"}) {
-    const auto pos = info.find(key);
-    total += std::stod(info.substr(pos + std::strlen(key)));
-  }
-  return total;
 }
 
 struct Rates {
