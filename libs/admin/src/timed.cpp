@@ -33,80 +33,50 @@ public:
   TimedW4(W4& inner, bool always_suspend) : inner_(inner), always_suspend_(always_suspend) {}
   const BlockSet& blocks() const override { return inner_.blocks(); }
 
-  // Each coroutine keeps its arguments by value and its result in a named local (GCC 12
-  // coroutine pitfalls, BRIEF).
+  // Each call starts the inner operation (asio awaitables are lazy: it runs when timed() awaits
+  // it) and hands it to timed(); arguments are moved into the inner coroutine's frame.
   W4Task<RegisterResult> register_contacts(RegisterRequest req) override {
-    const auto t0 = Steady::now();
-    auto r = co_await inner_.register_contacts(std::move(req));
-    h_.register_contacts.observe(Steady::now() - t0);
-    co_await maybe_suspend();
-    co_return r;
+    return timed(h_.register_contacts, inner_.register_contacts(std::move(req)));
   }
   W4Task<RemoveResult> remove_contact(std::string impu, ContactKey key) override {
-    const auto t0 = Steady::now();
-    auto r = co_await inner_.remove_contact(std::move(impu), std::move(key));
-    h_.remove_contact.observe(Steady::now() - t0);
-    co_await maybe_suspend();
-    co_return r;
+    return timed(h_.remove_contact, inner_.remove_contact(std::move(impu), std::move(key)));
   }
   W4Task<RemoveResult> remove_all(std::string impu, std::optional<CallIdGuard> guard) override {
-    const auto t0 = Steady::now();
-    auto r = co_await inner_.remove_all(std::move(impu), std::move(guard));
-    h_.remove_all.observe(Steady::now() - t0);
-    co_await maybe_suspend();
-    co_return r;
+    return timed(h_.remove_all, inner_.remove_all(std::move(impu), std::move(guard)));
   }
   W4Task<std::uint32_t> remove_flow(std::string flow_token) override {
-    const auto t0 = Steady::now();
-    auto r = co_await inner_.remove_flow(std::move(flow_token));
-    h_.remove_flow.observe(Steady::now() - t0);
-    co_await maybe_suspend();
-    co_return r;
+    return timed(h_.remove_flow, inner_.remove_flow(std::move(flow_token)));
   }
   W4Task<Binding> lookup(std::string impu) override {
-    const auto t0 = Steady::now();
-    auto r = co_await inner_.lookup(std::move(impu));
-    h_.lookup.observe(Steady::now() - t0);
-    co_await maybe_suspend();
-    co_return r;
+    return timed(h_.lookup, inner_.lookup(std::move(impu)));
   }
   W4Task<bool> is_registered(std::string impu) override {
-    const auto t0 = Steady::now();
-    auto r = co_await inner_.is_registered(std::move(impu));
-    h_.is_registered.observe(Steady::now() - t0);
-    co_await maybe_suspend();
-    co_return r;
+    return timed(h_.is_registered, inner_.is_registered(std::move(impu)));
   }
   W4Task<Binding> lookup_identity(std::string block, WebIdentity identity) override {
-    const auto t0 = Steady::now();
-    auto r = co_await inner_.lookup_identity(std::move(block), std::move(identity));
-    h_.lookup_identity.observe(Steady::now() - t0);
-    co_await maybe_suspend();
-    co_return r;
+    return timed(h_.lookup_identity,
+                 inner_.lookup_identity(std::move(block), std::move(identity)));
   }
   W4Task<BlockUsage> usage(std::string block) override {
-    const auto t0 = Steady::now();
-    auto r = co_await inner_.usage(std::move(block));
-    h_.usage.observe(Steady::now() - t0);
-    co_await maybe_suspend();
-    co_return r;
+    return timed(h_.usage, inner_.usage(std::move(block)));
   }
   W4Task<ListPage> list(std::string block, std::uint64_t cursor, std::uint32_t limit) override {
-    const auto t0 = Steady::now();
-    auto r = co_await inner_.list(std::move(block), cursor, limit);
-    h_.list.observe(Steady::now() - t0);
-    co_await maybe_suspend();
-    co_return r;
+    return timed(h_.list, inner_.list(std::move(block), cursor, limit));
   }
-  W4Task<void> ping() override {
+  W4Task<void> ping() override { return timed(h_.ping, inner_.ping()); }
+
+private:
+  /// Awaits `inner`, records its latency in `h`, then maybe_suspend(). The result is kept in a
+  /// named local (GCC 12 coroutine pitfalls, BRIEF).
+  template <class T>
+  W4Task<T> timed(common::Histogram& h, W4Task<T> inner) {
     const auto t0 = Steady::now();
-    auto r = co_await inner_.ping();
-    h_.ping.observe(Steady::now() - t0);
+    auto r = co_await std::move(inner);
+    h.observe(Steady::now() - t0);
     co_await maybe_suspend();
     co_return r;
   }
 
-private:
   /// Resumes through the caller's executor queue when asked to (see make_timed_w4()).
   boost::asio::awaitable<void> maybe_suspend() {
     if (always_suspend_) {
