@@ -25,7 +25,7 @@
 #include <regex>
 #include <thread>
 
-#include "child.hpp"
+#include "process.hpp"  // nf/hss/test: ChildProcess
 #include "udp_ue.hpp"
 #include "wimpu/http/client.hpp"
 #include "wimpu/sip/message.hpp"
@@ -159,7 +159,7 @@ protected:
   void SetUp() override {
     std::ofstream(dir_.path / "wimpud.toml") << config();
     std::ofstream(dir_.path / "subscribers.toml") << subscribers();
-    child_ = std::make_unique<test::Child>(
+    child_ = std::make_unique<hss::test::ChildProcess>(
         std::vector<std::string>{WIMPUD_BINARY, "--config", (dir_.path / "wimpud.toml").string()},
         (dir_.path / "stderr.log").string());
     // "wimpud: <function> listening <proto> <addr>:<port>" lines, then "wimpud: ready".
@@ -311,7 +311,7 @@ protected:
   asio::io_context io_;
   std::shared_ptr<asio::ssl::context> wic_tls_;
   std::unique_ptr<Wss> wic_;
-  std::unique_ptr<test::Child> child_;
+  std::unique_ptr<hss::test::ChildProcess> child_;
   std::map<std::string, std::uint16_t> ports_;
   std::string admin_;
 };
@@ -484,14 +484,14 @@ protected:
 
   /// Runs SIPp (scenario `sf`, one call) from `port` toward `remote`; returns its exit code.
   /// Started through /bin/sh only to send its screen output to a file.
-  std::unique_ptr<test::Child> sipp(const std::string& name, const std::string& sf,
+  std::unique_ptr<hss::test::ChildProcess> sipp(const std::string& name, const std::string& sf,
                                     std::uint16_t port, const std::string& remote,
                                     const std::string& extra) {
     const std::string cmd = "exec sipp -sf " + sf + " -i 127.0.0.1 -p " + std::to_string(port) +
                             " -m 1 -nostdin -timeout 20s -timeout_error " + extra + " " + remote +
                             " > " + (dir_.path / (name + ".out")).string() + " 2>&1";
-    return std::make_unique<test::Child>(std::vector<std::string>{"/bin/sh", "-c", cmd},
-                                         (dir_.path / (name + ".err")).string());
+    return std::make_unique<hss::test::ChildProcess>(
+        std::vector<std::string>{"/bin/sh", "-c", cmd}, (dir_.path / (name + ".err")).string());
   }
 
   /// The WIC's answer to `request` (raw text): Via, From, To (with a tag), Call-ID, CSeq copied.
@@ -573,7 +573,7 @@ TEST_F(WimpudFullPathTest, DigestUeCallsAWicThroughTheInProcessScscf) {
 TEST(WimpudBinary, BadConfigExitsTwoNamingTheKey) {
   TempDir dir;
   std::ofstream(dir.path / "bad.toml") << "[admin]\nport = 70000\n[hss]\nsubscribers = \"s.toml\"\n";
-  test::Child c({WIMPUD_BINARY, "--config", (dir.path / "bad.toml").string()},
+  hss::test::ChildProcess c({WIMPUD_BINARY, "--config", (dir.path / "bad.toml").string()},
                 (dir.path / "stderr.log").string());
   EXPECT_EQ(c.wait_exit(kStep), 2);
   EXPECT_EQ(read_file(dir.path / "stderr.log"),
@@ -589,7 +589,7 @@ TEST(WimpudBinary, BadEpCscfConfigExitsTwoNamingTheFullKey) {
          "[ep_cscf.domains.block]\nid = \"b1\"\nimpus = [\"sip:a@b.example\"]\n"
          "[[ep_cscf.domains.issuers]]\nissuer = \"https://w\"\njwks = \"{}\"\n"
          "[ep_cscf.domains.registration]\ntrigger = \"later\"\n";
-  test::Child c({WIMPUD_BINARY, "--config", (dir.path / "bad.toml").string()},
+  hss::test::ChildProcess c({WIMPUD_BINARY, "--config", (dir.path / "bad.toml").string()},
                 (dir.path / "stderr.log").string());
   EXPECT_EQ(c.wait_exit(kStep), 2);
   EXPECT_EQ(read_file(dir.path / "stderr.log"),
@@ -601,7 +601,7 @@ TEST(WimpudBinary, StartFailureExitsOne) {
   TempDir dir;
   // Valid config, but the subscriber file does not exist: refused at start, not at parse.
   std::ofstream(dir.path / "c.toml") << "[admin]\nenabled = false\n[hss]\nsubscribers = \"none.toml\"\n";
-  test::Child c({WIMPUD_BINARY, "--config", (dir.path / "c.toml").string()},
+  hss::test::ChildProcess c({WIMPUD_BINARY, "--config", (dir.path / "c.toml").string()},
                 (dir.path / "stderr.log").string());
   EXPECT_EQ(c.wait_exit(kStep), 1);
   EXPECT_EQ(read_file(dir.path / "stderr.log").rfind("wimpud: hss: ", 0), 0u)

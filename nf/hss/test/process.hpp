@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -79,11 +80,12 @@ inline int run_command(const std::vector<std::string>& argv) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-/// A child process with its stdout on a pipe; stderr is inherited (shows in test logs). Killed by
-/// PID (SIGKILL) and reaped on destruction if still running.
+/// A child process with its stdout on a pipe read line by line; stderr is inherited (shows in test
+/// logs) or appended to `stderr_file`. Killed by PID (SIGKILL) and reaped on destruction if still
+/// running. Waits use poll and a pidfd, never sleeps.
 class ChildProcess {
 public:
-  explicit ChildProcess(const std::vector<std::string>& argv) {
+  explicit ChildProcess(const std::vector<std::string>& argv, const std::string& stderr_file = {}) {
     int fds[2];
     if (::pipe(fds) != 0) {
       throw std::runtime_error("pipe failed");
@@ -91,6 +93,10 @@ public:
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
+    if (!stderr_file.empty()) {
+      posix_spawn_file_actions_addopen(&actions, 2, stderr_file.c_str(),
+                                       O_WRONLY | O_CREAT | O_APPEND, 0600);
+    }
     posix_spawn_file_actions_addclose(&actions, fds[0]);
     posix_spawn_file_actions_addclose(&actions, fds[1]);
     std::vector<char*> args;
@@ -118,33 +124,40 @@ public:
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;
 
-  /// Reads stdout until a line starting with `prefix` (true) or EOF/timeout (false).
-  bool wait_for_line(const std::string& prefix, std::chrono::milliseconds timeout) {
+  /// The next stdout line, or nullopt at EOF or after `timeout`.
+  std::optional<std::string> line(std::chrono::milliseconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (true) {
-      for (auto nl = buffer_.find('\n'); nl != std::string::npos; nl = buffer_.find('\n')) {
-        const std::string line = buffer_.substr(0, nl);
+    for (;;) {
+      if (const auto nl = buffer_.find('\n'); nl != std::string::npos) {
+        std::string l = buffer_.substr(0, nl);
         buffer_.erase(0, nl + 1);
-        if (line.rfind(prefix, 0) == 0) {
-          return true;
-        }
+        return l;
       }
       const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
           deadline - std::chrono::steady_clock::now());
-      if (left.count() <= 0) {
-        return false;
-      }
       pollfd pfd{out_, POLLIN, 0};
-      if (::poll(&pfd, 1, static_cast<int>(left.count())) <= 0) {
-        return false;
+      if (left.count() <= 0 || ::poll(&pfd, 1, static_cast<int>(left.count())) <= 0) {
+        return std::nullopt;
       }
       char buf[512];
       const ssize_t n = ::read(out_, buf, sizeof buf);
       if (n <= 0) {
-        return false;
+        return std::nullopt;
       }
       buffer_.append(buf, static_cast<std::size_t>(n));
     }
+  }
+
+  /// Reads stdout until a line starting with `prefix` (true) or EOF/timeout (false).
+  bool wait_for_line(const std::string& prefix, std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (auto l = line(std::chrono::duration_cast<std::chrono::milliseconds>(
+               deadline - std::chrono::steady_clock::now()))) {
+      if (l->rfind(prefix, 0) == 0) {
+        return true;
+      }
+    }
+    return false;
   }
 
   void signal(int sig) const { ::kill(pid_, sig); }
@@ -152,13 +165,32 @@ public:
   /// Sends `sig` and reaps the process; SIGKILL if it has not exited within `grace`.
   /// Returns the wait status.
   int stop(int sig, std::chrono::milliseconds grace) {
-    // A pidfd becomes readable when the process exits (Linux >= 5.3): wait on it, no sleeping.
-    const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0));
-    ::kill(pid_, sig);
     bool exited = false;
+    return reap(sig, grace, exited);
+  }
+
+  /// Waits up to `timeout` for the exit (after `sig` unless 0); SIGKILL after that. Returns the
+  /// exit code, or -1 if it had to be killed or died of a signal.
+  int wait_exit(std::chrono::milliseconds timeout, int sig = 0) {
+    bool exited = false;
+    const int status = reap(sig, timeout, exited);
+    return exited && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+
+  pid_t pid() const { return pid_; }
+
+private:
+  // Sends `sig` (unless 0), waits up to `timeout` for the exit, SIGKILL after that; reaps and
+  // returns the wait status. A pidfd becomes readable when the process exits (Linux >= 5.3).
+  int reap(int sig, std::chrono::milliseconds timeout, bool& exited) {
+    const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0));
+    if (sig != 0) {
+      ::kill(pid_, sig);
+    }
+    exited = false;
     if (pidfd >= 0) {
       pollfd pfd{pidfd, POLLIN, 0};
-      exited = ::poll(&pfd, 1, static_cast<int>(grace.count())) == 1;
+      exited = ::poll(&pfd, 1, static_cast<int>(timeout.count())) == 1;
       ::close(pidfd);
     }
     if (!exited) {
@@ -170,9 +202,6 @@ public:
     return status;
   }
 
-  pid_t pid() const { return pid_; }
-
-private:
   pid_t pid_ = -1;
   int out_ = -1;
   std::string buffer_;
