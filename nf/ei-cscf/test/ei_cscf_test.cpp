@@ -5,6 +5,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 
+#include "down_cx.hpp"
 #include "fakes.hpp"
 #include "wimpu/ei_cscf/ei_cscf.hpp"
 #include "wimpu/hss/hss_service.hpp"
@@ -48,18 +49,7 @@ unregistered_services = false
 )";
 }
 
-/// A CxClient whose HSS is down: every request fails with kUnavailable, on the executor.
-class DownCx final : public diameter::CxClient {
-public:
-  explicit DownCx(boost::asio::any_io_executor ex) : ex_(std::move(ex)) {}
-  void send(diameter::CxRequest, AnswerHandler handler) override {
-    boost::asio::post(ex_, [h = std::move(handler)] { h(diameter::CxError::kUnavailable); });
-  }
-  boost::asio::any_io_executor executor() const override { return ex_; }
-
-private:
-  boost::asio::any_io_executor ex_;
-};
+using hss::test::DownCx;
 
 registrar::BlockSetPtr blocks() {
   registrar::BlockConfig b;

@@ -5,6 +5,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 
+#include "down_cx.hpp"
 #include "fakes.hpp"
 #include "wimpu/hss/hss_service.hpp"
 #include "wimpu/s_cscf/s_cscf.hpp"
@@ -48,17 +49,7 @@ ha1 = ")" + hss::digest_ha1("block@block.example", "block.example", "s") + R"("
 )";
 }
 
-class DownCx final : public diameter::CxClient {
-public:
-  explicit DownCx(boost::asio::any_io_executor ex) : ex_(std::move(ex)) {}
-  void send(diameter::CxRequest, AnswerHandler handler) override {
-    boost::asio::post(ex_, [h = std::move(handler)] { h(diameter::CxError::kUnavailable); });
-  }
-  boost::asio::any_io_executor executor() const override { return ex_; }
-
-private:
-  boost::asio::any_io_executor ex_;
-};
+using hss::test::DownCx;
 
 ScscfConfig config() {
   ScscfConfig c;
