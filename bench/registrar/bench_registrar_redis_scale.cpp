@@ -17,7 +17,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 
-#include "cpu_time.hpp"
+#include "redis_bench.hpp"
 #include "redis_server.hpp"
 #include "sample.hpp"
 #include "wimpu/registrar/redis_registrar.hpp"
@@ -126,18 +126,10 @@ int main(int argc, char** argv) {
 
   testing::RedisServer::Options so;
   so.appendonly = false;  // the scale figure; durability costs are in bench_registrar_redis
-  if (!redis_cpu.empty()) {
-    so.wrapper = {"/usr/bin/taskset", "-c", redis_cpu};
-  }
-  testing::RedisServer server(so);
+  testing::RedisServer server(pinned(so, redis_cpu));
 
   boost::asio::io_context ioc;
-  RedisOptions ro;
-  ro.port = server.port();
-  ro.op_timeout = std::chrono::seconds(10);
-  auto w4 = std::make_unique<RedisRegistrar>(
-      ioc.get_executor(),
-      std::make_shared<const BlockSet>(std::vector<BlockConfig>{million_block()}), ro);
+  auto w4 = bench_registrar(ioc, server);
   measure(ioc, *w4, server, Kind::kIsRegistered, 1, 1, 1);  // connect, load library, configure
   const long long mem0 = server.used_memory();
 
