@@ -11,15 +11,22 @@ namespace wimpu::ep_cscf {
 using proxy::Decision;
 
 EpCscfPolicy::EpCscfPolicy(RuntimePtr runtime, registrar::W4& w4,
-                           std::unique_ptr<token::Verifier> verifier,
+                           std::unique_ptr<token::Verifier> verifier, TrustPtr trust,
                            transport::Transport& transport, boost::asio::any_io_executor shard)
     : rt_(std::move(runtime)),
       w4_(w4),
       verifier_(std::move(verifier)),
+      trust_(std::move(trust)),
       transport_(transport),
       shard_(std::move(shard)) {}
 
 EpCscfPolicy::~EpCscfPolicy() = default;
+
+void EpCscfPolicy::set_trust(std::unique_ptr<token::Verifier> verifier, TrustPtr trust) {
+  retired_verifier_ = std::move(verifier_);
+  verifier_ = std::move(verifier);
+  trust_ = std::move(trust);
+}
 
 const WimpuDomain* EpCscfPolicy::wimpu_domain(std::string_view host) const {
   for (const WimpuDomain& d : rt_->config.domains) {

@@ -11,6 +11,7 @@
 #include "wimpu/ep_cscf/policy.hpp"
 #include "wimpu/sip/header_values.hpp"
 #include "wimpu/token/bearer.hpp"
+#include "wimpu/token/error.hpp"
 
 namespace wimpu::ep_cscf {
 
@@ -252,10 +253,14 @@ void EpCscfPolicy::on_token(proxy::ContextId id, PendingRegister&& reg,
   }
   bool trusted = false;
   if (result) {
-    const auto& iss = reg.domain->issuers;
-    trusted = std::any_of(iss.begin(), iss.end(), [&](const TrustedIssuer& t) {
-      return t.issuer == result->claims->issuer;
-    });
+    // The issuers trusted for this domain now (a reload may have removed this one since the
+    // verifier's stores were built): the same refusal as an issuer never configured.
+    const auto index = static_cast<std::size_t>(reg.domain - rt_->config.domains.data());
+    const auto& iss = trust_->issuers.at(index);
+    trusted = std::find(iss.begin(), iss.end(), result->claims->issuer) != iss.end();
+    if (!trusted) {
+      token::failure_counter(token::TokenError::kUnknownIssuer).inc();
+    }
   }
   if (!trusted) {
     // RFC 6750 §3.1 / RFC 8898 §2.2: 401 with error="invalid_token"; the token goes nowhere.

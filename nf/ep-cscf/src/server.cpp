@@ -17,13 +17,16 @@
 namespace wimpu::ep_cscf {
 namespace {
 
+using OriginList = std::shared_ptr<const std::vector<std::string>>;
+
 // RFC 7118 §7: only pages from allowed origins may open SIP WebSockets to us (403 otherwise).
-transport::WsHandshakeHook origin_hook(std::vector<std::string> allowed) {
-  if (allowed.empty()) {
-    return {};
-  }
-  return [allowed = std::move(allowed)](const transport::WsHandshakeRequest& req) {
-    const bool ok = std::find(allowed.begin(), allowed.end(), req.origin) != allowed.end();
+// Always installed, reading the list in force at each handshake: a reload can turn the check on
+// (empty list = any Origin) and change it while the shards run.
+transport::WsHandshakeHook origin_hook(std::shared_ptr<std::atomic<OriginList>> origins) {
+  return [origins = std::move(origins)](const transport::WsHandshakeRequest& req) {
+    const OriginList allowed = origins->load(std::memory_order_acquire);
+    const bool ok = allowed->empty() ||
+                    std::find(allowed->begin(), allowed->end(), req.origin) != allowed->end();
     return ok ? transport::WsHandshakeDecision::accept()
               : transport::WsHandshakeDecision::forbidden();
   };
@@ -32,18 +35,89 @@ transport::WsHandshakeHook origin_hook(std::vector<std::string> allowed) {
 std::string read_file(const std::string& path) {
   std::ifstream in(path);
   if (!in) {
-    throw std::runtime_error("ep-cscf: cannot read " + path);
+    throw std::runtime_error("cannot read " + path);
   }
   std::ostringstream s;
   s << in.rdbuf();
   return s.str();
 }
 
+bool same_issuers(const std::vector<TrustedIssuer>& a, const std::vector<TrustedIssuer>& b,
+                  const std::string& issuer) {
+  auto has = [&](const std::vector<TrustedIssuer>& v) {
+    return std::any_of(v.begin(), v.end(), [&](const TrustedIssuer& t) { return t.issuer == issuer; });
+  };
+  return has(a) == has(b);
+}
+
 }  // namespace
+
+/// What commit_reload() puts in force; everything already validated and built.
+struct PreparedReload {
+  std::vector<std::vector<TrustedIssuer>> issuers;  // per running domain
+  std::vector<token::KeyStorePtr> stores;
+  std::shared_ptr<const Trust> trust;
+  OriginList origins;
+};
 
 Server::Server(EpCscfConfig config, common::ClockPtr clock)
     : config_(std::move(config)),
-      clock_(clock ? std::move(clock) : std::make_shared<common::SystemClock>()) {}
+      clock_(clock ? std::move(clock) : std::make_shared<common::SystemClock>()),
+      origins_(std::make_shared<std::atomic<OriginList>>(
+          std::make_shared<const std::vector<std::string>>(config_.allowed_origins))) {}
+
+std::vector<token::KeyStorePtr> Server::make_stores(const std::vector<WimpuDomain>& domains) const {
+  // One KeyStore per distinct issuer, shared by every shard's Verifier. An issuer named by
+  // several domains is read once (the first domain's entry).
+  std::vector<token::KeyStorePtr> stores;
+  for (std::size_t di = 0; di < domains.size(); ++di) {
+    const std::vector<TrustedIssuer>& issuers = domains[di].issuers;
+    if (issuers.empty()) {
+      throw std::runtime_error("ep_cscf.domains[" + std::to_string(di) +
+                               "].issuers: at least one trusted issuer is required");
+    }
+    for (std::size_t ii = 0; ii < issuers.size(); ++ii) {
+      const TrustedIssuer& i = issuers[ii];
+      const std::string key =
+          "ep_cscf.domains[" + std::to_string(di) + "].issuers[" + std::to_string(ii) + "]";
+      const bool seen = std::any_of(stores.begin(), stores.end(),
+                                    [&](const auto& s) { return s->issuer() == i.issuer; });
+      if (seen) {
+        continue;
+      }
+      if (i.issuer.empty()) {
+        throw std::runtime_error(key + ".issuer: empty");
+      }
+      token::KeyStoreOptions o;
+      o.issuer = i.issuer;
+      o.algorithm = i.algorithm;
+      auto store = token::KeyStore::create(o, nullptr, clock_, node_->pool().executor(0));
+      std::string jwks;
+      try {
+        jwks = i.jwks.empty() ? read_file(i.jwks_file) : i.jwks;
+      } catch (const std::exception& e) {
+        throw std::runtime_error(key + ".jwks_file: " + e.what());
+      }
+      if (auto r = store->install(jwks); !r) {
+        throw std::runtime_error(key + ": bad JWKS for " + i.issuer +
+                                 (i.jwks.empty() ? " in " + i.jwks_file : std::string()));
+      }
+      stores.push_back(std::move(store));
+    }
+  }
+  return stores;
+}
+
+std::shared_ptr<const Trust> Server::make_trust() const {
+  auto t = std::make_shared<Trust>();
+  for (const WimpuDomain& d : config_.domains) {
+    auto& names = t->issuers.emplace_back();
+    for (const TrustedIssuer& i : d.issuers) {
+      names.push_back(i.issuer);
+    }
+  }
+  return t;
+}
 
 Server::~Server() { stop(); }
 
@@ -60,7 +134,7 @@ void Server::start() {
     nc.domains.push_back(d.domain);
   }
   nc.supported_proxy_require = {"outbound", "path"};
-  nc.ws_handshake = origin_hook(config_.allowed_origins);
+  nc.ws_handshake = origin_hook(origins_);
   node_ = std::make_unique<cscf_node::SipNode>(
       std::move(nc), [this](transport::ShardId s, boost::asio::any_io_executor ex) {
         return make_policy(s, std::move(ex));
@@ -68,27 +142,17 @@ void Server::start() {
   node_->create_pool();
   transport::ShardPool& pool = node_->pool();
 
-  // Trusted issuers' keys: one KeyStore each, shared by every shard's Verifier.
   std::vector<registrar::BlockConfig> blocks;
   for (const WimpuDomain& d : config_.domains) {
     blocks.push_back(d.block);
-    for (const TrustedIssuer& i : d.issuers) {
-      const bool seen = std::any_of(stores_.begin(), stores_.end(),
-                                    [&](const auto& s) { return s->issuer() == i.issuer; });
-      if (seen) {
-        continue;
-      }
-      token::KeyStoreOptions o;
-      o.issuer = i.issuer;
-      o.algorithm = i.algorithm;
-      auto store = token::KeyStore::create(o, nullptr, clock_, pool.executor(0));
-      auto r = store->install(i.jwks.empty() ? read_file(i.jwks_file) : i.jwks);
-      if (!r) {
-        throw std::runtime_error("ep-cscf: bad JWKS for " + i.issuer);
-      }
-      stores_.push_back(std::move(store));
-    }
   }
+  try {
+    stores_ = make_stores(config_.domains);
+  } catch (const std::exception& e) {
+    node_.reset();
+    throw std::runtime_error(std::string("ep-cscf: ") + e.what());
+  }
+  trust_ = make_trust();
   auto block_set = std::make_shared<const registrar::BlockSet>(std::move(blocks));
   if (config_.backend == RegistrarBackend::kMemory) {
     registrars_.push_back(std::make_unique<registrar::MemoryRegistrar>(block_set, clock_));
@@ -163,7 +227,7 @@ cscf_node::ShardPolicy Server::make_policy(transport::ShardId s, boost::asio::an
   token::VerifierOptions vo;
   vo.audience = config_.realm;
   auto verifier = std::make_unique<token::Verifier>(vo, stores_, clock_, ex);
-  auto policy = std::make_unique<EpCscfPolicy>(runtime_, w4(s), std::move(verifier),
+  auto policy = std::make_unique<EpCscfPolicy>(runtime_, w4(s), std::move(verifier), trust_,
                                                node_->transport(), ex);
   EpCscfPolicy* raw = policy.get();
   policies_.push_back(raw);
@@ -198,6 +262,106 @@ void Server::drain() {
   }
 }
 
+Expected<PreparedReloadPtr, std::string> Server::prepare_reload(const EpCscfConfig& next) const {
+  if (!running_) {
+    return std::string("ep_cscf: not running");
+  }
+  auto r = std::make_shared<PreparedReload>();
+  // The running domains, with the issuers `next` gives each (matched by name: indexes may move).
+  std::vector<WimpuDomain> domains = config_.domains;
+  for (WimpuDomain& d : domains) {
+    auto it = std::find_if(next.domains.begin(), next.domains.end(),
+                           [&](const WimpuDomain& n) { return n.domain == d.domain; });
+    if (it != next.domains.end()) {
+      d.issuers = it->issuers;
+    }
+    r->issuers.push_back(d.issuers);
+  }
+  try {
+    r->stores = make_stores(domains);
+  } catch (const std::exception& e) {
+    return std::string(e.what());
+  }
+  auto trust = std::make_shared<Trust>();
+  for (const WimpuDomain& d : domains) {
+    auto& names = trust->issuers.emplace_back();
+    for (const TrustedIssuer& i : d.issuers) {
+      names.push_back(i.issuer);
+    }
+  }
+  r->trust = std::move(trust);
+  r->origins = std::make_shared<const std::vector<std::string>>(next.allowed_origins);
+  return PreparedReloadPtr(std::move(r));
+}
+
+std::vector<std::string> Server::commit_reload(const PreparedReloadPtr& r) {
+  std::vector<std::string> lines;
+  if (!running_ || !r) {
+    return lines;
+  }
+  for (std::size_t di = 0; di < config_.domains.size(); ++di) {
+    WimpuDomain& d = config_.domains[di];
+    const std::vector<TrustedIssuer>& now = r->issuers.at(di);
+    for (const TrustedIssuer& i : now) {
+      if (!same_issuers(d.issuers, now, i.issuer)) {
+        lines.push_back("ep_cscf: domain " + d.domain + ": trusted issuer " + i.issuer + " added");
+      }
+    }
+    for (const TrustedIssuer& i : d.issuers) {
+      if (!same_issuers(d.issuers, now, i.issuer)) {
+        lines.push_back("ep_cscf: domain " + d.domain + ": trusted issuer " + i.issuer +
+                        " removed");
+      }
+    }
+    d.issuers = now;
+  }
+  if (config_.allowed_origins != *r->origins) {
+    lines.push_back("ep_cscf: allowed_origins now " +
+                    (r->origins->empty() ? std::string("any") : std::to_string(r->origins->size()) +
+                                                                    " origin(s)"));
+  }
+  config_.allowed_origins = *r->origins;
+  origins_->store(r->origins, std::memory_order_release);
+  stores_ = r->stores;
+  trust_ = r->trust;
+
+  // Every shard swaps its Verifier and Trust on its own thread (policies are shard-bound); wait
+  // until all did, so a request sent after reload() returned meets the new issuers.
+  transport::ShardPool& pool = node_->pool();
+  auto left = std::make_shared<std::atomic<std::size_t>>(policies_.size());
+  auto done = std::make_shared<std::promise<void>>();
+  auto finished = done->get_future();
+  token::VerifierOptions vo;
+  vo.audience = config_.realm;
+  for (std::size_t s = 0; s < policies_.size(); ++s) {
+    auto verifier = std::make_shared<std::unique_ptr<token::Verifier>>(
+        std::make_unique<token::Verifier>(vo, stores_, clock_, pool.executor(s)));
+    EpCscfPolicy* p = policies_[s];
+    pool.post(s, [p, verifier, trust = trust_, left, done] {
+      p->set_trust(std::move(*verifier), trust);
+      if (left->fetch_sub(1) == 1) {
+        done->set_value();
+      }
+    });
+  }
+  if (!policies_.empty()) {
+    finished.wait();  // shards never block (STYLE.md), so each runs the post promptly
+  }
+  common::counter("ep_cscf.reloaded").inc();
+  lines.push_back("ep_cscf: reloaded trusted issuers (" + std::to_string(stores_.size()) +
+                  " key store(s), JWKS re-read) and allowed origins");
+  return lines;
+}
+
+Expected<std::vector<std::string>, std::string> Server::reload(const EpCscfConfig& next) {
+  auto r = prepare_reload(next);
+  if (!r) {
+    common::counter("ep_cscf.reload_refused").inc();
+    return r.error();
+  }
+  return commit_reload(*r);
+}
+
 std::vector<std::string> Server::blocks_down() const {
   std::vector<std::string> down;
   if (!runtime_) {
@@ -223,6 +387,7 @@ void Server::stop() {
   // The registrars and key stores hold executors of the node's pool: go before it does.
   registrars_.clear();
   stores_.clear();
+  trust_.reset();
   node_.reset();
   runtime_.reset();
 }

@@ -9,16 +9,19 @@
 #include <boost/beast/websocket.hpp>
 
 #include <chrono>
+#include <fstream>
 #include <memory>
 #include <optional>
 #include <string>
 
 #include "redis_server.hpp"
 #include "sip_text.hpp"
+#include "wimpu/common/counter.hpp"
 #include "wimpu/ep_cscf/server.hpp"
 #include "wimpu/sip/header_values.hpp"
 #include "wimpu/sip/message.hpp"
 #include "wimpu/token/issuer.hpp"
+#include "wimpu/token/error.hpp"
 #include "wimpu/token/key_set.hpp"
 
 namespace wimpu::ep_cscf {
@@ -372,6 +375,98 @@ TEST_P(RegisterTest, UnregisteredOriginatingRequestGets403) {
                             "From: <sip:wic@wwsf.example>;tag=1\nCall-ID: m1\nCSeq: 1 MESSAGE\n"
                             "Content-Length: 0\n\n"));
   EXPECT_EQ(r.status_code(), 403);
+}
+
+// Issue 7 "SIGHUP reloads": issuers added and removed on the running server, checked over real
+// WebSockets. A removed issuer's token (even one verified before, hence in the old cache) gets
+// the refusal an unknown issuer gets.
+TEST_P(RegisterTest, ReloadAddsAndRemovesTrustedIssuers) {
+  constexpr const char* kNewIssuer = "https://wwsf2.example";
+  auto key2 = token::SigningKey::generate(token::Algorithm::kEdDSA, "n1");
+  ASSERT_TRUE(key2);
+  token::IssuerOptions io;
+  io.issuer = kNewIssuer;
+  io.audience = "ims.example";
+  token::TokenIssuer fresh(io, *key2, clock_);
+  const std::string jwks_path = ::testing::TempDir() + "/ep-reload-" +
+                                std::to_string(static_cast<int>(GetParam())) + ".jwks";
+  std::ofstream(jwks_path) << token::jwks_document({(*key2)->public_key()});
+  auto fresh_bearer = [&](std::string_view sub) {
+    auto t = fresh.issue(sub, "blk1");
+    EXPECT_TRUE(t);
+    return "Authorization: Bearer " + (t ? *t : std::string()) + "\n";
+  };
+  const std::string refused =
+      "Bearer realm=\"ims.example\", authz_server=\"https://wwsf.example/api/token\", "
+      "error=\"invalid_token\"";
+  common::Counter& unknown_issuer = token::failure_counter(token::TokenError::kUnknownIssuer);
+
+  auto& c = connect();
+  ASSERT_EQ(exchange(c, reg("a1", 1, kContactA, bearer("alice"))).status_code(), 200);
+  std::uint64_t before = unknown_issuer.value();
+  auto r = exchange(c, reg("c1", 1, kContactB, fresh_bearer("carol")));
+  EXPECT_EQ(r.status_code(), 401);
+  EXPECT_EQ(one(r, "WWW-Authenticate"), refused);
+  EXPECT_EQ(unknown_issuer.value(), before + 1);
+
+  // A bad reload (unreadable JWKS) is refused as a whole, naming the key; nothing changes.
+  EpCscfConfig next = server_->config();
+  next.domains[0].issuers.push_back(
+      TrustedIssuer{kNewIssuer, token::Algorithm::kEdDSA, jwks_path + ".missing", ""});
+  next.allowed_origins = {"https://other.example"};
+  auto bad = server_->reload(next);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error(), "ep_cscf.domains[0].issuers[1].jwks_file: cannot read " + jwks_path +
+                             ".missing");
+  EXPECT_EQ(server_->config().domains[0].issuers.size(), 1u);
+  unsigned status = 0;
+  connect(&status, kOrigin);
+  EXPECT_EQ(status, 101u);  // the origins of the refused reload are not in force either
+
+  // Added: the new issuer's token is accepted at once.
+  next.domains[0].issuers.back().jwks_file = jwks_path;
+  next.allowed_origins = server_->config().allowed_origins;
+  auto lines = server_->reload(next);
+  ASSERT_TRUE(lines) << lines.error();
+  EXPECT_EQ(lines->front(), "ep_cscf: domain wimpu.example: trusted issuer " +
+                                std::string(kNewIssuer) + " added");
+  r = exchange(c, reg("c1", 2, kContactB, fresh_bearer("carol")));
+  EXPECT_EQ(r.status_code(), 200);
+  EXPECT_EQ(exchange(c, reg("a1", 2, kContactA, bearer("alice"))).status_code(), 200);
+
+  // Removed: alice's issuer, whose token the old verifier had cached, gets the unknown-issuer
+  // refusal; the remaining issuer still works.
+  next.domains[0].issuers.erase(next.domains[0].issuers.begin());
+  lines = server_->reload(next);
+  ASSERT_TRUE(lines) << lines.error();
+  EXPECT_EQ(lines->front(), "ep_cscf: domain wimpu.example: trusted issuer " +
+                                std::string(kIssuer) + " removed");
+  before = unknown_issuer.value();
+  r = exchange(c, reg("a1", 3, kContactA, bearer("alice")));
+  EXPECT_EQ(r.status_code(), 401);
+  EXPECT_EQ(one(r, "WWW-Authenticate"), refused);
+  EXPECT_EQ(unknown_issuer.value(), before + 1);
+  EXPECT_EQ(exchange(c, reg("c1", 3, kContactB, fresh_bearer("carol"))).status_code(), 200);
+}
+
+// Allowed Origins reloaded: new handshakes see the new list; an open WebSocket is not disturbed.
+TEST_P(RegisterTest, ReloadChangesAllowedOriginsForNewHandshakesOnly) {
+  auto& open = connect();
+  EpCscfConfig next = server_->config();
+  next.allowed_origins = {"https://new.example"};
+  auto lines = server_->reload(next);
+  ASSERT_TRUE(lines) << lines.error();
+  unsigned status = 0;
+  connect(&status, kOrigin);
+  EXPECT_EQ(status, 403u);
+  connect(&status, "https://new.example");
+  EXPECT_EQ(status, 101u);
+  EXPECT_EQ(exchange(open, reg("o1", 1, kContactA, bearer("alice"))).status_code(), 200);
+  // An empty list lets every Origin in (RFC 7118 §7 check off).
+  next.allowed_origins.clear();
+  ASSERT_TRUE(server_->reload(next));
+  connect(&status, "https://anything.example");
+  EXPECT_EQ(status, 101u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, RegisterTest,

@@ -40,13 +40,30 @@ struct Runtime {
 };
 using RuntimePtr = std::shared_ptr<const Runtime>;
 
+/// The part of the configuration a reload may change on a running shard (issue 7 "SIGHUP
+/// reloads"): for each domain (same index as Runtime::config.domains) the `iss` values trusted
+/// for it (seed TR 5.2.2.3.2: the eP-CSCF accepts assertions of the WWSFs it trusts for a block).
+/// Immutable; a reload builds a new one.
+struct Trust {
+  std::vector<std::vector<std::string>> issuers;
+};
+using TrustPtr = std::shared_ptr<const Trust>;
+
 /// One shard's eP-CSCF policy. Threading: the shard's thread only (RequestPolicy contract).
 /// Ownership: `w4`, `transport` and the Proxy given to attach() must outlive it.
 class EpCscfPolicy final : public proxy::RequestPolicy {
 public:
   EpCscfPolicy(RuntimePtr runtime, registrar::W4& w4, std::unique_ptr<token::Verifier> verifier,
-               transport::Transport& transport, boost::asio::any_io_executor shard);
+               TrustPtr trust, transport::Transport& transport,
+               boost::asio::any_io_executor shard);
   ~EpCscfPolicy() override;
+
+  /// Reload (Server::commit_reload()): REGISTERs whose token is checked from now on use
+  /// `verifier` (its key stores are the new trusted issuers; its cache starts empty, so a token
+  /// of a removed issuer is not answered from the cache) and `trust`. The previous verifier is
+  /// kept until the next reload, so a REGISTER waiting in its async_verify() (unknown kid) still
+  /// completes as it began. Threading: this shard's thread only (posted there).
+  void set_trust(std::unique_ptr<token::Verifier> verifier, TrustPtr trust);
 
   /// The proxy this policy resumes (Decision::wait + Proxy::resume). Call once, before traffic.
   void attach(proxy::Proxy& proxy) { proxy_ = &proxy; }
@@ -136,6 +153,8 @@ private:
   RuntimePtr rt_;
   registrar::W4& w4_;
   std::unique_ptr<token::Verifier> verifier_;
+  std::unique_ptr<token::Verifier> retired_verifier_;  ///< the one before the last reload
+  TrustPtr trust_;
   transport::Transport& transport_;
   boost::asio::any_io_executor shard_;
   proxy::Proxy* proxy_ = nullptr;
