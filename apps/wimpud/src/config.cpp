@@ -543,7 +543,9 @@ std::string ConfigError::to_string() const { return "config error at " + key + "
 Expected<DaemonConfig, ConfigError> parse_config(const toml::table& root,
                                                  const std::filesystem::path& base_dir) {
   try {
-    return Parser(root, base_dir).run();
+    DaemonConfig c = Parser(root, base_dir).run();
+    c.source = root;  // what a reload compares the re-read file with (config_diff.hpp)
+    return c;
   } catch (const detail::ConfigFailure& f) {
     return ConfigError{f.key, f.reason};
   }

@@ -10,6 +10,8 @@
 #include <boost/asio/io_context.hpp>
 #include <nlohmann/json.hpp>
 
+#include "config_diff.hpp"
+#include "reloadable_minter.hpp"
 #include "user_routes.hpp"
 #include "wimpu/admin/admin_server.hpp"
 #include "wimpu/admin/registrar_routes.hpp"
@@ -60,7 +62,7 @@ struct Daemon::Impl {
 
   std::unique_ptr<HssRuntime> hss;
   std::unique_ptr<diameter::DiameterNode> diameter;
-  wwsf::TokenMinterPtr minter;
+  std::shared_ptr<ReloadableMinter> minter;
   std::unique_ptr<ep_cscf::Server> ep;
   std::unique_ptr<wwsf::Wwsf> wwsf;
   // eI-CSCF: its W4 (own memory registrar when no eP-CSCF runs here), the timed view of it,
@@ -110,6 +112,7 @@ struct Daemon::Impl {
   void start_admin();
   std::vector<std::string> not_ready() const;
   json health() const;
+  ReloadReport refuse(const std::string& why);
   void stop();
 };
 
@@ -461,7 +464,7 @@ Expected<void, std::string> Daemon::start() {
       if (!m) {
         throw std::runtime_error("wwsf: " + m.error());
       }
-      d.minter = std::move(*m);
+      d.minter = std::make_shared<ReloadableMinter>(std::move(*m));
     }
     if (d.config.s_cscf) {
       // Before the eP-CSCF: a block registration at start-up goes through the eI-CSCF to it.
@@ -489,29 +492,112 @@ Expected<void, std::string> Daemon::start() {
 }
 
 std::vector<std::string> Daemon::reload() {
+  const DaemonConfig running = impl_->config;  // a copy: reload() updates impl_->config
+  return reload(running).lines;
+}
+
+ReloadReport Daemon::reload(const Expected<DaemonConfig, ConfigError>& next) {
+  if (!next) {
+    return impl_->refuse("config error at " + next.error().key + ": " + next.error().reason);
+  }
+  return reload(*next);
+}
+
+ReloadReport Daemon::Impl::refuse(const std::string& why) {
+  common::counter("wimpud.reload.refused").inc();
+  ReloadReport r;
+  r.lines.push_back("reload refused, the running configuration stays: " + why);
+  return r;
+}
+
+ReloadReport Daemon::reload(const DaemonConfig& next) {
   Impl& d = *impl_;
-  std::vector<std::string> done;
-  if (d.hss) {
-    auto store = hss::SubscriberStore::load(d.config.hss->subscribers);
-    if (store) {
-      d.hss->service->reload(std::move(*store));
-      done.push_back("hss: reloaded " + d.config.hss->subscribers.string());
-    } else {
-      // A bad file keeps the previous data: the HSS keeps serving.
-      common::counter("wimpud.reload.hss_failed").inc();
-      done.push_back("hss: reload failed, keeping the previous data: " + store.error());
+  if (!d.started || d.draining) {
+    return d.refuse("not running");
+  }
+  // Phase 1: validate and build everything the new configuration needs; nothing is in force
+  // yet, so any failure refuses the reload as a whole (issue 7: atomic reload).
+  std::shared_ptr<const hss::SubscriberStore> subscribers;
+  if (d.hss && next.hss) {
+    auto store = hss::SubscriberStore::load(next.hss->subscribers);
+    if (!store) {
+      return d.refuse("hss.subscribers: " + store.error());
     }
+    subscribers = std::move(*store);
+  }
+  wwsf::TokenMinterPtr minter;
+  if (d.wwsf && next.wwsf && !next.wwsf->signing_key_file.empty()) {
+    auto m = wwsf::make_minter(*next.wwsf);
+    if (!m) {
+      return d.refuse("wwsf.signing_key_file: " + m.error());
+    }
+    minter = std::move(*m);
+  }
+  ep_cscf::PreparedReloadPtr ep;
+  if (d.ep && next.ep_cscf) {
+    ep_cscf::EpCscfConfig c = *next.ep_cscf;
+    for (auto& dom : c.domains) {
+      for (auto& i : dom.issuers) {
+        if (i.jwks_file.empty() && i.jwks.empty()) {
+          // This process's WWSF (parse_config checked), with the keys it will mint with.
+          i.jwks = minter ? minter->jwks_json() : d.minter->jwks_json();
+        }
+      }
+    }
+    auto p = d.ep->prepare_reload(c);
+    if (!p) {
+      return d.refuse(p.error());
+    }
+    ep = std::move(*p);
+  }
+
+  // Phase 2: put it in force; nothing here can fail.
+  ReloadReport report;
+  report.applied = true;
+  std::vector<std::string>& lines = report.lines;
+  if (subscribers) {
+    d.hss->service->reload(std::move(subscribers));
+    d.config.hss->subscribers = next.hss->subscribers;
+    lines.push_back("hss: reloaded " + next.hss->subscribers.string());
   }
   if (d.wwsf) {
-    done.push_back("wwsf: users are re-read when " + d.config.wwsf->user_store_path +
-                   " changes (nothing to do)");
+    if (minter) {
+      d.minter->replace(std::move(minter));
+      d.config.wwsf->signing_key_file = next.wwsf->signing_key_file;
+      d.config.wwsf->retired_key_files = next.wwsf->retired_key_files;
+      lines.push_back("wwsf: signing keys reloaded from " + next.wwsf->signing_key_file);
+    } else {
+      lines.push_back("wwsf: no signing_key_file (a fresh key per start): keys kept");
+    }
+    if (next.wwsf) {
+      d.wwsf->set_allowed_origins(next.wwsf->allowed_origins);
+      d.config.wwsf->allowed_origins = next.wwsf->allowed_origins;
+      lines.push_back("wwsf: allowed_origins: " +
+                      std::to_string(next.wwsf->allowed_origins.size()) + " cross origin(s)");
+    }
+    lines.push_back("wwsf: users are re-read when " + d.config.wwsf->user_store_path +
+                    " changes (nothing to do)");
   }
-  if (d.ep) {
-    // TODO(nf hooks): trusted issuers / JWKS / allowed origins need an eP-CSCF reload call.
-    done.push_back("ep_cscf: not reloadable yet (trusted issuers, JWKS and origins need a restart)");
+  if (ep) {
+    for (std::string& l : d.ep->commit_reload(ep)) {
+      lines.push_back(std::move(l));
+    }
+    for (std::size_t i = 0; i < d.config.ep_cscf->domains.size(); ++i) {
+      d.config.ep_cscf->domains[i].issuers = d.ep->config().domains.at(i).issuers;
+    }
+    d.config.ep_cscf->allowed_origins = d.ep->config().allowed_origins;
   }
+  // Everything else the file changed keeps its running value until a restart: name each key.
+  for (const std::string& key : changed_keys(d.config.source, next.source)) {
+    if (!is_reloadable(key)) {
+      common::counter("wimpud.reload.restart_needed").inc();
+      lines.push_back("restart needed: " + key + " changed; the running value stays until "
+                      "wimpud restarts");
+    }
+  }
+  adopt_reloadable(d.config.source, next.source);
   common::counter("wimpud.reload").inc();
-  return done;
+  return report;
 }
 
 void Daemon::drain() { impl_->stop(); }

@@ -1,6 +1,7 @@
 // wimpud --config FILE: runs the network functions the config names in one process (issue 7).
 // Exit codes: 0 after a SIGTERM/SIGINT drain, 1 when a function fails to start, 2 for a refused
-// configuration (one line on stderr naming the key). SIGHUP reloads what can be reloaded.
+// configuration (one line on stderr naming the key). SIGHUP re-reads the file and reloads what can be
+// reloaded (Daemon::reload; docs/config.md "Reload").
 #include <csignal>
 #include <cstdio>
 
@@ -61,9 +62,14 @@ int main(int argc, char** argv) {
     if (sig != SIGHUP) {
       break;
     }
-    for (const std::string& line : daemon.reload()) {
+    // The file is read again with the same overrides; a refused one changes nothing.
+    const auto report = daemon.reload(wimpu::wimpud::load_config(config_path, overrides));
+    for (const std::string& line : report.lines) {
       std::fprintf(stderr, "wimpud: %s\n", line.c_str());
     }
+    // One line on stdout per SIGHUP, after the details on stderr (scripts and tests wait for it).
+    std::printf("wimpud: reload %s\n", report.applied ? "applied" : "refused");
+    std::fflush(stdout);
   }
   std::fprintf(stderr, "wimpud: draining\n");
   daemon.drain();

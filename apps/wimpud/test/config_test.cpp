@@ -4,6 +4,7 @@
 
 #include <fstream>
 
+#include "config_diff.hpp"
 #include "wimpu/wimpud/config.hpp"
 
 namespace wimpu::wimpud {
@@ -321,6 +322,64 @@ TEST(WimpudConfig, OverridesSetValuesTablesAndArrayElements) {
   auto bad = parse_config(root, "/etc/wimpu");
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().key, "admin.port");
+}
+
+// SIGHUP (issue 7): the keys a reload changes in place, and the precise names of the others.
+TEST(ConfigDiff, NamesEveryChangedKeyAndWhichOnesAReloadPutsInForce) {
+  const toml::table a = toml::parse(R"(
+[wwsf]
+allowed_origins = ["https://a"]
+[ep_cscf]
+allowed_origins = ["https://a"]
+  [[ep_cscf.listeners]]
+  port = 0
+  [[ep_cscf.domains]]
+  domain = "d"
+    [[ep_cscf.domains.issuers]]
+    issuer = "i1"
+[hss]
+subscribers = "s.toml"
+)");
+  const toml::table b = toml::parse(R"(
+[wwsf]
+allowed_origins = ["https://b"]
+signing_key_file = "k.pem"
+[ep_cscf]
+allowed_origins = ["https://a"]
+  [[ep_cscf.listeners]]
+  port = 5060
+  [[ep_cscf.listeners]]
+  port = 0
+  [[ep_cscf.domains]]
+  domain = "d"
+    [[ep_cscf.domains.issuers]]
+    issuer = "i2"
+    [[ep_cscf.domains.issuers]]
+    issuer = "i3"
+[admin]
+port = 0
+)");
+  EXPECT_EQ(changed_keys(a, b),
+            (std::vector<std::string>{"ep_cscf.domains[0].issuers", "ep_cscf.listeners", "hss",
+                                      "wwsf.allowed_origins[0]", "wwsf.signing_key_file",
+                                      "admin"}));
+  EXPECT_TRUE(changed_keys(a, a).empty());
+  for (const char* k : {"wwsf.allowed_origins[0]", "wwsf.signing_key_file",
+                        "wwsf.retired_key_files[1]", "ep_cscf.allowed_origins",
+                        "ep_cscf.domains[0].issuers", "ep_cscf.domains[3].issuers[1].jwks_file",
+                        "hss.subscribers"}) {
+    EXPECT_TRUE(is_reloadable(k)) << k;
+  }
+  for (const char* k : {"ep_cscf.listeners", "ep_cscf.domains[0].block.range_first",
+                        "ep_cscf.domains", "hss", "admin", "wwsf.port", "wwsf.allowed_originsx",
+                        "ep_cscf.domains[0].issuersx"}) {
+    EXPECT_FALSE(is_reloadable(k)) << k;
+  }
+  // After a reload the running table holds the new reloadable values, the others unchanged.
+  toml::table running = a;
+  adopt_reloadable(running, b);
+  EXPECT_EQ(changed_keys(running, b),
+            (std::vector<std::string>{"ep_cscf.listeners", "hss", "admin"}));
 }
 
 }  // namespace

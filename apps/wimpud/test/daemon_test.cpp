@@ -4,11 +4,21 @@
 
 #include <nlohmann/json.hpp>
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include <fstream>
 #include <optional>
 
 #include "redis_server.hpp"
 #include "udp_ue.hpp"
+#include "wimpu/common/counter.hpp"
 #include "wimpu/http/client.hpp"
+#include "wimpu/token/error.hpp"
+#include "wimpu/token/issuer.hpp"
+#include "wimpu/token/key_set.hpp"
 #include "wimpu/wimpud/daemon.hpp"
 
 namespace wimpu::wimpud {
@@ -92,11 +102,210 @@ TEST(Daemon, AdminReadsTheRedisRegistrarFromItsOwnThread) {
   EXPECT_EQ(ready->body(), "registrar: unavailable\n");
 
   const auto lines = d.reload();
-  ASSERT_EQ(lines.size(), 2u);
-  EXPECT_EQ(lines[0].rfind("wwsf: users are re-read", 0), 0u);
-  EXPECT_EQ(lines[1].rfind("ep_cscf: not reloadable yet", 0), 0u);
+  ASSERT_EQ(lines.size(), 4u);
+  EXPECT_EQ(lines[0], "wwsf: no signing_key_file (a fresh key per start): keys kept");
+  EXPECT_EQ(lines[1], "wwsf: allowed_origins: 0 cross origin(s)");
+  EXPECT_EQ(lines[2].rfind("wwsf: users are re-read", 0), 0u);
+  EXPECT_EQ(lines[3].rfind("ep_cscf: reloaded trusted issuers", 0), 0u) << lines[3];
   d.drain();
   d.drain();  // idempotent
+}
+
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+
+// The eP-CSCF's WebSocket, as a WIC opens it: handshake status (101 or a refusal), then one SIP
+// exchange at a time. Every wait is bounded by a network step, never a sleep.
+class WicSocket {
+public:
+  WicSocket(std::uint16_t port, const std::string& origin) : ws_(io_) {
+    ws_.next_layer().connect(
+        asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+    ws_.set_option(websocket::stream_base::decorator([origin](websocket::request_type& req) {
+      req.set(beast::http::field::sec_websocket_protocol, "sip");
+      req.set(beast::http::field::origin, origin);
+    }));
+    websocket::response_type res;
+    ws_.async_handshake(res, "127.0.0.1", "/", [](beast::error_code) {});
+    io_.run_for(5s);
+    status_ = res.result_int();
+  }
+  unsigned status() const { return status_; }
+
+  /// REGISTERs with `token`; returns the status code (0 without an answer).
+  int register_with(const std::string& token, int cseq) {
+    std::string reg =
+        "REGISTER sip:block.example SIP/2.0\n"
+        "Via: SIP/2.0/WS df7jal23ls0d.invalid;branch=z9hG4bKr" + std::to_string(cseq) + "\n"
+        "Max-Forwards: 70\nTo: <sip:wic@block.example>\nFrom: <sip:wic@block.example>;tag=t1\n"
+        "Call-ID: reload-1\nCSeq: " + std::to_string(cseq) + " REGISTER\n"
+        "Contact: <sip:a@df7jal23ls0d.invalid;transport=ws>;expires=600\n"
+        "Authorization: Bearer " + token + "\nContent-Length: 0\n\n";
+    ws_.text(true);
+    beast::error_code ec;
+    ws_.async_write(asio::buffer(test::to_crlf(reg)), [&](beast::error_code e, std::size_t) {
+      ec = e;
+    });
+    io_.restart();
+    io_.run_for(5s);
+    beast::flat_buffer buf;
+    bool read = false;
+    ws_.async_read(buf, [&](beast::error_code e, std::size_t) { read = !e; });
+    io_.restart();
+    io_.run_for(5s);
+    if (ec || !read) {
+      return 0;
+    }
+    auto m = sip::Message::parse(beast::buffers_to_string(buf.data()));
+    return m ? m->status_code() : 0;
+  }
+
+private:
+  asio::io_context io_;
+  websocket::stream<asio::ip::tcp::socket> ws_;
+  unsigned status_ = 0;
+};
+
+constexpr const char* kOtherIssuer = "https://other.test";
+
+// The all-in-one layout with `origin` allowed by the WWSF and the eP-CSCF; `other_jwks` non-empty
+// adds kOtherIssuer (its JWKS file) to the domain's trusted issuers; `ws_port` is the eP-CSCF's
+// WebSocket listener port.
+std::string reload_config(const std::string& state_dir, const std::string& origin,
+                          const std::string& other_jwks, int ws_port = 0) {
+  std::string t = R"(
+[wimpud]
+state_dir = ")" + state_dir + R"("
+[wwsf]
+issuer = "https://wwsf.test"
+default_block = "b1"
+port = 0
+plain_http_for_tests = true
+allowed_origins = [")" + origin + R"("]
+[ep_cscf]
+allowed_origins = [")" + origin + R"("]
+  [[ep_cscf.listeners]]
+  protocol = "ws"
+  port = )" + std::to_string(ws_port) + R"(
+  [[ep_cscf.domains]]
+  domain = "block.example"
+  authz_server = "https://wwsf.test/api/token"
+    [ep_cscf.domains.block]
+    id = "b1"
+    range_first = "+15550000001"
+    range_last = "+15550000009"
+    [[ep_cscf.domains.issuers]]
+    issuer = "https://wwsf.test"
+)";
+  if (!other_jwks.empty()) {
+    t += "    [[ep_cscf.domains.issuers]]\n    issuer = \"" + std::string(kOtherIssuer) +
+         "\"\n    jwks_file = \"" + other_jwks + "\"\n";
+  }
+  return t;
+}
+
+// Issue 7 "SIGHUP reloads", through the entry point main.cpp calls on SIGHUP, checked over real
+// sockets: the WWSF's and the eP-CSCF's Origins, an issuer added then removed, a listener change
+// named as needing a restart, and refused files that change nothing.
+TEST(Daemon, ReloadPutsOriginsAndIssuersInForceAndRefusesABadFileAsAWhole) {
+  const std::string state = ::testing::TempDir() + "/wimpud-daemon-reload";
+  const std::string jwks = ::testing::TempDir() + "/wimpud-daemon-reload-other.jwks";
+  auto key = token::SigningKey::generate(token::Algorithm::kEdDSA, "o1");
+  ASSERT_TRUE(key);
+  std::ofstream(jwks) << token::jwks_document({(*key)->public_key()});
+  token::IssuerOptions io;
+  io.issuer = kOtherIssuer;
+  io.audience = "ims.example";
+  token::TokenIssuer other(io, *key, std::make_shared<common::SystemClock>());
+  auto other_token = other.issue("carol", "b1");
+  ASSERT_TRUE(other_token);
+  constexpr const char* kA = "https://a.example";
+  constexpr const char* kB = "https://b.example";
+
+  Daemon d(parse_text(reload_config(state, kA, "")));
+  auto started = d.start();
+  ASSERT_TRUE(started) << started.error();
+  std::uint16_t ws_port = 0;
+  std::uint16_t wwsf_port = 0;
+  for (const auto& l : d.listeners()) {
+    if (l.function == "ep_cscf" && l.protocol == "ws") {
+      ws_port = l.port;
+    } else if (l.function == "wwsf") {
+      wwsf_port = l.port;
+    }
+  }
+  ASSERT_NE(ws_port, 0);
+  ASSERT_NE(wwsf_port, 0);
+  http::Client wwsf("127.0.0.1", wwsf_port, nullptr, 5000ms);
+  // A login with a wrong password: 401 from an allowed Origin, 403 origin_refused otherwise.
+  auto login_status = [&](const char* origin) {
+    http::Request req{http::Verb::post, "/api/login", 11};
+    req.set(beast::http::field::host, "127.0.0.1");
+    req.set(beast::http::field::origin, origin);
+    req.set(beast::http::field::content_type, "application/json");
+    req.body() = R"({"username":"nobody","password":"x"})";
+    req.prepare_payload();
+    auto r = wwsf.request(std::move(req));
+    return r ? r->result_int() : 0u;
+  };
+  EXPECT_EQ(login_status(kA), 401u);
+  EXPECT_EQ(login_status(kB), 403u);
+  EXPECT_EQ(WicSocket(ws_port, kB).status(), 403u);
+  {
+    WicSocket wic(ws_port, kA);
+    ASSERT_EQ(wic.status(), 101u);
+    EXPECT_EQ(wic.register_with(*other_token, 1), 401);  // not trusted yet
+  }
+
+  // Origins moved to B, the other issuer added, and a listener port changed (restart only).
+  common::Counter& restart = common::counter("wimpud.reload.restart_needed");
+  const auto restart_before = restart.value();
+  ReloadReport r = d.reload(parse_config(toml::parse(reload_config(state, kB, jwks, 1)),
+                                         ::testing::TempDir()));
+  ASSERT_TRUE(r.applied);
+  auto has = [&](const std::string& line) {
+    return std::find(r.lines.begin(), r.lines.end(), line) != r.lines.end();
+  };
+  EXPECT_TRUE(has("ep_cscf: domain block.example: trusted issuer https://other.test added"));
+  EXPECT_TRUE(has("restart needed: ep_cscf.listeners[0].port changed; the running value stays "
+                  "until wimpud restarts"));
+  EXPECT_EQ(restart.value(), restart_before + 1);
+  EXPECT_EQ(login_status(kA), 403u);
+  EXPECT_EQ(login_status(kB), 401u);
+  EXPECT_EQ(WicSocket(ws_port, kA).status(), 403u);
+  WicSocket wic(ws_port, kB);
+  ASSERT_EQ(wic.status(), 101u);
+  EXPECT_EQ(wic.register_with(*other_token, 1), 200);
+
+  // Refused as a whole: a JWKS file that cannot be read (the origins in the same file too), and
+  // a file that does not parse.
+  common::Counter& refused = common::counter("wimpud.reload.refused");
+  const auto refused_before = refused.value();
+  r = d.reload(parse_config(toml::parse(reload_config(state, kA, jwks + ".gone", 1)),
+                            ::testing::TempDir()));
+  EXPECT_FALSE(r.applied);
+  ASSERT_EQ(r.lines.size(), 1u);
+  EXPECT_EQ(r.lines[0], "reload refused, the running configuration stays: "
+                        "ep_cscf.domains[0].issuers[1].jwks_file: cannot read " + jwks + ".gone");
+  r = d.reload(Expected<DaemonConfig, ConfigError>(ConfigError{"wwsf.port", "bad"}));
+  EXPECT_FALSE(r.applied);
+  EXPECT_EQ(r.lines.at(0), "reload refused, the running configuration stays: config error at "
+                           "wwsf.port: bad");
+  EXPECT_EQ(refused.value(), refused_before + 2);
+  EXPECT_EQ(login_status(kB), 401u);
+  EXPECT_EQ(wic.register_with(*other_token, 2), 200);
+
+  // Removed: the other issuer's token now gets what an unknown issuer gets.
+  common::Counter& unknown = token::failure_counter(token::TokenError::kUnknownIssuer);
+  r = d.reload(parse_config(toml::parse(reload_config(state, kB, "", 1)), ::testing::TempDir()));
+  ASSERT_TRUE(r.applied);
+  EXPECT_TRUE(has("ep_cscf: domain block.example: trusted issuer https://other.test removed"));
+  const auto unknown_before = unknown.value();
+  EXPECT_EQ(wic.register_with(*other_token, 3), 401);
+  EXPECT_EQ(unknown.value(), unknown_before + 1);
+  d.drain();
 }
 
 TEST(Daemon, EiCscfAloneOnTheRedisRegistrar) {

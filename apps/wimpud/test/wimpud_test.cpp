@@ -408,7 +408,38 @@ TEST_F(WimpudTest, AdminUsersAndSighupKeepServing) {
   ASSERT_TRUE(again);
   EXPECT_EQ(again->result_int(), 404u);
 
+  // SIGHUP re-reads the file: the WWSF's allowed Origins move; the page's own origin (kOrigin is
+  // the WWSF's issuer URL, not its https://127.0.0.1:port origin) is then refused.
+  auto login_status = [&](const std::string& origin) {
+    http::Client c("127.0.0.1", ports_["wwsf/https"], client_tls());
+    http::Request login{http::Verb::post, "/api/login", 11};
+    login.set(http::Field::origin, origin);
+    login.set(http::Field::content_type, "application/json");
+    login.body() = json{{"username", "demo"}, {"password", "wrong"}}.dump();
+    auto r = c.request(std::move(login));
+    return r ? r->result_int() : 0u;
+  };
+  EXPECT_EQ(login_status(kOrigin), 401u);
+  EXPECT_EQ(login_status("https://moved.example"), 403u);
+  std::string text = config();
+  const std::string from = "allowed_origins = [\"" + std::string(kOrigin) + "\"]\ndemo_user";
+  ASSERT_NE(text.find(from), std::string::npos);
+  text.replace(text.find(from), from.size(),
+               "allowed_origins = [\"https://moved.example\"]\ndemo_user");
+  std::ofstream(dir_.path / "wimpud.toml") << text;
   child_->signal(SIGHUP);
+  ASSERT_TRUE(child_->wait_for_line("wimpud: reload applied", kStep))
+      << read_file(dir_.path / "stderr.log");
+  EXPECT_EQ(login_status(kOrigin), 403u);
+  EXPECT_EQ(login_status("https://moved.example"), 401u);
+  // A file that does not parse is refused; everything keeps serving as before.
+  std::ofstream(dir_.path / "wimpud.toml") << "[wwsf\n";
+  child_->signal(SIGHUP);
+  ASSERT_TRUE(child_->wait_for_line("wimpud: reload refused", kStep));
+  EXPECT_NE(read_file(dir_.path / "stderr.log")
+                .find("wimpud: reload refused, the running configuration stays: config error at "),
+            std::string::npos);
+  EXPECT_EQ(login_status("https://moved.example"), 401u);
   auto ready = admin.request(http::Verb::get, "/readyz");
   ASSERT_TRUE(ready);
   EXPECT_EQ(ready->result_int(), 200u);

@@ -23,6 +23,8 @@ public:
   void add_cors_headers(const http::Request& req, http::Response& res) const;
   /// The answer to a CORS preflight (OPTIONS): 204 with the allowed methods/headers, or 403.
   http::Response preflight(const http::Request& req) const;
+  /// The configured cross-origin callers.
+  const std::vector<std::string>& allowed() const { return allowed_; }
 
 private:
   std::vector<std::string> allowed_;

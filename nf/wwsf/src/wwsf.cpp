@@ -4,6 +4,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <atomic>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <variant>
@@ -58,7 +60,8 @@ struct Wwsf::Impl {
   asio::thread_pool password_pool;
   std::unique_ptr<http::Server> server;
   std::vector<std::thread> threads;
-  OriginPolicy origins;
+  // Read per request by the I/O threads, replaced by set_allowed_origins() (SIGHUP reload).
+  std::atomic<std::shared_ptr<const OriginPolicy>> origin_policy;
   UserDirectory users;
   std::string dummy_hash;  // Verified for unknown users so they cost the same as known ones.
   std::string cookie_name;
@@ -74,13 +77,18 @@ struct Wwsf::Impl {
         clock(std::move(c)),
         ioc(static_cast<int>(std::max(1u, config.io_threads))),
         password_pool(std::max(1u, config.password_threads)),
-        origins(config.allowed_origins, !config.plain_http_for_tests),
+        origin_policy(std::make_shared<const OriginPolicy>(config.allowed_origins,
+                                                           !config.plain_http_for_tests)),
         users(config.user_store_path, clock, config.user_store_check_interval),
         cookie_name(config.plain_http_for_tests ? kPlainSessionCookie : kSessionCookie),
         sessions(clock, config.session_idle_timeout, config.session_max_lifetime,
                  config.max_sessions),
         user_failures(clock, config.login_failures_per_user, config.login_failure_window),
         address_failures(clock, config.login_failures_per_address, config.login_failure_window) {}
+
+  std::shared_ptr<const OriginPolicy> origins() const {
+    return origin_policy.load(std::memory_order_acquire);
+  }
 
   std::string session_id(const Request& req) const {
     const auto v = http::find_cookie(req[Field::cookie], cookie_name);
@@ -115,7 +123,7 @@ struct Wwsf::Impl {
 
   // Origin + session + X-CSRF-Token: the guard of every state-changing call after login.
   std::variant<Session, Response> guarded(const Request& req) {
-    if (!origins.allows_request(req)) {
+    if (!origins()->allows_request(req)) {
       return error(req, Status::forbidden, "origin_refused", "Origin not allowed",
                    "wwsf.csrf.origin_refused");
     }
@@ -137,7 +145,7 @@ struct Wwsf::Impl {
   }
 
   asio::awaitable<Response> login(Request req, RequestInfo info) {
-    if (!origins.allows_request(req)) {
+    if (!origins()->allows_request(req)) {
       co_return error(req, Status::forbidden, "origin_refused", "Origin not allowed",
                       "wwsf.csrf.origin_refused");
     }
@@ -296,7 +304,7 @@ struct Wwsf::Impl {
            [this](const Request& req, const RequestInfo&) { return token(req); });
     for (const char* path : {"/api/login", "/api/logout", "/api/me", "/api/token"}) {
       r->add(Verb::options, path,
-             [this](const Request& req, const RequestInfo&) { return origins.preflight(req); });
+             [this](const Request& req, const RequestInfo&) { return origins()->preflight(req); });
     }
     r->add(Verb::get, "/.well-known/jwks.json",
            [this](const Request& req, const RequestInfo&) { return jwks(req); });
@@ -379,7 +387,7 @@ Expected<std::unique_ptr<Wwsf>, std::string> Wwsf::create(WwsfConfig config,
   impl->server = std::make_unique<http::Server>(
       impl->ioc, impl->server_options(), router, impl->tls,
       [raw](const Request& req, const RequestInfo&, Response& res) {
-        raw->origins.add_cors_headers(req, res);
+        raw->origins()->add_cors_headers(req, res);
       });
   return std::unique_ptr<Wwsf>(new Wwsf(std::move(impl)));
 }
@@ -411,5 +419,16 @@ void Wwsf::stop() {
 }
 
 const WwsfConfig& Wwsf::config() const { return impl_->config; }
+
+void Wwsf::set_allowed_origins(std::vector<std::string> allowed) {
+  impl_->origin_policy.store(
+      std::make_shared<const OriginPolicy>(std::move(allowed), !impl_->config.plain_http_for_tests),
+      std::memory_order_release);
+  common::counter("wwsf.origins_reloaded").inc();
+}
+
+std::vector<std::string> Wwsf::allowed_origins() const {
+  return impl_->origins()->allowed();
+}
 
 }  // namespace wimpu::wwsf

@@ -383,6 +383,29 @@ TEST_F(WwsfTest, CorsOnlyForConfiguredOrigins) {
   EXPECT_TRUE((*denied)[Field::access_control_allow_origin].empty());
 }
 
+// Issue 7 "SIGHUP reloads": set_allowed_origins() applies to the next request, over the socket.
+TEST_F(WwsfTest, ReloadedAllowedOriginsApplyToTheNextRequest) {
+  ASSERT_EQ(login("alice", "alice-pw", Headers(kAllowed)).result(), Status::ok);
+  EXPECT_EQ(login("carol", "carol-pw", Headers(kEvil)).result(), Status::forbidden);
+  wwsf_->set_allowed_origins({kEvil});
+  EXPECT_EQ(wwsf_->allowed_origins(), std::vector<std::string>{kEvil});
+  // The removed origin is now refused (Origin check and CORS), the added one accepted.
+  EXPECT_EQ(send(Verb::post, "/api/token", {}, Headers(kAllowed, csrf_)).result(),
+            Status::forbidden);
+  auto res = send(Verb::get, "/.well-known/jwks.json", {}, Headers(kAllowed));
+  EXPECT_TRUE(res[Field::access_control_allow_origin].empty());
+  EXPECT_EQ(send(Verb::post, "/api/token", {}, Headers(kEvil, csrf_)).result(), Status::ok);
+  res = send(Verb::get, "/.well-known/jwks.json", {}, Headers(kEvil));
+  EXPECT_EQ(res[Field::access_control_allow_origin], kEvil);
+  EXPECT_EQ(login("carol", "carol-pw", Headers(kEvil)).result(), Status::ok);
+  // The WWSF's own origin stays allowed whatever the list.
+  wwsf_->set_allowed_origins({});
+  EXPECT_EQ(send(Verb::post, "/api/token", {}, Headers(std::string(), csrf_)).result(),
+            Status::ok);
+  EXPECT_EQ(send(Verb::post, "/api/token", {}, Headers(kEvil, csrf_)).result(),
+            Status::forbidden);
+}
+
 TEST_F(WwsfTest, StaticFilesAndWicConfig) {
   auto res = send(Verb::get, "/", {}, Headers("-"));
   ASSERT_EQ(res.result(), Status::ok);

@@ -106,6 +106,9 @@ struct DaemonConfig {
   /// Demo user created in the WWSF store when it has no users ([wwsf] demo_user/demo_password).
   std::string demo_user;
   std::string demo_password;
+  /// The parsed file (overrides applied) this was validated from: a SIGHUP reload compares the
+  /// re-read file with it to name the changed keys that need a restart (Daemon::reload).
+  toml::table source;
 };
 
 /// Validates `root` (a parsed file) whose relative paths are relative to `base_dir`.

@@ -27,6 +27,12 @@ struct BoundListener {
   std::uint16_t port = 0;
 };
 
+/// What one reload did (Daemon::reload).
+struct ReloadReport {
+  bool applied = false;            ///< false: refused, nothing changed
+  std::vector<std::string> lines;  ///< one per action, change or refusal (for the log)
+};
+
 /// Lifecycle (main thread only): create() -> start() -> [reload()...] -> drain().
 class Daemon {
 public:
@@ -41,8 +47,23 @@ public:
   /// every configured function. On error everything started so far is stopped again and the
   /// text names the function and the cause.
   Expected<void, std::string> start();
-  /// SIGHUP: reloads what the functions allow today (HSS subscribers; WWSF users are re-read by
-  /// the WWSF itself when the file changes). Returns one line per action taken.
+  /// SIGHUP with the file re-read (main.cpp: load_config() of the same file and --set
+  /// overrides). Atomic: `next` is refused as a whole (report.applied false, one line saying why,
+  /// counter wimpud.reload.refused) when it failed validation or when something it names cannot
+  /// be loaded (HSS subscriber file, WWSF signing key, an eP-CSCF issuer's JWKS); the running
+  /// configuration then stays. Otherwise it puts in force, for requests that start afterwards:
+  ///  - hss.subscribers (re-read; registration state kept),
+  ///  - wwsf.signing_key_file / retired_key_files (re-read when a file is configured),
+  ///  - wwsf.allowed_origins,
+  ///  - ep_cscf.domains[n].issuers (added, removed, JWKS re-read) and ep_cscf.allowed_origins.
+  /// Every other changed key keeps its running value and gets a line "restart needed: <key>
+  /// changed" (counter wimpud.reload.restart_needed), e.g. listeners, blocks, the registrar,
+  /// domains. Requests in flight finish under the configuration they started with.
+  ReloadReport reload(const Expected<DaemonConfig, ConfigError>& next);
+  /// reload() of an already validated configuration.
+  ReloadReport reload(const DaemonConfig& next);
+  /// reload() of the running configuration: re-reads the files it names (HSS subscribers, WWSF
+  /// signing key, eP-CSCF JWKS files). Returns the report's lines.
   std::vector<std::string> reload();
   /// SIGTERM: readiness goes false, then the functions stop in reverse start order (WWSF first).
   /// Idempotent.

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "wimpu/common/clock.hpp"
 #include "wimpu/common/expected.hpp"
@@ -54,7 +55,15 @@ public:
   std::uint16_t port() const;
   /// Stops accepting, stops the threads and joins them. Idempotent; called by the destructor.
   void stop();
+  /// The WwsfConfig given to create(); allowed_origins there is the start-up list (see
+  /// allowed_origins() for the one in force).
   const WwsfConfig& config() const;
+  /// Reload (issue 7 "SIGHUP reloads"): `allowed` replaces WwsfConfig::allowed_origins for every
+  /// request that starts after this call (Origin check of POSTs, CORS answers and preflights);
+  /// requests already being handled finish under the list they started with. Thread-safe.
+  void set_allowed_origins(std::vector<std::string> allowed);
+  /// The cross-origin callers in force. Thread-safe.
+  std::vector<std::string> allowed_origins() const;
 
   struct Impl;
 
