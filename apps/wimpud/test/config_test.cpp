@@ -189,6 +189,13 @@ INSTANTIATE_TEST_SUITE_P(
         Bad{edit("[ei_cscf]\n",
                  "[ep_cscf.domains.registration]\ntrigger = \"later\"\n[ei_cscf]\n"),
             "ep_cscf.domains[0].registration.trigger", "must be none, startup or first_wic"},
+        // The block's own registered IMPU inside its allocatable range (requirements X-03).
+        Bad{edit("[ei_cscf]\n",
+                 "[ep_cscf.domains.registration]\nimpu = \"sip:+15550000042@block.example\"\n"
+                 "[ei_cscf]\n"),
+            "ep_cscf.domains[0].registration.impu",
+            "sip:+15550000042@block.example is allocatable: it lies in block b1 "
+            "(+15550000000..+15550000099)"},
         Bad{edit("[ei_cscf]\n", "[ep_cscf.registrar]\n[ei_cscf]\n"),
             "ep_cscf.registrar", "top-level [registrar]"},
         Bad{edit("[[ep_cscf.listeners]]\n  protocol = \"wss\"\n  [[ep_cscf.listeners]]\n  "
@@ -282,6 +289,9 @@ TEST(WimpudConfig, TheAllInOneExampleIsValid) {
   // home_domains are the S-CSCF node's own domains too.
   EXPECT_EQ(c->s_cscf->sip.domains, (std::vector<std::string>{"ims.example", "block.example"}));
   EXPECT_EQ(c->ep_cscf->domains[0].registration.trigger, ep_cscf::BlockTrigger::kStartup);
+  // The block's own IMPU is outside the range handed to WICs (requirements X-03).
+  EXPECT_EQ(c->ep_cscf->domains[0].registration.impu, "sip:+15550000000@block.example");
+  EXPECT_EQ(c->ep_cscf->domains[0].block.range_first, "+15550000001");
   EXPECT_EQ(c->ei_cscf->cx, CxMode::kInProcess);
   EXPECT_EQ(c->registrar.backend, ep_cscf::RegistrarBackend::kMemory);
   ASSERT_TRUE(c->admin);

@@ -486,6 +486,8 @@ protected:
             "    [ep_cscf.domains.registration]\n    trigger = \"startup\"\n"
             "    impu = \"sip:+15550000000@block.example\"\n"
             "    private_identity = \"block@block.example\"\n");
+    // The block's own IMPU (registered below) is not allocatable (requirements X-03).
+    replace("range_first = \"+15550000000\"", "range_first = \"+15550000001\"");
     replace("  authz_server", "  upstream_icscf = \"sip:127.0.0.1:" + ei + ";lr\"\n  authz_server");
     replace("  [[ei_cscf.listeners]]\n  protocol = \"udp\"\n  port = 0\n",
             "  [[ei_cscf.listeners]]\n  protocol = \"udp\"\n  address = \"127.0.0.1\"\n  port = " +

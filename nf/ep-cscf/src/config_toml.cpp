@@ -297,10 +297,30 @@ EpCscfConfig parse(const toml::table& root, const ParseOptions& opts) {
     c.domains.push_back(parse_domain(View{(*domains)[i]}, "domains[" + std::to_string(i) + "]", opts));
     blocks.push_back(c.domains.back().block);
   }
+  std::optional<registrar::BlockSet> check;
   try {
-    registrar::BlockSet check(std::move(blocks));  // ranges, ids, overlaps (W4's own rules)
+    check.emplace(std::move(blocks));  // ranges, ids, overlaps (W4's own rules)
   } catch (const std::exception& ex) {
     throw Bad{"domains.block", ex.what()};
+  }
+  // The IMPU the eP-CSCF registers for a whole block is the distinct identity of the block's
+  // implicit registration set (TS 23.228 implicit registration, seed TR 5.2.2.5.1, requirements
+  // X-03); the allocatable IMPUs are the others. Inside a block's range it could be handed to a
+  // WIC, and a WIC and the block registration would then share one identity.
+  for (std::size_t i = 0; i < c.domains.size(); ++i) {
+    const std::string& impu = c.domains[i].registration.impu;
+    if (impu.empty()) {
+      continue;
+    }
+    if (auto hit = check->resolve(impu)) {
+      const registrar::BlockConfig& b = hit->block->config;
+      const std::string range = b.impus.empty() ? b.range_first + ".." + b.range_last
+                                                : std::string("its impus list");
+      throw Bad{"domains[" + std::to_string(i) + "].registration.impu",
+                impu + " is allocatable: it lies in block " + b.id + " (" + range +
+                    "), so a WIC could be given the block's own IMPU; register an IMPU outside "
+                    "the allocatable range (e.g. start the range after it)"};
+    }
   }
   bool websocket = false;
   for (const transport::ListenerConfig& l : c.transport.listeners) {

@@ -94,6 +94,33 @@ TEST(EpCscfConfigTest, BadBlockAndIssuerAreRefused) {
             "domains[0].issuers[0].algorithm: unknown JOSE algorithm 'HS256'");
 }
 
+// The block's registered IMPU (the distinct IMPU of its implicit set) must not be
+// one a WIC can be allocated (requirements X-03): refused with the key, whatever form names it.
+TEST(EpCscfConfigTest, BlockImpuInsideTheAllocatableRangeIsRefused) {
+  auto with_impu = [](const std::string& first, const std::string& impu) {
+    std::string t = kMinimal;
+    t.replace(t.find("+15550000000"), 12, first);
+    return t + "[domains.registration]\nimpu = \"" + impu + "\"\n";
+  };
+  const ConfigError e = error_of(with_impu("+15550000000", "sip:+15550000000@wimpu.example"));
+  EXPECT_EQ(e.message(),
+            "domains[0].registration.impu: sip:+15550000000@wimpu.example is allocatable: it lies "
+            "in block blk1 (+15550000000..+15550000009), so a WIC could be given the block's own "
+            "IMPU; register an IMPU outside the allocatable range (e.g. start the range after "
+            "it)");
+  // Another spelling of the same IMPU (host case, URI parameters) is the same IMPU.
+  EXPECT_EQ(error_of(with_impu("+15550000000", "sip:+15550000005@WIMPU.example;user=phone")).key,
+            "domains[0].registration.impu");
+  // Outside the range (the range starts after it, or a name-like distinct IMPU): accepted.
+  for (const auto& [first, impu] :
+       {std::pair<std::string, std::string>{"+15550000001", "sip:+15550000000@wimpu.example"},
+        {"+15550000000", "sip:block1@wimpu.example"},
+        {"+15550000000", "sip:+15550000000@other.example"}}) {
+    auto ok = parse_text(with_impu(first, impu));
+    EXPECT_TRUE(ok) << impu << ": " << ok.error().message();
+  }
+}
+
 TEST(EpCscfConfigTest, KeylessIssuerIsAcceptedOnlyWhenTheCallerSuppliesItsKeys) {
   std::string no_jwks = kMinimal;
   no_jwks.replace(no_jwks.find("jwks = \"{}\""), 11, "");
