@@ -308,6 +308,75 @@ TEST(Daemon, ReloadPutsOriginsAndIssuersInForceAndRefusesABadFileAsAWhole) {
   d.drain();
 }
 
+// SIGHUP re-reads wwsf.signing_key_file: the WWSF publishes the new key, and the eP-CSCF of the
+// same process (which trusts this WWSF's keys directly) accepts tokens signed with it and no
+// longer those of the old key (not kept in retired_key_files). An unreadable key file is refused
+// as a whole.
+TEST(Daemon, ReloadRereadsTheWwsfSigningKeyForTheWwsfAndTheEpCscf) {
+  const std::string state = ::testing::TempDir() + "/wimpud-daemon-reload-key";
+  const std::string pem = ::testing::TempDir() + "/wimpud-daemon-reload-key.pem";
+  auto k1 = token::SigningKey::generate(token::Algorithm::kEdDSA, "");
+  auto k2 = token::SigningKey::generate(token::Algorithm::kEdDSA, "");
+  ASSERT_TRUE(k1 && k2);
+  std::ofstream(pem, std::ios::trunc) << (*k1)->private_pem();
+  std::string text = reload_config(state, "https://a.example", "");
+  const std::string plain = "plain_http_for_tests = true\n";
+  text.replace(text.find(plain), plain.size(), plain + "signing_key_file = \"" + pem + "\"\n");
+
+  Daemon d(parse_text(text));
+  auto started = d.start();
+  ASSERT_TRUE(started) << started.error();
+  std::uint16_t ws_port = 0;
+  std::uint16_t wwsf_port = 0;
+  for (const auto& l : d.listeners()) {
+    if (l.function == "ep_cscf" && l.protocol == "ws") {
+      ws_port = l.port;
+    } else if (l.function == "wwsf") {
+      wwsf_port = l.port;
+    }
+  }
+  http::Client wwsf("127.0.0.1", wwsf_port, nullptr, 5000ms);
+  auto jwks = [&] {
+    auto r = wwsf.request(http::Verb::get, "/.well-known/jwks.json");
+    return r ? json::parse(r->body()) : json();
+  };
+  auto token_of = [](const token::SigningKeyPtr& generated) {
+    // As the WWSF reads it from the file (its kid included).
+    auto key = token::SigningKey::from_pem(generated->private_pem());
+    EXPECT_TRUE(key);
+    token::IssuerOptions io;
+    io.issuer = "https://wwsf.test";
+    io.audience = "ims.example";
+    token::TokenIssuer issuer(io, *key, std::make_shared<common::SystemClock>());
+    auto t = issuer.issue("dave", "b1");
+    return t ? *t : std::string();
+  };
+  const std::string kid1 = jwks()["keys"][0]["kid"];
+  WicSocket wic(ws_port, "https://a.example");
+  ASSERT_EQ(wic.status(), 101u);
+  EXPECT_EQ(wic.register_with(token_of(*k1), 1), 200);
+
+  std::ofstream(pem, std::ios::trunc) << (*k2)->private_pem();
+  const auto lines = d.reload();
+  EXPECT_NE(std::find(lines.begin(), lines.end(), "wwsf: signing keys reloaded from " + pem),
+            lines.end());
+  const json keys = jwks()["keys"];
+  ASSERT_EQ(keys.size(), 1u);
+  EXPECT_NE(keys[0]["kid"], kid1);
+  EXPECT_EQ(wic.register_with(token_of(*k2), 2), 200);
+  EXPECT_EQ(wic.register_with(token_of(*k1), 3), 401);
+
+  std::ofstream(pem, std::ios::trunc) << "not a key\n";
+  ReloadReport r = d.reload(parse_text(text));
+  EXPECT_FALSE(r.applied);
+  EXPECT_EQ(r.lines.at(0).rfind("reload refused, the running configuration stays: "
+                                "wwsf.signing_key_file: ", 0),
+            0u)
+      << r.lines.at(0);
+  EXPECT_EQ(wic.register_with(token_of(*k2), 4), 200);
+  d.drain();
+}
+
 TEST(Daemon, EiCscfAloneOnTheRedisRegistrar) {
   // The split-deployment eI-CSCF: no eP-CSCF in the process, W4 on redis (one connection per
   // shard, and one for the admin endpoint), Cx to the HSS in-process.
