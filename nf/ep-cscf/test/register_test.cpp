@@ -8,11 +8,13 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <fstream>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 
 #include "redis_server.hpp"
 #include "sip_text.hpp"
@@ -447,6 +449,54 @@ TEST_P(RegisterTest, ReloadAddsAndRemovesTrustedIssuers) {
   EXPECT_EQ(one(r, "WWW-Authenticate"), refused);
   EXPECT_EQ(unknown_issuer.value(), before + 1);
   EXPECT_EQ(exchange(c, reg("c1", 3, kContactB, fresh_bearer("carol"))).status_code(), 200);
+}
+
+// Reloads while a WIC keeps registering on another thread: every REGISTER of the issuer that
+// stays trusted is answered 200, whichever configuration it meets (in-flight requests are not
+// disturbed; each shard swaps its verifier between two requests).
+TEST_P(RegisterTest, ReloadsDoNotDisturbRegistersInFlight) {
+  std::vector<std::string> tokens;
+  for (int i = 0; i < 4; ++i) {
+    tokens.push_back(token("alice"));
+  }
+  std::atomic<bool> stop{false};
+  std::atomic<int> ok{0};
+  std::atomic<int> other{0};
+  std::thread wic([&] {
+    asio::io_context io;
+    websocket::stream<tcp::socket> ws(io);
+    ws.next_layer().connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), ws_port_));
+    ws.set_option(websocket::stream_base::decorator([](websocket::request_type& req) {
+      req.set(http::field::sec_websocket_protocol, "sip");
+      req.set(http::field::origin, kOrigin);
+    }));
+    beast::error_code ec;
+    ws.handshake("127.0.0.1", "/", ec);
+    for (int cseq = 1; !ec && (cseq <= 50 || !stop.load()) && cseq < 5000; ++cseq) {
+      const std::string auth = "Authorization: Bearer " + tokens[cseq % tokens.size()] + "\n";
+      ws.text(true);
+      ws.write(asio::buffer(reg("inflight", cseq, kContactA, auth)), ec);
+      beast::flat_buffer buf;
+      if (!ec) {
+        ws.read(buf, ec);  // blocking, bounded by the server's answer (no timer needed: 200/401)
+      }
+      auto m = sip::Message::parse(beast::buffers_to_string(buf.data()));
+      (m && m->status_code() == 200 ? ok : other).fetch_add(1);
+    }
+  });
+  EpCscfConfig with = server_->config();
+  with.domains[0].issuers.push_back(TrustedIssuer{
+      "https://extra.example", token::Algorithm::kEdDSA, "",
+      server_->config().domains[0].issuers[0].jwks});
+  with.allowed_origins = {kOrigin, "https://extra.example"};
+  const EpCscfConfig without = server_->config();
+  for (int i = 0; i < 40; ++i) {
+    ASSERT_TRUE(server_->reload(i % 2 == 0 ? with : without));
+  }
+  stop = true;
+  wic.join();
+  EXPECT_EQ(other.load(), 0);
+  EXPECT_GE(ok.load(), 50);
 }
 
 // Allowed Origins reloaded: new handshakes see the new list; an open WebSocket is not disturbed.
