@@ -355,6 +355,11 @@ private:
         static_cast<unsigned>(s.integer("login_failures_per_address", 20, 1, 100000));
     w.login_failure_window = seconds(s.integer("login_failure_window_s", 300, 1, kDay));
     w.allowed_origins = s.strings("allowed_origins");
+    for (std::size_t i = 0; i < w.allowed_origins.size(); ++i) {
+      if (std::string why = ep_cscf::origin_error(w.allowed_origins[i]); !why.empty()) {
+        fail(s.key("allowed_origins") + "[" + std::to_string(i) + "]", why);
+      }
+    }
     w.static_root = resolve(base_, s.str("static_root", ""));
     w.listen_address = s.str("address", w.listen_address);
     w.port = static_cast<std::uint16_t>(s.integer("port", 8443, 0, kMaxPort));

@@ -189,6 +189,12 @@ INSTANTIATE_TEST_SUITE_P(
         Bad{edit("[ei_cscf]\n",
                  "[ep_cscf.domains.registration]\ntrigger = \"later\"\n[ei_cscf]\n"),
             "ep_cscf.domains[0].registration.trigger", "must be none, startup or first_wic"},
+        Bad{edit("demo_user = \"demo\"", "allowed_origins = [\"https://app.example/\"]\n"
+                                         "demo_user = \"demo\""),
+            "wwsf.allowed_origins[0]", "is not a web origin as browsers send it"},
+        Bad{edit("allowed_origins = [\"https://127.0.0.1:8443\"]",
+                 "allowed_origins = [\"HTTPS://127.0.0.1:8443\"]"),
+            "ep_cscf.allowed_origins[0]", "must start with https:// or http://"},
         // The block's own registered IMPU inside its allocatable range (requirements X-03).
         Bad{edit("[ei_cscf]\n",
                  "[ep_cscf.domains.registration]\nimpu = \"sip:+15550000042@block.example\"\n"

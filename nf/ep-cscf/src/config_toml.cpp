@@ -242,6 +242,11 @@ EpCscfConfig parse(const toml::table& root, const ParseOptions& opts) {
   c.host = str(e["host"], "ep_cscf.host");
   c.instance_id = str(e["instance_id"], "ep_cscf.instance_id", c.instance_id);
   c.allowed_origins = strings(e["allowed_origins"], "ep_cscf.allowed_origins");
+  for (std::size_t i = 0; i < c.allowed_origins.size(); ++i) {
+    if (std::string why = origin_error(c.allowed_origins[i]); !why.empty()) {
+      throw Bad{"ep_cscf.allowed_origins[" + std::to_string(i) + "]", why};
+    }
+  }
   c.strip_bundle = boolean(e["strip_bundle"], "ep_cscf.strip_bundle", false);
   // Several eP-CSCF processes behind one address must recognise each other's flow tokens
   // (RFC 5626 §5.2); empty = a random key per start.
@@ -333,6 +338,27 @@ EpCscfConfig parse(const toml::table& root, const ParseOptions& opts) {
 }
 
 }  // namespace
+
+std::string origin_error(std::string_view origin) {
+  std::string_view rest = origin;
+  if (rest.rfind("https://", 0) == 0) {
+    rest.remove_prefix(8);
+  } else if (rest.rfind("http://", 0) == 0) {
+    rest.remove_prefix(7);
+  } else {
+    return "'" + std::string(origin) + "' is not a web origin: it must start with https:// or "
+           "http:// (RFC 6454 §6.2)";
+  }
+  const bool ok = !rest.empty() && std::all_of(rest.begin(), rest.end(), [](char ch) {
+    return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '.' || ch == '-' ||
+           ch == ':' || ch == '[' || ch == ']';
+  });
+  if (!ok) {
+    return "'" + std::string(origin) + "' is not a web origin as browsers send it: "
+           "scheme://host[:port] in lower case, without a path or a trailing '/' (RFC 6454 §6.2)";
+  }
+  return {};
+}
 
 Expected<EpCscfConfig, ConfigError> parse_ep_cscf_config(const toml::table& root) {
   return parse_ep_cscf_config(root, ParseOptions{});

@@ -121,6 +121,25 @@ TEST(EpCscfConfigTest, BlockImpuInsideTheAllocatableRangeIsRefused) {
   }
 }
 
+// An Origin that browsers never send (RFC 6454 §6.2 serialization) would never match: refused.
+TEST(EpCscfConfigTest, AllowedOriginsMustBeWebOrigins) {
+  for (const char* ok : {"https://wwsf.example", "http://127.0.0.1:8443", "https://[::1]:7443",
+                         "https://xn--bcher-kva.example"}) {
+    EXPECT_EQ(origin_error(ok), "") << ok;
+  }
+  for (const char* bad : {"https://wwsf.example/", "https://WWSF.example", "wwsf.example",
+                          "https://", "https://a.example/path", "null", "https://a b"}) {
+    EXPECT_NE(origin_error(bad), "") << bad;
+  }
+  const ConfigError e = error_of(std::string(kMinimal) +
+                                 "[ep_cscf]\nallowed_origins = [\"https://a.example\", "
+                                 "\"https://b.example/\"]\n");
+  EXPECT_EQ(e.message(),
+            "ep_cscf.allowed_origins[1]: 'https://b.example/' is not a web origin as browsers "
+            "send it: scheme://host[:port] in lower case, without a path or a trailing '/' "
+            "(RFC 6454 §6.2)");
+}
+
 TEST(EpCscfConfigTest, KeylessIssuerIsAcceptedOnlyWhenTheCallerSuppliesItsKeys) {
   std::string no_jwks = kMinimal;
   no_jwks.replace(no_jwks.find("jwks = \"{}\""), 11, "");

@@ -2,6 +2,7 @@
 // Loading the eP-CSCF configuration from TOML (nf/ep-cscf/README.md documents every key;
 // examples/ep-cscf.toml is a complete example). Used by wimpu-ep-cscf and apps/wimpud.
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <toml++/toml.h>
@@ -42,6 +43,13 @@ Expected<EpCscfConfig, ConfigError> parse_ep_cscf_config(const toml::table& root
 /// Server::start()). Never throws.
 Expected<EpCscfConfig, ConfigError> parse_ep_cscf_config(const toml::table& root,
                                                          const ParseOptions& options);
+
+/// Empty when `origin` is a web origin as browsers send it in the Origin header (RFC 6454 §6.2):
+/// "http://" or "https://", then a lower-case host (name, IPv4, or [IPv6]) and an optional
+/// ":port", nothing else (no path, no trailing '/'); otherwise why not. A configured Origin that
+/// is not in this form would never match one. Used for ep_cscf.allowed_origins and, by
+/// apps/wimpud, wwsf.allowed_origins. Thread-safe.
+std::string origin_error(std::string_view origin);
 
 /// Reads `path` and parses it as above; a TOML syntax error is reported with key "<file>" and
 /// the parser's line/column. Never throws.
