@@ -536,12 +536,19 @@ ReloadReport Daemon::reload(const DaemonConfig& next) {
   ep_cscf::PreparedReloadPtr ep;
   if (d.ep && next.ep_cscf) {
     ep_cscf::EpCscfConfig c = *next.ep_cscf;
-    for (auto& dom : c.domains) {
-      for (auto& i : dom.issuers) {
-        if (i.jwks_file.empty() && i.jwks.empty()) {
-          // This process's WWSF (parse_config checked), with the keys it will mint with.
-          i.jwks = minter ? minter->jwks_json() : d.minter->jwks_json();
+    for (std::size_t di = 0; di < c.domains.size(); ++di) {
+      for (std::size_t ii = 0; ii < c.domains[di].issuers.size(); ++ii) {
+        ep_cscf::TrustedIssuer& i = c.domains[di].issuers[ii];
+        if (!i.jwks_file.empty() || !i.jwks.empty()) {
+          continue;
         }
+        // This process's WWSF (parse_config checked), with the keys it will mint with.
+        if (!minter && !d.minter) {
+          return d.refuse("ep_cscf.domains[" + std::to_string(di) + "].issuers[" +
+                          std::to_string(ii) + "]: no [wwsf] runs in this process to take "
+                          "the keys of " + i.issuer + " from (adding [wwsf] needs a restart)");
+        }
+        i.jwks = minter ? minter->jwks_json() : d.minter->jwks_json();
       }
     }
     auto p = d.ep->prepare_reload(c);

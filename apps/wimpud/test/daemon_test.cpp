@@ -377,6 +377,34 @@ TEST(Daemon, ReloadRereadsTheWwsfSigningKeyForTheWwsfAndTheEpCscf) {
   d.drain();
 }
 
+// A re-read file that adds [wwsf] and trusts it without keys (its keys would come from the
+// in-process WWSF, which is not running until a restart): refused as a whole, nothing changes.
+TEST(Daemon, ReloadAddingAWwsfToTrustIsRefused) {
+  const std::string state = ::testing::TempDir() + "/wimpud-daemon-reload-nowwsf";
+  const std::string jwks = ::testing::TempDir() + "/wimpud-daemon-reload-nowwsf.jwks";
+  auto key = token::SigningKey::generate(token::Algorithm::kEdDSA, "w1");
+  ASSERT_TRUE(key);
+  std::ofstream(jwks) << token::jwks_document({(*key)->public_key()});
+  const std::string with_wwsf = reload_config(state, "https://a.example", "");
+  // Without [wwsf]: the issuer's keys come from a JWKS file.
+  std::string without = with_wwsf;
+  const auto from = without.find("[wwsf]");
+  without.erase(from, without.find("[ep_cscf]") - from);
+  const std::string issuer = "    issuer = \"https://wwsf.test\"\n";
+  without.replace(without.find(issuer), issuer.size(),
+                  issuer + "    jwks_file = \"" + jwks + "\"\n");
+  Daemon d(parse_text(without));
+  auto started = d.start();
+  ASSERT_TRUE(started) << started.error();
+  ReloadReport r = d.reload(parse_text(with_wwsf));
+  EXPECT_FALSE(r.applied);
+  EXPECT_EQ(r.lines.at(0),
+            "reload refused, the running configuration stays: ep_cscf.domains[0].issuers[0]: no "
+            "[wwsf] runs in this process to take the keys of https://wwsf.test from (adding "
+            "[wwsf] needs a restart)");
+  d.drain();
+}
+
 TEST(Daemon, EiCscfAloneOnTheRedisRegistrar) {
   // The split-deployment eI-CSCF: no eP-CSCF in the process, W4 on redis (one connection per
   // shard, and one for the admin endpoint), Cx to the HSS in-process.
