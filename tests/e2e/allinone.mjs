@@ -14,7 +14,8 @@
 //                    the same user within the quarantine, and free again after it
 //   restart      (7) split only: restart the eP-CSCF; the WICs reconnect, re-register, keep their IMPU
 // --scscf-process: the S-CSCF as its own process (wimpu-s-cscf), Cx over Diameter to wimpud's HSS.
-// --split --split-script scripts/split --build-dir BUILD: the split deployment (scripts/split).
+// --split --split-script scripts/split --build-dir BUILD: the split deployment (scripts/split);
+// the same scenario bodies, their deploy options passed as `scripts/split start --set` overrides.
 import { createPrivateKey, generateKeyPairSync, sign } from 'node:crypto';
 import { request as httpsRequest } from 'node:https';
 import { spawn } from 'node:child_process';
@@ -44,15 +45,35 @@ function run(argv, what, input) {
 }
 
 /**
+ * The deploy options a scenario asks for, as `scripts/split start --set FUNCTION.KEY=VALUE`
+ * overrides of examples/split (ports written as there: the script moves them). The eP-CSCF's pool
+ * and the eI-CSCF's W4 check share the block in redis, so both get its range and quarantine.
+ */
+function splitOverrides(opts) {
+  const sets = [];
+  const block = (key, value) => sets.push(`ep-cscf.ep_cscf.domains[0].block.${key}=${value}`,
+    `ei-cscf.blocks[0].${key}=${value}`);
+  if (opts.rangeFirst) block('range_first', JSON.stringify(opts.rangeFirst));
+  if (opts.rangeLast) block('range_last', JSON.stringify(opts.rangeLast));
+  if (opts.quarantine) block('quarantine_s', opts.quarantine);
+  if (opts.retryAfter) sets.push(`ep-cscf.ep_cscf.registration.retry_after=${opts.retryAfter}`);
+  if (opts.signingKey) sets.push(`wwsf.wwsf.signing_key_file=${JSON.stringify(opts.signingKey)}`);
+  // examples/split also allows https://localhost:<port>, the foreign origin of scenario 5.
+  if (opts.ownOriginOnly) sets.push('ep-cscf.ep_cscf.allowed_origins=["https://127.0.0.1:20000"]');
+  return sets.flatMap((s) => ['--set', s]);
+}
+
+/**
  * The split deployment (scripts/split: a wimpud per function, redis W4, Cx over Diameter) on a
- * free port range in the work directory; stopped by `split stop` (the PIDs it recorded).
+ * free port range in the work directory, with the scenario's options as overrides; stopped by
+ * `split stop` (the PIDs it recorded).
  */
 async function deploySplit(ctx, opts) {
   const dir = join(ctx.work, 'split');
   const split = arg('split-script');
   const build = arg('build-dir');
-  const started = await run([split, 'start', '--dir', dir, '--port-base', 'auto', '--build', build],
-    'split start');
+  const started = await run([split, 'start', '--dir', dir, '--port-base', 'auto', '--build', build,
+    ...splitOverrides(opts)], 'split start');
   ctx.onCleanup(async () => {
     await run([split, 'stop', '--dir', dir], 'split stop');
   });
@@ -228,7 +249,7 @@ async function refusals(ctx, shots, deployOpts) {
   const d = await deploy(ctx, {
     ...deployOpts,
     userNames: ['alice', 'bob', 'carol', 'dave'], signingKey: keyFile,
-    rangeFirst: '+15550000001', rangeLast: '+15550000002', retryAfter: 7,
+    rangeFirst: '+15550000001', rangeLast: '+15550000002', retryAfter: 7, ownOriginOnly: true,
   });
 
   // Expired: signature and issuer fine, exp an hour ago -> 401 error="invalid_token".
@@ -498,14 +519,11 @@ async function imsUe(ctx, shots, deployOpts) {
 
 // --- 7: the eP-CSCF restarts; the WICs reconnect and re-register by themselves ------------------
 async function restart(ctx, shots, deployOpts) {
-  const d = await deploy(ctx, deployOpts);
-  check(ctx.splitRestart, 'restart needs --split');
   // While its block registration is pending after a restart, the eP-CSCF answers WICs 503 with
-  // Retry-After = [ep_cscf.registration] retry_after (60 s in examples/split): shortened to 2 s in
-  // this run's copy of the config, like the back-off base below, then applied by a restart.
-  const epToml = join(d.splitDir, 'ep-cscf.toml');
-  writeFileSync(epToml, `${readFileSync(epToml, 'utf8')}\n[ep_cscf.registration]\nretry_after = 2\n`);
-  await ctx.splitRestart('ep-cscf');
+  // Retry-After = [ep_cscf.registration] retry_after (60 s in examples/split): shortened to 2 s
+  // (scripts/split --set, kept by its restart), like the back-off base below.
+  const d = await deploy(ctx, { ...deployOpts, retryAfter: 2 });
+  check(ctx.splitRestart, 'restart needs --split');
   const tabs = [];
   for (const user of ['alice', 'bob']) {
     const context = await d.browser.context();
