@@ -24,7 +24,8 @@ import { join, resolve } from 'node:path';
 
 import {
   addUsers, allInOneConfig, arg, Browser, callState, check, dial, Failure, freePort, freeUdpPort, login,
-  Proc, registered, runScenario, scscfConfig, Shots, STEP_MS, subscribers, until, Wimpud,
+  Proc, recordStates, registered, runScenario, scscfConfig, seenState, seenStates, Shots, STEP_MS,
+  subscribers, until, Wimpud,
 } from './lib.mjs';
 
 const scenario = arg('scenario');
@@ -496,8 +497,10 @@ async function imsUe(ctx, shots, deployOpts) {
     { user: 'alice', domain: 'ims.example', callee: w.impu.replace(/^sip:/, ''), scscf });
   await callState(w.page, /^incoming sip:alice@ims\.example$/, 20000);
   await shots.take(w.page, 'wic_rings_ue_calling');
+  // SIPp hangs up 0.5 s after its ACK: a poll of the state could miss 'established'.
+  await recordStates(w.page, 'call-state');
   await w.page.getByTestId('answer-button').click();
-  await callState(w.page, /^established /);
+  await seenState(w.page, 'call-state', /^established /);
   await shots.take(w.page, 'wic_answered_ue');
   await sippDone(uac); // the UE got 180 and 200, ACKed and hung up
   await callState(w.page, /^idle$/);
@@ -538,22 +541,16 @@ async function restart(ctx, shots, deployOpts) {
     await login(page, user, PASSWORD);
     const impu = await registered(page);
     await shots.take(page, `${user}_registered`);
-    // Every state the tab goes through, recorded in the page (no polling gaps).
-    await page.evaluate(() => {
-      window.seenStates = [];
-      const el = document.querySelector('[data-testid="sip-state"]');
-      new MutationObserver(() => window.seenStates.push(el.textContent)).observe(el, { childList: true, characterData: true, subtree: true });
-    });
+    await recordStates(page, 'sip-state'); // every state the tab goes through
     tabs.push({ user, page, impu });
   }
   check(tabs[0].impu !== tabs[1].impu, `alice and bob share ${tabs[0].impu}`);
   await ctx.splitRestart('ep-cscf');
   for (const t of tabs) {
-    await until(async () => (await t.page.evaluate(() => window.seenStates)).includes('reconnecting'),
-      `${t.user}: the WIC noticed the closed flow`, 20000);
+    await seenState(t.page, 'sip-state', /^reconnecting$/, 20000); // the WIC noticed the closed flow
     const impu = await registered(t.page, 30000);
     check(impu === t.impu, `${t.user}: IMPU ${impu} after the restart, had ${t.impu}`);
-    const seen = await t.page.evaluate(() => window.seenStates);
+    const seen = await seenStates(t.page, 'sip-state');
     console.log(`restart: ${t.user} went through ${seen.join(' -> ')}`);
     await shots.take(t.page, `${t.user}_reregistered_same_impu`);
   }

@@ -9,6 +9,8 @@
   only reserved candidates, choosing fails.
 - Once the starters have exited (no recorded PID alive), their reservations are stale and dropped;
   `release` (what `stop` calls) removes a run directory's reservation; a fixed base is recorded.
+- `--set FUNCTION.KEY=VALUE`: bad forms refused; 200NN ports in a VALUE moved like the files;
+  passed to that function's wimpud only, and again after a restart (RUNDIR/overrides.json).
 
 Usage: split_ports_test.py --script scripts/split
 """
@@ -64,6 +66,32 @@ def reserved(registry):
                 r = json.load(f)
             out[r["base"]] = r["dir"]
     return out
+
+
+def overrides(split, tmp):
+    """--set FUNCTION.KEY=VALUE: parsed, ports moved like the files, recorded for restart."""
+    check(split.parse_set('ep-cscf.ep_cscf.domains[0].block.quarantine_s=4') ==
+          ("ep-cscf", "ep_cscf.domains[0].block.quarantine_s=4"), "parse_set")
+    for bad in ("redis.port=1", "nowhere.a=1", "ep-cscf.novalue", "ep-cscf.=1", "ep-cscf"):
+        try:
+            split.parse_set(bad)
+            raise Failure(f"--set {bad} accepted")
+        except split.Failure:
+            pass
+    rundir = os.path.join(tmp, "overrides")
+    s = split.Split(rundir, wimpud=sys.executable)  # any executable: command() is only built
+    origins = 'ep_cscf.allowed_origins=["https://127.0.0.1:20000"]'
+    ports = s.prepare(23400, [("ep-cscf", origins),
+                              ("ep-cscf", "ep_cscf.registration.retry_after=2")])
+    moved = 'ep_cscf.allowed_origins=["https://127.0.0.1:23400"]'
+    cmd = s.command("ep-cscf", ports)
+    check(cmd[-4:] == ["--set", moved, "--set", "ep_cscf.registration.retry_after=2"], f"{cmd}")
+    check("--set" not in s.command("hss", ports), "an ep-cscf override reached the HSS")
+    again = split.Split(rundir, wimpud=sys.executable)  # what restart does
+    again.load_overrides()
+    check(again.command("ep-cscf", ports) == cmd, "restart does not reuse the overrides")
+    with open(os.path.join(rundir, "ep-cscf.toml")) as f:
+        check("port = 23410" in f.read(), "the example ports were not moved")
 
 
 def main_test(args):
@@ -130,6 +158,7 @@ def main_test(args):
         split.Reservations().release(mine)
         check(reserved(registry) == {20000: os.path.join(tmp, "fixed")},
               f"after release: {reserved(registry)}")
+        overrides(split, tmp)
         print("split_ports: passed")
         return 0
     finally:
