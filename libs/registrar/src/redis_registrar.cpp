@@ -5,9 +5,9 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "error_counters.hpp"
-#include "w4_record.hpp"
 #include "redis_connection.hpp"
 #include "w4_lua.hpp"
+#include "w4_record.hpp"
 #include "wimpu/common/assert.hpp"
 
 namespace wimpu::registrar {
@@ -151,6 +151,35 @@ W4Result<RemoveResult> parse_remove(const RedisValue& v) {
   return RemoveResult{static_cast<std::uint32_t>(v.elements[0].integer),
                       static_cast<std::uint32_t>(v.elements[1].integer),
                       v.elements[2].integer != 0};
+}
+
+// [state, now, record] of w4_lookup_record: the live contacts of the record.
+W4Result<Binding> parse_record_binding(const Block& block, std::uint64_t index,
+                                       const RedisValue& v) {
+  if (v.type != RedisValue::Type::kArray || v.elements.size() != 3 || !is_str(v.elements[0]) ||
+      !is_int(v.elements[1]) || !is_str(v.elements[2])) {
+    return errors().count(W4Error::kBackend);
+  }
+  Binding b;
+  b.block = block.config.id;
+  b.impu = block.render(index);
+  b.aliases = block.aliases(index);
+  const std::string& st = v.elements[0].str;
+  b.state = st == "registered"    ? ImpuState::kRegistered
+            : st == "quarantined" ? ImpuState::kQuarantined
+                                  : ImpuState::kFree;
+  b.now_ms = v.elements[1].integer;
+  if (b.state == ImpuState::kFree) {
+    return b;
+  }
+  std::string_view owner;
+  if (!detail::decode_record(v.elements[2].str, b.now_ms, b.contacts, &owner)) {
+    return errors().count(W4Error::kBackend);
+  }
+  b.owner = WebIdentity::from_key(owner);
+  // Expired contacts stay in the record until its next write; readers never see them.
+  std::erase_if(b.contacts, [&](const ContactView& c) { return c.expires_at_ms <= b.now_ms; });
+  return b;
 }
 
 std::vector<std::string> fcall(std::string_view fn, const Block& block, bool read_only) {
@@ -376,14 +405,15 @@ W4Task<Binding> RedisRegistrar::lookup(std::string impu) {
   if (!res) {
     co_return errors().count(res.error());
   }
-  auto argv = fcall("w4_lookup", *res->block, true);
+  // The record itself (w4_lookup_record, docs/w4.md 5.3): decoded here, not in Redis.
+  auto argv = fcall("w4_lookup_record", *res->block, true);
   argv.push_back(std::move(impu));
   const auto reply = co_await conn_->async_command(std::move(argv), use_awaitable);
   const auto v = unwrap(reply);
   if (!v) {
     co_return v.error();
   }
-  co_return parse_binding(*blocks_, *res->block, **v);
+  co_return parse_record_binding(*res->block, res->index, **v);
 }
 
 W4Task<bool> RedisRegistrar::is_registered(std::string impu) {

@@ -400,10 +400,15 @@ end
 
 -- Never-used indices first, then one whose quarantine is over. Returns index, reclaimed.
 local function pick_free(b)
-  local next = next_index(b)
-  if next < b.cfg.size then
-    redis.call('HSET', b.cfgkey, 'next', string.format('%d', next + 1))
-    return next, false
+  if not b.all_used then
+    -- One HINCRBY instead of HGET + HSET; when every index has been used it is undone (the
+    -- function's effects are one atomic step) and not tried again in this call.
+    local next = redis.call('HINCRBY', b.cfgkey, 'next', 1)
+    if next <= b.cfg.size then
+      return next - 1, false
+    end
+    redis.call('HINCRBY', b.cfgkey, 'next', -1)
+    b.all_used = true
   end
   local r = redis.call('ZRANGEBYSCORE', b.tag .. ':rel', '-inf', string.format('%d', b.now),
                        'LIMIT', 0, 1)
@@ -983,6 +988,24 @@ local function w4_lookup(keys, args)
   return binding_reply(b, i, free_at_of(b, i))
 end
 
+-- Version 6: the record itself, decoded by the client (no contact decoded or converted here).
+-- ARGV: impu. Reply: {state, now_ms, record} (record "" when free).
+local function w4_lookup_record(keys, args)
+  local b, err = open(keys)
+  if not b then
+    return err
+  end
+  local i = resolve(b, args[1])
+  if not i then
+    return fail('UNKNOWN_IMPU')
+  end
+  local state = state_of(b, free_at_of(b, i))
+  if state == 'free' then
+    return {state, b.now, ''}
+  end
+  return {state, b.now, redis.call('GET', b.tag .. ':b:' .. i) or ''}
+end
+
 local function w4_is_registered(keys, args)
   local b, err = open(keys)
   if not b then
@@ -1123,6 +1146,7 @@ if TEST_FUNCTIONS then
   redis.register_function{function_name = 'w4_test_advance_time', callback = w4_test_advance_time}
 end
 redis.register_function{function_name = 'w4_lookup', callback = w4_lookup, flags = ro}
+redis.register_function{function_name = 'w4_lookup_record', callback = w4_lookup_record, flags = ro}
 redis.register_function{function_name = 'w4_is_registered', callback = w4_is_registered, flags = ro}
 redis.register_function{function_name = 'w4_lookup_identity', callback = w4_lookup_identity, flags = ro}
 redis.register_function{function_name = 'w4_usage', callback = w4_usage, flags = ro}
