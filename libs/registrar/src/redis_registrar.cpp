@@ -182,6 +182,28 @@ W4Result<Binding> parse_record_binding(const Block& block, std::uint64_t index,
   return b;
 }
 
+// The record of a w4_register_records reply: the string itself, or [base, offset, bytes] when
+// the function wrote the record in place (base with bytes at offset; docs/w4.md 5.4).
+std::optional<std::string> patched_record(const RedisValue& v) {
+  if (is_str(v)) {
+    return v.str;
+  }
+  if (v.type != RedisValue::Type::kArray || v.elements.size() != 3 || !is_str(v.elements[0]) ||
+      !is_int(v.elements[1]) || !is_str(v.elements[2])) {
+    return std::nullopt;
+  }
+  const std::string& base = v.elements[0].str;
+  const std::string& bytes = v.elements[2].str;
+  const auto offset = v.elements[1].integer;
+  if (offset < 0 || static_cast<std::uint64_t>(offset) > base.size() ||
+      bytes.size() > base.size() - static_cast<std::size_t>(offset)) {
+    return std::nullopt;
+  }
+  std::string out = base;
+  out.replace(static_cast<std::size_t>(offset), bytes.size(), bytes);
+  return out;
+}
+
 std::vector<std::string> fcall(std::string_view fn, const Block& block, bool read_only) {
   std::vector<std::string> argv;
   argv.reserve(16);
@@ -319,12 +341,15 @@ W4Task<RegisterResult> RedisRegistrar::register_contacts(RegisterRequest req) {
   if (!v) {
     co_return v.error();
   }
-  // [index, newly, now, record]
+  // [index, newly, now, record or [base, offset, bytes]]
   const RedisValue& r = **v;
   if (r.type != RedisValue::Type::kArray || r.elements.size() != 4 || !is_int(r.elements[0]) ||
-      !is_int(r.elements[1]) || !is_int(r.elements[2]) || !is_str(r.elements[3]) ||
-      r.elements[0].integer < 0 ||
+      !is_int(r.elements[1]) || !is_int(r.elements[2]) || r.elements[0].integer < 0 ||
       static_cast<std::uint64_t>(r.elements[0].integer) >= block->size) {
+    co_return errors().count(W4Error::kBackend);
+  }
+  const auto record = patched_record(r.elements[3]);
+  if (!record) {
     co_return errors().count(W4Error::kBackend);
   }
   const auto index = static_cast<std::uint64_t>(r.elements[0].integer);
@@ -333,7 +358,7 @@ W4Task<RegisterResult> RedisRegistrar::register_contacts(RegisterRequest req) {
   out.aliases = block->aliases(index);
   out.newly_allocated = r.elements[1].integer != 0;
   out.now_ms = r.elements[2].integer;
-  if (!detail::decode_record(r.elements[3].str, out.now_ms, out.contacts)) {
+  if (!detail::decode_record(*record, out.now_ms, out.contacts)) {
     co_return errors().count(W4Error::kBackend);
   }
   co_return out;

@@ -235,5 +235,55 @@ TEST(W4RedisUpgrade, AHintedRefreshSkipsTheIdentityIndex) {
   EXPECT_EQ(calls_of(server, "get") - gets, 1);
 }
 
+TEST(W4RedisUpgrade, ARefreshOfOneEntryIsWrittenInPlace) {
+  RedisServer server;
+  RedisHarness h(upgrade_block(), {}, &server);
+  const auto first = run(h.ioc(), h.w4().register_contacts(
+                                      {"b1", identity("alice"), {{contact("alice", 1, false), 600},
+                                                                 {contact("alice-phone", 1, true), 600}}}));
+  ASSERT_TRUE(first);
+  const std::string before = server.command({"GET", "{blk:b1}:b:0"});
+  const long long sets = calls_of(server, "set");
+  const long long setranges = calls_of(server, "setrange");
+
+  // Same contact, higher CSeq, new expiry: only the second entry's 22-byte head changes.
+  RegisterRequest refresh{"b1", identity("alice"), {{contact("alice-phone", 2, true), 1200}}};
+  refresh.impu_hint = first->impu;
+  const auto r = run(h.ioc(), h.w4().register_contacts(refresh));
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(calls_of(server, "set") - sets, 0);
+  EXPECT_EQ(calls_of(server, "setrange") - setranges, 1);
+  ASSERT_EQ(r->contacts.size(), 2u);
+  EXPECT_EQ(r->contacts[0].info, contact("alice", 1, false));
+  EXPECT_EQ(r->contacts[0].expires_at_ms, first->contacts[0].expires_at_ms);
+  EXPECT_EQ(r->contacts[1].info, contact("alice-phone", 2, true));
+  EXPECT_EQ(r->contacts[1].expires_in_s, 1200u);
+  EXPECT_EQ(r->contacts[1].registered_at_ms, first->contacts[1].registered_at_ms);
+  EXPECT_EQ(r->contacts[1].updated_at_ms, r->now_ms);
+
+  // The stored record is the reply's, and differs from the old one in that head only.
+  const std::string after = server.command({"GET", "{blk:b1}:b:0"});
+  ASSERT_EQ(after.size(), before.size());
+  std::size_t first_diff = 0;
+  while (first_diff < after.size() && after[first_diff] == before[first_diff]) {
+    ++first_diff;
+  }
+  std::size_t last_diff = after.size();
+  while (last_diff > 0 && after[last_diff - 1] == before[last_diff - 1]) {
+    --last_diff;
+  }
+  EXPECT_LE(last_diff - first_diff, detail::kEntryHead);
+  std::vector<ContactView> stored;
+  ASSERT_TRUE(detail::decode_record(after, r->now_ms, stored));
+  ASSERT_EQ(stored.size(), 2u);
+  EXPECT_EQ(stored[1].expires_at_ms, r->contacts[1].expires_at_ms);
+  EXPECT_EQ(stored[1].info.cseq, 2u);
+
+  // The order check sees the patched CSeq.
+  const auto again = run(h.ioc(), h.w4().register_contacts(refresh));
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error(), W4Error::kOutOfOrder);
+}
+
 }  // namespace
 }  // namespace wimpu::registrar::test

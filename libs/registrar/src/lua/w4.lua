@@ -650,16 +650,17 @@ local function record_flows(rec, set)
   return set
 end
 
--- A stored value in the version-6 form (a version-5 one is converted), or nil.
+-- A stored value in the version-6 form (a version-5 one is converted: second result true), or
+-- nil.
 local function as_record(s)
   if not s then
-    return nil
+    return nil, false
   end
   if byte(s, 1) == REC6 then
-    return s
+    return s, false
   end
   local owner, contacts = decode_any(s)
-  return encode_record(owner, contacts)
+  return encode_record(owner, contacts), true
 end
 
 local function owned_by(rec, ident)
@@ -690,11 +691,11 @@ local function register_rec(b, ident, hint, nums, n, args, base)
 
   -- The index: the hint when the record there is this identity's (a record's owner holds the
   -- index in P:id and the other way round), else P:id. The index stays Redis's decimal string.
-  local si, bkey, rec
+  local si, bkey, rec, converted
   if hint ~= '' and (hint == '0' or find(hint, '^[1-9]%d*$')) and #hint < 16 and
       tonumber(hint) < b.cfg.size then
     bkey = b.bprefix .. hint
-    rec = as_record(redis.call('GET', bkey))
+    rec, converted = as_record(redis.call('GET', bkey))
     if rec and owned_by(rec, ident) then
       si = hint
     else
@@ -705,7 +706,7 @@ local function register_rec(b, ident, hint, nums, n, args, base)
     si = redis.call('HGET', b.tag .. ':id', ident)
     if si then
       bkey = b.bprefix .. si
-      rec = as_record(redis.call('GET', bkey))
+      rec, converted = as_record(redis.call('GET', bkey))
     elseif not adds then
       return fail('NOT_FOUND')
     end
@@ -737,8 +738,9 @@ local function register_rec(b, ident, hint, nums, n, args, base)
     end
   end
 
-  -- The binding after the request (nothing is written unless all of it succeeds).
-  local removed = 0
+  -- The binding after the request (nothing is written unless all of it succeeds). `patch`: the
+  -- stored entry that only its head changes, when that is the whole change (see below).
+  local removed, patch, patch_pos = 0, nil, nil
   for k = 1, n do
     local u = args[base + k]
     local pos, same
@@ -767,6 +769,9 @@ local function register_rec(b, ident, hint, nums, n, args, base)
       if pos then
         -- RFC 5626 §6: a re-registration takes the new flow (same part: same flow)
         flows_dirty = flows_dirty or not same
+        if same and n == 1 and not items[pos][6] then
+          patch, patch_pos = items[pos][2] - HEAD, pos
+        end
         items[pos] = it
       else
         flows_dirty = flows_dirty or u16(u, 5) > 0
@@ -797,6 +802,22 @@ local function register_rec(b, ident, hint, nums, n, args, base)
     end
     redis.call('HSET', b.tag .. ':id', ident, si)
     newly = 1
+  end
+
+  -- A refresh that changes only one entry's head (same part, nothing dropped, record already in
+  -- the version-6 form) is written in place: SETRANGE of the 22 bytes, no new record string. The
+  -- reply then carries the record as {base, offset, bytes} (docs/w4.md 5.4).
+  if patch and not flows_dirty and not converted then
+    local head = items[patch_pos][6]
+    redis.call('SETRANGE', bkey, string.format('%d', patch - 1), head)
+    local free_at = items[1][3]
+    for j = 2, #items do
+      if items[j][3] > free_at then
+        free_at = items[j][3]
+      end
+    end
+    redis.call('ZADD', b.rel, string.format('%d', free_at + b.cfg.q), si)
+    return {tonumber(si), 0, b.now, {rec, patch - 1, head}}
   end
 
   local out
