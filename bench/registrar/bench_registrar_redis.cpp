@@ -28,7 +28,7 @@ using namespace wimpu::registrar;
 using namespace wimpu::registrar::bench;
 using Clock = std::chrono::steady_clock;
 
-enum class Kind { kAllocate, kRefresh, kIsRegistered, kLookup };
+enum class Kind { kAllocate, kRefresh, kRefreshNoHint, kIsRegistered, kLookup };
 
 struct Run {
   Kind kind;
@@ -49,8 +49,11 @@ boost::asio::awaitable<void> worker(W4* w4, Run* run) {
     bool ok = false;
     switch (run->kind) {
       case Kind::kAllocate:
-      case Kind::kRefresh: {
-        const std::uint32_t cseq = run->kind == Kind::kAllocate ? 1 : 2;
+      case Kind::kRefresh:
+      case Kind::kRefreshNoHint: {
+        const std::uint32_t cseq = run->kind == Kind::kAllocate ? 1
+                                   : run->kind == Kind::kRefresh ? 2
+                                                                 : 3;
         // A named request: GCC 12 miscompiles braced literals inside a co_await expression.
         RegisterRequest req{"bench", sample_identity(i), {{sample_contact(i, cseq), 3600}}};
         if (run->kind == Kind::kRefresh) {
@@ -155,6 +158,8 @@ int main(int argc, char** argv) {
   const long long mem1 = server.used_memory();
   r = measure(ioc, *w4, server, Kind::kRefresh, n, inflight, failed);
   print("register (refresh)", r, failed);
+  r = measure(ioc, *w4, server, Kind::kRefreshNoHint, n, inflight, failed);
+  print("refresh without hint", r, failed);
   r = measure(ioc, *w4, server, Kind::kIsRegistered, n, inflight, failed);
   print("is_registered", r, failed);
   r = measure(ioc, *w4, server, Kind::kLookup, n, inflight, failed);

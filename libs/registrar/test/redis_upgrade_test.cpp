@@ -285,5 +285,27 @@ TEST(W4RedisUpgrade, ARefreshOfOneEntryIsWrittenInPlace) {
   EXPECT_EQ(again.error(), W4Error::kOutOfOrder);
 }
 
+TEST(W4RedisUpgrade, ARefreshDropsTheExpiredEntriesOfTheRecord) {
+  RedisServer server;
+  RedisHarness h(upgrade_block(), {}, &server);
+  auto flowless = contact("alice", 1, false);
+  flowless.flow_token.clear();  // no flow set to update: only the record changes
+  const auto first = run(h.ioc(), h.w4().register_contacts(
+                                      {"b1", identity("alice"), {{flowless, 10},
+                                                                 {contact("alice-phone", 1, true), 600}}}));
+  ASSERT_TRUE(first);
+  h.advance(11s);
+  RegisterRequest refresh{"b1", identity("alice"), {{contact("alice-phone", 2, true), 600}}};
+  refresh.impu_hint = first->impu;
+  const auto r = run(h.ioc(), h.w4().register_contacts(refresh));
+  ASSERT_TRUE(r) << r.error();
+  ASSERT_EQ(r->contacts.size(), 1u);
+  EXPECT_EQ(r->contacts[0].info, contact("alice-phone", 2, true));
+  std::vector<ContactView> stored;
+  ASSERT_TRUE(detail::decode_record(server.command({"GET", "{blk:b1}:b:0"}), r->now_ms, stored));
+  ASSERT_EQ(stored.size(), 1u);
+  EXPECT_EQ(stored[0].info, contact("alice-phone", 2, true));
+}
+
 }  // namespace
 }  // namespace wimpu::registrar::test

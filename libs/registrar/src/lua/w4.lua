@@ -713,7 +713,7 @@ local function register_rec(b, ident, hint, nums, n, args, base)
   end
 
   -- The live stored entries, and the RFC 3261 §10.3 step 7 check against them.
-  local items, flows_dirty = {}, false
+  local items, flows_dirty, dropped = {}, false, false
   if rec then
     local e, len = 4 + u16(rec, 2), #rec
     while e <= len do
@@ -731,8 +731,9 @@ local function register_rec(b, ident, hint, nums, n, args, base)
           end
         end
         items[#items + 1] = {rec, p, exp, cseq, u48(rec, e + 6), false}
-      elseif u16(rec, p + 4) > 0 then
-        flows_dirty = true  -- an expired entry on a flow is dropped
+      else
+        dropped = true  -- an expired entry is dropped at this write
+        flows_dirty = flows_dirty or u16(rec, p + 4) > 0
       end
       e = nxt
     end
@@ -807,7 +808,7 @@ local function register_rec(b, ident, hint, nums, n, args, base)
   -- A refresh that changes only one entry's head (same part, nothing dropped, record already in
   -- the version-6 form) is written in place: SETRANGE of the 22 bytes, no new record string. The
   -- reply then carries the record as {base, offset, bytes} (docs/w4.md 5.4).
-  if patch and not flows_dirty and not converted then
+  if patch and not dropped and not flows_dirty and not converted then
     local head = items[patch_pos][6]
     redis.call('SETRANGE', bkey, string.format('%d', patch - 1), head)
     local free_at = items[1][3]
