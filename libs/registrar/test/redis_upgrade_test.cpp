@@ -1,7 +1,7 @@
-// The upgrade rule of the w4 library (docs/w4.md 5.5): records stored by the version-5 library
-// (test/data/w4_v5.lua, as released) are read, refreshed and removed correctly by the current
-// one, and the version-5 functions and reply forms keep working on records the current library
-// wrote. Against a real redis-server.
+// The version-6 record form (docs/w4.md 5.2, 5.4) against a real redis-server: the upgrade rule
+// (5.5: records stored by the version-5 library, test/data/w4_v5.lua as released, are read,
+// refreshed and removed by the current one; the version-5 functions and reply forms keep working
+// on version-6 records), the index hint, the in-place refresh, and w4_register_records' checks.
 #include <string>
 #include <vector>
 
@@ -179,7 +179,7 @@ TEST(W4RedisUpgrade, Version5FunctionsKeepTheirFormsOnVersion6Records) {
   EXPECT_EQ(stale.error(), W4Error::kOutOfOrder);
 }
 
-TEST(W4RedisUpgrade, AWrongOrStaleIndexHintChangesNothingButTheCost) {
+TEST(W4RedisRecords, AWrongOrStaleIndexHintChangesNothingButTheCost) {
   RedisServer server;
   RedisHarness h(upgrade_block(), {}, &server);
   const auto a = run(h.ioc(), h.w4().register_contacts(
@@ -214,7 +214,7 @@ long long calls_of(RedisServer& server, const std::string& command) {
   return at == std::string::npos ? 0 : std::stoll(stats.substr(at + key.size()));
 }
 
-TEST(W4RedisUpgrade, AHintedRefreshSkipsTheIdentityIndex) {
+TEST(W4RedisRecords, AHintedRefreshSkipsTheIdentityIndex) {
   RedisServer server;
   RedisHarness h(upgrade_block(), {}, &server);
   const auto a = run(h.ioc(), h.w4().register_contacts(
@@ -235,7 +235,7 @@ TEST(W4RedisUpgrade, AHintedRefreshSkipsTheIdentityIndex) {
   EXPECT_EQ(calls_of(server, "get") - gets, 1);
 }
 
-TEST(W4RedisUpgrade, ARefreshOfOneEntryIsWrittenInPlace) {
+TEST(W4RedisRecords, ARefreshOfOneEntryIsWrittenInPlace) {
   RedisServer server;
   RedisHarness h(upgrade_block(), {}, &server);
   const auto first = run(h.ioc(), h.w4().register_contacts(
@@ -285,7 +285,7 @@ TEST(W4RedisUpgrade, ARefreshOfOneEntryIsWrittenInPlace) {
   EXPECT_EQ(again.error(), W4Error::kOutOfOrder);
 }
 
-TEST(W4RedisUpgrade, ARefreshDropsTheExpiredEntriesOfTheRecord) {
+TEST(W4RedisRecords, ARefreshDropsTheExpiredEntriesOfTheRecord) {
   RedisServer server;
   RedisHarness h(upgrade_block(), {}, &server);
   auto flowless = contact("alice", 1, false);
@@ -305,6 +305,57 @@ TEST(W4RedisUpgrade, ARefreshDropsTheExpiredEntriesOfTheRecord) {
   ASSERT_TRUE(detail::decode_record(server.command({"GET", "{blk:b1}:b:0"}), r->now_ms, stored));
   ASSERT_EQ(stored.size(), 1u);
   EXPECT_EQ(stored[0].info, contact("alice-phone", 2, true));
+}
+
+TEST(W4RedisRecords, MalformedRequestsAreRefusedAndWriteNothing) {
+  RedisServer server;
+  RedisHarness h(upgrade_block(), {}, &server);
+  std::string part;
+  detail::append_part(contact("alice", 1, false), part);
+  std::string nums;
+  detail::append_nums(600, 1, nums);
+  const std::string key = "{blk:b1}:cfg";
+  const std::string who = identity("alice").key();
+  auto fcall = [&](std::vector<std::string> request) {
+    std::vector<std::string> argv = {"FCALL", "w4_register_records", "1", key, "1"};
+    argv.insert(argv.end(), request.begin(), request.end());
+    try {
+      return server.command(argv);
+    } catch (const std::runtime_error& e) {
+      return std::string(e.what());
+    }
+  };
+  // Framing: nums not a multiple of 8, a part missing, an argument left over.
+  EXPECT_NE(fcall({who, "", nums.substr(0, 7), part}).find("INVALID_ARGUMENT"), std::string::npos);
+  EXPECT_NE(fcall({who, "", nums + nums, part}).find("INVALID_ARGUMENT"), std::string::npos);
+  EXPECT_NE(fcall({who, "", nums, part, part}).find("INVALID_ARGUMENT"), std::string::npos);
+  // A part whose lengths do not add up, a key of another kind, a rest that is no 7-array.
+  std::string bad_key = part;
+  bad_key[detail::kPartHead] = 'x';
+  std::string bad_rest = part;  // rest is the last rest_len bytes (big-endian at bytes 6..9)
+  std::size_t rest_len = 0;
+  for (std::size_t i = 6; i < 10; ++i) {
+    rest_len = (rest_len << 8) | static_cast<unsigned char>(part[i]);
+  }
+  ASSERT_EQ(static_cast<unsigned char>(part[part.size() - rest_len]), 0x97);
+  bad_rest[part.size() - rest_len] = '\x96';
+  for (const std::string& p : {part.substr(0, part.size() - 1), bad_key, bad_rest}) {
+    const std::string reply = fcall({who, "", nums, p});
+    EXPECT_NE(reply.find("INVALID_ARGUMENT"), std::string::npos) << reply;
+  }
+  // The same for the version-5 group commit (which applied its requests before it found the
+  // argument left over, until version 6).
+  try {
+    server.command({"FCALL", "w4_register_batch", "1", key, "1", who, "1",
+                    v5_contact(contact("alice", 1, false), 600), "left over"});
+    ADD_FAILURE() << "arguments left over are an error of the whole call";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("INVALID_ARGUMENT"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(server.command({"EXISTS", "{blk:b1}:b:0"}), "0");
+  EXPECT_EQ(server.command({"HLEN", "{blk:b1}:id"}), "0");
+  // The well-formed request is applied.
+  EXPECT_EQ(fcall({who, "", nums, part}).substr(0, 4), "0\n1\n");
 }
 
 }  // namespace

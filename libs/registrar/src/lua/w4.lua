@@ -578,17 +578,25 @@ local function w4_register_batch(keys, args)
   if not m or m < 1 then
     return fail('INVALID_ARGUMENT', 'arguments')
   end
-  local out, pos = {}, 1
+  -- The framing is checked in full before any request is applied (version 6; version 5 applied
+  -- the requests before it found arguments left over).
+  local pos = 1
   for k = 1, m do
     local n = tonumber(args[pos + 2])
     if not n or n < 1 or pos + 2 + n > #args then
       return fail('INVALID_ARGUMENT', 'request ' .. k)
     end
-    out[k] = register_one(b, args[pos + 1], n, args, pos + 2)
     pos = pos + 2 + n
   end
   if pos ~= #args then
     return fail('INVALID_ARGUMENT', 'trailing arguments')
+  end
+  local out = {}
+  pos = 1
+  for k = 1, m do
+    local n = tonumber(args[pos + 2])
+    out[k] = register_one(b, args[pos + 1], n, args, pos + 2)
+    pos = pos + 2 + n
   end
   return out
 end
@@ -682,9 +690,10 @@ local function register_rec(b, ident, hint, nums, n, args, base)
         u32(u, 7) < 1 then
       return fail('INVALID_ARGUMENT', 'contact ' .. k)
     end
+    -- The key is "o..." or "u...", and rest a 7-element MessagePack array (0x97): readers decode it.
     local kind = byte(u, PHEAD + 1)
-    if kind ~= 111 and kind ~= 117 then  -- 'o', 'u'
-      return fail('INVALID_ARGUMENT', 'contact ' .. k .. ' key')
+    if (kind ~= 111 and kind ~= 117) or byte(u, #u - u32(u, 7) + 1) ~= 0x97 then
+      return fail('INVALID_ARGUMENT', 'contact ' .. k .. ' key or rest')
     end
     adds = adds or u32(nums, 8 * k - 7) > 0
   end
@@ -891,18 +900,26 @@ local function w4_register_records(keys, args)
     return fail('INVALID_ARGUMENT', 'arguments')
   end
   b.bprefix, b.rel = b.tag .. ':b:', b.tag .. ':rel'
-  local out, pos, nargs = {}, 1, #args
+  -- The framing is checked in full before any request is applied: a framing error applies none.
+  local pos, nargs = 1, #args
   for k = 1, m do
     local nums = args[pos + 3]
     local n = nums and #nums / 8
     if not n or n < 1 or n ~= floor(n) or pos + 3 + n > nargs then
       return fail('INVALID_ARGUMENT', 'request ' .. k)
     end
-    out[k] = register_rec(b, args[pos + 1], args[pos + 2], nums, n, args, pos + 3)
     pos = pos + 3 + n
   end
   if pos ~= nargs then
     return fail('INVALID_ARGUMENT', 'trailing arguments')
+  end
+  local out = {}
+  pos = 1
+  for k = 1, m do
+    local nums = args[pos + 3]
+    local n = #nums / 8
+    out[k] = register_rec(b, args[pos + 1], args[pos + 2], nums, n, args, pos + 3)
+    pos = pos + 3 + n
   end
   return out
 end
