@@ -1,5 +1,7 @@
 #include "w4_record.hpp"
 
+#include <charconv>
+
 #include "msgpack.hpp"
 
 namespace wimpu::registrar::detail {
@@ -134,51 +136,29 @@ bool decode_v6(std::string_view rec, std::int64_t now, std::vector<ContactView>&
 
 }  // namespace
 
-std::string binding_key(const ContactInfo& c) {
-  if (c.reg_id != 0 && !c.instance.empty()) {
-    return "o" + std::to_string(c.reg_id) + ":" + c.instance;
-  }
-  return "u" + c.uri;
-}
-
 void append_part(const ContactInfo& c, std::string& out) {
+  // Written straight into `out`: the fixed lengths first, rest_len patched once rest is written.
   const bool outbound = c.reg_id != 0 && !c.instance.empty();
-  std::string rest;
-  rest.reserve(32 + c.uri.size() + c.params.size() + c.instance.size() +
-               c.epcscf_instance.size() + c.user_agent.size() + kMaxPathEntries);
-  MsgpackWriter w(rest);
-  w.array(7);
-  w.str(c.uri);
-  w.str(c.params);
-  w.str(c.instance);
-  w.uint(c.reg_id);
-  w.str(c.epcscf_instance);
-  // Path values joined by LF (which never occurs in an unfolded header value).
+  char reg[16];
+  const auto reg_end = std::to_chars(reg, reg + sizeof reg, c.reg_id).ptr;
+  const std::string_view reg_s(reg, static_cast<std::size_t>(reg_end - reg));
+  const std::size_t klen = outbound ? 2 + reg_s.size() + c.instance.size() : 1 + c.uri.size();
   std::size_t path_len = 0;
   for (const auto& p : c.path) {
     path_len += p.size() + 1;
   }
-  std::string path;
-  path.reserve(path_len);
-  for (std::size_t i = 0; i < c.path.size(); ++i) {
-    if (i != 0) {
-      path += '\n';
-    }
-    path += c.path[i];
-  }
-  w.str(path);
-  w.str(c.user_agent);
-
-  const std::string reg = outbound ? std::to_string(c.reg_id) : std::string();
-  const std::size_t klen = outbound ? 2 + reg.size() + c.instance.size() : 1 + c.uri.size();
-  out.reserve(out.size() + kPartHead + klen + c.call_id.size() + c.flow_token.size() + rest.size());
+  path_len -= c.path.empty() ? 0 : 1;
+  out.reserve(out.size() + kPartHead + klen + c.call_id.size() + c.flow_token.size() + 48 +
+              2 * c.uri.size() + c.params.size() + c.instance.size() + c.epcscf_instance.size() +
+              path_len + c.user_agent.size());
+  const std::size_t start = out.size();
   put_be(klen, 2, out);
   put_be(c.call_id.size(), 2, out);
   put_be(c.flow_token.size(), 2, out);
-  put_be(rest.size(), 4, out);
+  put_be(0, 4, out);  // rest_len, below
   if (outbound) {
     out += 'o';
-    out += reg;
+    out += reg_s;
     out += ':';
     out += c.instance;
   } else {
@@ -187,7 +167,28 @@ void append_part(const ContactInfo& c, std::string& out) {
   }
   out += c.call_id;
   out += c.flow_token;
-  out += rest;
+  const std::size_t rest = out.size();
+  MsgpackWriter w(out);
+  w.array(7);
+  w.str(c.uri);
+  w.str(c.params);
+  w.str(c.instance);
+  w.uint(c.reg_id);
+  w.str(c.epcscf_instance);
+  // Path values joined by LF (which never occurs in an unfolded header value).
+  w.str_header(path_len);
+  for (std::size_t i = 0; i < c.path.size(); ++i) {
+    if (i != 0) {
+      out += '\n';
+    }
+    out += c.path[i];
+  }
+  w.str(c.user_agent);
+  const std::size_t rest_len = out.size() - rest;
+  for (int i = 0; i < 4; ++i) {
+    out[start + 6 + static_cast<std::size_t>(i)] =
+        static_cast<char>((rest_len >> (8 * (3 - i))) & 0xff);
+  }
 }
 
 void append_nums(std::uint32_t expires_s, std::uint32_t cseq, std::string& out) {

@@ -19,11 +19,9 @@ inline constexpr std::size_t kPartHead = 10;
 /// First byte of a version-6 record.
 inline constexpr unsigned char kRecordFormat = 6;
 
-/// The binding key as the record stores it: "o<reg-id>:<instance>" when both are set (RFC 5626
-/// §6), else "u<uri>" (RFC 3261 §10.3). Equal keys <=> the same binding.
-std::string binding_key(const ContactInfo& c);
-
-/// Appends the part of `c` (its key, Call-ID, flow and MessagePack rest) to `out`.
+/// Appends the part of `c` to `out`: its lengths, its binding key ("o<reg-id>:<instance>" when
+/// both are set, RFC 5626 §6, else "u<uri>", RFC 3261 §10.3: equal keys <=> the same binding),
+/// Call-ID, flow and MessagePack rest.
 void append_part(const ContactInfo& c, std::string& out);
 
 /// Appends the 8 bytes w4_register_records takes per contact: expires_s and cseq (big-endian).
