@@ -183,25 +183,25 @@ W4Result<Binding> parse_record_binding(const Block& block, std::uint64_t index,
 }
 
 // The record of a w4_register_records reply: the string itself, or [base, offset, bytes] when
-// the function wrote the record in place (base with bytes at offset; docs/w4.md 5.4).
-std::optional<std::string> patched_record(const RedisValue& v) {
+// the function wrote the record in place (base with bytes at offset; docs/w4.md 5.4), applied
+// to base where it lies (no copy). Null when malformed.
+const std::string* patched_record(RedisValue& v) {
   if (is_str(v)) {
-    return v.str;
+    return &v.str;
   }
   if (v.type != RedisValue::Type::kArray || v.elements.size() != 3 || !is_str(v.elements[0]) ||
       !is_int(v.elements[1]) || !is_str(v.elements[2])) {
-    return std::nullopt;
+    return nullptr;
   }
-  const std::string& base = v.elements[0].str;
+  std::string& base = v.elements[0].str;
   const std::string& bytes = v.elements[2].str;
   const auto offset = v.elements[1].integer;
   if (offset < 0 || static_cast<std::uint64_t>(offset) > base.size() ||
       bytes.size() > base.size() - static_cast<std::size_t>(offset)) {
-    return std::nullopt;
+    return nullptr;
   }
-  std::string out = base;
-  out.replace(static_cast<std::size_t>(offset), bytes.size(), bytes);
-  return out;
+  base.replace(static_cast<std::size_t>(offset), bytes.size(), bytes);
+  return &base;
 }
 
 std::vector<std::string> fcall(std::string_view fn, const Block& block, bool read_only) {
@@ -335,21 +335,20 @@ W4Task<RegisterResult> RedisRegistrar::register_contacts(RegisterRequest req) {
   }
   std::string function = "w4_register_records";
   std::string key = block->redis_tag() + ":cfg";
-  const auto reply = co_await conn_->async_batched(std::move(function), std::move(key),
-                                                   std::move(argv), use_awaitable);
-  const auto v = unwrap(reply);
-  if (!v) {
+  auto reply = co_await conn_->async_batched(std::move(function), std::move(key),
+                                             std::move(argv), use_awaitable);
+  if (const auto v = unwrap(reply); !v) {
     co_return v.error();
   }
   // [index, newly, now, record or [base, offset, bytes]]
-  const RedisValue& r = **v;
+  RedisValue& r = *reply;
   if (r.type != RedisValue::Type::kArray || r.elements.size() != 4 || !is_int(r.elements[0]) ||
       !is_int(r.elements[1]) || !is_int(r.elements[2]) || r.elements[0].integer < 0 ||
       static_cast<std::uint64_t>(r.elements[0].integer) >= block->size) {
     co_return errors().count(W4Error::kBackend);
   }
-  const auto record = patched_record(r.elements[3]);
-  if (!record) {
+  const std::string* record = patched_record(r.elements[3]);
+  if (record == nullptr) {
     co_return errors().count(W4Error::kBackend);
   }
   const auto index = static_cast<std::uint64_t>(r.elements[0].integer);
