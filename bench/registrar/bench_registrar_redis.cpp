@@ -9,6 +9,8 @@
 #include <cstring>
 #include <ctime>
 #include <string>
+#include <vector>
+#include <algorithm>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -26,7 +28,7 @@ using namespace wimpu::registrar;
 using namespace wimpu::registrar::bench;
 using Clock = std::chrono::steady_clock;
 
-enum class Kind { kAllocate, kRefresh, kIsRegistered, kLookup };
+enum class Kind { kAllocate, kRefresh, kRefreshNoHint, kIsRegistered, kLookup };
 
 struct Run {
   Kind kind;
@@ -36,6 +38,9 @@ struct Run {
   std::uint64_t failed = 0;
   int workers = 0;
   boost::asio::io_context* ioc;
+  // The IMPU each WIC got when it allocated: a refresh passes it as RegisterRequest::impu_hint,
+  // as an eP-CSCF that kept its registration state does.
+  std::vector<std::string>* impus;
 };
 
 boost::asio::awaitable<void> worker(W4* w4, Run* run) {
@@ -44,12 +49,21 @@ boost::asio::awaitable<void> worker(W4* w4, Run* run) {
     bool ok = false;
     switch (run->kind) {
       case Kind::kAllocate:
-      case Kind::kRefresh: {
-        const std::uint32_t cseq = run->kind == Kind::kAllocate ? 1 : 2;
+      case Kind::kRefresh:
+      case Kind::kRefreshNoHint: {
+        const std::uint32_t cseq = run->kind == Kind::kAllocate ? 1
+                                   : run->kind == Kind::kRefresh ? 2
+                                                                 : 3;
         // A named request: GCC 12 miscompiles braced literals inside a co_await expression.
         RegisterRequest req{"bench", sample_identity(i), {{sample_contact(i, cseq), 3600}}};
+        if (run->kind == Kind::kRefresh) {
+          req.impu_hint = (*run->impus)[i];
+        }
         auto r = co_await w4->register_contacts(std::move(req));
         ok = r.has_value();
+        if (ok && run->kind == Kind::kAllocate) {
+          (*run->impus)[i] = std::move(r->impu);
+        }
         if (!ok && run->failed == 0) {
           std::fprintf(stderr, "first failure (WIC %llu): %s\n", static_cast<unsigned long long>(i),
                        std::string(to_string(r.error())).c_str());
@@ -82,7 +96,9 @@ struct Rates {
 
 Rates measure(boost::asio::io_context& ioc, W4& w4, const testing::RedisServer& server, Kind kind,
               std::uint64_t n, int inflight, std::uint64_t& failed) {
-  Run run{kind, n, 0, 0, 0, inflight, &ioc};
+  static std::vector<std::string> impus;
+  impus.resize(std::max<std::uint64_t>(impus.size(), n));
+  Run run{kind, n, 0, 0, 0, inflight, &ioc, &impus};
   const double r0 = redis_cpu_s(server);
   const double c0 = cpu_s();
   const auto t0 = Clock::now();
@@ -102,12 +118,12 @@ Rates measure(boost::asio::io_context& ioc, W4& w4, const testing::RedisServer& 
 void print(const char* what, const Rates& r, std::uint64_t failed) {
   std::printf("%-22s %9.0f /s wall  %9.0f per redis CPU-s  %9.0f per client CPU-s  failed %llu\n",
               what, r.wall, r.redis_cpu, r.client_cpu, static_cast<unsigned long long>(failed));
-  // Group commit: how many REGISTERs shared each w4_register_batch call so far.
+  // Group commit: how many REGISTERs shared each w4_register_records call so far.
   static auto& calls = wimpu::common::counter("w4.redis.batch.calls");
   static auto& requests = wimpu::common::counter("w4.redis.batch.requests");
   static std::uint64_t calls0 = 0, requests0 = 0;
   if (calls.value() != calls0) {
-    std::printf("%-22s %9.1f REGISTERs per FCALL w4_register_batch\n", "",
+    std::printf("%-22s %9.1f REGISTERs per FCALL w4_register_records\n", "",
                 static_cast<double>(requests.value() - requests0) /
                     static_cast<double>(calls.value() - calls0));
     calls0 = calls.value();
@@ -142,6 +158,8 @@ int main(int argc, char** argv) {
   const long long mem1 = server.used_memory();
   r = measure(ioc, *w4, server, Kind::kRefresh, n, inflight, failed);
   print("register (refresh)", r, failed);
+  r = measure(ioc, *w4, server, Kind::kRefreshNoHint, n, inflight, failed);
+  print("refresh without hint", r, failed);
   r = measure(ioc, *w4, server, Kind::kIsRegistered, n, inflight, failed);
   print("is_registered", r, failed);
   r = measure(ioc, *w4, server, Kind::kLookup, n, inflight, failed);

@@ -135,7 +135,7 @@ int main(int argc, char** argv) {
 
   std::printf("redis-server (AOF off), %llu bindings, pid %d\n",
               static_cast<unsigned long long>(n), static_cast<int>(server.pid()));
-  // Group commit: 512 REGISTERs in flight, so each w4_register_batch carries up to 128.
+  // Group commit: 512 REGISTERs in flight, so each w4_register_records carries up to 128.
   Rates r = measure(ioc, *w4, server, Kind::kLoad, n, n, 512);
   print_rate("load (allocating REGISTERs)", r);
   const long long mem1 = server.used_memory();

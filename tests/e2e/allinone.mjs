@@ -14,7 +14,8 @@
 //                    the same user within the quarantine, and free again after it
 //   restart      (7) split only: restart the eP-CSCF; the WICs reconnect, re-register, keep their IMPU
 // --scscf-process: the S-CSCF as its own process (wimpu-s-cscf), Cx over Diameter to wimpud's HSS.
-// --split --split-script scripts/split --build-dir BUILD: the split deployment (scripts/split).
+// --split --split-script scripts/split --build-dir BUILD: the split deployment (scripts/split);
+// the same scenario bodies, their deploy options passed as `scripts/split start --set` overrides.
 import { createPrivateKey, generateKeyPairSync, sign } from 'node:crypto';
 import { request as httpsRequest } from 'node:https';
 import { spawn } from 'node:child_process';
@@ -23,7 +24,8 @@ import { join, resolve } from 'node:path';
 
 import {
   addUsers, allInOneConfig, arg, Browser, callState, check, dial, Failure, freePort, freeUdpPort, login,
-  Proc, registered, runScenario, scscfConfig, Shots, STEP_MS, subscribers, until, Wimpud,
+  Proc, recordStates, registered, runScenario, scscfConfig, seenState, seenStates, Shots, STEP_MS,
+  subscribers, until, Wimpud,
 } from './lib.mjs';
 
 const scenario = arg('scenario');
@@ -44,15 +46,35 @@ function run(argv, what, input) {
 }
 
 /**
+ * The deploy options a scenario asks for, as `scripts/split start --set FUNCTION.KEY=VALUE`
+ * overrides of examples/split (ports written as there: the script moves them). The eP-CSCF's pool
+ * and the eI-CSCF's W4 check share the block in redis, so both get its range and quarantine.
+ */
+function splitOverrides(opts) {
+  const sets = [];
+  const block = (key, value) => sets.push(`ep-cscf.ep_cscf.domains[0].block.${key}=${value}`,
+    `ei-cscf.blocks[0].${key}=${value}`);
+  if (opts.rangeFirst) block('range_first', JSON.stringify(opts.rangeFirst));
+  if (opts.rangeLast) block('range_last', JSON.stringify(opts.rangeLast));
+  if (opts.quarantine) block('quarantine_s', opts.quarantine);
+  if (opts.retryAfter) sets.push(`ep-cscf.ep_cscf.registration.retry_after=${opts.retryAfter}`);
+  if (opts.signingKey) sets.push(`wwsf.wwsf.signing_key_file=${JSON.stringify(opts.signingKey)}`);
+  // examples/split also allows https://localhost:<port>, the foreign origin of scenario 5.
+  if (opts.ownOriginOnly) sets.push('ep-cscf.ep_cscf.allowed_origins=["https://127.0.0.1:20000"]');
+  return sets.flatMap((s) => ['--set', s]);
+}
+
+/**
  * The split deployment (scripts/split: a wimpud per function, redis W4, Cx over Diameter) on a
- * free port range in the work directory; stopped by `split stop` (the PIDs it recorded).
+ * free port range in the work directory, with the scenario's options as overrides; stopped by
+ * `split stop` (the PIDs it recorded).
  */
 async function deploySplit(ctx, opts) {
   const dir = join(ctx.work, 'split');
   const split = arg('split-script');
   const build = arg('build-dir');
-  const started = await run([split, 'start', '--dir', dir, '--port-base', 'auto', '--build', build],
-    'split start');
+  const started = await run([split, 'start', '--dir', dir, '--port-base', 'auto', '--build', build,
+    ...splitOverrides(opts)], 'split start');
   ctx.onCleanup(async () => {
     await run([split, 'stop', '--dir', dir], 'split stop');
   });
@@ -228,7 +250,7 @@ async function refusals(ctx, shots, deployOpts) {
   const d = await deploy(ctx, {
     ...deployOpts,
     userNames: ['alice', 'bob', 'carol', 'dave'], signingKey: keyFile,
-    rangeFirst: '+15550000001', rangeLast: '+15550000002', retryAfter: 7,
+    rangeFirst: '+15550000001', rangeLast: '+15550000002', retryAfter: 7, ownOriginOnly: true,
   });
 
   // Expired: signature and issuer fine, exp an hour ago -> 401 error="invalid_token".
@@ -475,8 +497,10 @@ async function imsUe(ctx, shots, deployOpts) {
     { user: 'alice', domain: 'ims.example', callee: w.impu.replace(/^sip:/, ''), scscf });
   await callState(w.page, /^incoming sip:alice@ims\.example$/, 20000);
   await shots.take(w.page, 'wic_rings_ue_calling');
+  // SIPp hangs up 0.5 s after its ACK: a poll of the state could miss 'established'.
+  await recordStates(w.page, 'call-state');
   await w.page.getByTestId('answer-button').click();
-  await callState(w.page, /^established /);
+  await seenState(w.page, 'call-state', /^established /);
   await shots.take(w.page, 'wic_answered_ue');
   await sippDone(uac); // the UE got 180 and 200, ACKed and hung up
   await callState(w.page, /^idle$/);
@@ -498,14 +522,11 @@ async function imsUe(ctx, shots, deployOpts) {
 
 // --- 7: the eP-CSCF restarts; the WICs reconnect and re-register by themselves ------------------
 async function restart(ctx, shots, deployOpts) {
-  const d = await deploy(ctx, deployOpts);
-  check(ctx.splitRestart, 'restart needs --split');
   // While its block registration is pending after a restart, the eP-CSCF answers WICs 503 with
-  // Retry-After = [ep_cscf.registration] retry_after (60 s in examples/split): shortened to 2 s in
-  // this run's copy of the config, like the back-off base below, then applied by a restart.
-  const epToml = join(d.splitDir, 'ep-cscf.toml');
-  writeFileSync(epToml, `${readFileSync(epToml, 'utf8')}\n[ep_cscf.registration]\nretry_after = 2\n`);
-  await ctx.splitRestart('ep-cscf');
+  // Retry-After = [ep_cscf.registration] retry_after (60 s in examples/split): shortened to 2 s
+  // (scripts/split --set, kept by its restart), like the back-off base below.
+  const d = await deploy(ctx, { ...deployOpts, retryAfter: 2 });
+  check(ctx.splitRestart, 'restart needs --split');
   const tabs = [];
   for (const user of ['alice', 'bob']) {
     const context = await d.browser.context();
@@ -520,22 +541,16 @@ async function restart(ctx, shots, deployOpts) {
     await login(page, user, PASSWORD);
     const impu = await registered(page);
     await shots.take(page, `${user}_registered`);
-    // Every state the tab goes through, recorded in the page (no polling gaps).
-    await page.evaluate(() => {
-      window.seenStates = [];
-      const el = document.querySelector('[data-testid="sip-state"]');
-      new MutationObserver(() => window.seenStates.push(el.textContent)).observe(el, { childList: true, characterData: true, subtree: true });
-    });
+    await recordStates(page, 'sip-state'); // every state the tab goes through
     tabs.push({ user, page, impu });
   }
   check(tabs[0].impu !== tabs[1].impu, `alice and bob share ${tabs[0].impu}`);
   await ctx.splitRestart('ep-cscf');
   for (const t of tabs) {
-    await until(async () => (await t.page.evaluate(() => window.seenStates)).includes('reconnecting'),
-      `${t.user}: the WIC noticed the closed flow`, 20000);
+    await seenState(t.page, 'sip-state', /^reconnecting$/, 20000); // the WIC noticed the closed flow
     const impu = await registered(t.page, 30000);
     check(impu === t.impu, `${t.user}: IMPU ${impu} after the restart, had ${t.impu}`);
-    const seen = await t.page.evaluate(() => window.seenStates);
+    const seen = await seenStates(t.page, 'sip-state');
     console.log(`restart: ${t.user} went through ${seen.join(' -> ')}`);
     await shots.take(t.page, `${t.user}_reregistered_same_impu`);
   }

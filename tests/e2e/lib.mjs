@@ -450,6 +450,35 @@ export async function callState(page, re, timeoutMs = STEP_MS) {
   return (await page.getByTestId('call-state').textContent()).trim();
 }
 
+/**
+ * From now on, every text the element `testId` shows is recorded in the page (a MutationObserver:
+ * no polling gap), so a state shorter than a poll interval (e.g. a call the peer ends 0.5 s after
+ * it is established) is not missed; seenState() waits for one. Called again: starts afresh.
+ */
+export async function recordStates(page, testId) {
+  await page.evaluate((id) => {
+    window.seenStates = window.seenStates ?? {};
+    window.seenObservers = window.seenObservers ?? {};
+    window.seenObservers[id]?.disconnect();
+    const el = document.querySelector(`[data-testid="${id}"]`);
+    window.seenStates[id] = [];
+    const seen = window.seenStates[id];
+    window.seenObservers[id] = new MutationObserver(() => seen.push(el.textContent.trim()));
+    window.seenObservers[id].observe(el, { childList: true, characterData: true, subtree: true });
+  }, testId);
+}
+
+/** The states recordStates(page, testId) saw, in order. */
+export async function seenStates(page, testId) {
+  return page.evaluate((id) => window.seenStates[id], testId);
+}
+
+/** Waits until the element `testId` (recorded by recordStates) has shown a text matching `re`. */
+export async function seenState(page, testId, re, timeoutMs = STEP_MS) {
+  return until(async () => (await seenStates(page, testId)).find((t) => re.test(t)),
+    `${testId} to show ${re}`, timeoutMs);
+}
+
 export async function dial(page, target) {
   await page.getByTestId('dial-target').fill(target);
   await page.getByTestId('call-button').click();

@@ -1,22 +1,8 @@
 #include "wimpu/admin/query.hpp"
 
+#include "wimpu/common/hex.hpp"
+
 namespace wimpu::admin {
-namespace {
-
-int hex(char c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
-}
-
-}  // namespace
 
 std::optional<std::string> percent_decode(std::string_view in) {
   std::string out;
@@ -29,8 +15,8 @@ std::optional<std::string> percent_decode(std::string_view in) {
     if (i + 2 >= in.size()) {
       return std::nullopt;
     }
-    const int hi = hex(in[i + 1]);
-    const int lo = hex(in[i + 2]);
+    const int hi = common::hex_digit_value(in[i + 1]);
+    const int lo = common::hex_digit_value(in[i + 2]);
     if (hi < 0 || lo < 0) {
       return std::nullopt;
     }

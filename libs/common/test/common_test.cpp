@@ -6,6 +6,7 @@
 #include "wimpu/common/clock.hpp"
 #include "wimpu/common/counter.hpp"
 #include "wimpu/common/expected.hpp"
+#include "wimpu/common/hex.hpp"
 
 namespace wimpu::common {
 namespace {
@@ -46,6 +47,22 @@ TEST(Expected, CarriesValueOrError) {
   EXPECT_EQ(*ok, 7);
   ASSERT_FALSE(bad.has_value());
   EXPECT_EQ(bad.error(), TestError::kBad);
+}
+
+TEST(HexDigitValue, EveryByteDecodesToItsDigitOrMinusOne) {
+  for (int b = 0; b < 256; ++b) {
+    const char c = static_cast<char>(b);
+    int expected = -1;
+    if (c >= '0' && c <= '9') {
+      expected = b - '0';
+    } else if (c >= 'a' && c <= 'f') {
+      expected = b - 'a' + 10;
+    } else if (c >= 'A' && c <= 'F') {
+      expected = b - 'A' + 10;
+    }
+    EXPECT_EQ(hex_digit_value(c), expected) << "byte " << b;
+  }
+  static_assert(hex_digit_value('F') == 15 && hex_digit_value('g') == -1);
 }
 
 }  // namespace

@@ -156,10 +156,6 @@ void Proxy::Impl::handle_request(ServerTxId tx, sip::Message&& request, const Pe
   if (!validate(tx, request)) {
     return;
   }
-  if (request.method() == sip::Method::kInvite) {
-    // §16.2 / §16.7: a stateful proxy answers INVITE with 100 at once, before any plug-in work.
-    layer.respond(tx, 100, sip::ResponseBuilder(request, 100).build());
-  }
   Context& ctx = new_context();
   ctx.server_tx_ = tx;
   ctx.request_ = std::move(request);
@@ -168,13 +164,21 @@ void Proxy::Impl::handle_request(ServerTxId tx, sip::Message&& request, const Pe
   if (ctx.request_.method() == sip::Method::kInvite) {
     by_server_tx[key(tx)] = ctx.id_;
   }
+  // §18.2.1 / RFC 3581: record where the request really came from in its Via; our own
+  // responses carry it back too (respond_local), so it is worked out before any can be sent.
+  const bool stamped = detail::via_with_received(ctx.request_.top_via(), from.remote,
+                                                 ctx.received_via_);
+  if (ctx.request_.method() == sip::Method::kInvite) {
+    // §16.2 / §16.7: a stateful proxy answers INVITE with 100 at once, before any plug-in work.
+    sip::ResponseBuilder trying(ctx.request_, 100);
+    layer.respond(tx, 100, trying.top_via(ctx.received_via_).build());
+  }
   if (!preprocess_routes(ctx)) {
     respond_local(ctx, 400, "Bad Route");
     end_context(ctx);
     return;
   }
-  // §18.2.1 / RFC 3581: record where the request really came from in its Via.
-  if (detail::via_with_received(ctx.request_.top_via(), from.remote, ctx.received_via_)) {
+  if (stamped) {
     if (!ctx.editor_.pop_via() || !ctx.editor_.push_via(ctx.received_via_)) {
       counters.edit_error.inc();
     }
@@ -372,6 +376,7 @@ void Proxy::Impl::respond_local(Context& ctx, int status, std::string_view reaso
   }
   sip::ResponseBuilder b(ctx.request_, status, reason);
   b.to_tag(ctx.to_tag_);
+  b.top_via(ctx.received_via_);
   for (const auto& [name, value] : ctx.response_headers_) {
     b.header(name, value);
   }

@@ -175,12 +175,29 @@ TEST_F(ProxyTest, ViaGetsReceivedAndRportAndResponsesGoToTheSourcePort) {
   text.replace(text.find(";branch=z9hG4bKcaller1"), 0, ";rport");
   const Peer natted = udp_peer("203.0.113.5", 40000);
   layer.receive(msg(text), natted);
-  EXPECT_EQ(expect(natted).status_code(), 100);  // RFC 3581 §4: source address and port
+  const sip::Message trying = expect(natted);  // RFC 3581 §4: source address and port
+  EXPECT_EQ(trying.status_code(), 100);
+  EXPECT_EQ(trying.top_via().received, "203.0.113.5");  // §18.2.1, carried back (§8.2.6.2)
+  EXPECT_EQ(trying.top_via().rport, 40000);
   const sip::Message fwd = expect(kBob);
   EXPECT_EQ(fwd.vias()[1].received, "203.0.113.5");
   EXPECT_EQ(fwd.vias()[1].rport, 40000);
   answer(fwd, 486, kBob, "bob1");
   EXPECT_EQ(expect(natted).status_code(), 486);
+}
+
+TEST_F(ProxyTest, OurOwnFinalResponseCarriesTheStampedVia) {
+  std::string text = invite("sip:nobody@10.0.0.1:5060");
+  text.replace(text.find(";branch=z9hG4bKcaller1"), 0, ";rport");
+  const Peer natted = udp_peer("203.0.113.5", 40000);
+  layer.receive(msg(text), natted);
+  EXPECT_EQ(expect(natted).status_code(), 100);
+  const sip::Message refused = expect(natted);
+  EXPECT_EQ(refused.status_code(), 480);
+  ASSERT_EQ(refused.vias().size(), 1u);
+  EXPECT_EQ(refused.top_via().received, "203.0.113.5");
+  EXPECT_EQ(refused.top_via().rport, 40000);
+  EXPECT_EQ(refused.top_via().branch, "z9hG4bKcaller1");
 }
 
 TEST_F(ProxyTest, DoubleRecordRouteWhenTransportsDiffer) {

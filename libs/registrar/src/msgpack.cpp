@@ -25,7 +25,11 @@ void MsgpackWriter::array(std::uint32_t n) {
 }
 
 void MsgpackWriter::str(std::string_view s) {
-  const auto n = s.size();
+  str_header(s.size());
+  out_.append(s);
+}
+
+void MsgpackWriter::str_header(std::size_t n) {
   if (n < 32) {
     out_.push_back(static_cast<char>(0xa0 | n));
   } else if (n <= 0xff) {
@@ -38,7 +42,6 @@ void MsgpackWriter::str(std::string_view s) {
     out_.push_back(static_cast<char>(0xdb));
     be(n, 4);
   }
-  out_.append(s);
 }
 
 void MsgpackWriter::uint(std::uint64_t v) {

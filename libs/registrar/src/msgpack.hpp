@@ -15,6 +15,8 @@ public:
   explicit MsgpackWriter(std::string& out) : out_(out) {}
   void array(std::uint32_t n);
   void str(std::string_view s);
+  /// The header of a string of `n` bytes; the caller appends exactly `n` bytes after it.
+  void str_header(std::size_t n);
   void uint(std::uint64_t v);
 
 private:

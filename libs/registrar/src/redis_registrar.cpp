@@ -5,9 +5,9 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "error_counters.hpp"
-#include "msgpack.hpp"
 #include "redis_connection.hpp"
 #include "w4_lua.hpp"
+#include "w4_record.hpp"
 #include "wimpu/common/assert.hpp"
 
 namespace wimpu::registrar {
@@ -153,51 +153,55 @@ W4Result<RemoveResult> parse_remove(const RedisValue& v) {
                       v.elements[2].integer != 0};
 }
 
-// A stored binding as w4_register returns it: MessagePack {owner, {contact...}}, each contact
-// {uri, params, instance, reg_id, call_id, cseq, expires_at, flow, epcscf, path, ua,
-//  registered_at, updated_at} (docs/w4.md). All its contacts are live at `now`.
-bool decode_blob(std::string_view blob, std::int64_t now, std::vector<ContactView>& out) {
-  detail::MsgpackReader r(blob);
-  std::uint32_t n = 0;
-  std::uint32_t count = 0;
+// [state, now, record] of w4_lookup_record: the live contacts of the record.
+W4Result<Binding> parse_record_binding(const Block& block, std::uint64_t index,
+                                       const RedisValue& v) {
+  if (v.type != RedisValue::Type::kArray || v.elements.size() != 3 || !is_str(v.elements[0]) ||
+      !is_int(v.elements[1]) || !is_str(v.elements[2])) {
+    return errors().count(W4Error::kBackend);
+  }
+  Binding b;
+  b.block = block.config.id;
+  b.impu = block.render(index);
+  b.aliases = block.aliases(index);
+  const std::string& st = v.elements[0].str;
+  b.state = st == "registered"    ? ImpuState::kRegistered
+            : st == "quarantined" ? ImpuState::kQuarantined
+                                  : ImpuState::kFree;
+  b.now_ms = v.elements[1].integer;
+  if (b.state == ImpuState::kFree) {
+    return b;
+  }
   std::string_view owner;
-  if (!r.array(n) || n != 2 || !r.str(owner) || !r.array(count)) {
-    return false;
+  if (!detail::decode_record(v.elements[2].str, b.now_ms, b.contacts, &owner)) {
+    return errors().count(W4Error::kBackend);
   }
-  out.reserve(count);
-  for (std::uint32_t k = 0; k < count; ++k) {
-    std::uint32_t fields = 0;
-    std::string_view uri, params, instance, call_id, flow, epcscf, path, ua;
-    std::int64_t reg_id = 0, cseq = 0, expires_at = 0, registered_at = 0, updated_at = 0;
-    if (!r.array(fields) || fields != 13 || !r.str(uri) || !r.str(params) || !r.str(instance) ||
-        !r.integer(reg_id) || !r.str(call_id) || !r.integer(cseq) || !r.integer(expires_at) ||
-        !r.str(flow) || !r.str(epcscf) || !r.str(path) || !r.str(ua) || !r.integer(registered_at) ||
-        !r.integer(updated_at)) {
-      return false;
-    }
-    ContactView c;
-    c.info.uri = uri;
-    c.info.params = params;
-    c.info.instance = instance;
-    c.info.reg_id = static_cast<std::uint32_t>(reg_id);
-    c.info.call_id = call_id;
-    c.info.cseq = static_cast<std::uint32_t>(cseq);
-    c.info.flow_token = flow;
-    c.info.epcscf_instance = epcscf;
-    while (!path.empty()) {
-      const auto nl = path.find('\n');
-      c.info.path.emplace_back(path.substr(0, nl));
-      path = nl == std::string_view::npos ? std::string_view() : path.substr(nl + 1);
-    }
-    c.info.user_agent = ua;
-    c.expires_at_ms = expires_at;
-    c.expires_in_s =
-        expires_at <= now ? 0 : static_cast<std::uint32_t>((expires_at - now + 999) / 1000);
-    c.registered_at_ms = registered_at;
-    c.updated_at_ms = updated_at;
-    out.push_back(std::move(c));
+  b.owner = WebIdentity::from_key(owner);
+  // Expired contacts stay in the record until its next write; readers never see them.
+  std::erase_if(b.contacts, [&](const ContactView& c) { return c.expires_at_ms <= b.now_ms; });
+  return b;
+}
+
+// The record of a w4_register_records reply: the string itself, or [base, offset, bytes] when
+// the function wrote the record in place (base with bytes at offset; docs/w4.md 5.4), applied
+// to base where it lies (no copy). Null when malformed.
+const std::string* patched_record(RedisValue& v) {
+  if (is_str(v)) {
+    return &v.str;
   }
-  return r.at_end();
+  if (v.type != RedisValue::Type::kArray || v.elements.size() != 3 || !is_str(v.elements[0]) ||
+      !is_int(v.elements[1]) || !is_str(v.elements[2])) {
+    return nullptr;
+  }
+  std::string& base = v.elements[0].str;
+  const std::string& bytes = v.elements[2].str;
+  const auto offset = v.elements[1].integer;
+  if (offset < 0 || static_cast<std::uint64_t>(offset) > base.size() ||
+      bytes.size() > base.size() - static_cast<std::size_t>(offset)) {
+    return nullptr;
+  }
+  base.replace(static_cast<std::size_t>(offset), bytes.size(), bytes);
+  return &base;
 }
 
 std::vector<std::string> fcall(std::string_view fn, const Block& block, bool read_only) {
@@ -208,17 +212,6 @@ std::vector<std::string> fcall(std::string_view fn, const Block& block, bool rea
   argv.emplace_back("1");
   argv.push_back(block.redis_tag() + ":cfg");
   return argv;
-}
-
-std::string join_path(const std::vector<std::string>& path) {
-  std::string out;
-  for (std::size_t i = 0; i < path.size(); ++i) {
-    if (i != 0) {
-      out += '\n';
-    }
-    out += path[i];
-  }
-  return out;
 }
 
 // The library text to load: as is, or with the test functions switched on (w4.lua's
@@ -315,48 +308,47 @@ W4Task<RegisterResult> RedisRegistrar::register_contacts(RegisterRequest req) {
   if (block == nullptr) {
     co_return errors().count(W4Error::kUnknownBlock);
   }
-  // Group commit: this request's arguments of w4_register_batch (docs/w4.md); the connection
-  // sends every REGISTER of the block issued in this event-loop turn as one FCALL.
+  // Group commit: this request's arguments of w4_register_records (docs/w4.md 5.4); the
+  // connection sends every REGISTER of the block issued in this event-loop turn as one FCALL.
   std::vector<std::string> argv;
-  argv.reserve(2 + req.contacts.size());
+  argv.reserve(3 + req.contacts.size());
   argv.push_back(req.identity.key());
-  argv.push_back(std::to_string(req.contacts.size()));
-  for (const auto& u : req.contacts) {
-    // One MessagePack array per contact (docs/w4.md): the function's cheapest argument form.
-    const auto& c = u.contact;
-    std::string packed;
-    packed.reserve(64 + c.uri.size() + c.params.size() + c.instance.size() + c.call_id.size() +
-                   c.flow_token.size() + c.epcscf_instance.size() + c.user_agent.size() +
-                   kMaxPathEntries);
-    detail::MsgpackWriter w(packed);
-    w.array(11);
-    w.str(c.uri);
-    w.str(c.params);
-    w.str(c.instance);
-    w.uint(c.reg_id);
-    w.str(c.call_id);
-    w.uint(c.cseq);
-    w.uint(u.expires_s);
-    w.str(c.flow_token);
-    w.str(c.epcscf_instance);
-    w.str(join_path(c.path));
-    w.str(c.user_agent);
-    argv.push_back(std::move(packed));
+  // The index hint: the function then finds the record without the identity index.
+  std::string hint;
+  if (!req.impu_hint.empty()) {
+    if (const auto r = blocks_->resolve(req.impu_hint); r && r->block == block) {
+      hint = std::to_string(r->index);
+    }
   }
-  std::string function = "w4_register_batch";
+  argv.push_back(std::move(hint));
+  std::string nums;
+  nums.reserve(8 * req.contacts.size());
+  for (const auto& u : req.contacts) {
+    detail::append_nums(u.expires_s, u.contact.cseq, nums);
+  }
+  argv.push_back(std::move(nums));
+  for (const auto& u : req.contacts) {
+    // The contact's part of its record entry: the function stores it as it is.
+    std::string part;
+    detail::append_part(u.contact, part);
+    argv.push_back(std::move(part));
+  }
+  std::string function = "w4_register_records";
   std::string key = block->redis_tag() + ":cfg";
-  const auto reply = co_await conn_->async_batched(std::move(function), std::move(key),
-                                                   std::move(argv), use_awaitable);
-  const auto v = unwrap(reply);
-  if (!v) {
+  auto reply = co_await conn_->async_batched(std::move(function), std::move(key),
+                                             std::move(argv), use_awaitable);
+  if (const auto v = unwrap(reply); !v) {
     co_return v.error();
   }
-  // [index, newly, now, blob]
-  const RedisValue& r = **v;
+  // [index, newly, now, record or [base, offset, bytes]]
+  RedisValue& r = *reply;
   if (r.type != RedisValue::Type::kArray || r.elements.size() != 4 || !is_int(r.elements[0]) ||
-      !is_int(r.elements[1]) || !is_int(r.elements[2]) || !is_str(r.elements[3]) ||
-      r.elements[0].integer < 0 ||
+      !is_int(r.elements[1]) || !is_int(r.elements[2]) || r.elements[0].integer < 0 ||
       static_cast<std::uint64_t>(r.elements[0].integer) >= block->size) {
+    co_return errors().count(W4Error::kBackend);
+  }
+  const std::string* record = patched_record(r.elements[3]);
+  if (record == nullptr) {
     co_return errors().count(W4Error::kBackend);
   }
   const auto index = static_cast<std::uint64_t>(r.elements[0].integer);
@@ -365,7 +357,7 @@ W4Task<RegisterResult> RedisRegistrar::register_contacts(RegisterRequest req) {
   out.aliases = block->aliases(index);
   out.newly_allocated = r.elements[1].integer != 0;
   out.now_ms = r.elements[2].integer;
-  if (!decode_blob(r.elements[3].str, out.now_ms, out.contacts)) {
+  if (!detail::decode_record(*record, out.now_ms, out.contacts)) {
     co_return errors().count(W4Error::kBackend);
   }
   co_return out;
@@ -437,14 +429,15 @@ W4Task<Binding> RedisRegistrar::lookup(std::string impu) {
   if (!res) {
     co_return errors().count(res.error());
   }
-  auto argv = fcall("w4_lookup", *res->block, true);
+  // The record itself (w4_lookup_record, docs/w4.md 5.3): decoded here, not in Redis.
+  auto argv = fcall("w4_lookup_record", *res->block, true);
   argv.push_back(std::move(impu));
   const auto reply = co_await conn_->async_command(std::move(argv), use_awaitable);
   const auto v = unwrap(reply);
   if (!v) {
     co_return v.error();
   }
-  co_return parse_binding(*blocks_, *res->block, **v);
+  co_return parse_record_binding(*res->block, res->index, **v);
 }
 
 W4Task<bool> RedisRegistrar::is_registered(std::string impu) {

@@ -78,6 +78,7 @@ constexpr int kKillAfter = 150;
 struct LoadState {
   int next = 0;
   std::map<std::string, std::string> acked;  // identity -> IMPU, acknowledged by Redis
+  std::map<std::string, std::uint32_t> acked_cseq;  // identity -> CSeq of its last acknowledged
   int unavailable = 0;
   int other_errors = 0;
   int workers_done = 0;
@@ -85,20 +86,27 @@ struct LoadState {
   std::promise<void> reached;
 };
 
-// One worker: registers identities until kIdentities are acknowledged. kUnavailable (Redis is
-// down, or the outcome is unknown) is retried with the next CSeq, as a UA would re-REGISTER.
+// One worker: registers identities until kIdentities are acknowledged, and refreshes each once
+// (same contact, next CSeq, with the IMPU as hint: the in-place write of library version 6).
+// kUnavailable (Redis is down, or the outcome is unknown) is retried with the next CSeq, as a
+// UA would re-REGISTER.
 boost::asio::awaitable<void> load_worker(W4* w4, LoadState* st, boost::asio::io_context* ioc) {
   auto ex = co_await boost::asio::this_coro::executor;
   while (st->next < kIdentities) {
     const std::string sub = "user" + std::to_string(st->next++);
-    for (std::uint32_t cseq = 1;; ++cseq) {
-      auto r = co_await w4->register_contacts(request(sub, cseq));
+    for (std::uint32_t cseq = 1, step = 0; step < 2; ++cseq) {
+      RegisterRequest req = request(sub, cseq);
+      if (step == 1) {
+        req.impu_hint = st->acked[sub];
+      }
+      auto r = co_await w4->register_contacts(std::move(req));
       if (r) {
         st->acked[sub] = r->impu;
-        if (++st->acked_count == kKillAfter) {
+        st->acked_cseq[sub] = cseq;
+        if (step++ == 0 && ++st->acked_count == kKillAfter) {
           st->reached.set_value();
         }
-        break;
+        continue;
       }
       if (r.error() != W4Error::kUnavailable) {
         ++st->other_errors;
@@ -151,6 +159,8 @@ TEST(W4Redis, RestartDuringLoadLosesNoAcknowledgedBindingAndClientsRecover) {
     EXPECT_EQ(b->impu, impu) << sub;
     ASSERT_EQ(b->contacts.size(), 1u) << sub;
     EXPECT_EQ(b->contacts[0].info.call_id, "call-" + sub);
+    // At least the acknowledged refresh (a later one may have been applied unacknowledged).
+    EXPECT_GE(b->contacts[0].info.cseq, st.acked_cseq[sub]) << sub;
   }
   const auto u = run(check.ioc(), check.w4().usage("b1"));
   ASSERT_TRUE(u);

@@ -132,6 +132,11 @@ ResponseBuilder& ResponseBuilder::header(std::string_view name, std::string_view
   return *this;
 }
 
+ResponseBuilder& ResponseBuilder::top_via(std::string_view via) {
+  top_via_ = via;
+  return *this;
+}
+
 ResponseBuilder& ResponseBuilder::body(std::string_view content_type, std::string_view body) {
   content_type_ = content_type;
   body_ = body;
@@ -146,7 +151,7 @@ void ResponseBuilder::build(std::string& out) const {
   out.append(reason_);
   out.append("\r\n");
   // §8.2.6.2: Via values in the same order; From, Call-ID and CSeq equal; To equal plus a tag.
-  copy_lines(out, request_, HeaderId::kVia);
+  copy_vias(out);
   copy_lines(out, request_, HeaderId::kFrom);
   if (const HeaderField* to = request_.find(HeaderId::kTo)) {
     out.append("To: ");
@@ -166,6 +171,33 @@ void ResponseBuilder::build(std::string& out) const {
     append_line(out, name, value);
   }
   append_tail(out, content_type_, body_);
+}
+
+void ResponseBuilder::copy_vias(std::string& out) const {
+  if (top_via_.empty() || request_.vias().empty()) {
+    copy_lines(out, request_, HeaderId::kVia);
+    return;
+  }
+  const std::string_view top = request_.top_via().text;
+  bool first = true;
+  for (const HeaderField& h : request_.headers()) {
+    if (h.id != HeaderId::kVia) {
+      continue;
+    }
+    if (!first) {
+      append_line(out, "Via", h.value);
+      continue;
+    }
+    first = false;
+    out.append("Via: ");
+    out.append(top_via_);
+    // The values after the top one on the same line (", SIP/2.0/UDP b"), when it holds several.
+    const char* begin = h.value.data();
+    if (top.data() >= begin && top.data() + top.size() <= begin + h.value.size()) {
+      out.append(h.value.substr(static_cast<std::size_t>(top.data() - begin) + top.size()));
+    }
+    out.append("\r\n");
+  }
 }
 
 // ---- RequestBuilder ----

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <string_view>
 
+#include "wimpu/common/hex.hpp"
+
 namespace wimpu::sip::chars {
 
 enum : std::uint16_t {
@@ -95,18 +97,7 @@ inline bool is_wsp(char c) { return c == ' ' || c == '\t'; }
 inline bool is_word(char c) { return is(c, kToken | kWordExtra); }
 inline char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
 
-inline int hex_value(char c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
-}
+inline int hex_value(char c) { return common::hex_digit_value(c); }
 
 /// True when every byte of `s` is a token char and `s` is not empty.
 inline bool is_token(std::string_view s) {

@@ -52,6 +52,22 @@ TEST(ResponseBuilder, ByteExact486WithToTag) {
   EXPECT_EQ(resp.to_tag(), "a6c85cf");
 }
 
+TEST(ResponseBuilder, TopViaAsStampedReplacesOnlyTheFirstValueOfAFoldedLine) {
+  std::string two_lines(kInvite);
+  two_lines.insert(two_lines.find("Max-Forwards"), "Via: SIP/2.0/TCP c.example.com;branch=z9hG4bKc\r\n");
+  const Message req = parse(two_lines);
+  const Message resp = parse(ResponseBuilder(req, 403)
+                                 .to_tag("t")
+                                 .top_via("SIP/2.0/UDP proxy.example.com;branch=z9hG4bK0.a1"
+                                          ";received=192.0.2.9")
+                                 .build());
+  ASSERT_EQ(resp.vias().size(), 3U);
+  EXPECT_EQ(resp.vias()[0].received, "192.0.2.9");  // RFC 3261 §18.2.1 / §8.2.6.2
+  EXPECT_EQ(resp.vias()[0].branch, "z9hG4bK0.a1");
+  EXPECT_EQ(resp.vias()[1].host, "pc33.atlanta.example.com");
+  EXPECT_EQ(resp.vias()[2].host, "c.example.com");
+}
+
 TEST(ResponseBuilder, TryingCopiesTimestampAndKeepsExistingTag) {
   const Message req = parse(kInvite);
   const Message trying = parse(ResponseBuilder(req, 100).build());

@@ -18,6 +18,8 @@
 
 #include <locale.h>
 
+#include "wimpu/common/hex.hpp"
+
 namespace wimpu::token::jose {
 
 inline constexpr int kMaxScanDepth = 64;
@@ -154,19 +156,6 @@ private:
     }
   }
 
-  static int hex(char c) {
-    if (c >= '0' && c <= '9') {
-      return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-      return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-      return c - 'A' + 10;
-    }
-    return -1;
-  }
-
   // Reads the 4 hex digits after "\u"; -1 on error.
   long hex4() {
     if (end_ - p_ < 4) {
@@ -174,7 +163,7 @@ private:
     }
     long v = 0;
     for (int i = 0; i < 4; ++i) {
-      const int d = hex(p_[i]);
+      const int d = common::hex_digit_value(p_[i]);
       if (d < 0) {
         return -1;
       }

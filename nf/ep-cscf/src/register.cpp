@@ -335,6 +335,11 @@ boost::asio::awaitable<void> EpCscfPolicy::run_register(proxy::ContextId id,
     rr.block = block;
     rr.identity = *reg.identity;
     rr.contacts = std::move(reg.contacts);
+    // A re-REGISTER on a flow passes the IMPU that flow registered last: W4 then finds the
+    // binding without its identity index (only a hint: the registrar checks the owner).
+    if (const auto f = wic_flows_.find(reg.flow_token); f != wic_flows_.end()) {
+      rr.impu_hint = f->second.impu;
+    }
     auto r = co_await w4_.register_contacts(std::move(rr));
     if (!r) {
       if (r.error() == registrar::W4Error::kNotFound) {  // only removals, nothing held

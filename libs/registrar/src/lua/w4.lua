@@ -22,17 +22,31 @@
 --   P:id       HASH   web identity key -> index
 --   P:rel      ZSET   index scored by free_at (ms): registered iff free_at > now + quarantine,
 --                     quarantined iff now < free_at <= now + quarantine, free iff free_at <= now
---   P:b:<i>    STRING MessagePack {owner, {contact, ...}}: the owner of index i and its stored
---                     contacts (expired ones until the next write); one per index ever allocated
+--   P:b:<i>    STRING the record of index i: its owner and stored contacts (expired ones until
+--                     the next write); one per index ever allocated. Version 6 writes the
+--                     record form below; versions 4-5 wrote MessagePack {owner, {contact, ...}},
+--                     which every function still reads (and rewrites in the new form)
 --   P:f:<flow> SET    indices with a stored contact on that flow (kept exact on every write)
 --
 -- Performance: every redis.call costs about a microsecond, and so does converting a dozen
--- arguments or reply fields, so the hot functions make few calls (a refreshing w4_register:
--- HGET lid, TIME, HGET, GET, SET, ZADD), take each contact as one MessagePack argument and
--- return the stored binding as one MessagePack string (docs/w4.md). The client sends REGISTERs
--- as w4_register_batch (group commit), which pays the FCALL, HGET lid and TIME once per batch.
+-- arguments or reply fields, so the hot functions make few calls. The client sends REGISTERs
+-- as w4_register_records (group commit: FCALL, HGET lid and TIME once per batch), whose refresh
+-- makes three calls (GET, SET, ZADD) and never decodes a contact: each contact is a record
+-- entry (below) that the client encodes, and the function compares and splices entries with
+-- string.byte / string.find, creating about five Lua strings per REGISTER (Redis's Lua hashes
+-- every byte of every string it creates: bench/RESULTS.md, session 4).
+--
+-- Record form (version 6; all integers unsigned big-endian; docs/w4.md 5.2):
+--   record := 0x06, owner_len (2), owner, entry*
+--   entry  := expires_at_ms (6), registered_at_ms (6), updated_at_ms (6), cseq (4), part
+--   part   := key_len (2), call_id_len (2), flow_len (2), rest_len (4), key, call_id, flow, rest
+--   key    := "o" <reg-id decimal> ":" <+sip.instance>  when reg-id != 0 and instance != ""
+--           | "u" <Contact URI>                          otherwise       (RFC 5626 §6 / 3261 §10.3)
+--   rest   := MessagePack [uri, params, instance, reg_id, epcscf, path, user_agent]
+-- Two contacts have the same binding key iff their keys are equal byte for byte. `part` is what
+-- the client sends for a contact (w4_register_records); the function prefixes the 22 bytes.
 
-local VERSION = '5'
+local VERSION = '6'
 
 -- Load-time flag: the loader (RedisOptions::load_test_functions, tests only) replaces this line
 -- with "local TEST_FUNCTIONS = true" to register w4_test_advance_time. Production loads the text
@@ -55,6 +69,115 @@ local DETAIL = {
 
 local function fail(code, detail)
   return redis.error_reply(code .. ' ' .. (detail or DETAIL[code]))
+end
+
+-- ---- version-6 records (see the form above) ----------------------------------------------------
+
+-- Local aliases of the string functions (upvalues are cheaper than global lookups). The load-time
+-- environment of a Redis function has no `string`, so open() binds them on the first call.
+local byte, char, sub, find, floor
+
+local function bind_locals()
+  byte, char, sub, find, floor = string.byte, string.char, string.sub, string.find, math.floor
+end
+local REC6 = 6   -- first byte of a version-6 record (a version-5 record starts with 0x92)
+local HEAD = 22  -- entry bytes before its part
+local PHEAD = 10 -- part bytes before its key
+
+local function u16(s, p)
+  local a, c = byte(s, p, p + 1)
+  return a * 256 + c
+end
+
+local function u32(s, p)
+  local a, c, d, e = byte(s, p, p + 3)
+  return ((a * 256 + c) * 256 + d) * 256 + e
+end
+
+local function u48(s, p)
+  local a, c, d, e, f, g = byte(s, p, p + 5)
+  return ((((a * 256 + c) * 256 + d) * 256 + e) * 256 + f) * 256 + g
+end
+
+local function be16(v)
+  return char(floor(v / 256), v % 256)
+end
+
+local function be32(v)
+  return char(floor(v / 16777216), floor(v / 65536) % 256, floor(v / 256) % 256, v % 256)
+end
+
+-- The 22 bytes of an entry before its part: one string.char, no number formatting.
+local function entry_head(exp, regat, updat, cseq)
+  local eh, el = floor(exp / 4294967296), exp % 4294967296
+  local rh, rl = floor(regat / 4294967296), regat % 4294967296
+  local uh, ul = floor(updat / 4294967296), updat % 4294967296
+  return char(floor(eh / 256), eh % 256, floor(el / 16777216), floor(el / 65536) % 256,
+              floor(el / 256) % 256, el % 256,
+              floor(rh / 256), rh % 256, floor(rl / 16777216), floor(rl / 65536) % 256,
+              floor(rl / 256) % 256, rl % 256,
+              floor(uh / 256), uh % 256, floor(ul / 16777216), floor(ul / 65536) % 256,
+              floor(ul / 256) % 256, ul % 256,
+              floor(cseq / 16777216), floor(cseq / 65536) % 256, floor(cseq / 256) % 256, cseq % 256)
+end
+
+local function record_header(owner)
+  return char(REC6, floor(#owner / 256), #owner % 256)
+end
+
+-- A part (or a whole entry) is well formed: its lengths add up to `len` bytes from `p`.
+local function part_len(s, p)
+  return PHEAD + u16(s, p) + u16(s, p + 2) + u16(s, p + 4) + u32(s, p + 6)
+end
+
+local function binding_key(uri, instance, reg_id)
+  if reg_id ~= 0 and instance ~= '' then
+    return 'o' .. string.format('%d', reg_id) .. ':' .. instance
+  end
+  return 'u' .. uri
+end
+
+-- A contact table (the 13 fields below) as a record entry.
+local function encode_entry(c)
+  local key = binding_key(c[1], c[3], c[4])
+  local rest = cmsgpack.pack({c[1], c[2], c[3], c[4], c[9], c[10], c[11]})
+  return entry_head(c[7], c[12], c[13], c[6]) .. be16(#key) .. be16(#c[5]) .. be16(#c[8]) ..
+         be32(#rest) .. key .. c[5] .. c[8] .. rest
+end
+
+local function encode_record(owner, contacts)
+  local parts = {record_header(owner), owner}
+  for _, c in ipairs(contacts) do
+    parts[#parts + 1] = encode_entry(c)
+  end
+  return table.concat(parts)
+end
+
+-- A version-6 record as owner and contact tables (the slow path: lookups and old functions).
+local function decode_record(rec)
+  local olen = u16(rec, 2)
+  local owner, contacts, e, len = sub(rec, 4, 3 + olen), {}, 4 + olen, #rec
+  while e <= len do
+    local p = e + HEAD
+    local klen, clen, flen, rlen = u16(rec, p), u16(rec, p + 2), u16(rec, p + 4), u32(rec, p + 6)
+    local c = p + PHEAD + klen
+    local f = c + clen
+    local r = cmsgpack.unpack(sub(rec, f + flen, f + flen + rlen - 1))
+    contacts[#contacts + 1] = {r[1], r[2], r[3], r[4], sub(rec, c, f - 1), u32(rec, e + 18),
+                               u48(rec, e), sub(rec, f, f + flen - 1), r[5], r[6], r[7],
+                               u48(rec, e + 6), u48(rec, e + 12)}
+    e = f + flen + rlen
+  end
+  return owner, contacts
+end
+
+-- Owner and contact tables of a stored value of either form.
+local function decode_any(s)
+  if byte(s, 1) == REC6 then
+    return decode_record(s)
+  end
+  local t = cmsgpack.unpack(s)
+  return t[1], t[2]
 end
 
 local function tag_of(cfgkey)
@@ -88,6 +211,9 @@ end
 
 -- Every function starts here: the block's tag, layout and the current time.
 local function open(keys)
+  if not byte then
+    bind_locals()
+  end
   local tag = tag_of(keys[1])
   if not tag then
     return nil, fail('INVALID_ARGUMENT', 'KEYS[1] must be {blk:<id>}:cfg')
@@ -186,8 +312,7 @@ local function load_blob(b, i)
   if not s then
     return nil, {}
   end
-  local t = cmsgpack.unpack(s)
-  return t[1], t[2]
+  return decode_any(s)
 end
 
 local function live(b, contacts)
@@ -221,10 +346,9 @@ end
 
 -- Replaces index i's blob: `new` (all live) replaces `old` (what was stored); the flow sets
 -- follow, so that a flow's set holds exactly the indices with a stored contact on it.
--- Returns the new blob.
+-- The record is written in the version-6 form, whatever form it had.
 local function rewrite(b, i, owner, old, new)
-  local blob = cmsgpack.pack({owner, new})
-  redis.call('SET', b.tag .. ':b:' .. i, blob)
+  redis.call('SET', b.tag .. ':b:' .. i, encode_record(owner, new))
   local was, now_on = flows_of(old), flows_of(new)
   for f in pairs(was) do
     if not now_on[f] then
@@ -236,7 +360,6 @@ local function rewrite(b, i, owner, old, new)
       redis.call('SADD', b.tag .. ':f:' .. f, i)
     end
   end
-  return blob
 end
 
 -- After a rewrite: index i's free_at (see the layout above).
@@ -277,10 +400,15 @@ end
 
 -- Never-used indices first, then one whose quarantine is over. Returns index, reclaimed.
 local function pick_free(b)
-  local next = next_index(b)
-  if next < b.cfg.size then
-    redis.call('HSET', b.cfgkey, 'next', string.format('%d', next + 1))
-    return next, false
+  if not b.all_used then
+    -- One HINCRBY instead of HGET + HSET; when every index has been used it is undone (the
+    -- function's effects are one atomic step) and not tried again in this call.
+    local next = redis.call('HINCRBY', b.cfgkey, 'next', 1)
+    if next <= b.cfg.size then
+      return next - 1, false
+    end
+    redis.call('HINCRBY', b.cfgkey, 'next', -1)
+    b.all_used = true
   end
   local r = redis.call('ZRANGEBYSCORE', b.tag .. ':rel', '-inf', string.format('%d', b.now),
                        'LIMIT', 0, 1)
@@ -324,9 +452,10 @@ local function well_typed(u)
   return true
 end
 
--- One REGISTER of a web identity: the n contacts are args[base + 1 .. base + n], each one
--- MessagePack array of REGISTER_FIELDS. Returns {index, newly (0/1), now, blob} (blob: the
--- stored MessagePack {owner, {contact...}}), or an error reply; nothing is written on error.
+-- One REGISTER of a web identity (the version-5 argument form, kept for older clients): the n
+-- contacts are args[base + 1 .. base + n], each one MessagePack array of REGISTER_FIELDS.
+-- Returns {index, newly (0/1), now, blob} (blob: the binding as MessagePack {owner,
+-- {contact...}}), or an error reply; nothing is written on error.
 local function register_one(b, ident, n, args, base)
   if not ident or ident == '' or not n or n < 1 then
     return fail('INVALID_ARGUMENT', 'arguments')
@@ -414,9 +543,10 @@ local function register_one(b, ident, n, args, base)
     redis.call('HSET', b.tag .. ':id', ident, si)
     owner, newly = ident, 1
   end
-  local blob = rewrite(b, si, owner, stored, contacts)
+  rewrite(b, si, owner, stored, contacts)
   settle(b, si, contacts, removed > 0 or newly == 1)
-  return {tonumber(si), newly, b.now, blob}
+  -- The version-5 reply form (docs/w4.md): the binding as MessagePack, whatever form is stored.
+  return {tonumber(si), newly, b.now, cmsgpack.pack({owner, contacts})}
 end
 
 -- ARGV: identity key, n, then n contacts (see register_one).
@@ -448,17 +578,348 @@ local function w4_register_batch(keys, args)
   if not m or m < 1 then
     return fail('INVALID_ARGUMENT', 'arguments')
   end
-  local out, pos = {}, 1
+  -- The framing is checked in full before any request is applied (version 6; version 5 applied
+  -- the requests before it found arguments left over).
+  local pos = 1
   for k = 1, m do
     local n = tonumber(args[pos + 2])
     if not n or n < 1 or pos + 2 + n > #args then
       return fail('INVALID_ARGUMENT', 'request ' .. k)
     end
-    out[k] = register_one(b, args[pos + 1], n, args, pos + 2)
     pos = pos + 2 + n
   end
   if pos ~= #args then
     return fail('INVALID_ARGUMENT', 'trailing arguments')
+  end
+  local out = {}
+  pos = 1
+  for k = 1, m do
+    local n = tonumber(args[pos + 2])
+    out[k] = register_one(b, args[pos + 1], n, args, pos + 2)
+    pos = pos + 2 + n
+  end
+  return out
+end
+
+-- ---- w4_register_records: REGISTERs in the record form (version 6) ------------------------------
+
+-- Entry items of a binding being rebuilt: {src, p, exp, cseq, regat, head}. A stored entry that
+-- stays as it is has src = the record, p = the position of its part, head = false; a new or
+-- refreshed one has src = the client's part (p = 1) and head = its new 22 bytes.
+
+-- True when the parts at (s1, p1) and (s2, p2) have the same binding key.
+local function same_key_at(s1, p1, s2, p2)
+  local kl = u16(s1, p1)
+  if kl ~= u16(s2, p2) then
+    return false
+  end
+  return sub(s1, p1 + PHEAD, p1 + PHEAD + kl - 1) == sub(s2, p2 + PHEAD, p2 + PHEAD + kl - 1)
+end
+
+local function same_call_id_at(s1, p1, s2, p2)
+  local cl = u16(s1, p1 + 2)
+  if cl ~= u16(s2, p2 + 2) then
+    return false
+  end
+  local c1, c2 = p1 + PHEAD + u16(s1, p1), p2 + PHEAD + u16(s2, p2)
+  return sub(s1, c1, c1 + cl - 1) == sub(s2, c2, c2 + cl - 1)
+end
+
+-- The part `u` (a whole string) equals, byte for byte, the part at p of s: same key, Call-ID,
+-- flow and data. Plain find anchored at p: no Lua string is created.
+local function same_part_at(s, p, u)
+  return find(s, u, p, true) == p
+end
+
+local function flow_at(s, p)
+  local fl = u16(s, p + 4)
+  if fl == 0 then
+    return nil
+  end
+  local f = p + PHEAD + u16(s, p) + u16(s, p + 2)
+  return sub(s, f, f + fl - 1)
+end
+
+-- Flows of every entry of a version-6 record (expired ones too: the flow sets hold the indices
+-- with a stored contact on a flow).
+local function record_flows(rec, set)
+  if not rec then
+    return set
+  end
+  local e, len = 4 + u16(rec, 2), #rec
+  while e <= len do
+    local p = e + HEAD
+    local f = flow_at(rec, p)
+    if f then
+      set[f] = true
+    end
+    e = p + part_len(rec, p)
+  end
+  return set
+end
+
+-- A stored value in the version-6 form (a version-5 one is converted: second result true), or
+-- nil.
+local function as_record(s)
+  if not s then
+    return nil, false
+  end
+  if byte(s, 1) == REC6 then
+    return s, false
+  end
+  local owner, contacts = decode_any(s)
+  return encode_record(owner, contacts), true
+end
+
+local function owned_by(rec, ident)
+  return u16(rec, 2) == #ident and find(rec, ident, 4, true) == 4
+end
+
+-- One REGISTER: identity key, index hint ('' or a decimal index), nums (8 bytes per contact:
+-- expires_s, cseq), and the contacts' parts args[base + 1 .. base + n]. Same rules as
+-- register_one (RFC 3261 §10.3, RFC 5626 §6), checked before anything is written.
+-- Returns {index, newly, now, record} or an error reply.
+local function register_rec(b, ident, hint, nums, n, args, base)
+  if not ident or ident == '' or #ident > 65535 then
+    return fail('INVALID_ARGUMENT', 'identity')
+  end
+  local adds = false
+  for k = 1, n do
+    local u = args[base + k]
+    if #u < PHEAD or #u ~= part_len(u, 1) or u16(u, 1) < 2 or u16(u, 3) < 1 or
+        u32(u, 7) < 1 then
+      return fail('INVALID_ARGUMENT', 'contact ' .. k)
+    end
+    -- The key is "o..." or "u...", and rest a 7-element MessagePack array (0x97): readers decode it.
+    local kind = byte(u, PHEAD + 1)
+    if (kind ~= 111 and kind ~= 117) or byte(u, #u - u32(u, 7) + 1) ~= 0x97 then
+      return fail('INVALID_ARGUMENT', 'contact ' .. k .. ' key or rest')
+    end
+    adds = adds or u32(nums, 8 * k - 7) > 0
+  end
+
+  -- The index: the hint when the record there is this identity's (a record's owner holds the
+  -- index in P:id and the other way round), else P:id. The index stays Redis's decimal string.
+  local si, bkey, rec, converted
+  if hint ~= '' and (hint == '0' or find(hint, '^[1-9]%d*$')) and #hint < 16 and
+      tonumber(hint) < b.cfg.size then
+    bkey = b.bprefix .. hint
+    rec, converted = as_record(redis.call('GET', bkey))
+    if rec and owned_by(rec, ident) then
+      si = hint
+    else
+      rec = nil
+    end
+  end
+  if not si then
+    si = redis.call('HGET', b.tag .. ':id', ident)
+    if si then
+      bkey = b.bprefix .. si
+      rec, converted = as_record(redis.call('GET', bkey))
+    elseif not adds then
+      return fail('NOT_FOUND')
+    end
+  end
+
+  -- The live stored entries, and the RFC 3261 §10.3 step 7 check against them.
+  local items, flows_dirty, dropped = {}, false, false
+  if rec then
+    local e, len = 4 + u16(rec, 2), #rec
+    while e <= len do
+      local p = e + HEAD
+      local nxt = p + part_len(rec, p)
+      local exp = u48(rec, e)
+      if exp > b.now then
+        local cseq = u32(rec, e + 18)
+        for k = 1, n do
+          local u = args[base + k]
+          if (same_part_at(rec, p, u) or
+              (same_key_at(rec, p, u, 1) and same_call_id_at(rec, p, u, 1))) and
+              u32(nums, 8 * k - 3) <= cseq then
+            return fail('OUT_OF_ORDER', 'CSeq ' .. u32(nums, 8 * k - 3) .. ' <= ' .. cseq)
+          end
+        end
+        items[#items + 1] = {rec, p, exp, cseq, u48(rec, e + 6), false}
+      else
+        dropped = true  -- an expired entry is dropped at this write
+        flows_dirty = flows_dirty or u16(rec, p + 4) > 0
+      end
+      e = nxt
+    end
+  end
+
+  -- The binding after the request (nothing is written unless all of it succeeds). `patch`: the
+  -- stored entry that only its head changes, when that is the whole change (see below).
+  local removed, patch, patch_pos = 0, nil, nil
+  for k = 1, n do
+    local u = args[base + k]
+    local pos, same
+    for j, it in ipairs(items) do
+      if same_part_at(it[1], it[2], u) then
+        pos, same = j, true
+        break
+      elseif same_key_at(it[1], it[2], u, 1) then
+        pos = j
+        break
+      end
+    end
+    local exp_s = u32(nums, 8 * k - 7)
+    if exp_s == 0 then
+      if pos then
+        if u16(items[pos][1], items[pos][2] + 4) > 0 then
+          flows_dirty = true
+        end
+        table.remove(items, pos)
+        removed = removed + 1
+      end
+    else
+      local exp, cseq = b.now + exp_s * 1000, u32(nums, 8 * k - 3)
+      local regat = pos and items[pos][5] or b.now
+      local it = {u, 1, exp, cseq, regat, entry_head(exp, regat, b.now, cseq)}
+      if pos then
+        -- RFC 5626 §6: a re-registration takes the new flow (same part: same flow)
+        flows_dirty = flows_dirty or not same
+        if same and n == 1 and not items[pos][6] then
+          patch, patch_pos = items[pos][2] - HEAD, pos
+        end
+        items[pos] = it
+      else
+        flows_dirty = flows_dirty or u16(u, 5) > 0
+        items[#items + 1] = it
+      end
+    end
+  end
+  if #items > b.cfg.max then
+    return fail('TOO_MANY_CONTACTS')
+  end
+
+  local newly, was = 0, nil
+  if not si then
+    local i, reclaimed = pick_free(b)
+    if not i then
+      return fail('POOL_EXHAUSTED')
+    end
+    si = string.format('%d', i)
+    bkey = b.bprefix .. si
+    if reclaimed then
+      -- The previous owner's contacts have all expired; it loses the index.
+      local prev = as_record(redis.call('GET', bkey))
+      if prev then
+        redis.call('HDEL', b.tag .. ':id', sub(prev, 4, 3 + u16(prev, 2)))
+        was = record_flows(prev, {})
+        flows_dirty = true
+      end
+    end
+    redis.call('HSET', b.tag .. ':id', ident, si)
+    newly = 1
+  end
+
+  -- A refresh that changes only one entry's head (same part, nothing dropped, record already in
+  -- the version-6 form) is written in place: SETRANGE of the 22 bytes, no new record string. The
+  -- reply then carries the record as {base, offset, bytes} (docs/w4.md 5.4).
+  if patch and not dropped and not flows_dirty and not converted then
+    local head = items[patch_pos][6]
+    redis.call('SETRANGE', bkey, string.format('%d', patch - 1), head)
+    local free_at = items[1][3]
+    for j = 2, #items do
+      if items[j][3] > free_at then
+        free_at = items[j][3]
+      end
+    end
+    redis.call('ZADD', b.rel, string.format('%d', free_at + b.cfg.q), si)
+    return {tonumber(si), 0, b.now, {rec, patch - 1, head}}
+  end
+
+  local out
+  if #items == 1 and items[1][6] then
+    out = record_header(ident) .. ident .. items[1][6] .. items[1][1]
+  else
+    local parts = {record_header(ident), ident}
+    for _, it in ipairs(items) do
+      if it[6] then
+        parts[#parts + 1] = it[6]
+        parts[#parts + 1] = it[1]
+      else
+        parts[#parts + 1] = sub(rec, it[2] - HEAD, it[2] + part_len(rec, it[2]) - 1)
+      end
+    end
+    out = table.concat(parts)
+  end
+  redis.call('SET', bkey, out)
+
+  if flows_dirty then
+    was = was or record_flows(rec, {})
+    local now_on = {}
+    for _, it in ipairs(items) do
+      local f = flow_at(it[1], it[2])
+      if f then
+        now_on[f] = true
+      end
+    end
+    for f in pairs(was) do
+      if not now_on[f] then
+        redis.call('SREM', b.tag .. ':f:' .. f, si)
+      end
+    end
+    for f in pairs(now_on) do
+      if not was[f] then
+        redis.call('SADD', b.tag .. ':f:' .. f, si)
+      end
+    end
+  end
+
+  local free_at
+  if #items > 0 then
+    free_at = items[1][3]
+    for j = 2, #items do
+      if items[j][3] > free_at then
+        free_at = items[j][3]
+      end
+    end
+    free_at = free_at + b.cfg.q
+  elseif removed > 0 or newly == 1 then
+    free_at = b.now + b.cfg.q
+  end
+  if free_at then
+    redis.call('ZADD', b.rel, string.format('%d', free_at), si)
+  end
+  return {tonumber(si), newly, b.now, out}
+end
+
+-- Group commit in the record form. ARGV: m, then m times: identity key, index hint ('' or the
+-- decimal index the identity held last), nums (8 bytes per contact: expires_s, cseq, each a
+-- big-endian uint32), then one part per contact (the record form above).
+-- Reply: an array of m elements, each {index, newly (0/1), now, record} or its error.
+local function w4_register_records(keys, args)
+  local b, err = open(keys)
+  if not b then
+    return err
+  end
+  local m = tonumber(args[1])
+  if not m or m < 1 then
+    return fail('INVALID_ARGUMENT', 'arguments')
+  end
+  b.bprefix, b.rel = b.tag .. ':b:', b.tag .. ':rel'
+  -- The framing is checked in full before any request is applied: a framing error applies none.
+  local pos, nargs = 1, #args
+  for k = 1, m do
+    local nums = args[pos + 3]
+    local n = nums and #nums / 8
+    if not n or n < 1 or n ~= floor(n) or pos + 3 + n > nargs then
+      return fail('INVALID_ARGUMENT', 'request ' .. k)
+    end
+    pos = pos + 3 + n
+  end
+  if pos ~= nargs then
+    return fail('INVALID_ARGUMENT', 'trailing arguments')
+  end
+  local out = {}
+  pos = 1
+  for k = 1, m do
+    local nums = args[pos + 3]
+    local n = #nums / 8
+    out[k] = register_rec(b, args[pos + 1], args[pos + 2], nums, n, args, pos + 3)
+    pos = pos + 3 + n
   end
   return out
 end
@@ -564,6 +1025,24 @@ local function w4_lookup(keys, args)
     return fail('UNKNOWN_IMPU')
   end
   return binding_reply(b, i, free_at_of(b, i))
+end
+
+-- Version 6: the record itself, decoded by the client (no contact decoded or converted here).
+-- ARGV: impu. Reply: {state, now_ms, record} (record "" when free).
+local function w4_lookup_record(keys, args)
+  local b, err = open(keys)
+  if not b then
+    return err
+  end
+  local i = resolve(b, args[1])
+  if not i then
+    return fail('UNKNOWN_IMPU')
+  end
+  local state = state_of(b, free_at_of(b, i))
+  if state == 'free' then
+    return {state, b.now, ''}
+  end
+  return {state, b.now, redis.call('GET', b.tag .. ':b:' .. i) or ''}
 end
 
 local function w4_is_registered(keys, args)
@@ -697,6 +1176,7 @@ end
 local ro = {'no-writes'}
 redis.register_function{function_name = 'w4_register', callback = w4_register}
 redis.register_function{function_name = 'w4_register_batch', callback = w4_register_batch}
+redis.register_function{function_name = 'w4_register_records', callback = w4_register_records}
 redis.register_function{function_name = 'w4_remove_contact', callback = w4_remove_contact}
 redis.register_function{function_name = 'w4_remove_all', callback = w4_remove_all}
 redis.register_function{function_name = 'w4_remove_flow', callback = w4_remove_flow}
@@ -705,6 +1185,7 @@ if TEST_FUNCTIONS then
   redis.register_function{function_name = 'w4_test_advance_time', callback = w4_test_advance_time}
 end
 redis.register_function{function_name = 'w4_lookup', callback = w4_lookup, flags = ro}
+redis.register_function{function_name = 'w4_lookup_record', callback = w4_lookup_record, flags = ro}
 redis.register_function{function_name = 'w4_is_registered', callback = w4_is_registered, flags = ro}
 redis.register_function{function_name = 'w4_lookup_identity', callback = w4_lookup_identity, flags = ro}
 redis.register_function{function_name = 'w4_usage', callback = w4_usage, flags = ro}

@@ -108,6 +108,11 @@ struct RegisterRequest {
   std::string block;
   WebIdentity identity;
   std::vector<ContactUpdate> contacts;  ///< 1..max_contacts entries.
+  /// Optional: the IMPU this identity got at its previous REGISTER (RegisterResult::impu), when
+  /// the caller kept it. Only a hint: a backend may use it to find the binding without its
+  /// identity index (the redis backend then skips a lookup, docs/w4.md 5.4), and checks it
+  /// against the stored owner, so a stale or wrong hint changes nothing but the cost.
+  std::string impu_hint = {};
 };
 
 /// The state of one IMPU of a block at the time of the read.

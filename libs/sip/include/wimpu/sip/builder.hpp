@@ -34,6 +34,10 @@ public:
   ResponseBuilder& to_tag(std::string_view tag);
   /// Extra header line "name: value", in call order. Returns *this.
   ResponseBuilder& header(std::string_view name, std::string_view value);
+  /// Writes `via` instead of the request's top via-parm, keeping every other Via value: the top
+  /// Via as the server transport stamped it with `received`/`rport` (RFC 3261 §18.2.1, RFC 3581
+  /// §4), which the response must carry back (§8.2.6.2). Empty -> the request's own. Returns *this.
+  ResponseBuilder& top_via(std::string_view via);
   /// Body with its Content-Type. Returns *this.
   ResponseBuilder& body(std::string_view content_type, std::string_view body);
 
@@ -46,10 +50,13 @@ public:
   }
 
 private:
+  void copy_vias(std::string& out) const;
+
   const Message& request_;
   int status_;
   std::string_view reason_;
   std::string_view to_tag_;
+  std::string_view top_via_;
   std::vector<std::pair<std::string_view, std::string_view>> headers_;
   std::string_view content_type_;
   std::string_view body_;
