@@ -35,26 +35,30 @@ ListenerId Connection::listener_id() const {
   return listener_ != nullptr ? listener_->id : kAnyListener;
 }
 
-void Connection::close_after_flush() {
+void Connection::close_after_flush(CloseReason reason, bool going_away) {
   if (closed_ || draining_) {
     return;
   }
+  draining_ = true;
+  going_away_ = going_away;
+  drain_reason_ = reason;
+  drain_deadline_ = std::chrono::steady_clock::now() + shard_.config().timers.handshake_timeout;
   if (queue_.empty() && !writing_) {
-    close(CloseReason::kLocalClose);
+    finish_flush();
     return;
   }
-  draining_ = true;
-  drain_deadline_ = std::chrono::steady_clock::now() + shard_.config().timers.handshake_timeout;
   timer_.cancel();  // re-evaluate deadlines with the drain deadline
 }
 
 bool Connection::drained() {
   if (draining_ && queue_.empty()) {
-    close(CloseReason::kLocalClose);
+    finish_flush();
     return true;
   }
   return false;
 }
+
+void Connection::finish_flush() { close(drain_reason_); }
 
 SteadyTime Connection::keepalive_tick(SteadyTime) { return SteadyTime::max(); }
 
@@ -82,7 +86,7 @@ Awaitable<void> Connection::timer_loop(std::shared_ptr<Connection> self) {
     if (draining_) {
       if (now >= drain_deadline_) {
         proto_counter(protocol_, "flush_timeout").inc();
-        close(CloseReason::kLocalClose);
+        close(drain_reason_);
         co_return;
       }
       next = drain_deadline_;

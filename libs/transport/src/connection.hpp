@@ -89,10 +89,11 @@ public:
   /// on_flow_closed (posted) if the flow was handed out. Safe to call from inside any handler.
   void close(CloseReason reason);
 
-  /// Closes once everything queued is written (CloseMode::kFlushWrites): stops delivering and
-  /// accepting sends now, closes with kLocalClose when the queue is empty or after
+  /// Closes once everything queued is written (CloseMode::kFlushWrites, kGoingAway): stops
+  /// delivering and accepting sends now, closes with `reason` when the queue is empty (after the
+  /// WebSocket closing handshake with `going_away`, see finish_flush()) or after
   /// Timers::handshake_timeout.
-  void close_after_flush();
+  void close_after_flush(CloseReason reason = CloseReason::kLocalClose, bool going_away = false);
 
   /// Notes traffic that keeps the flow alive (Timers::idle_timeout).
   void touch() { last_activity_ = std::chrono::steady_clock::now(); }
@@ -121,8 +122,13 @@ protected:
   /// Write-queue bookkeeping shared by the stream implementations.
   Expected<void, SendError> enqueue(std::string bytes);
 
-  /// For the writers: after the queue drained, finishes a close_after_flush(). True if closed.
+  /// For the writers: after the queue drained, finishes a close_after_flush() (finish_flush()).
+  /// True if no further write may start.
   bool drained();
+
+  /// The queue of a close_after_flush() is empty: closes with drain_reason_. WebSocket
+  /// connections override it to run the closing handshake when going_away_ (RFC 6455 §7.4.1).
+  virtual void finish_flush();
 
   Awaitable<void> timer_loop(std::shared_ptr<Connection> self);
 
@@ -137,6 +143,8 @@ protected:
   bool established_ = false;
   bool handed_out_ = false;
   bool draining_ = false;  // close_after_flush() in progress
+  bool going_away_ = false;  // ... with CloseMode::kGoingAway
+  CloseReason drain_reason_ = CloseReason::kLocalClose;
   SteadyTime drain_deadline_ = SteadyTime::max();
   SteadyTime last_activity_;
   SteadyTime handshake_deadline_ = SteadyTime::max();

@@ -6,6 +6,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include <array>
 #include <type_traits>
 
 #include "connection_factory.hpp"
@@ -159,6 +160,61 @@ private:
   void cancel_io() override {
     error_code ec;
     beast::get_lowest_layer(ws_).close(ec);
+  }
+
+  // CloseMode::kGoingAway, queue written: RFC 6455 §7.4.1 status 1001 "going away" tells the
+  // browser the server is going down (it would otherwise see 1006, an abnormal close). Beast's
+  // async_close sends the Close frame, lets the pending read see the peer's Close (§7.1.2) and
+  // then tears the TCP/TLS connection down; ws_close_timeout bounds a peer that never answers.
+  void finish_flush() override {
+    if (!going_away_ || !established_ || closed_) {
+      Connection::finish_flush();
+      return;
+    }
+    if (close_sent_) {
+      return;
+    }
+    close_sent_ = true;
+    proto_counter(protocol_, "going_away_sent").inc();
+    drain_deadline_ = std::min(drain_deadline_, std::chrono::steady_clock::now() +
+                                                    shard_.config().timers.ws_close_timeout);
+    timer_.cancel();  // re-arm for the close deadline
+    const websocket::close_reason why(websocket::close_code::going_away);
+    ws_.async_close(why, [self = shared_from_this(), this](error_code) { linger_close(); });
+  }
+
+  // The closing handshake is over (or failed): half-close and read until the peer's EOF before
+  // closing the socket. Closing with unread bytes (a TLS close_notify) would send a TCP reset and
+  // the peer could lose the end of the handshake. The drain deadline still bounds it.
+  void linger_close() {
+    if (closed_ || lingering_) {
+      return;
+    }
+    lingering_ = true;
+    error_code ignored;
+    beast::get_lowest_layer(ws_).shutdown(tcp::socket::shutdown_send, ignored);
+    wait_eof();
+  }
+
+  void wait_eof() {
+    auto& socket = beast::get_lowest_layer(ws_);
+    socket.async_wait(tcp::socket::wait_read, [self = shared_from_this(), this](error_code ec) {
+      if (closed_) {
+        return;
+      }
+      auto& s = beast::get_lowest_layer(ws_);
+      std::array<char, 256> sink;
+      error_code rec;
+      while (!ec && !rec) {
+        s.non_blocking(true, rec);
+        s.read_some(asio::buffer(sink), rec);
+      }
+      if (!ec && rec == asio::error::would_block) {
+        wait_eof();  // more to come before the EOF
+        return;
+      }
+      close(drain_reason_);
+    });
   }
 
   // Sends a ping every ws_ping_interval; a ping unanswered for ws_pong_timeout ends the flow
@@ -378,6 +434,12 @@ private:
       if (closed_) {
         co_return;
       }
+      if (ec && close_sent_) {
+        // Our Close frame is out: the read ends with the peer's Close (or the teardown); the
+        // close was ours, whatever the read saw.
+        linger_close();
+        co_return;
+      }
       if (ec) {
         const CloseReason reason = read_close_reason(ec);
         if (reason == CloseReason::kMessageTooLarge) {
@@ -409,6 +471,8 @@ private:
   Ws ws_;
   std::shared_ptr<const WsHandshakeInfo> info_;
   std::string target_;
+  bool close_sent_ = false;  // finish_flush() started the closing handshake
+  bool lingering_ = false;   // linger_close(): waiting for the peer's EOF
   bool ping_outstanding_ = false;
   bool ping_writing_ = false;
   SteadyTime next_ping_ = SteadyTime::max();

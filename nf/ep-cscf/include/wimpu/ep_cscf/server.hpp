@@ -38,7 +38,9 @@ public:
   /// block upstream (seed TR 5.2.2.5.1), waiting at most the domains' deregister_wait for the
   /// answers. The server keeps running (the W4 stays valid) until stop(). Idempotent; main thread.
   void drain();
-  /// Stops the transport and the shards (drain() first when not done). Idempotent.
+  /// Stops the transport and the shards (drain() first when not done): every WebSocket flow is
+  /// closed with a Close frame 1001 "going away" (bounded by the transport's ws_close_timeout),
+  /// so browsers reconnect rather than see 1006. Idempotent.
   void stop();
   /// Ids of the blocks whose registration with the IMS core is not up (BlockTrigger::kStartup
   /// until the first 200 OK, or after a failure): their WICs get 503. Thread-safe.
