@@ -16,6 +16,7 @@
 #include <string>
 
 #include "asio_types.hpp"
+#include "deadline_queue.hpp"
 #include "wimpu/common/expected.hpp"
 #include "wimpu/transport/message.hpp"
 #include "wimpu/transport/transport.hpp"
@@ -98,6 +99,10 @@ public:
   /// Notes traffic that keeps the flow alive (Timers::idle_timeout).
   void touch() { last_activity_ = std::chrono::steady_clock::now(); }
 
+  /// The shard's DeadlineQueue woke the flow: checks the handshake, drain, idle and keep-alive
+  /// deadlines (closing the flow when one passed) and asks to be woken at the next one.
+  void on_timer(SteadyTime now);
+
 protected:
   /// Cancels every socket operation (closing the socket) and the timer.
   virtual void cancel_io() = 0;
@@ -113,8 +118,11 @@ protected:
   /// keep-alive timers run.
   void established();
 
-  /// Starts the timer loop (handshake deadline, then idle timeout and keep-alives).
+  /// Starts the deadlines (handshake deadline, then idle timeout and keep-alives).
   void start_timer(std::chrono::milliseconds handshake_timeout);
+
+  /// A deadline moved (established, pong, drain): re-evaluates them soon, from the event loop.
+  void wake_timer();
 
   /// Builds an InboundMessage of this flow and hands it to the shard's sink.
   void deliver(std::string data, std::shared_ptr<const WsHandshakeInfo> ws = nullptr);
@@ -129,8 +137,6 @@ protected:
   /// The queue of a close_after_flush() is empty: closes with drain_reason_. WebSocket
   /// connections override it to run the closing handshake when going_away_ (RFC 6455 §7.4.1).
   virtual void finish_flush();
-
-  Awaitable<void> timer_loop(std::shared_ptr<Connection> self);
 
   Shard& shard_;
   const Protocol protocol_;
@@ -149,7 +155,8 @@ protected:
   SteadyTime last_activity_;
   SteadyTime handshake_deadline_ = SteadyTime::max();
   std::chrono::milliseconds idle_timeout_{0};
-  Timer timer_;
+  friend class DeadlineQueue;
+  std::uint32_t deadline_index_ = DeadlineQueue::kNotQueued;  // owned by shard_.deadlines()
   WriteQueue queue_;
   std::size_t queued_bytes_ = 0;
   bool writing_ = false;

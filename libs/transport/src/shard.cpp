@@ -57,6 +57,7 @@ Shard::Shard(SharedState& shared, ShardId id, asio::io_context& context)
     : shared_(shared),
       id_(id),
       context_(context),
+      deadlines_(context),
       flows_(id, shared.config.limits.max_flows_per_shard) {
   acceptors_.resize(shared.listeners.size());
   udp_.resize(shared.listeners.size());

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "asio_types.hpp"
+#include "deadline_queue.hpp"
 #include "flow_table.hpp"
 #include "shared_state.hpp"
 #include "wimpu/common/expected.hpp"
@@ -54,6 +55,8 @@ public:
   ShardId id() const { return id_; }
   asio::io_context& context() { return context_; }
   SharedState& shared() { return shared_; }
+  /// Every flow's timers (DeadlineQueue): one Asio timer for the shard.
+  DeadlineQueue& deadlines() { return deadlines_; }
   const TransportConfig& config() const { return shared_.config; }
   /// Hands `msg` to the sink (on_message).
   void deliver(InboundMessage&& msg);
@@ -94,6 +97,7 @@ private:
   const ShardId id_;
   asio::io_context& context_;
   MessageSink* sink_ = nullptr;
+  DeadlineQueue deadlines_;
   bool stopping_ = false;
   std::function<void()> shutdown_done_;  // shutdown() waiting for the last flow to go
   std::unique_ptr<Timer> shutdown_timer_;
