@@ -4,7 +4,8 @@
 //
 // Ownership and lifetime: the shard's flow table holds a shared_ptr while the flow is live; each
 // coroutine and pending completion handler holds another (passed as a by-value `self` parameter,
-// never captured by a coroutine lambda). close() releases the table's reference; the object dies
+// never captured by a coroutine lambda). The shard's DeadlineQueue holds a raw pointer, removed
+// by close(). close() releases the table's reference; the object dies
 // when the last operation, woken by the socket close, has returned. Every method re-checks
 // closed_ after each co_await: the flow may have been closed while suspended (STYLE.md).
 // co_spawn on the shard's own context runs the new coroutine inline up to its first suspension
