@@ -14,7 +14,11 @@ Figures (each measurement repeated --repeat times, the median reported, `uptime`
      Kamailio's unauthenticated WS REGISTER rate; then a fixed rate at 50% of the eP-CSCF's maximum
      and its p99 (from the intended send time).
   3  (--idle N) N idle registered WS and WSS connections held by several load processes: server
-     memory per connection (PSS summed over the server's processes, and RSS) vs Kamailio.
+     memory per connection (PSS summed over the server's processes, and RSS) vs Kamailio. Only
+     127.0.0.1 is used (project rule: 127.0.0.1 and ::1, never another address): past ~28,000
+     connections, the limit of one (source address, destination address:port) pair's ephemeral
+     ports, the servers listen on several ports (--idle-ports) and one load invocation targets
+     each, so every pair has its own ephemeral-port space.
   6  (--shards) the figure-1 and figure-2 closed-loop rates with 1 and 2 shards (2 shards pinned
      to CPUs 0-1 then, beside the load tool: see the printed note).
 
@@ -187,22 +191,31 @@ def openssl_verify_rate(alg, seconds):
 
 class EpCscf:
     def __init__(self, binary, work, jwks, alg, shards=1, registrar="memory", redis_port=0,
-                 wss=None, max_connections=10000):
+                 wss=None, max_connections=10000, listen_ports=1):
         self.binary, self.work, self.jwks, self.alg = binary, work, jwks, alg
-        self.max_connections = max_connections
+        self.max_connections, self.listen_ports = max_connections, listen_ports
         self.shards, self.registrar, self.redis_port, self.wss = shards, registrar, redis_port, wss
         self.name = f"eP-CSCF ({shards} shard{'s' if shards > 1 else ''}, {registrar} registrar)"
 
     def start(self):
-        self.port = free_port()
-        self.wss_port = free_port() if self.wss else 0
+        # --idle-ports: one WS (and WSS) listener per port, all on 127.0.0.1.
+        self.ports = [free_port() for _ in range(self.listen_ports)]
+        self.wss_ports = [free_port() for _ in range(self.listen_ports)] if self.wss else []
+        self.port = self.ports[0]
         cfg = os.path.join(self.work, "ep-cscf.toml")
-        wss = ""
-        if self.wss:
-            wss = f"""[[listeners]]
+        listeners = ""
+        for port in self.ports:
+            listeners += f"""[[listeners]]
+protocol = "ws"
+address = "127.0.0.1"
+port = {port}
+max_connections = {self.max_connections}
+"""
+        for port in self.wss_ports:
+            listeners += f"""[[listeners]]
 protocol = "wss"
 address = "127.0.0.1"
-port = {self.wss_port}
+port = {port}
 cert_file = "{self.wss[0]}"
 key_file = "{self.wss[1]}"
 max_connections = {self.max_connections}
@@ -211,12 +224,7 @@ max_connections = {self.max_connections}
             f.write(f"""[ep_cscf]
 realm = "{REALM}"
 allowed_origins = ["{ORIGIN}"]
-[[listeners]]
-protocol = "ws"
-address = "127.0.0.1"
-port = {self.port}
-max_connections = {self.max_connections}
-{wss}
+{listeners}
 [proxy]
 shards = {self.shards}
 expected_transactions = 65536
@@ -242,15 +250,15 @@ jwks = '{self.jwks}'
         self.proc = subprocess.Popen(self.cmd, stdout=subprocess.DEVNULL,
                                      stderr=open(os.path.join(self.work, "ep-cscf.err"), "ab"),
                                      preexec_fn=raise_nofile)
-        wait_listening(self.proc, self.port, "wimpu-ep-cscf")
-        if self.wss:
-            wait_listening(self.proc, self.wss_port, "wimpu-ep-cscf wss")
+        for port in self.ports + self.wss_ports:
+            wait_listening(self.proc, port, "wimpu-ep-cscf")
 
     def pids(self):
         return [self.proc.pid]
 
-    def url(self, tls=False):
-        return f"wss://127.0.0.1:{self.wss_port}/" if tls else f"ws://127.0.0.1:{self.port}/"
+    def url(self, tls=False, i=0):
+        return (f"wss://127.0.0.1:{self.wss_ports[i]}/" if tls
+                else f"ws://127.0.0.1:{self.ports[i]}/")
 
     def load_args(self, key_pem, fresh):
         a = ["--origin", ORIGIN, "--domain", DOMAIN, "--token-key", key_pem, "--token-kid", "k1",
@@ -264,17 +272,21 @@ jwks = '{self.jwks}'
 
 
 class Kamailio:
-    def __init__(self, cfg, work, autheph=False, tls=None, shm_mb=512):
+    def __init__(self, cfg, work, autheph=False, tls=None, shm_mb=512, listen_ports=1):
         self.cfg, self.work, self.autheph, self.tls, self.shm_mb = cfg, work, autheph, tls, shm_mb
+        self.listen_ports = listen_ports
         self.name = "Kamailio 5.6 (" + ("auth_ephemeral" if autheph else "no auth") + ")"
 
     def start(self):
-        self.port = free_port()
-        self.tls_port = free_port() if self.tls else 0
+        self.ports = [free_port() for _ in range(self.listen_ports)]
+        self.tls_ports = [free_port() for _ in range(self.listen_ports)] if self.tls else []
+        self.port = self.ports[0]
         rundir = tempfile.mkdtemp(prefix="kam-", dir=self.work)
-        self.cmd = NICE + ["taskset", "-c", SERVER_CPU, "kamailio", "-DD", "-E", "-f", self.cfg,
-                           "-l", f"tcp:127.0.0.1:{self.port}", "-m", str(self.shm_mb), "-M", "16",
-                           "-Y", rundir, "-w", rundir, "-P", os.path.join(rundir, "kam.pid")]
+        self.cmd = NICE + ["taskset", "-c", SERVER_CPU, "kamailio", "-DD", "-E", "-f", self.cfg]
+        for port in self.ports:
+            self.cmd += ["-l", f"tcp:127.0.0.1:{port}"]
+        self.cmd += ["-m", str(self.shm_mb), "-M", "16",
+                     "-Y", rundir, "-w", rundir, "-P", os.path.join(rundir, "kam.pid")]
         if self.autheph:
             self.cmd += ["-A", "WITH_AUTHEPH", "-A", f'AUTHEPH_SECRET="{AUTHEPH_SECRET}"']
         if self.tls:
@@ -283,20 +295,21 @@ class Kamailio:
                 f.write(f"[server:default]\nmethod = TLSv1.2+\nverify_certificate = no\n"
                         f"require_certificate = no\ncertificate = {self.tls[0]}\n"
                         f"private_key = {self.tls[1]}\n")
-            self.cmd += ["-A", "WITH_TLS", "-A", f'TLS_CFG="{tls_cfg}"',
-                         "-l", f"tls:127.0.0.1:{self.tls_port}"]
+            self.cmd += ["-A", "WITH_TLS", "-A", f'TLS_CFG="{tls_cfg}"']
+            for port in self.tls_ports:
+                self.cmd += ["-l", f"tls:127.0.0.1:{port}"]
         self.proc = subprocess.Popen(self.cmd, stdout=subprocess.DEVNULL,
                                      stderr=open(os.path.join(self.work, "kamailio.err"), "ab"),
                                      preexec_fn=raise_nofile)
-        wait_listening(self.proc, self.port, "kamailio")
-        if self.tls:
-            wait_listening(self.proc, self.tls_port, "kamailio tls")
+        for port in self.ports + self.tls_ports:
+            wait_listening(self.proc, port, "kamailio")
 
     def pids(self):
         return children_of(self.proc.pid)
 
-    def url(self, tls=False):
-        return f"wss://127.0.0.1:{self.tls_port}/" if tls else f"ws://127.0.0.1:{self.port}/"
+    def url(self, tls=False, i=0):
+        return (f"wss://127.0.0.1:{self.tls_ports[i]}/" if tls
+                else f"ws://127.0.0.1:{self.ports[i]}/")
 
     def load_args(self, key_pem, fresh, reuse_nonce=False):
         a = ["--domain", KAM_DOMAIN, "--aor", f"sip:user{{n}}@{KAM_DOMAIN}"]
@@ -333,9 +346,9 @@ class Load:
     def __init__(self, binary, args):
         self.binary, self.args = binary, args
 
-    def cmd(self, mode, server, extra, tls=False):
-        return (NICE + ["taskset", "-c", TOOL_CPU, self.binary, mode, "--url", server.url(tls)]
-                + extra + ["--json", "-q"])
+    def cmd(self, mode, server, extra, tls=False, port_index=0):
+        return (NICE + ["taskset", "-c", TOOL_CPU, self.binary, mode, "--url",
+                        server.url(tls, port_index)] + extra + ["--json", "-q"])
 
     def register(self, server, extra, what):
         """One register run; returns (json report, server CPU share over the run)."""
@@ -449,71 +462,99 @@ def register_figures(args, work, load, key_pem, jwks, results):
         results["kam_eph"] = with_server(Kamailio(kcfg, work, autheph=True), kam_eph)
 
 
+# Ephemeral ports toward one (address, port): Linux's default ip_local_port_range 32768-60999
+# gives 28,232; leave headroom.
+PER_PORT = 25000
+
+
 def idle_figure(args, work, load, key_pem, jwks, cert, results):
     n = args.idle
-    procs = args.idle_processes or max(1, -(-n // 15000))
+    # Each listener port is its own (source, destination) 4-tuple space on 127.0.0.1.
+    ports = args.idle_ports or max(1, -(-n // PER_PORT))
     for tls in (False, True):
         scheme = "wss" if tls else "ws"
         # Every connection held must be accepted (the listener's cap defaults to 10,000).
         servers = [EpCscf(args.ep_cscf, work, jwks, args.alg, wss=cert,
-                          max_connections=max(10000, n + 1000))]
+                          max_connections=max(10000, n + 1000), listen_ports=ports)]
         if not args.no_kamailio:
             servers.append(Kamailio(os.path.abspath(args.kamailio_cfg), work, tls=cert,
-                                    shm_mb=args.kamailio_shm))
+                                    shm_mb=args.kamailio_shm, listen_ports=ports))
         for server in servers:
             def hold(s):
-                extra = (s.load_args(key_pem, False) if isinstance(s, EpCscf)
-                         else s.load_args(None, False))
-                extra += ["-c", str(n), "-P", str(procs), "--connect-rate", str(args.connect_rate),
-                          "--expires", "3600", "--report-interval", "1"]
-                if tls:
-                    extra += ["--insecure"]
-                if args.bind:  # beyond ~28k connections per source address (ephemeral ports)
-                    extra += ["--bind", args.bind]
-                return idle_run(load, s, extra, n, tls)
+                cmds = []
+                base = 0
+                for i in range(ports):
+                    share = n // ports + (1 if i < n % ports else 0)
+                    if share == 0:
+                        continue
+                    procs = max(1, -(-share // 15000))
+                    if args.idle_processes:  # split the requested total over the ports
+                        procs = max(1, args.idle_processes // ports +
+                                    (1 if i < args.idle_processes % ports else 0))
+                    extra = (s.load_args(key_pem, False) if isinstance(s, EpCscf)
+                             else s.load_args(None, False))
+                    extra += ["-c", str(share), "-P", str(procs), "--connect-rate",
+                              str(max(1, args.connect_rate // ports)), "--expires", "3600",
+                              "--report-interval", "1"]
+                    if i > 0:
+                        # Distinct UAs (token subject, AOR) over the invocations.
+                        extra += ["--index-base", str(base)]
+                    base += share
+                    if tls:
+                        extra += ["--insecure"]
+                    cmds.append([c for c in load.cmd("idle", s, extra, tls, i) if c != "-q"])
+                return idle_run(s, cmds, n, tls)
             key = ("ep" if isinstance(server, EpCscf) else "kam") + "_" + scheme
             results[key] = with_server(server, hold)
 
 
-def idle_run(load, server, extra, n, tls):
+def idle_run(server, cmds, n, tls):
     time.sleep(1)  # let the server settle after start before the baseline
     pids = server.pids()
     base = memory_kib(pids)
-    cmd = [c for c in load.cmd("idle", server, extra, tls) if c != "-q"]
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for cmd in cmds]
     registered = {}
+    lock = threading.Lock()
     done = threading.Event()
     pat = re.compile(r"(?:\[(\d+)\] )?t=\S+ established=(\d+) registered=(\d+)")
 
-    def reader():
+    def reader(k, p):
         for line in p.stderr:
             m = pat.search(line)
             if m:
-                registered[m.group(1) or "0"] = int(m.group(3))
-                # The figure uses what the server held (e.g. a server refusing upgrades).
-                if sum(registered.values()) >= n:
-                    done.set()
-    th = threading.Thread(target=reader, daemon=True)
-    th.start()
+                with lock:
+                    registered[(k, m.group(1) or "0")] = int(m.group(3))
+                    # The figure uses what the server held (e.g. a server refusing upgrades).
+                    if sum(registered.values()) >= n:
+                        done.set()
+    for k, p in enumerate(procs):
+        threading.Thread(target=reader, args=(k, p), daemon=True).start()
     t0 = time.monotonic()
     ok = done.wait(timeout=max(120, 4 * n / 1000))
     ramp = time.monotonic() - t0
     time.sleep(3)  # settle: registrations written, buffers shrunk
     pids = server.pids()
     mem = memory_kib(pids)
-    held = sum(registered.values())
-    p.send_signal(signal.SIGINT)
-    out, _ = p.communicate(timeout=60)
+    with lock:
+        held = sum(registered.values())
+    for p in procs:
+        p.send_signal(signal.SIGINT)
+    reports = []
+    for p in procs:
+        out, _ = p.communicate(timeout=60)
+        try:
+            reports.append(json.loads(out))
+        except ValueError:
+            reports.append(None)
     r = {"n": n, "held": held, "all_registered": ok, "ramp_s": ramp, "base": base, "mem": mem,
-         "processes": len(pids), "cmd": cmd, "load": uptime()}
-    try:
-        r["report"] = json.loads(out)
-    except ValueError:
-        r["report"] = None
+         "processes": len(pids), "cmd": cmds[0], "cmds": cmds, "load": uptime(),
+         "report": reports[0] if len(reports) == 1 else reports}
     d_pss, d_rss = mem[0] - base[0], mem[1] - base[1]
     r["pss_per_conn_kib"] = d_pss / max(held, 1)
     r["rss_per_conn_kib"] = d_rss / max(held, 1)
-    log(f"    {server.name} {'wss' if tls else 'ws'}: {held}/{n} registered in {ramp:.1f} s; "
+    log(f"    {server.name} {'wss' if tls else 'ws'}: {held}/{n} registered in {ramp:.1f} s "
+        f"over {len(cmds)} listener port(s); "
         f"PSS {base[0] / 1024:.1f} -> {mem[0] / 1024:.1f} MiB ({r['pss_per_conn_kib']:.2f} KiB/conn), "
         f"RSS {base[1] / 1024:.1f} -> {mem[1] / 1024:.1f} MiB ({r['rss_per_conn_kib']:.2f} KiB/conn), "
         f"{len(pids)} process(es)  [{r['load']}]")
@@ -593,8 +634,10 @@ def main():
     ap.add_argument("--idle-processes", type=int, default=0,
                     help="load processes for --idle (default: one per 15,000 connections)")
     ap.add_argument("--connect-rate", type=int, default=2000)
-    ap.add_argument("--bind", help="--idle: source addresses for the load tool, e.g. "
-                    "127.0.0.2,127.0.0.3 (each gives ~28k ports toward one server port)")
+    ap.add_argument("--idle-ports", type=int, default=0,
+                    help="--idle: listener ports per protocol on 127.0.0.1, one load invocation "
+                    "each (default: one per 25,000 connections; each (source, destination) pair "
+                    "has ~28k ephemeral ports)")
     ap.add_argument("--kamailio-shm", type=int, default=2048, help="MiB, idle runs")
     ap.add_argument("--quick", action="store_true",
                     help="smoke run: 1 s windows, 1 repeat, short openssl speed")

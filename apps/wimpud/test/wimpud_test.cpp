@@ -359,6 +359,31 @@ TEST_F(WimpudTest, WebLoginTokenAndWssRegisterGetAnImpuOfTheBlock) {
   EXPECT_NE(metrics->body().find("wimpu_ep_cscf_register_"), std::string::npos) << metrics->body();
 }
 
+// Issue 7 "SIGTERM drains ... WICs told to reconnect": the WIC's WebSocket ends with a Close
+// frame 1001 "going away" (RFC 6455 §7.4.1), not a bare TCP close (1006 in a browser).
+TEST_F(WimpudTest, SigtermClosesTheWicWebSocketWithGoingAway) {
+  const std::string token = login_and_get_token();
+  ASSERT_FALSE(token.empty());
+  ASSERT_EQ(register_wic(token).status_code(), 200);
+  child_->signal(SIGTERM);
+  beast::error_code ec;
+  for (int i = 0; i < 8 && !ec; ++i) {  // anything sent before the Close is skipped
+    beast::flat_buffer buf;
+    bool done = false;
+    wic_->async_read(buf, [&](beast::error_code e, std::size_t) {
+      ec = e;
+      done = true;
+    });
+    io_.restart();
+    io_.run_for(kStep);  // returns when the read completed (Beast answers the Close itself)
+    ASSERT_TRUE(done) << "no Close from wimpud";
+  }
+  EXPECT_EQ(ec, websocket::error::closed) << ec.message();
+  EXPECT_EQ(wic_->reason().code, websocket::close_code::going_away);
+  EXPECT_EQ(child_->wait_exit(30s), 0) << read_file(dir_.path / "stderr.log");
+  child_.reset();
+}
+
 TEST_F(WimpudTest, EiCscfChecksW4AndAsksTheInProcessHss) {
   ASSERT_TRUE(ports_.count("ei_cscf/udp"));
   test::UdpUe ue(ports_["ei_cscf/udp"]);

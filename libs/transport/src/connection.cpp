@@ -10,8 +10,7 @@ Connection::Connection(Shard& shard, Protocol protocol, ListenerShared* listener
       protocol_(protocol),
       listener_(listener),
       last_activity_(std::chrono::steady_clock::now()),
-      idle_timeout_(shard.config().timers.idle_timeout),
-      timer_(shard.context().get_executor()) {}
+      idle_timeout_(shard.config().timers.idle_timeout) {}
 
 void Connection::close(CloseReason reason) {
   if (closed_) {
@@ -21,7 +20,7 @@ void Connection::close(CloseReason reason) {
   // The flow table's reference goes away in flow_closed(); keep the object alive until the end
   // of this call (it may be running inside one of its own handlers).
   const ConnectionPtr self = shared_from_this();
-  timer_.cancel();
+  shard_.deadlines().remove(*this);
   // Queued buffers stay until destruction: an in-flight write may still point into them until
   // its (aborted) completion runs.
   cancel_io();
@@ -35,26 +34,30 @@ ListenerId Connection::listener_id() const {
   return listener_ != nullptr ? listener_->id : kAnyListener;
 }
 
-void Connection::close_after_flush() {
+void Connection::close_after_flush(CloseReason reason, bool going_away) {
   if (closed_ || draining_) {
     return;
   }
+  draining_ = true;
+  going_away_ = going_away;
+  drain_reason_ = reason;
+  drain_deadline_ = std::chrono::steady_clock::now() + shard_.config().timers.handshake_timeout;
   if (queue_.empty() && !writing_) {
-    close(CloseReason::kLocalClose);
+    finish_flush();
     return;
   }
-  draining_ = true;
-  drain_deadline_ = std::chrono::steady_clock::now() + shard_.config().timers.handshake_timeout;
-  timer_.cancel();  // re-evaluate deadlines with the drain deadline
+  wake_timer();  // re-evaluate deadlines with the drain deadline
 }
 
 bool Connection::drained() {
   if (draining_ && queue_.empty()) {
-    close(CloseReason::kLocalClose);
+    finish_flush();
     return true;
   }
   return false;
 }
+
+void Connection::finish_flush() { close(drain_reason_); }
 
 SteadyTime Connection::keepalive_tick(SteadyTime) { return SteadyTime::max(); }
 
@@ -62,57 +65,57 @@ void Connection::established() {
   established_ = true;
   handed_out_ = true;
   touch();
-  // Wake the timer loop: it was waiting for the handshake deadline and must now compute the
-  // idle and keep-alive deadlines.
-  timer_.cancel();
+  // The queue waits for the handshake deadline; compute the idle and keep-alive ones instead.
+  wake_timer();
 }
 
 void Connection::start_timer(std::chrono::milliseconds handshake_timeout) {
   handshake_deadline_ = std::chrono::steady_clock::now() + handshake_timeout;
-  asio::co_spawn(shard_.context(), timer_loop(shared_from_this()),
-                 [](std::exception_ptr e) { log_coroutine_exit("connection timer", e); });
+  shard_.deadlines().schedule(*this, handshake_deadline_);
 }
 
-Awaitable<void> Connection::timer_loop(std::shared_ptr<Connection> self) {
-  // `self` keeps the connection alive while the loop is suspended; close() cancels the timer,
-  // which wakes the loop so it sees closed_ and ends.
-  while (!self->closed_) {
-    const SteadyTime now = std::chrono::steady_clock::now();
-    SteadyTime next = SteadyTime::max();
-    if (draining_) {
-      if (now >= drain_deadline_) {
-        proto_counter(protocol_, "flush_timeout").inc();
-        close(CloseReason::kLocalClose);
-        co_return;
-      }
-      next = drain_deadline_;
-    }
-    if (!established_) {
-      if (now >= handshake_deadline_) {
-        proto_counter(protocol_, "handshake_timeout").inc();
-        close(handshake_timeout_reason());
-        co_return;
-      }
-      next = std::min(next, handshake_deadline_);
-    } else {
-      if (idle_timeout_.count() > 0) {
-        const SteadyTime idle_at = last_activity_ + idle_timeout_;
-        if (now >= idle_at) {
-          proto_counter(protocol_, "idle_timeout").inc();
-          close(CloseReason::kIdleTimeout);
-          co_return;
-        }
-        next = std::min(next, idle_at);
-      }
-      next = std::min(next, keepalive_tick(now));
-      if (closed_) {
-        co_return;
-      }
-    }
-    timer_.expires_at(next);
-    // A cancelled wait (established(), pong, close) simply re-evaluates the deadlines.
-    [[maybe_unused]] auto [ec] = co_await timer_.async_wait(kAwait);
+void Connection::wake_timer() {
+  if (!closed_) {
+    shard_.deadlines().schedule(*this, std::chrono::steady_clock::now());
   }
+}
+
+void Connection::on_timer(SteadyTime now) {
+  if (closed_) {
+    return;
+  }
+  SteadyTime next = SteadyTime::max();
+  if (draining_) {
+    if (now >= drain_deadline_) {
+      proto_counter(protocol_, "flush_timeout").inc();
+      close(drain_reason_);
+      return;
+    }
+    next = drain_deadline_;
+  }
+  if (!established_) {
+    if (now >= handshake_deadline_) {
+      proto_counter(protocol_, "handshake_timeout").inc();
+      close(handshake_timeout_reason());
+      return;
+    }
+    next = std::min(next, handshake_deadline_);
+  } else {
+    if (idle_timeout_.count() > 0) {
+      const SteadyTime idle_at = last_activity_ + idle_timeout_;
+      if (now >= idle_at) {
+        proto_counter(protocol_, "idle_timeout").inc();
+        close(CloseReason::kIdleTimeout);
+        return;
+      }
+      next = std::min(next, idle_at);
+    }
+    next = std::min(next, keepalive_tick(now));
+    if (closed_) {
+      return;
+    }
+  }
+  shard_.deadlines().schedule(*this, next);
 }
 
 void Connection::deliver(std::string data, std::shared_ptr<const WsHandshakeInfo> ws) {

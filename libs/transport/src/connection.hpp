@@ -4,7 +4,8 @@
 //
 // Ownership and lifetime: the shard's flow table holds a shared_ptr while the flow is live; each
 // coroutine and pending completion handler holds another (passed as a by-value `self` parameter,
-// never captured by a coroutine lambda). close() releases the table's reference; the object dies
+// never captured by a coroutine lambda). The shard's DeadlineQueue holds a raw pointer, removed
+// by close(). close() releases the table's reference; the object dies
 // when the last operation, woken by the socket close, has returned. Every method re-checks
 // closed_ after each co_await: the flow may have been closed while suspended (STYLE.md).
 // co_spawn on the shard's own context runs the new coroutine inline up to its first suspension
@@ -16,6 +17,7 @@
 #include <string>
 
 #include "asio_types.hpp"
+#include "deadline_queue.hpp"
 #include "wimpu/common/expected.hpp"
 #include "wimpu/transport/message.hpp"
 #include "wimpu/transport/transport.hpp"
@@ -89,13 +91,18 @@ public:
   /// on_flow_closed (posted) if the flow was handed out. Safe to call from inside any handler.
   void close(CloseReason reason);
 
-  /// Closes once everything queued is written (CloseMode::kFlushWrites): stops delivering and
-  /// accepting sends now, closes with kLocalClose when the queue is empty or after
+  /// Closes once everything queued is written (CloseMode::kFlushWrites, kGoingAway): stops
+  /// delivering and accepting sends now, closes with `reason` when the queue is empty (after the
+  /// WebSocket closing handshake with `going_away`, see finish_flush()) or after
   /// Timers::handshake_timeout.
-  void close_after_flush();
+  void close_after_flush(CloseReason reason = CloseReason::kLocalClose, bool going_away = false);
 
   /// Notes traffic that keeps the flow alive (Timers::idle_timeout).
   void touch() { last_activity_ = std::chrono::steady_clock::now(); }
+
+  /// The shard's DeadlineQueue woke the flow: checks the handshake, drain, idle and keep-alive
+  /// deadlines (closing the flow when one passed) and asks to be woken at the next one.
+  void on_timer(SteadyTime now);
 
 protected:
   /// Cancels every socket operation (closing the socket) and the timer.
@@ -112,8 +119,11 @@ protected:
   /// keep-alive timers run.
   void established();
 
-  /// Starts the timer loop (handshake deadline, then idle timeout and keep-alives).
+  /// Starts the deadlines (handshake deadline, then idle timeout and keep-alives).
   void start_timer(std::chrono::milliseconds handshake_timeout);
+
+  /// A deadline moved (established, pong, drain): re-evaluates them soon, from the event loop.
+  void wake_timer();
 
   /// Builds an InboundMessage of this flow and hands it to the shard's sink.
   void deliver(std::string data, std::shared_ptr<const WsHandshakeInfo> ws = nullptr);
@@ -121,10 +131,13 @@ protected:
   /// Write-queue bookkeeping shared by the stream implementations.
   Expected<void, SendError> enqueue(std::string bytes);
 
-  /// For the writers: after the queue drained, finishes a close_after_flush(). True if closed.
+  /// For the writers: after the queue drained, finishes a close_after_flush() (finish_flush()).
+  /// True if no further write may start.
   bool drained();
 
-  Awaitable<void> timer_loop(std::shared_ptr<Connection> self);
+  /// The queue of a close_after_flush() is empty: closes with drain_reason_. WebSocket
+  /// connections override it to run the closing handshake when going_away_ (RFC 6455 §7.4.1).
+  virtual void finish_flush();
 
   Shard& shard_;
   const Protocol protocol_;
@@ -137,11 +150,14 @@ protected:
   bool established_ = false;
   bool handed_out_ = false;
   bool draining_ = false;  // close_after_flush() in progress
+  bool going_away_ = false;  // ... with CloseMode::kGoingAway
+  CloseReason drain_reason_ = CloseReason::kLocalClose;
   SteadyTime drain_deadline_ = SteadyTime::max();
   SteadyTime last_activity_;
   SteadyTime handshake_deadline_ = SteadyTime::max();
   std::chrono::milliseconds idle_timeout_{0};
-  Timer timer_;
+  friend class DeadlineQueue;
+  std::uint32_t deadline_index_ = DeadlineQueue::kNotQueued;  // owned by shard_.deadlines()
   WriteQueue queue_;
   std::size_t queued_bytes_ = 0;
   bool writing_ = false;

@@ -110,14 +110,14 @@ void NetTransport::start(SinkProvider sinks, WsHandshakeHook hook) {
   }
 }
 
-void NetTransport::stop() {
+void NetTransport::stop(CloseMode mode) {
   if (stopped_.exchange(true)) {
     return;
   }
   shared_->stopping.store(true, std::memory_order_relaxed);
   if (!pool_.running()) {
     for (auto& shard : shards_) {
-      shard->shutdown();
+      shard->shutdown(CloseMode::kAbort, {});  // nothing runs the flows' handshakes any more
     }
     return;
   }
@@ -125,11 +125,12 @@ void NetTransport::stop() {
   std::latch done(static_cast<std::ptrdiff_t>(shards_.size()));
   for (ShardId s = 0; s < shards_.size(); ++s) {
     detail::Shard* shard = shards_[s].get();
-    pool_.post(s, [shard, &done] {
-      shard->shutdown();
-      // Posted, so it runs after the on_flow_closed notifications that shutdown() queued:
-      // when stop() returns, no sink call is pending.
-      boost::asio::post(shard->context(), [&done] { done.count_down(); });
+    pool_.post(s, [shard, mode, &done] {
+      shard->shutdown(mode, [shard, &done] {
+        // Posted, so it runs after the on_flow_closed notifications that shutdown() queued:
+        // when stop() returns, no sink call is pending.
+        boost::asio::post(shard->context(), [&done] { done.count_down(); });
+      });
     });
   }
   done.wait();

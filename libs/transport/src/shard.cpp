@@ -1,5 +1,7 @@
 #include "shard.hpp"
 
+#include <utility>
+
 #include "connection.hpp"
 #include "connection_factory.hpp"
 #include "counters.hpp"
@@ -55,6 +57,7 @@ Shard::Shard(SharedState& shared, ShardId id, asio::io_context& context)
     : shared_(shared),
       id_(id),
       context_(context),
+      deadlines_(context),
       flows_(id, shared.config.limits.max_flows_per_shard) {
   acceptors_.resize(shared.listeners.size());
   udp_.resize(shared.listeners.size());
@@ -133,7 +136,7 @@ void Shard::start(MessageSink& sink) {
   }
 }
 
-void Shard::shutdown() {
+void Shard::shutdown(CloseMode mode, std::function<void()> done) {
   stopping_ = true;
   error_code ec;
   for (auto& a : acceptors_) {
@@ -146,8 +149,29 @@ void Shard::shutdown() {
       u->socket.close(ec);
     }
   }
+  if (mode != CloseMode::kAbort && flows_.size() != 0) {
+    shutdown_done_ = std::move(done);
+    const auto& timers = shared_.config.timers;
+    shutdown_timer_ = std::make_unique<Timer>(context_.get_executor());
+    shutdown_timer_->expires_after(timers.handshake_timeout + timers.ws_close_timeout);
+    shutdown_timer_->async_wait([this](error_code wait_ec) {
+      // Every flow has its own drain deadline; this only backs them up.
+      if (!wait_ec && shutdown_done_) {
+        for (const ConnectionPtr& c : flows_.all()) {
+          c->close(CloseReason::kShutdown);
+        }
+      }
+    });
+    for (const ConnectionPtr& c : flows_.all()) {
+      c->close_after_flush(CloseReason::kShutdown, mode == CloseMode::kGoingAway);
+    }
+    return;
+  }
   for (const ConnectionPtr& c : flows_.all()) {
     c->close(CloseReason::kShutdown);
+  }
+  if (done) {
+    done();
   }
 }
 
@@ -288,6 +312,11 @@ void Shard::flow_closed(Connection& conn, CloseReason reason) {
       sink->on_flow_closed(id, reason);
     });
   }
+  if (shutdown_done_ && flows_.size() == 0) {
+    // The last flow of a draining shutdown() went: posted after its on_flow_closed above.
+    shutdown_timer_->cancel();
+    asio::post(context_, std::exchange(shutdown_done_, nullptr));
+  }
 }
 
 Expected<void, SendError> Shard::send(FlowId flow, std::string bytes) {
@@ -388,8 +417,8 @@ Expected<FlowId, SendError> Shard::udp_flow(ListenerId listener, const Endpoint&
 
 void Shard::close(FlowId flow, CloseMode mode) {
   if (Connection* c = flows_.get(flow)) {
-    if (mode == CloseMode::kFlushWrites) {
-      c->close_after_flush();
+    if (mode != CloseMode::kAbort) {
+      c->close_after_flush(CloseReason::kLocalClose, mode == CloseMode::kGoingAway);
     } else {
       c->close(CloseReason::kLocalClose);
     }

@@ -2,12 +2,14 @@
 // Everything one shard owns: its sockets for every listener, its flow table, its outgoing
 // connections and UDP flows. Touched only by the shard's thread, except is_live() (atomic) and
 // the bind step at creation (main thread, before the shard runs).
+#include <functional>
 #include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "asio_types.hpp"
+#include "deadline_queue.hpp"
 #include "flow_table.hpp"
 #include "shared_state.hpp"
 #include "wimpu/common/expected.hpp"
@@ -35,8 +37,11 @@ public:
   /// Starts accept and receive loops, delivering to `sink`. On the shard.
   void start(MessageSink& sink);
 
-  /// Closes listeners and every flow (kShutdown). On the shard (or with the pool not running).
-  void shutdown();
+  /// Closes listeners and every flow (kShutdown): at once with kAbort, else each flow with
+  /// close_after_flush(kShutdown, mode == kGoingAway). `done` is called (on the shard) once no
+  /// flow is left, or after handshake_timeout + ws_close_timeout with what is left aborted.
+  /// On the shard (or, kAbort only, with the pool not running).
+  void shutdown(CloseMode mode, std::function<void()> done);
 
   // The Transport operations, on the shard (NetTransport posts them here).
   Expected<void, SendError> send(FlowId flow, std::string bytes);
@@ -50,6 +55,8 @@ public:
   ShardId id() const { return id_; }
   asio::io_context& context() { return context_; }
   SharedState& shared() { return shared_; }
+  /// Every flow's timers (DeadlineQueue): one Asio timer for the shard.
+  DeadlineQueue& deadlines() { return deadlines_; }
   const TransportConfig& config() const { return shared_.config; }
   /// Hands `msg` to the sink (on_message).
   void deliver(InboundMessage&& msg);
@@ -90,7 +97,10 @@ private:
   const ShardId id_;
   asio::io_context& context_;
   MessageSink* sink_ = nullptr;
+  DeadlineQueue deadlines_;
   bool stopping_ = false;
+  std::function<void()> shutdown_done_;  // shutdown() waiting for the last flow to go
+  std::unique_ptr<Timer> shutdown_timer_;
   FlowTable flows_;
   // Indexed by ListenerId; exactly one of the two is set per listener.
   std::vector<std::unique_ptr<Acceptor>> acceptors_;

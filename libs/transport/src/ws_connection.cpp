@@ -6,6 +6,9 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include <array>
+#include <optional>
+#include <utility>
 #include <type_traits>
 
 #include "connection_factory.hpp"
@@ -143,22 +146,95 @@ public:
     local_ = to_endpoint(socket.local_endpoint(ec));
     remote_ = to_endpoint(socket.remote_endpoint(ec));
     start_timer(shard_.config().timers.handshake_timeout);
-    asio::co_spawn(shard_.context(), run_server(shared_from_this()),
-                   [](std::exception_ptr e) { log_coroutine_exit("ws server", e); });
+    connected_ = true;
+    // The handshake is a coroutine (it runs once); its frames, HTTP parser and buffer are freed
+    // when it ends. The read loop that follows is a chain of completion handlers: an idle WIC
+    // then costs no coroutine frame at all (issue 8, figure 3: ~1.5 KiB of frames per
+    // connection with a read-loop coroutine and the co_spawn entry frames).
+    asio::co_spawn(shard_.context(), server_handshake(shared_from_this()),
+                   [self = shared_from_this(), this](std::exception_ptr e, bool upgraded) {
+                     log_coroutine_exit("ws server handshake", e);
+                     if (upgraded && !closed_) {
+                       ws_established();
+                       read_next();
+                     }
+                   });
   }
 
   void start_client(const Destination& dest) override {
     set_destination(dest);
     target_ = dest.ws_target.empty() ? "/" : dest.ws_target;
     start_timer(shard_.config().timers.handshake_timeout);
-    asio::co_spawn(shard_.context(), run_client(shared_from_this()),
-                   [](std::exception_ptr e) { log_coroutine_exit("ws client", e); });
+    asio::co_spawn(shard_.context(), client_handshake(shared_from_this()),
+                   [self = shared_from_this(), this](std::exception_ptr e, bool upgraded) {
+                     log_coroutine_exit("ws client handshake", e);
+                     if (upgraded && !closed_) {
+                       ws_established();
+                       flush_queued();
+                       read_next();
+                     }
+                   });
   }
 
 private:
   void cancel_io() override {
     error_code ec;
     beast::get_lowest_layer(ws_).close(ec);
+  }
+
+  // CloseMode::kGoingAway, queue written: RFC 6455 §7.4.1 status 1001 "going away" tells the
+  // browser the server is going down (it would otherwise see 1006, an abnormal close). Beast's
+  // async_close sends the Close frame, lets the pending read see the peer's Close (§7.1.2) and
+  // then tears the TCP/TLS connection down; ws_close_timeout bounds a peer that never answers.
+  void finish_flush() override {
+    if (!going_away_ || !established_ || closed_) {
+      Connection::finish_flush();
+      return;
+    }
+    if (close_sent_) {
+      return;
+    }
+    close_sent_ = true;
+    proto_counter(protocol_, "going_away_sent").inc();
+    drain_deadline_ = std::min(drain_deadline_, std::chrono::steady_clock::now() +
+                                                    shard_.config().timers.ws_close_timeout);
+    wake_timer();  // re-arm for the close deadline
+    const websocket::close_reason why(websocket::close_code::going_away);
+    ws_.async_close(why, [self = shared_from_this(), this](error_code) { linger_close(); });
+  }
+
+  // The closing handshake is over (or failed): half-close and read until the peer's EOF before
+  // closing the socket. Closing with unread bytes (a TLS close_notify) would send a TCP reset and
+  // the peer could lose the end of the handshake. The drain deadline still bounds it.
+  void linger_close() {
+    if (closed_ || lingering_) {
+      return;
+    }
+    lingering_ = true;
+    error_code ignored;
+    beast::get_lowest_layer(ws_).shutdown(tcp::socket::shutdown_send, ignored);
+    wait_eof();
+  }
+
+  void wait_eof() {
+    auto& socket = beast::get_lowest_layer(ws_);
+    socket.async_wait(tcp::socket::wait_read, [self = shared_from_this(), this](error_code ec) {
+      if (closed_) {
+        return;
+      }
+      auto& s = beast::get_lowest_layer(ws_);
+      std::array<char, 256> sink;
+      error_code rec;
+      while (!ec && !rec) {
+        s.non_blocking(true, rec);
+        s.read_some(asio::buffer(sink), rec);
+      }
+      if (!ec && rec == asio::error::would_block) {
+        wait_eof();  // more to come before the EOF
+        return;
+      }
+      close(drain_reason_);
+    });
   }
 
   // Sends a ping every ws_ping_interval; a ping unanswered for ws_pong_timeout ends the flow
@@ -210,7 +286,7 @@ private:
         if (ping_outstanding_) {
           ping_outstanding_ = false;
           next_ping_ = std::chrono::steady_clock::now() + shard_.config().timers.ws_ping_interval;
-          timer_.cancel();  // the timer waits for the pong deadline: re-arm for the next ping
+          wake_timer();  // the queue waits for the pong deadline: re-arm for the next ping
         }
       } else if (kind == websocket::frame_type::ping) {
         touch();  // a client keep-alive (Beast answers it with a pong)
@@ -223,22 +299,9 @@ private:
     next_ping_ = std::chrono::steady_clock::now() + shard_.config().timers.ws_ping_interval;
   }
 
-  // Lifetime: `self` (by value) keeps the connection alive for the whole coroutine.
-  Awaitable<void> run_server([[maybe_unused]] ConnectionPtr self) {
-    connected_ = true;
-    // The handshake runs in its own coroutine so that its HTTP parser and buffer are freed
-    // before the (long) read loop: they would otherwise cost every idle WIC a few KiB.
-    // Not `if (!co_await ...)`: GCC 12 mishandles the awaitable temporary in a condition.
-    const bool upgraded = co_await server_handshake();
-    if (!upgraded) {
-      co_return;
-    }
-    ws_established();
-    co_await read_loop();
-  }
-
   // TLS (WSS), HTTP upgrade request, RFC 7118 §4.1 checks, the hook, then the 101.
-  Awaitable<bool> server_handshake() {
+  // Lifetime: `self` (by value) keeps the connection alive for the whole coroutine.
+  Awaitable<bool> server_handshake([[maybe_unused]] ConnectionPtr self) {
     if constexpr (kTls) {
       const bool secured = co_await tls_handshake(ws_.next_layer(), ssl::stream_base::server);
       if (!secured) {
@@ -333,15 +396,16 @@ private:
     }
   }
 
-  Awaitable<void> run_client([[maybe_unused]] ConnectionPtr self) {
+  // Connect, TLS (WSS), the upgrade; true when the connection may carry SIP.
+  Awaitable<bool> client_handshake([[maybe_unused]] ConnectionPtr self) {
     const bool connected = co_await connect(beast::get_lowest_layer(ws_));
     if (!connected) {
-      co_return;
+      co_return false;
     }
     if constexpr (kTls) {
       const bool secured = co_await tls_handshake(ws_.next_layer(), ssl::stream_base::client);
       if (!secured) {
-        co_return;
+        co_return false;
       }
     }
     configure();
@@ -356,41 +420,50 @@ private:
                                     std::to_string(remote_.port);
     auto [wec] = co_await ws_.async_handshake(res, host_header, target_, kAwait);
     if (closed_) {
-      co_return;
+      co_return false;
     }
     if (wec || view(res[http::field::sec_websocket_protocol]) != kSubprotocol) {
       // RFC 7118 §4.1: without "sip" in the 101 the connection must not be used for SIP.
       proto_counter(protocol_, "handshake_failed").inc();
       close(CloseReason::kHandshakeFailed);
-      co_return;
+      co_return false;
     }
-    ws_established();
-    flush_queued();
-    co_await read_loop();
+    co_return true;
   }
 
-  Awaitable<void> read_loop() {
-    const std::size_t max = shard_.config().limits.max_ws_message_bytes;
-    for (;;) {
-      std::string data;
-      auto buffer = asio::dynamic_buffer(data, max);
-      auto [ec, n] = co_await ws_.async_read(buffer, kAwait);
-      if (closed_) {
-        co_return;
+  // One message per read (RFC 7118 §5); each completion delivers it and starts the next read.
+  // Lifetime: the handler holds `self`; close() closes the socket, which ends the pending read.
+  void read_next() {
+    rd_data_.clear();
+    rd_buffer_.emplace(rd_data_, shard_.config().limits.max_ws_message_bytes);
+    ws_.async_read(*rd_buffer_, [self = shared_from_this(), this](error_code ec, std::size_t) {
+      on_read(ec);
+    });
+  }
+
+  void on_read(const error_code& ec) {
+    if (closed_) {
+      return;
+    }
+    if (ec && close_sent_) {
+      // Our Close frame is out: the read ends with the peer's Close (or the teardown); the
+      // close was ours, whatever the read saw.
+      linger_close();
+      return;
+    }
+    if (ec) {
+      const CloseReason reason = read_close_reason(ec);
+      if (reason == CloseReason::kMessageTooLarge) {
+        proto_counter(protocol_, "message_too_large").inc();
       }
-      if (ec) {
-        const CloseReason reason = read_close_reason(ec);
-        if (reason == CloseReason::kMessageTooLarge) {
-          proto_counter(protocol_, "message_too_large").inc();
-        }
-        close(reason);
-        co_return;
-      }
-      touch();
-      deliver(std::move(data), info_);
-      if (closed_) {
-        co_return;  // the sink closed the flow
-      }
+      close(reason);
+      return;
+    }
+    touch();
+    rd_buffer_.reset();
+    deliver(std::exchange(rd_data_, std::string()), info_);
+    if (!closed_) {  // the sink may have closed the flow
+      read_next();
     }
   }
 
@@ -407,8 +480,13 @@ private:
   }
 
   Ws ws_;
+  std::string rd_data_;  // the message being read; empty (no allocation) while idle
+  std::optional<asio::dynamic_string_buffer<char, std::char_traits<char>, std::allocator<char>>>
+      rd_buffer_;  // Beast keeps a reference to the DynamicBuffer for the whole read
   std::shared_ptr<const WsHandshakeInfo> info_;
   std::string target_;
+  bool close_sent_ = false;  // finish_flush() started the closing handshake
+  bool lingering_ = false;   // linger_close(): waiting for the peer's EOF
   bool ping_outstanding_ = false;
   bool ping_writing_ = false;
   SteadyTime next_ping_ = SteadyTime::max();

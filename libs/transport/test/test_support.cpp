@@ -429,6 +429,7 @@ struct WsClient::Impl {
   beast::flat_buffer buffer;
   bool read_binary = false;
   bool closed = false;
+  int code = 1006;
 
   tcp::socket& socket() {
     return use_tls ? beast::get_lowest_layer(*secure) : beast::get_lowest_layer(*plain);
@@ -453,6 +454,8 @@ struct WsClient::Impl {
         read_pending = false;
         if (ec) {
           closed = true;
+          // Beast keeps the code of the Close frame it received; none = 1006 (RFC 6455 §7.1.5).
+          code = ec == websocket::error::closed ? static_cast<int>(ws.reason().code) : 1006;
         }
       });
       return 0;
@@ -618,6 +621,8 @@ void WsClient::close() {
   });
   run_until(i.ioc, done, kWait);
 }
+
+int WsClient::close_code() const { return impl_->code; }
 
 Endpoint WsClient::local_endpoint() const {
   error_code ec;

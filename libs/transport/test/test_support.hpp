@@ -152,6 +152,9 @@ public:
   bool answer_pings(int pings, std::chrono::milliseconds timeout = kWait);
   /// True once the server closed the connection.
   bool wait_closed(std::chrono::milliseconds timeout = kWait);
+  /// After a close: the status code of the server's Close frame (RFC 6455 §7.1.5), or 1006
+  /// (§7.1.5: "abnormal", no Close frame) when the connection ended without one.
+  int close_code() const;
   /// Sends a close frame and waits for the server's (RFC 6455 §7.1.2).
   void close();
   Endpoint local_endpoint() const;

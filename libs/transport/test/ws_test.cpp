@@ -2,6 +2,7 @@
 // frames and reads the reply on the same connection; handshake refusals; outgoing WS.
 #include <gtest/gtest.h>
 
+#include <future>
 #include <mutex>
 #include <utility>
 #include <vector>
@@ -218,6 +219,76 @@ TEST(Ws, CloseAfterFlushDeliversTheLastMessage) {
   EXPECT_TRUE(client.wait_closed());
   auto msg = h.sink().wait_message();
   ASSERT_TRUE(msg);
+  EXPECT_EQ(h.sink().wait_close(msg->flow), CloseReason::kLocalClose);
+}
+
+// Issue 7 drain: a WS/WSS flow closed with kGoingAway ends with a Close frame 1001 (RFC 6455
+// §7.4.1), not a bare TCP close (1006 in the browser); what was queued before still arrives.
+void going_away_sends_1001(Protocol p) {
+  TestCert cert;
+  WsSetup s(p, is_secure(p) ? &cert : nullptr);
+  Harness h(s.config);
+  h.sink().on_message_hook = [&h](const InboundMessage& msg) {
+    EXPECT_TRUE(h.transport().send(msg.flow, sip_response(200, "bye")).has_value());
+    h.transport().close(msg.flow, CloseMode::kGoingAway);
+  };
+  const auto before = counter_value("transport." + std::string(to_string(p)) + ".going_away_sent");
+  WsClient client(is_secure(p), is_secure(p) ? cert.cert_file() : std::string{});
+  ASSERT_TRUE(client.connect(h.endpoint(0)).upgraded);
+  ASSERT_TRUE(client.send(sip_request("REGISTER", "bye"), false));
+  EXPECT_EQ(client.read(), sip_response(200, "bye"));
+  EXPECT_TRUE(client.wait_closed());
+  EXPECT_EQ(client.close_code(), 1001);
+  auto msg = h.sink().wait_message();
+  ASSERT_TRUE(msg);
+  EXPECT_EQ(h.sink().wait_close(msg->flow), CloseReason::kLocalClose);
+  EXPECT_EQ(counter_value("transport." + std::string(to_string(p)) + ".going_away_sent"),
+            before + 1);
+}
+
+TEST(Ws, GoingAwaySendsCloseFrame1001) { going_away_sends_1001(Protocol::kWs); }
+TEST(Wss, GoingAwaySendsCloseFrame1001) { going_away_sends_1001(Protocol::kWss); }
+
+// A draining stop (wimpud SIGTERM): every WebSocket peer gets 1001, every flow is reported
+// closed with kShutdown, and stop() returns once the peers answered.
+TEST(Ws, StopWithGoingAwayClosesEveryFlowWith1001) {
+  WsSetup s(Protocol::kWs);
+  s.config.timers.ws_close_timeout = 30s;  // the peers answer: stop() must not need it
+  s.config.timers.handshake_timeout = 30s;
+  Harness h(s.config, 2);
+  WsClient a;
+  WsClient b;
+  ASSERT_TRUE(a.connect(h.endpoint(0)).upgraded);
+  ASSERT_TRUE(b.connect(h.endpoint(0)).upgraded);
+  ASSERT_TRUE(a.send(sip_request("REGISTER", "a"), false));
+  ASSERT_TRUE(b.send(sip_request("REGISTER", "b"), false));
+  auto ma = h.sink().wait_message();
+  auto mb = h.sink().wait_message();
+  ASSERT_TRUE(ma && mb);
+  // stop() blocks until the clients answer; they run on this thread.
+  auto stopped = std::async(std::launch::async,
+                            [&h] { h.transport().stop(CloseMode::kGoingAway); });
+  EXPECT_TRUE(a.wait_closed(10s));
+  EXPECT_TRUE(b.wait_closed(10s));
+  EXPECT_EQ(stopped.wait_for(10s), std::future_status::ready);
+  EXPECT_EQ(a.close_code(), 1001);
+  EXPECT_EQ(b.close_code(), 1001);
+  EXPECT_EQ(h.sink().wait_close(ma->flow), CloseReason::kShutdown);
+  EXPECT_EQ(h.sink().wait_close(mb->flow), CloseReason::kShutdown);
+}
+
+// A peer that never answers the Close frame: the TCP connection ends after ws_close_timeout.
+TEST(Ws, GoingAwayWithoutAnAnswerClosesAfterTheCloseTimeout) {
+  WsSetup s(Protocol::kWs);
+  s.config.timers.ws_close_timeout = 50ms;
+  Harness h(s.config);
+  WsClient client;
+  ASSERT_TRUE(client.connect(h.endpoint(0)).upgraded);
+  ASSERT_TRUE(client.send(sip_request("REGISTER", "mute"), false));
+  auto msg = h.sink().wait_message();
+  ASSERT_TRUE(msg);
+  h.transport().close(msg->flow, CloseMode::kGoingAway);
+  // The client does not read, so it never answers; the flow still ends.
   EXPECT_EQ(h.sink().wait_close(msg->flow), CloseReason::kLocalClose);
 }
 

@@ -159,12 +159,12 @@ void SipNode::start() {
   running_ = true;
 }
 
-void SipNode::stop() {
+void SipNode::stop(transport::CloseMode flows) {
   if (!running_) {
     return;
   }
   running_ = false;
-  transport_->stop();
+  transport_->stop(flows);
   pool_->stop_now();
   pool_->join();
   stacks_.clear();

@@ -381,7 +381,9 @@ void Server::stop() {
   }
   drain();
   running_ = false;
-  node_->stop();  // joins the shards, then destroys the policies
+  // Issue 7 drain: every WIC gets a WebSocket Close 1001 "going away" (RFC 6455 §7.4.1) and
+  // reconnects (to another eP-CSCF); then the shards are joined and the policies destroyed.
+  node_->stop(transport::CloseMode::kGoingAway);
   blocks_.clear();
   policies_.clear();
   // The registrars and key stores hold executors of the node's pool: go before it does.

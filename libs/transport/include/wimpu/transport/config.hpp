@@ -81,6 +81,10 @@ struct Timers {
   Ms ws_pong_timeout = std::chrono::seconds(10);
   /// Deadline for an inbound TLS/WebSocket handshake and for an outgoing connect + handshakes.
   Ms handshake_timeout = std::chrono::seconds(10);
+  /// CloseMode::kGoingAway: how long a WS/WSS flow waits for the peer's Close frame after
+  /// sending its own before it closes the TCP connection anyway (RFC 6455 §7.1.1 lets the
+  /// server close first). Short: it bounds how long a draining NetTransport::stop() takes.
+  Ms ws_close_timeout = std::chrono::seconds(2);
   /// A UDP flow (Transport::udp_flow) with no datagram in either direction for this long ends.
   Ms udp_flow_idle_timeout = std::chrono::minutes(3);
 };

@@ -76,8 +76,12 @@ public:
 
   /// Closes every listener and flow on every shard (on_flow_closed(kShutdown) for each flow that
   /// was handed out) and blocks until each shard has done so. Later sends fail with kStopped.
+  /// `mode` says how each flow ends (Transport::close): kAbort at once; kFlushWrites and
+  /// kGoingAway (a drain: WS/WSS peers get a Close frame 1001, RFC 6455 §7.4.1) wait for each
+  /// flow, at most Timers::handshake_timeout + ws_close_timeout, then abort what is left. With
+  /// the pool not running every mode aborts.
   /// Call from the main thread (never from a shard: it waits for them). Idempotent.
-  void stop();
+  void stop(CloseMode mode = CloseMode::kAbort);
 
   /// The pool the transport runs on.
   ShardPool& pool() const { return pool_; }

@@ -88,6 +88,11 @@ enum class CloseMode : std::uint8_t {
   kAbort,        ///< At once; queued writes are dropped.
   kFlushWrites,  ///< Stop reading, write what is queued (e.g. a final 403), then close. Bounded
                  ///< by Timers::handshake_timeout; new sends fail with kFlowDead meanwhile.
+  kGoingAway,    ///< As kFlushWrites, then on WS/WSS a Close frame with status 1001 "going away"
+                 ///< (RFC 6455 §7.4.1: the server is going down) and the TCP close once the
+                 ///< peer's Close arrived (§7.1.1) or after Timers::ws_close_timeout. Browsers see
+                 ///< a clean close with 1001 instead of 1006 and reconnect. TCP/TLS/UDP: as
+                 ///< kFlushWrites. A WS flow still in its HTTP upgrade is closed at once.
 };
 
 /// Why a send was not accepted. Nothing was queued when one of these is returned.

@@ -93,8 +93,10 @@ public:
   /// std::runtime_error when a listener cannot be bound.
   void start();
   /// Stops the transport and joins the shards; idempotent. Policies are destroyed after the
-  /// shards stopped, so pending coroutines never run against a dead policy.
-  void stop();
+  /// shards stopped, so pending coroutines never run against a dead policy. `flows` says how the
+  /// transport ends its flows (NetTransport::stop): kGoingAway for a drain (WebSocket peers get
+  /// a Close frame 1001 and reconnect), bounded by the transport's timers.
+  void stop(transport::CloseMode flows = transport::CloseMode::kAbort);
   /// Bound listeners (ports resolved), valid after start().
   const std::vector<transport::ListenerInfo>& listeners() const;
   /// The shard pool (valid after start()), e.g. to create per-shard Cx clients.

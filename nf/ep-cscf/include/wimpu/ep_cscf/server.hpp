@@ -46,7 +46,9 @@ public:
   /// block upstream (seed TR 5.2.2.5.1), waiting at most the domains' deregister_wait for the
   /// answers. The server keeps running (the W4 stays valid) until stop(). Idempotent; main thread.
   void drain();
-  /// Stops the transport and the shards (drain() first when not done). Idempotent.
+  /// Stops the transport and the shards (drain() first when not done): every WebSocket flow is
+  /// closed with a Close frame 1001 "going away" (bounded by the transport's ws_close_timeout),
+  /// so browsers reconnect rather than see 1006. Idempotent.
   void stop();
   /// Reload, first half (issue 7 "SIGHUP reloads"): validates what `next` says about the parts a
   /// running eP-CSCF can change, and builds them without putting anything in force:
