@@ -178,6 +178,8 @@ std::string reload_config(const std::string& state_dir, const std::string& origi
   std::string t = R"(
 [wimpud]
 state_dir = ")" + state_dir + R"("
+[admin]
+port = 0
 [wwsf]
 issuer = "https://wwsf.test"
 default_block = "b1"
