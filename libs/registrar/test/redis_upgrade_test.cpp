@@ -220,11 +220,14 @@ TEST(W4RedisRecords, AHintedRefreshSkipsTheIdentityIndex) {
   const auto a = run(h.ioc(), h.w4().register_contacts(
                                   {"b1", identity("alice"), {{contact("alice", 1, false), 600}}}));
   ASSERT_TRUE(a);
-  // Without the hint: HGET lid (once per call) and HGET of the identity index.
+  // Without the hint: HGET lid (once per call), HGET next (the index a new identity would
+  // claim), the claim (HSETNX, which fails: alice holds an index) and HGET of the identity index.
   long long before = calls_of(server, "hget");
+  const long long claims = calls_of(server, "hsetnx");
   ASSERT_TRUE(run(h.ioc(), h.w4().register_contacts(
                                {"b1", identity("alice"), {{contact("alice", 2, false), 600}}})));
-  EXPECT_EQ(calls_of(server, "hget") - before, 2);
+  EXPECT_EQ(calls_of(server, "hget") - before, 3);
+  EXPECT_EQ(calls_of(server, "hsetnx") - claims, 1);
   // With it: only HGET lid; the record's owner proves the hint.
   RegisterRequest hinted{"b1", identity("alice"), {{contact("alice", 3, false), 600}}};
   hinted.impu_hint = a->impu;
@@ -233,6 +236,48 @@ TEST(W4RedisRecords, AHintedRefreshSkipsTheIdentityIndex) {
   ASSERT_TRUE(run(h.ioc(), h.w4().register_contacts(hinted)));
   EXPECT_EQ(calls_of(server, "hget") - before, 1);
   EXPECT_EQ(calls_of(server, "get") - gets, 1);
+}
+
+// A new identity without a hint claims the next index with one HSETNX (lookup and index entry in
+// one command), and `next` is written once per call; a claim whose request then fails is undone.
+TEST(W4RedisRecords, ANewIdentityClaimsItsIndexInOneCommandAndAFailedClaimIsUndone) {
+  RedisServer server;
+  auto blocks = upgrade_block();
+  blocks[0].max_contacts = 1;
+  RedisHarness h(blocks, {}, &server);
+  const long long hsetnx = calls_of(server, "hsetnx");
+  const long long hset = calls_of(server, "hset");
+  const long long hincrby = calls_of(server, "hincrby");
+  const auto a = run(h.ioc(), h.w4().register_contacts(
+                                  {"b1", identity("alice"), {{contact("alice", 1, true), 600}}}));
+  ASSERT_TRUE(a);
+  EXPECT_TRUE(a->newly_allocated);
+  EXPECT_EQ(a->impu, "sip:+15550000000@block.example");
+  EXPECT_EQ(calls_of(server, "hsetnx") - hsetnx, 1);
+  EXPECT_EQ(calls_of(server, "hset") - hset, 1);  // `next`, once per call
+  EXPECT_EQ(calls_of(server, "hincrby") - hincrby, 0);
+  EXPECT_EQ(server.command({"HGET", "{blk:b1}:cfg", "next"}), "1");
+  EXPECT_EQ(server.command({"SISMEMBER", "{blk:b1}:f:flow-alice", "0"}), "1");
+
+  // bob sends two contacts with max_contacts 1: his claim of index 1 is undone.
+  const auto b = run(h.ioc(), h.w4().register_contacts(
+                                  {"b1", identity("bob"), {{contact("bob", 1, true), 600},
+                                                           {contact("bob-phone", 1, false), 600}}}));
+  ASSERT_FALSE(b);
+  EXPECT_EQ(b.error(), W4Error::kTooManyContacts);
+  EXPECT_EQ(server.command({"HLEN", "{blk:b1}:id"}), "1");
+  EXPECT_EQ(server.command({"HGET", "{blk:b1}:cfg", "next"}), "1");
+  EXPECT_EQ(server.command({"EXISTS", "{blk:b1}:b:1"}), "0");
+
+  // The index is still free for the next new identity.
+  const auto c = run(h.ioc(), h.w4().register_contacts(
+                                  {"b1", identity("carol"), {{contact("carol", 1, false), 600}}}));
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->impu, "sip:+15550000001@block.example");
+  const auto again = run(h.ioc(), h.w4().lookup(a->impu));
+  ASSERT_TRUE(again);
+  ASSERT_EQ(again->contacts.size(), 1u);
+  EXPECT_EQ(again->contacts[0].info, contact("alice", 1, true));
 }
 
 TEST(W4RedisRecords, ARefreshOfOneEntryIsWrittenInPlace) {

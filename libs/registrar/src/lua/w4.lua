@@ -34,7 +34,9 @@
 -- makes three calls (GET, SET, ZADD) and never decodes a contact: each contact is a record
 -- entry (below) that the client encodes, and the function compares and splices entries with
 -- string.byte / string.find, creating about five Lua strings per REGISTER (Redis's Lua hashes
--- every byte of every string it creates: bench/RESULTS.md, session 4).
+-- every byte of every string it creates: bench/RESULTS.md, session 4). An allocation without a
+-- hint is four commands: HSETNX (the claim: lookup and index entry at once), SET, SADD, ZADD;
+-- P:cfg `next` is read and written once per call.
 --
 -- Record form (version 6; all integers unsigned big-endian; docs/w4.md 5.2):
 --   record := 0x06, owner_len (2), owner, entry*
@@ -107,18 +109,48 @@ local function be32(v)
   return char(floor(v / 16777216), floor(v / 65536) % 256, floor(v / 256) % 256, v % 256)
 end
 
--- The 22 bytes of an entry before its part: one string.char, no number formatting.
+-- The 22 bytes of an entry before its part: one string.char, no number formatting. The bytes
+-- are taken off with % and exact division (VM arithmetic, exact below 2^53), not math.floor: a
+-- C call each, 18 of them per head were a visible part of a REGISTER's Lua time.
 local function entry_head(exp, regat, updat, cseq)
-  local eh, el = floor(exp / 4294967296), exp % 4294967296
-  local rh, rl = floor(regat / 4294967296), regat % 4294967296
-  local uh, ul = floor(updat / 4294967296), updat % 4294967296
-  return char(floor(eh / 256), eh % 256, floor(el / 16777216), floor(el / 65536) % 256,
-              floor(el / 256) % 256, el % 256,
-              floor(rh / 256), rh % 256, floor(rl / 16777216), floor(rl / 65536) % 256,
-              floor(rl / 256) % 256, rl % 256,
-              floor(uh / 256), uh % 256, floor(ul / 16777216), floor(ul / 65536) % 256,
-              floor(ul / 256) % 256, ul % 256,
-              floor(cseq / 16777216), floor(cseq / 65536) % 256, floor(cseq / 256) % 256, cseq % 256)
+  local e0 = exp % 256
+  exp = (exp - e0) / 256
+  local e1 = exp % 256
+  exp = (exp - e1) / 256
+  local e2 = exp % 256
+  exp = (exp - e2) / 256
+  local e3 = exp % 256
+  exp = (exp - e3) / 256
+  local e4 = exp % 256
+  local e5 = (exp - e4) / 256 % 256
+  local r0 = regat % 256
+  regat = (regat - r0) / 256
+  local r1 = regat % 256
+  regat = (regat - r1) / 256
+  local r2 = regat % 256
+  regat = (regat - r2) / 256
+  local r3 = regat % 256
+  regat = (regat - r3) / 256
+  local r4 = regat % 256
+  local r5 = (regat - r4) / 256 % 256
+  local u0 = updat % 256
+  updat = (updat - u0) / 256
+  local u1 = updat % 256
+  updat = (updat - u1) / 256
+  local u2 = updat % 256
+  updat = (updat - u2) / 256
+  local u3 = updat % 256
+  updat = (updat - u3) / 256
+  local u4 = updat % 256
+  local u5 = (updat - u4) / 256 % 256
+  local c0 = cseq % 256
+  cseq = (cseq - c0) / 256
+  local c1 = cseq % 256
+  cseq = (cseq - c1) / 256
+  local c2 = cseq % 256
+  local c3 = (cseq - c2) / 256 % 256
+  return char(e5, e4, e3, e2, e1, e0, r5, r4, r3, r2, r1, r0, u5, u4, u3, u2, u1, u0,
+              c3, c2, c1, c0)
 end
 
 local function record_header(owner)
@@ -418,6 +450,38 @@ local function pick_free(b)
   return tonumber(r[1]), true
 end
 
+-- The index pick_free would return, without taking it (w4_register_records). A never-used index
+-- comes from b.next, the call's own copy of P:cfg `next`, read once per call and written back
+-- once at its end (flush_next): HGET + HSET per call instead of one HINCRBY per allocation.
+-- Returns index, reclaimed; nil when the block is exhausted.
+local function peek_free(b)
+  if not b.next then
+    b.next = next_index(b)
+  end
+  if b.next < b.cfg.size then
+    return b.next, false
+  end
+  local r = redis.call('ZRANGEBYSCORE', b.rel, '-inf', string.format('%d', b.now), 'LIMIT', 0, 1)
+  if #r == 0 then
+    return nil
+  end
+  return tonumber(r[1]), true
+end
+
+-- Takes the index peek_free returned (a reclaimed one is taken by its ZADD).
+local function take_free(b, i, reclaimed)
+  if not reclaimed then
+    b.next, b.next_dirty = i + 1, true
+  end
+end
+
+local function flush_next(b)
+  if b.next_dirty then
+    redis.call('HSET', b.cfgkey, 'next', string.format('%d', b.next))
+    b.next_dirty = false
+  end
+end
+
 -- Reply form of a contact (14 fields, docs/w4.md).
 local function contact_reply(b, c)
   return {c[URI], c[PARAMS], c[INST], c[REG], c[CALLID], c[CSEQ], c[EXP],
@@ -675,6 +739,23 @@ local function owned_by(rec, ident)
   return u16(rec, 2) == #ident and find(rec, ident, 4, true) == 4
 end
 
+-- The usual allocation, once the identity has claimed a never-used index (register_rec): one
+-- contact, nothing stored before. The record is its header and one entry, the flow set gets the
+-- index, and nothing else is read: the same effects as the general path, without its tables.
+local function new_binding(b, ident, si, bkey, u, nums)
+  take_free(b, b.next, false)
+  local exp = b.now + u32(nums, 1) * 1000
+  local out = char(REC6, floor(#ident / 256), #ident % 256) .. ident ..
+              entry_head(exp, b.now, b.now, u32(nums, 5)) .. u
+  redis.call('SET', bkey, out)
+  local f = flow_at(u, 1)
+  if f then
+    redis.call('SADD', b.fprefix .. f, si)
+  end
+  redis.call('ZADD', b.rel, string.format('%d', exp + b.cfg.q), si)
+  return {b.next - 1, 1, b.now, out}
+end
+
 -- One REGISTER: identity key, index hint ('' or a decimal index), nums (8 bytes per contact:
 -- expires_s, cseq), and the contacts' parts args[base + 1 .. base + n]. Same rules as
 -- register_one (RFC 3261 §10.3, RFC 5626 §6), checked before anything is written.
@@ -686,13 +767,19 @@ local function register_rec(b, ident, hint, nums, n, args, base)
   local adds = false
   for k = 1, n do
     local u = args[base + k]
-    if #u < PHEAD or #u ~= part_len(u, 1) or u16(u, 1) < 2 or u16(u, 3) < 1 or
-        u32(u, 7) < 1 then
+    local len = #u
+    if len <= PHEAD then
+      return fail('INVALID_ARGUMENT', 'contact ' .. k)
+    end
+    -- The part's lengths and the key's first byte in one string.byte (part_len's four calls
+    -- and the checks below were a tenth of an allocation's Lua time).
+    local k1, k2, c1, c2, f1, f2, r1, r2, r3, r4, kind = byte(u, 1, PHEAD + 1)
+    local kl, cl, rl = k1 * 256 + k2, c1 * 256 + c2, ((r1 * 256 + r2) * 256 + r3) * 256 + r4
+    if len ~= PHEAD + kl + cl + f1 * 256 + f2 + rl or kl < 2 or cl < 1 or rl < 1 then
       return fail('INVALID_ARGUMENT', 'contact ' .. k)
     end
     -- The key is "o..." or "u...", and rest a 7-element MessagePack array (0x97): readers decode it.
-    local kind = byte(u, PHEAD + 1)
-    if (kind ~= 111 and kind ~= 117) or byte(u, #u - u32(u, 7) + 1) ~= 0x97 then
+    if (kind ~= 111 and kind ~= 117) or byte(u, len - rl + 1) ~= 0x97 then
       return fail('INVALID_ARGUMENT', 'contact ' .. k .. ' key or rest')
     end
     adds = adds or u32(nums, 8 * k - 7) > 0
@@ -711,8 +798,24 @@ local function register_rec(b, ident, hint, nums, n, args, base)
       rec = nil
     end
   end
+  -- No hint and a contact to add: claim first. HSETNX of the identity with the index
+  -- peek_free offers is the lookup and, for a new identity (the usual case without a hint), the
+  -- index entry in one command (docs/w4.md 5.4). It is undone if the request then fails.
+  local claimed, reclaimed = false, false
+  if not si and hint == '' and adds then
+    local cand, recl = peek_free(b)
+    if cand then
+      local c = string.format('%d', cand)
+      if redis.call('HSETNX', b.idkey, ident, c) == 1 then
+        si, bkey, claimed, reclaimed = c, b.bprefix .. c, true, recl
+      end
+    end
+  end
+  if claimed and not reclaimed and n == 1 and b.cfg.max >= 1 then
+    return new_binding(b, ident, si, bkey, args[base + 1], nums)
+  end
   if not si then
-    si = redis.call('HGET', b.tag .. ':id', ident)
+    si = redis.call('HGET', b.idkey, ident)
     if si then
       bkey = b.bprefix .. si
       rec, converted = as_record(redis.call('GET', bkey))
@@ -790,27 +893,34 @@ local function register_rec(b, ident, hint, nums, n, args, base)
     end
   end
   if #items > b.cfg.max then
+    if claimed then
+      redis.call('HDEL', b.idkey, ident)  -- the request changes nothing
+    end
     return fail('TOO_MANY_CONTACTS')
   end
 
   local newly, was = 0, nil
-  if not si then
-    local i, reclaimed = pick_free(b)
-    if not i then
-      return fail('POOL_EXHAUSTED')
+  if not si or claimed then
+    if not claimed then
+      local i
+      i, reclaimed = peek_free(b)
+      if not i then
+        return fail('POOL_EXHAUSTED')
+      end
+      si = string.format('%d', i)
+      bkey = b.bprefix .. si
+      redis.call('HSET', b.idkey, ident, si)
     end
-    si = string.format('%d', i)
-    bkey = b.bprefix .. si
+    take_free(b, tonumber(si), reclaimed)
     if reclaimed then
       -- The previous owner's contacts have all expired; it loses the index.
       local prev = as_record(redis.call('GET', bkey))
       if prev then
-        redis.call('HDEL', b.tag .. ':id', sub(prev, 4, 3 + u16(prev, 2)))
+        redis.call('HDEL', b.idkey, sub(prev, 4, 3 + u16(prev, 2)))
         was = record_flows(prev, {})
         flows_dirty = true
       end
     end
-    redis.call('HSET', b.tag .. ':id', ident, si)
     newly = 1
   end
 
@@ -899,7 +1009,8 @@ local function w4_register_records(keys, args)
   if not m or m < 1 then
     return fail('INVALID_ARGUMENT', 'arguments')
   end
-  b.bprefix, b.rel = b.tag .. ':b:', b.tag .. ':rel'
+  b.bprefix, b.rel, b.idkey, b.fprefix = b.tag .. ':b:', b.tag .. ':rel', b.tag .. ':id',
+                                         b.tag .. ':f:'
   -- The framing is checked in full before any request is applied: a framing error applies none.
   local pos, nargs = 1, #args
   for k = 1, m do
@@ -921,6 +1032,7 @@ local function w4_register_records(keys, args)
     out[k] = register_rec(b, args[pos + 1], args[pos + 2], nums, n, args, pos + 3)
     pos = pos + 3 + n
   end
+  flush_next(b)
   return out
 end
 
