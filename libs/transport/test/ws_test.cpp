@@ -2,7 +2,9 @@
 // frames and reads the reply on the same connection; handshake refusals; outgoing WS.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <future>
+#include <memory>
 #include <mutex>
 #include <utility>
 #include <vector>
@@ -308,6 +310,39 @@ TEST(Ws, UnansweredPingClosesTheFlowOnce) {
   h.barrier();
   EXPECT_EQ(h.sink().close_count(msg->flow), 1);
   EXPECT_EQ(counter_value("transport.ws.pong_timeout"), before + 1);
+}
+
+// Many flows on one shard's DeadlineQueue: each ends once, at its own deadline and for its own
+// reason (pings sent, pongs missing; a TCP connection that never sends its upgrade request).
+TEST(Ws, ManyFlowsEachEndAtTheirOwnDeadline) {
+  WsSetup s(Protocol::kWs);
+  s.config.timers.ws_ping_interval = 30ms;
+  s.config.timers.ws_pong_timeout = 60ms;
+  s.config.timers.handshake_timeout = 150ms;
+  Harness h(s.config);
+  const auto pong_before = counter_value("transport.ws.pong_timeout");
+  const auto handshake_before = counter_value("transport.ws.handshake_timeout");
+  constexpr int kClients = 12;
+  std::vector<std::unique_ptr<WsClient>> clients;
+  for (int i = 0; i < kClients; ++i) {
+    clients.push_back(std::make_unique<WsClient>());
+    ASSERT_TRUE(clients.back()->connect(h.endpoint(0)).upgraded);  // never reads: no pongs
+  }
+  StreamClient silent;
+  ASSERT_TRUE(silent.connect(h.endpoint(0)));
+  std::vector<FlowId> closed;
+  for (int i = 0; i < kClients; ++i) {
+    auto c = h.sink().wait_any_close();
+    ASSERT_TRUE(c);
+    EXPECT_EQ(c->reason, CloseReason::kKeepAliveTimeout);
+    EXPECT_EQ(std::count(closed.begin(), closed.end(), c->flow), 0);
+    closed.push_back(c->flow);
+  }
+  EXPECT_TRUE(silent.wait_closed());  // the handshake deadline (not reported: never handed out)
+  h.barrier();
+  EXPECT_EQ(counter_value("transport.ws.pong_timeout"), pong_before + kClients);
+  EXPECT_EQ(counter_value("transport.ws.handshake_timeout"), handshake_before + 1);
+  EXPECT_EQ(h.run_on(0, [&h] { return h.transport().live_flows_on_shard(0); }), 0u);
 }
 
 TEST(Ws, AnsweredPingsKeepTheFlow) {
