@@ -10,8 +10,10 @@
 #include <boost/asio/io_context.hpp>
 #include <nlohmann/json.hpp>
 
+#include "reloadable_minter.hpp"
 #include "user_routes.hpp"
 #include "wimpu/admin/admin_server.hpp"
+#include "wimpu/admin/prometheus.hpp"
 #include "wimpu/admin/registrar_routes.hpp"
 #include "wimpu/admin/timed.hpp"
 #include "wimpu/common/counter.hpp"
@@ -60,7 +62,7 @@ struct Daemon::Impl {
 
   std::unique_ptr<HssRuntime> hss;
   std::unique_ptr<diameter::DiameterNode> diameter;
-  wwsf::TokenMinterPtr minter;
+  std::shared_ptr<ReloadableMinter> minter;
   std::unique_ptr<ep_cscf::Server> ep;
   std::unique_ptr<wwsf::Wwsf> wwsf;
   // eI-CSCF: its W4 (own memory registrar when no eP-CSCF runs here), the timed view of it,
@@ -110,6 +112,7 @@ struct Daemon::Impl {
   void start_admin();
   std::vector<std::string> not_ready() const;
   json health() const;
+  std::string gauges() const;
   void stop();
 };
 
@@ -353,6 +356,35 @@ json Daemon::Impl::health() const {
   return json{{"ready", not_ready().empty()}, {"functions", functions}};
 }
 
+std::string Daemon::Impl::gauges() const {
+  // Read at scrape time on the admin thread; every shard answers for its own tables.
+  std::string flows = "# TYPE wimpu_sip_flows gauge\n";
+  std::string transactions = "# TYPE wimpu_sip_transactions gauge\n";
+  std::string contexts = "# TYPE wimpu_sip_proxy_contexts gauge\n";
+  auto add = [&](const std::string& f, const cscf_node::NodeStats& st) {
+    const std::string l = "{function=\"" + f + "\"";
+    flows += "wimpu_sip_flows" + l + "} " + std::to_string(st.flows) + "\n";
+    transactions += "wimpu_sip_transactions" + l + ",kind=\"server\"} " +
+                    std::to_string(st.server_transactions) + "\n";
+    transactions += "wimpu_sip_transactions" + l + ",kind=\"client\"} " +
+                    std::to_string(st.client_transactions) + "\n";
+    contexts += "wimpu_sip_proxy_contexts" + l + "} " + std::to_string(st.proxy_contexts) + "\n";
+  };
+  if (draining) {
+    return {};  // the nodes are stopping: nothing to ask them
+  }
+  if (ep) {
+    add("ep_cscf", ep->stats());
+  }
+  if (ei) {
+    add("ei_cscf", ei->stats());
+  }
+  if (sc) {
+    add("s_cscf", sc->stats());
+  }
+  return flows + transactions + contexts;
+}
+
 void Daemon::Impl::start_admin() {
   admin = std::make_unique<admin::AdminServer>(*config.admin);
   admin->set_ready_check([this] { return not_ready(); });
@@ -368,7 +400,14 @@ void Daemon::Impl::start_admin() {
   }
   if (w4 != nullptr) {
     admin_w4 = admin::make_timed_w4(*w4);
-    admin::add_registrar_routes(admin->router(), *admin_w4);
+    admin::FlowCloser closer;
+    if (ep) {
+      // A kick closes the WIC's WebSocket when this eP-CSCF holds it (issue 7).
+      closer = [this](const registrar::ContactInfo& c) {
+        return c.epcscf_instance == config.ep_cscf->instance_id && ep->close_flow(c.flow_token);
+      };
+    }
+    admin::add_registrar_routes(admin->router(), *admin_w4, std::move(closer));
     admin::add_block_usage_metrics(admin->router(), *admin_w4);
     // Ready also means the registrar answers (redis reachable, its functions loaded).
     admin::add_registrar_readiness(admin->router(), *admin_w4, [this] { return not_ready(); });
@@ -376,7 +415,9 @@ void Daemon::Impl::start_admin() {
   if (config.wwsf) {
     add_user_routes(admin->router(), config.wwsf->user_store_path);
   }
+  admin::set_metrics_source("wimpud", [this] { return gauges(); });
   if (auto r = admin->start(); !r) {
+    admin::clear_metrics_source("wimpud");
     throw std::runtime_error(r.error());
   }
   add("admin", "http", config.admin->address, admin->port());
@@ -395,6 +436,7 @@ void Daemon::Impl::stop() {
   }
   if (admin) {
     admin->stop();  // before the W4 it routes to goes away (ep_cscf::Server::w4 contract)
+    admin::clear_metrics_source("wimpud");
   }
   if (ep) {
     // First among the SIP functions: its block de-registration goes through the eI-CSCF and
@@ -461,7 +503,7 @@ Expected<void, std::string> Daemon::start() {
       if (!m) {
         throw std::runtime_error("wwsf: " + m.error());
       }
-      d.minter = std::move(*m);
+      d.minter = std::make_shared<ReloadableMinter>(std::move(*m));
     }
     if (d.config.s_cscf) {
       // Before the eP-CSCF: a block registration at start-up goes through the eI-CSCF to it.
@@ -488,7 +530,9 @@ Expected<void, std::string> Daemon::start() {
   return {};
 }
 
-std::vector<std::string> Daemon::reload() {
+std::vector<std::string> Daemon::reload() { return reload(impl_->config); }
+
+std::vector<std::string> Daemon::reload(const DaemonConfig& fresh) {
   Impl& d = *impl_;
   std::vector<std::string> done;
   if (d.hss) {
@@ -505,10 +549,28 @@ std::vector<std::string> Daemon::reload() {
   if (d.wwsf) {
     done.push_back("wwsf: users are re-read when " + d.config.wwsf->user_store_path +
                    " changes (nothing to do)");
+    if (!fresh.wwsf || fresh.wwsf->signing_key_file.empty()) {
+      done.push_back("wwsf: no signing_key_file (a fresh key per start): keys kept");
+    } else if (auto m = wwsf::make_minter(*fresh.wwsf); !m) {
+      common::counter("wimpud.reload.wwsf_keys_failed").inc();
+      done.push_back("wwsf: keys not reloaded, keeping the ones in force: " + m.error());
+    } else {
+      d.minter->replace(std::move(*m));
+      done.push_back("wwsf: keys reloaded from " + fresh.wwsf->signing_key_file);
+    }
   }
-  if (d.ep) {
-    // TODO(nf hooks): trusted issuers / JWKS / allowed origins need an eP-CSCF reload call.
-    done.push_back("ep_cscf: not reloadable yet (trusted issuers, JWKS and origins need a restart)");
+  if (d.ep && fresh.ep_cscf) {
+    ep_cscf::EpCscfConfig c = *fresh.ep_cscf;
+    for (auto& dom : c.domains) {
+      for (auto& i : dom.issuers) {
+        if (i.jwks_file.empty() && i.jwks.empty() && d.minter) {
+          i.jwks = d.minter->jwks_json();  // this process's WWSF, as at start
+        }
+      }
+    }
+    for (std::string& line : d.ep->reload(c)) {
+      done.push_back(std::move(line));
+    }
   }
   common::counter("wimpud.reload").inc();
   return done;

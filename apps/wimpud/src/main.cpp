@@ -61,7 +61,14 @@ int main(int argc, char** argv) {
     if (sig != SIGHUP) {
       break;
     }
-    for (const std::string& line : daemon.reload()) {
+    // The file is read again; a refused one keeps the running configuration (files it names,
+    // such as the HSS subscribers, are still re-read).
+    auto fresh = wimpu::wimpud::load_config(config_path, overrides);
+    if (!fresh) {
+      std::fprintf(stderr, "wimpud: reload: %s; keeping the running configuration\n",
+                   fresh.error().to_string().c_str());
+    }
+    for (const std::string& line : fresh ? daemon.reload(*fresh) : daemon.reload()) {
       std::fprintf(stderr, "wimpud: %s\n", line.c_str());
     }
   }

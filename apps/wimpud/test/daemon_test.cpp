@@ -2,11 +2,16 @@
 // with the admin endpoint reading it from its own thread; reload and start-failure paths.
 #include <gtest/gtest.h>
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <nlohmann/json.hpp>
 
+#include <cstdlib>
+#include <fstream>
 #include <optional>
 
 #include "redis_server.hpp"
+#include "test_support.hpp"
 #include "udp_ue.hpp"
 #include "wimpu/http/client.hpp"
 #include "wimpu/wimpud/daemon.hpp"
@@ -91,9 +96,11 @@ TEST(Daemon, AdminReadsTheRedisRegistrarFromItsOwnThread) {
   EXPECT_EQ(ready->body(), "registrar: unavailable\n");
 
   const auto lines = d.reload();
-  ASSERT_EQ(lines.size(), 2u);
+  ASSERT_EQ(lines.size(), 4u);
   EXPECT_EQ(lines[0].rfind("wwsf: users are re-read", 0), 0u);
-  EXPECT_EQ(lines[1].rfind("ep_cscf: not reloadable yet", 0), 0u);
+  EXPECT_EQ(lines[1], "wwsf: no signing_key_file (a fresh key per start): keys kept");
+  EXPECT_EQ(lines[2], "ep_cscf: keys of https://wwsf.test: unchanged");
+  EXPECT_EQ(lines[3], "ep_cscf: allowed origins: 0 (any)");
   d.drain();
   d.drain();  // idempotent
 }
@@ -166,6 +173,87 @@ TEST(Daemon, StartFailureNamesTheFunctionAndStopsWhatStarted) {
   const auto lines = first.reload();
   ASSERT_EQ(lines.size(), 1u);
   EXPECT_EQ(lines[0].rfind("hss: reloaded ", 0), 0u) << lines[0];
+}
+
+/// A TCP port free on 127.0.0.1 now (see wimpud_test.cpp all_in_one_config: not 0 for a
+/// SO_REUSEPORT listener).
+std::uint16_t free_tcp_port() {
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::acceptor a(
+      io, boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0));
+  return a.local_endpoint().port();
+}
+
+/// A memory-registrar process: WWSF (plain HTTP, signing key `key`) and eP-CSCF (WS) whose
+/// WebSocket upgrades must come from `origin`.
+std::string reload_config(const std::string& state, const std::string& key,
+                          const std::string& origin, std::uint16_t port) {
+  return "[wimpud]\nstate_dir = \"" + state + "\"\n[admin]\nenabled = false\n"
+         "[wwsf]\nissuer = \"https://wwsf.test\"\ndefault_block = \"b1\"\nport = 0\n"
+         "plain_http_for_tests = true\nsigning_key_file = \"" + key + "\"\n"
+         "[ep_cscf]\nallowed_origins = [\"" + origin + "\"]\n"
+         "  [[ep_cscf.listeners]]\n  protocol = \"ws\"\n  port = " + std::to_string(port) +
+         "\n  [[ep_cscf.domains]]\n  domain = \"block.example\"\n"
+         "  authz_server = \"https://wwsf.test/api/token\"\n"
+         "    [ep_cscf.domains.block]\n    id = \"b1\"\n    range_first = \"+15550000000\"\n"
+         "    range_last = \"+15550000009\"\n"
+         "    [[ep_cscf.domains.issuers]]\n    issuer = \"https://wwsf.test\"\n";
+}
+
+TEST(Daemon, SighupReloadsWwsfKeysAndEpCscfIssuerKeysAndOrigins) {
+  const std::string dir = ::testing::TempDir() + "/wimpud-daemon-reload";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  for (const char* k : {"k1.pem", "k2.pem"}) {
+    const std::string cmd = "openssl genpkey -algorithm ed25519 -out " + dir + "/" + k;
+    ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  }
+  const std::uint16_t ws_port = free_tcp_port();
+  Daemon d(parse_text(reload_config(dir + "/state", dir + "/k1.pem", "https://a.test", ws_port)));
+  auto started = d.start();
+  ASSERT_TRUE(started) << started.error();
+  std::uint16_t wwsf = 0;
+  transport::Endpoint ws;
+  for (const auto& l : d.listeners()) {
+    if (l.function == "wwsf") {
+      wwsf = l.port;
+    } else if (l.protocol == "ws") {
+      ws = transport::Endpoint{boost::asio::ip::make_address(l.address), l.port};
+    }
+  }
+  ASSERT_NE(wwsf, 0);
+  ASSERT_NE(ws.port, 0);
+  auto jwks = [&] {
+    http::Client c("127.0.0.1", wwsf, nullptr, 5000ms);
+    auto r = c.request(http::Verb::get, "/.well-known/jwks.json");
+    return r ? r->body() : std::string();
+  };
+  const std::string before = jwks();
+  ASSERT_FALSE(before.empty());
+  EXPECT_TRUE(transport::test::WsClient().connect(ws, "/", "sip", "https://a.test").upgraded);
+  EXPECT_FALSE(transport::test::WsClient().connect(ws, "/", "sip", "https://b.test").upgraded);
+
+  // The file as edited: another signing key, another allowed Origin.
+  const auto lines =
+      d.reload(parse_text(reload_config(dir + "/state", dir + "/k2.pem", "https://b.test", ws_port)));
+  ASSERT_EQ(lines.size(), 4u);
+  EXPECT_EQ(lines[1], "wwsf: keys reloaded from " + dir + "/k2.pem");
+  EXPECT_EQ(lines[2], "ep_cscf: keys of https://wwsf.test: updated");  // the WWSF's new JWKS
+  EXPECT_EQ(lines[3], "ep_cscf: allowed origins: 1");
+  const std::string after = jwks();
+  EXPECT_NE(after, before);
+  EXPECT_FALSE(after.empty());
+  EXPECT_TRUE(transport::test::WsClient().connect(ws, "/", "sip", "https://b.test").upgraded);
+  EXPECT_FALSE(transport::test::WsClient().connect(ws, "/", "sip", "https://a.test").upgraded);
+
+  // A key file that does not parse keeps the key in force.
+  std::ofstream(dir + "/bad.pem") << "not a key\n";
+  const auto bad =
+      d.reload(parse_text(reload_config(dir + "/state", dir + "/bad.pem", "https://b.test", ws_port)));
+  ASSERT_GE(bad.size(), 2u);
+  EXPECT_EQ(bad[1].rfind("wwsf: keys not reloaded, keeping the ones in force", 0), 0u) << bad[1];
+  EXPECT_EQ(jwks(), after);
+  d.drain();
 }
 
 }  // namespace

@@ -18,12 +18,14 @@ namespace wimpu::ep_cscf {
 namespace {
 
 // RFC 7118 §7: only pages from allowed origins may open SIP WebSockets to us (403 otherwise).
-transport::WsHandshakeHook origin_hook(std::vector<std::string> allowed) {
-  if (allowed.empty()) {
-    return {};
-  }
-  return [allowed = std::move(allowed)](const transport::WsHandshakeRequest& req) {
-    const bool ok = std::find(allowed.begin(), allowed.end(), req.origin) != allowed.end();
+// The list is read per upgrade, so reload() applies to the next one.
+template <typename Origins>
+transport::WsHandshakeHook origin_hook(std::shared_ptr<Origins> origins) {
+  return [origins = std::move(origins)](const transport::WsHandshakeRequest& req) {
+    std::lock_guard<std::mutex> lock(origins->mutex);
+    const auto& allowed = origins->allowed;
+    const bool ok = allowed.empty() ||
+                    std::find(allowed.begin(), allowed.end(), req.origin) != allowed.end();
     return ok ? transport::WsHandshakeDecision::accept()
               : transport::WsHandshakeDecision::forbidden();
   };
@@ -60,7 +62,11 @@ void Server::start() {
     nc.domains.push_back(d.domain);
   }
   nc.supported_proxy_require = {"outbound", "path"};
-  nc.ws_handshake = origin_hook(config_.allowed_origins);
+  {
+    std::lock_guard<std::mutex> lock(origins_->mutex);
+    origins_->allowed = config_.allowed_origins;
+  }
+  nc.ws_handshake = origin_hook(origins_);
   node_ = std::make_unique<cscf_node::SipNode>(
       std::move(nc), [this](transport::ShardId s, boost::asio::any_io_executor ex) {
         return make_policy(s, std::move(ex));
@@ -196,6 +202,81 @@ void Server::drain() {
     }
     finished.wait_for(wait);
   }
+}
+
+std::vector<std::string> Server::reload(const EpCscfConfig& fresh) {
+  std::vector<std::string> done;
+  if (!running_) {
+    return done;
+  }
+  // Trusted issuers: new keys for the ones we have (their KeyStores are shared by every shard's
+  // Verifier; install() is thread-safe and keeps the old set when the document is bad).
+  std::vector<std::string> seen;
+  for (const WimpuDomain& d : fresh.domains) {
+    for (const TrustedIssuer& i : d.issuers) {
+      if (std::find(seen.begin(), seen.end(), i.issuer) != seen.end()) {
+        continue;
+      }
+      seen.push_back(i.issuer);
+      auto store = std::find_if(stores_.begin(), stores_.end(),
+                                [&](const auto& s) { return s->issuer() == i.issuer; });
+      if (store == stores_.end()) {
+        common::counter("ep_cscf.reload.needs_restart").inc();
+        done.push_back("ep_cscf: new trusted issuer " + i.issuer + " needs a restart");
+        continue;
+      }
+      std::string jwks = i.jwks;
+      if (jwks.empty()) {
+        try {
+          jwks = read_file(i.jwks_file);
+        } catch (const std::exception& e) {
+          common::counter("ep_cscf.reload.jwks_failed").inc();
+          done.push_back("ep_cscf: " + std::string(e.what()) + "; keeping the keys of " + i.issuer);
+          continue;
+        }
+      }
+      auto r = (*store)->install(jwks);
+      if (!r) {
+        common::counter("ep_cscf.reload.jwks_failed").inc();
+        done.push_back("ep_cscf: bad JWKS for " + i.issuer + "; keeping its keys in force");
+        continue;
+      }
+      done.push_back("ep_cscf: keys of " + i.issuer + ": " +
+                     std::string(token::name(*r)));
+    }
+  }
+  for (const auto& s : stores_) {
+    if (std::find(seen.begin(), seen.end(), s->issuer()) == seen.end()) {
+      common::counter("ep_cscf.reload.needs_restart").inc();
+      done.push_back("ep_cscf: removing trusted issuer " + s->issuer() + " needs a restart");
+    }
+  }
+  {
+    std::lock_guard<std::mutex> lock(origins_->mutex);
+    origins_->allowed = fresh.allowed_origins;
+  }
+  done.push_back("ep_cscf: allowed origins: " + std::to_string(fresh.allowed_origins.size()) +
+                 (fresh.allowed_origins.empty() ? " (any)" : ""));
+  common::counter("ep_cscf.reload").inc();
+  return done;
+}
+
+bool Server::close_flow(std::string_view flow_token) {
+  if (!running_) {
+    return false;
+  }
+  auto flow = node_->transport().decode_flow_token(flow_token);
+  if (!flow || !node_->transport().is_live(*flow)) {
+    return false;
+  }
+  // The transport tells the policy (on_flow_closed), which removes the flow's contacts.
+  node_->transport().close(*flow, transport::CloseMode::kFlushWrites);
+  common::counter("ep_cscf.flow.closed_by_admin").inc();
+  return true;
+}
+
+cscf_node::NodeStats Server::stats() const {
+  return running_ ? node_->stats() : cscf_node::NodeStats{};
 }
 
 std::vector<std::string> Server::blocks_down() const {

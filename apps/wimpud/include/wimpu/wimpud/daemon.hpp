@@ -41,11 +41,20 @@ public:
   /// every configured function. On error everything started so far is stopped again and the
   /// text names the function and the cause.
   Expected<void, std::string> start();
-  /// SIGHUP: reloads what the functions allow today (HSS subscribers; WWSF users are re-read by
-  /// the WWSF itself when the file changes). Returns one line per action taken.
+  /// SIGHUP (issue 7) with `fresh`, the configuration file read again (main.cpp re-runs
+  /// load_config; what cannot change without a restart is taken from the running one): the HSS
+  /// subscriber file; the WWSF's signing keys when it has a signing_key_file (its users are
+  /// re-read by the WWSF itself when the file changes); the eP-CSCF's trusted-issuer keys (the
+  /// in-process WWSF's new JWKS, or jwks_file re-read) and allowed Origins. A part that fails
+  /// keeps what is in force. Returns one line per action. Main thread.
+  std::vector<std::string> reload(const DaemonConfig& fresh);
+  /// reload(config()): the running configuration (files it names are re-read).
   std::vector<std::string> reload();
-  /// SIGTERM: readiness goes false, then the functions stop in reverse start order (WWSF first).
-  /// Idempotent.
+  /// SIGTERM: readiness goes false (/readyz 503 "draining"), the WWSF stops minting, the
+  /// eP-CSCF de-registers its blocks upstream (bounded by deregister_wait) while the CSCFs of
+  /// this process still run, then the functions stop in reverse start order: the transport
+  /// closes every WIC connection, and the WICs reconnect (to another eP-CSCF or this one once
+  /// restarted). Idempotent.
   void drain();
 
   /// Every bound listener, after start().

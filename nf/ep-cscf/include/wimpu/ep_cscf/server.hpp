@@ -3,6 +3,9 @@
 // proxy core) with an EpCscfPolicy per shard, the W4 backend and the token verifiers. main.cpp,
 // apps/wimpud and the integration tests run this same object.
 #include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -40,6 +43,23 @@ public:
   void drain();
   /// Stops the transport and the shards (drain() first when not done). Idempotent.
   void stop();
+  /// SIGHUP (issue 7): applies what can change without a restart from `fresh` (a re-read of the
+  /// same file): the keys of every trusted issuer already configured (inline `jwks`, else
+  /// `jwks_file` read again; a bad document keeps the keys in force) and the allowed Origins of
+  /// new WebSocket upgrades. Issuers added or removed, listeners, domains and blocks need a
+  /// restart and are reported so. Returns one line per action. Main thread, between start() and
+  /// stop(); never throws.
+  std::vector<std::string> reload(const EpCscfConfig& fresh);
+
+  /// Closes the WIC flow named by `flow_token` (a W4 ContactInfo::flow_token of this instance),
+  /// e.g. for an admin kick: the WIC sees its WebSocket close and its contacts go (RFC 5626 §7).
+  /// Returns false when the token is not one of our live flows. Thread-safe.
+  bool close_flow(std::string_view flow_token);
+
+  /// Live flows, transactions and proxy contexts of this eP-CSCF (SipNode::stats()). Not on a
+  /// shard thread.
+  cscf_node::NodeStats stats() const;
+
   /// Ids of the blocks whose registration with the IMS core is not up (BlockTrigger::kStartup
   /// until the first 200 OK, or after a failure): their WICs get 503. Thread-safe.
   std::vector<std::string> blocks_down() const;
@@ -65,6 +85,12 @@ private:
   std::vector<std::unique_ptr<BlockRegistration>> blocks_;  // used on shard 0 only
   bool running_ = false;
   bool drained_ = false;
+  /// The Origin allow-list of new WebSocket upgrades (RFC 7118 §7), replaced by reload().
+  struct Origins {
+    std::mutex mutex;
+    std::vector<std::string> allowed;  ///< empty: any
+  };
+  std::shared_ptr<Origins> origins_ = std::make_shared<Origins>();
 };
 
 }  // namespace wimpu::ep_cscf
