@@ -100,6 +100,17 @@ asio::awaitable<Response> get_bindings(registrar::W4* w4, Request req) {
   co_return http::json_response(req, Status::ok, json{{"bindings", out}});
 }
 
+// The contact remove_contact(key) removes, by the W4's binding-key rule: (instance, reg-id) when
+// the key has both (RFC 5626 §6), else the Contact URI of a contact without them (RFC 3261
+// §10.3). Only those contacts' flows may be closed by a kick.
+bool same_binding(const registrar::ContactInfo& c, const registrar::ContactKey& key) {
+  const bool c_outbound = c.reg_id != 0 && !c.instance.empty();
+  if (key.is_outbound()) {
+    return c_outbound && c.reg_id == key.reg_id && c.instance == key.instance;
+  }
+  return !c_outbound && c.uri == key.uri;
+}
+
 asio::awaitable<Response> kick(registrar::W4* w4, const FlowCloser* closer, Request req) {
   auto body = http::parse_json_object(req);
   if (!body || !body->contains("impu") || !(*body)["impu"].is_string()) {
@@ -120,11 +131,8 @@ asio::awaitable<Response> kick(registrar::W4* w4, const FlowCloser* closer, Requ
     auto b = co_await w4->lookup(std::move(which));
     if (b) {
       for (const registrar::ContactView& c : b->contacts) {
-        const bool match = (key.uri.empty() && key.instance.empty()) ||
-                           (!key.uri.empty() && c.info.uri == key.uri) ||
-                           (!key.instance.empty() && c.info.instance == key.instance &&
-                            c.info.reg_id == key.reg_id);
-        if (match) {
+        const bool all = key.uri.empty() && key.instance.empty();
+        if (all || same_binding(c.info, key)) {
           to_close.push_back(c.info);
         }
       }
