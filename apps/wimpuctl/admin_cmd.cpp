@@ -164,6 +164,7 @@ int bindings_kick(const AdminOptions& o) {
     std::cout << j->dump(2) << "\n";
   } else {
     std::cout << "removed\t" << (*j)["removed"] << "\tremaining\t" << (*j)["remaining"]
+              << "\tflows_closed\t" << j->value("flows_closed", 0)
               << ((*j)["released"].get<bool>() ? "\treleased (quarantine started)" : "") << "\n";
   }
   return 0;

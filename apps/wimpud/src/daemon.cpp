@@ -1,6 +1,7 @@
 #include "wimpu/wimpud/daemon.hpp"
 
 #include <atomic>
+#include <cstdint>
 #include <filesystem>
 #include <mutex>
 #include <stdexcept>
@@ -14,6 +15,7 @@
 #include "reloadable_minter.hpp"
 #include "user_routes.hpp"
 #include "wimpu/admin/admin_server.hpp"
+#include "wimpu/admin/prometheus.hpp"
 #include "wimpu/admin/registrar_routes.hpp"
 #include "wimpu/admin/timed.hpp"
 #include "wimpu/common/counter.hpp"
@@ -113,6 +115,11 @@ struct Daemon::Impl {
   std::vector<std::string> not_ready() const;
   json health() const;
   ReloadReport refuse(const std::string& why);
+  std::string gauges() const;
+  /// The name of this daemon's /metrics source (admin::set_metrics_source).
+  std::string metrics_source_name() const {
+    return "wimpud@" + std::to_string(reinterpret_cast<std::uintptr_t>(this));
+  }
   void stop();
 };
 
@@ -356,6 +363,35 @@ json Daemon::Impl::health() const {
   return json{{"ready", not_ready().empty()}, {"functions", functions}};
 }
 
+std::string Daemon::Impl::gauges() const {
+  // Read at scrape time on the admin thread; every shard answers for its own tables.
+  std::string flows = "# TYPE wimpu_sip_flows gauge\n";
+  std::string transactions = "# TYPE wimpu_sip_transactions gauge\n";
+  std::string contexts = "# TYPE wimpu_sip_proxy_contexts gauge\n";
+  auto add = [&](const std::string& f, const cscf_node::NodeStats& st) {
+    const std::string l = "{function=\"" + f + "\"";
+    flows += "wimpu_sip_flows" + l + "} " + std::to_string(st.flows) + "\n";
+    transactions += "wimpu_sip_transactions" + l + ",kind=\"server\"} " +
+                    std::to_string(st.server_transactions) + "\n";
+    transactions += "wimpu_sip_transactions" + l + ",kind=\"client\"} " +
+                    std::to_string(st.client_transactions) + "\n";
+    contexts += "wimpu_sip_proxy_contexts" + l + "} " + std::to_string(st.proxy_contexts) + "\n";
+  };
+  if (draining) {
+    return {};  // the nodes are stopping: nothing to ask them
+  }
+  if (ep) {
+    add("ep_cscf", ep->stats());
+  }
+  if (ei) {
+    add("ei_cscf", ei->stats());
+  }
+  if (sc) {
+    add("s_cscf", sc->stats());
+  }
+  return flows + transactions + contexts;
+}
+
 void Daemon::Impl::start_admin() {
   admin = std::make_unique<admin::AdminServer>(*config.admin);
   admin->set_ready_check([this] { return not_ready(); });
@@ -371,7 +407,14 @@ void Daemon::Impl::start_admin() {
   }
   if (w4 != nullptr) {
     admin_w4 = admin::make_timed_w4(*w4);
-    admin::add_registrar_routes(admin->router(), *admin_w4);
+    admin::FlowCloser closer;
+    if (ep) {
+      // A kick closes the WIC's WebSocket when this eP-CSCF holds it (issue 7).
+      closer = [this](const registrar::ContactInfo& c) {
+        return c.epcscf_instance == config.ep_cscf->instance_id && ep->close_flow(c.flow_token);
+      };
+    }
+    admin::add_registrar_routes(admin->router(), *admin_w4, std::move(closer));
     admin::add_block_usage_metrics(admin->router(), *admin_w4);
     // Ready also means the registrar answers (redis reachable, its functions loaded).
     admin::add_registrar_readiness(admin->router(), *admin_w4, [this] { return not_ready(); });
@@ -379,7 +422,10 @@ void Daemon::Impl::start_admin() {
   if (config.wwsf) {
     add_user_routes(admin->router(), config.wwsf->user_store_path);
   }
+  // One source per Daemon (tests run two in a process): named after this object.
+  admin::set_metrics_source(metrics_source_name(), [this] { return gauges(); });
   if (auto r = admin->start(); !r) {
+    admin::clear_metrics_source(metrics_source_name());
     throw std::runtime_error(r.error());
   }
   add("admin", "http", config.admin->address, admin->port());
@@ -391,13 +437,16 @@ void Daemon::Impl::stop() {
   }
   stopped = true;
   draining = true;
-  // TODO(nf hooks): de-register the block upstream and tell WICs to reconnect elsewhere before
-  // stopping the eP-CSCF (issue 7 "SIGTERM drains"); the eP-CSCF has no such call yet.
+  // Issue 7 "SIGTERM drains": readiness is false from here; the WWSF stops minting; the eP-CSCF
+  // de-registers its blocks upstream while the eI-CSCF and S-CSCF of this process still run;
+  // then every WIC's WebSocket closes with 1001 going away (ep_cscf::Server::stop) so the WICs
+  // reconnect elsewhere.
   if (wwsf) {
     wwsf->stop();  // first: no new tokens while the SIP side drains
   }
   if (admin) {
     admin->stop();  // before the W4 it routes to goes away (ep_cscf::Server::w4 contract)
+    admin::clear_metrics_source(metrics_source_name());
   }
   if (ep) {
     // First among the SIP functions: its block de-registration goes through the eI-CSCF and

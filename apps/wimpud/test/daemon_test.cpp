@@ -172,7 +172,8 @@ constexpr const char* kOtherIssuer = "https://other.test";
 
 // The all-in-one layout with `origin` allowed by the WWSF and the eP-CSCF; `other_jwks` non-empty
 // adds kOtherIssuer (its JWKS file) to the domain's trusted issuers; `ws_port` is the eP-CSCF's
-// WebSocket listener port.
+// WebSocket listener port. The admin endpoint on port 0: the default 9180 made two of these
+// tests fail when ctest ran them at once.
 std::string reload_config(const std::string& state_dir, const std::string& origin,
                           const std::string& other_jwks, int ws_port = 0) {
   std::string t = R"(

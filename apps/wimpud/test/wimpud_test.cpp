@@ -297,6 +297,28 @@ protected:
     return m ? std::move(*m) : sip::Message();
   }
 
+  /// True when the WIC's WebSocket ends (close frame, EOF or reset) within kStep; messages
+  /// arriving before that are skipped.
+  bool wic_closed() {
+    for (;;) {
+      beast::flat_buffer buf;
+      beast::error_code ec;
+      bool done = false;
+      wic_->async_read(buf, [&](beast::error_code e, std::size_t) {
+        ec = e;
+        done = true;
+      });
+      io_.restart();
+      io_.run_for(kStep);
+      if (!done) {
+        return false;
+      }
+      if (ec) {
+        return true;
+      }
+    }
+  }
+
   static std::string header(const sip::Message& m, std::string_view name) {
     for (const auto& h : m.headers()) {
       if (h.id == sip::header_id_from_name(name)) {
@@ -339,9 +361,26 @@ TEST_F(WimpudTest, WebLoginTokenAndWssRegisterGetAnImpuOfTheBlock) {
   EXPECT_EQ(lc, 0) << list;
   EXPECT_EQ(list.rfind(bare + "\tregistered\t" + kIssuer + " demo\t1 contact(s)", 0), 0u) << list;
 
+  {
+    // Gauges read at scrape time: the WIC's WebSocket is the eP-CSCF's one live flow.
+    http::Client admin("127.0.0.1", ports_["admin/http"], nullptr);
+    auto m = admin.request(http::Verb::get, "/metrics");
+    ASSERT_TRUE(m);
+    EXPECT_NE(m->body().find("wimpu_sip_flows{function=\"ep_cscf\"} 1\n"), std::string::npos)
+        << m->body();
+    EXPECT_NE(m->body().find("wimpu_sip_flows{function=\"ei_cscf\"} 0\n"), std::string::npos);
+    EXPECT_NE(m->body().find("wimpu_sip_transactions{function=\"ep_cscf\",kind=\"server\"} "),
+              std::string::npos);
+    EXPECT_NE(m->body().find("wimpu_sip_proxy_contexts{function=\"ei_cscf\"} 0\n"),
+              std::string::npos);
+  }
+
   auto [kc, kick] = wimpuctl("bindings kick " + admin_ + " --impu '" + bare + "'");
   EXPECT_EQ(kc, 0) << kick;
   EXPECT_NE(kick.find("removed\t1"), std::string::npos) << kick;
+  // The kick closed the WIC's WebSocket too (it must register again to get an IMPU).
+  EXPECT_NE(kick.find("flows_closed\t1"), std::string::npos) << kick;
+  EXPECT_TRUE(wic_closed()) << "the kicked WIC's WebSocket stayed open";
   auto [qc, after] = wimpuctl("bindings list " + admin_ + " --impu '" + bare + "'");
   EXPECT_EQ(qc, 0) << after;
   EXPECT_EQ(after.rfind(bare + "\tquarantined\t", 0), 0u) << after;
@@ -350,8 +389,8 @@ TEST_F(WimpudTest, WebLoginTokenAndWssRegisterGetAnImpuOfTheBlock) {
   http::Client admin("127.0.0.1", ports_["admin/http"], nullptr);
   auto metrics = admin.request(http::Verb::get, "/metrics");
   ASSERT_TRUE(metrics);
-  // usage() ran once for `wimpuctl blocks` and once for this scrape (before rendering).
-  EXPECT_NE(metrics->body().find("wimpu_w4_latency_usage_seconds_count 2\n"), std::string::npos)
+  // usage() ran for `wimpuctl blocks`, the gauge scrape above and this one (before rendering).
+  EXPECT_NE(metrics->body().find("wimpu_w4_latency_usage_seconds_count 3\n"), std::string::npos)
       << metrics->body();
   EXPECT_NE(metrics->body().find("wimpu_block_impus{block=\"b1\",state=\"quarantined\"} 1\n"),
             std::string::npos)
@@ -626,6 +665,11 @@ TEST_F(WimpudFullPathTest, DigestUeCallsAWicThroughTheInProcessScscf) {
   io_.run_for(kStep);
   ASSERT_FALSE(ec) << ec.message();
   EXPECT_EQ(call->wait_exit(30s), 0) << read_file(dir_.path / "call.out");
+
+  // SIGTERM drains: the block is de-registered upstream while the CSCFs still run, then the
+  // WIC's connection closes (it reconnects elsewhere), and wimpud exits 0 (TearDown).
+  child_->signal(SIGTERM);
+  EXPECT_TRUE(wic_closed()) << "the WIC's WebSocket stayed open after SIGTERM";
 }
 
 TEST(WimpudBinary, BadConfigExitsTwoNamingTheKey) {

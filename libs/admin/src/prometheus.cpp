@@ -1,5 +1,8 @@
 #include "wimpu/admin/prometheus.hpp"
 
+#include <map>
+#include <mutex>
+
 #include <cstdio>
 #include <cstdlib>
 
@@ -57,9 +60,39 @@ std::string render_prometheus(const std::map<std::string, std::uint64_t>& counte
   return out;
 }
 
+namespace {
+
+struct Sources {
+  std::mutex mutex;
+  std::map<std::string, MetricsSource> by_name;
+};
+
+Sources& sources() {
+  static Sources s;
+  return s;
+}
+
+}  // namespace
+
+void set_metrics_source(const std::string& name, MetricsSource source) {
+  std::lock_guard lock(sources().mutex);
+  sources().by_name[name] = std::move(source);
+}
+
+void clear_metrics_source(const std::string& name) {
+  std::lock_guard lock(sources().mutex);
+  sources().by_name.erase(name);
+}
+
 std::string render_process_metrics() {
-  return render_prometheus(common::CounterRegistry::global().snapshot(),
-                           common::HistogramRegistry::global().snapshot());
+  std::string out = render_prometheus(common::CounterRegistry::global().snapshot(),
+                                      common::HistogramRegistry::global().snapshot());
+  // Under the lock: clear_metrics_source() must not return while a source still runs.
+  std::lock_guard lock(sources().mutex);
+  for (const auto& [name, source] : sources().by_name) {
+    out += source();
+  }
+  return out;
 }
 
 }  // namespace wimpu::admin

@@ -100,7 +100,18 @@ asio::awaitable<Response> get_bindings(registrar::W4* w4, Request req) {
   co_return http::json_response(req, Status::ok, json{{"bindings", out}});
 }
 
-asio::awaitable<Response> kick(registrar::W4* w4, Request req) {
+// The contact remove_contact(key) removes, by the W4's binding-key rule: (instance, reg-id) when
+// the key has both (RFC 5626 §6), else the Contact URI of a contact without them (RFC 3261
+// §10.3). Only those contacts' flows may be closed by a kick.
+bool same_binding(const registrar::ContactInfo& c, const registrar::ContactKey& key) {
+  const bool c_outbound = c.reg_id != 0 && !c.instance.empty();
+  if (key.is_outbound()) {
+    return c_outbound && c.reg_id == key.reg_id && c.instance == key.instance;
+  }
+  return !c_outbound && c.uri == key.uri;
+}
+
+asio::awaitable<Response> kick(registrar::W4* w4, const FlowCloser* closer, Request req) {
   auto body = http::parse_json_object(req);
   if (!body || !body->contains("impu") || !(*body)["impu"].is_string()) {
     co_return bad_request(req, "expected a JSON object with \"impu\"");
@@ -110,6 +121,23 @@ asio::awaitable<Response> kick(registrar::W4* w4, Request req) {
   key.uri = body->value("uri", std::string());
   key.instance = body->value("instance", std::string());
   key.reg_id = body->value("reg_id", std::uint32_t{0});
+  // The kicked contacts' flows (their tokens are in the binding, read before the removal) are
+  // closed after it: a WIC whose state is gone but whose WebSocket stays open would not know it
+  // must register again, and closing first would let the flow-closed path remove the contacts
+  // under our feet.
+  std::vector<registrar::ContactInfo> to_close;
+  if (*closer) {
+    std::string which = impu;
+    auto b = co_await w4->lookup(std::move(which));
+    if (b) {
+      for (const registrar::ContactView& c : b->contacts) {
+        const bool all = key.uri.empty() && key.instance.empty();
+        if (all || same_binding(c.info, key)) {
+          to_close.push_back(c.info);
+        }
+      }
+    }
+  }
   registrar::W4Result<registrar::RemoveResult> r;
   if (key.uri.empty() && key.instance.empty()) {
     std::optional<registrar::CallIdGuard> no_guard;
@@ -120,10 +148,19 @@ asio::awaitable<Response> kick(registrar::W4* w4, Request req) {
   if (!r) {
     co_return w4_error(req, r.error());
   }
+  std::uint32_t flows_closed = 0;
+  for (const registrar::ContactInfo& c : to_close) {
+    if ((*closer)(c)) {
+      ++flows_closed;
+    }
+  }
   common::counter("admin.kick").inc();
   co_return http::json_response(
       req, Status::ok,
-      json{{"removed", r->removed}, {"remaining", r->remaining}, {"released", r->released}});
+      json{{"removed", r->removed},
+           {"remaining", r->remaining},
+           {"released", r->released},
+           {"flows_closed", flows_closed}});
 }
 
 asio::awaitable<Response> get_blocks(registrar::W4* w4, Request req) {
@@ -221,12 +258,14 @@ void add_registrar_readiness(http::Router& router, registrar::W4& w4, ReadyCheck
   });
 }
 
-void add_registrar_routes(http::Router& router, registrar::W4& w4) {
+void add_registrar_routes(http::Router& router, registrar::W4& w4, FlowCloser closer) {
   registrar::W4* p = &w4;
   router.add_async(Verb::get, "/admin/bindings",
                    [p](Request req, RequestInfo) { return get_bindings(p, std::move(req)); });
-  router.add_async(Verb::post, "/admin/bindings/kick",
-                   [p](Request req, RequestInfo) { return kick(p, std::move(req)); });
+  auto c = std::make_shared<const FlowCloser>(std::move(closer));
+  router.add_async(Verb::post, "/admin/bindings/kick", [p, c](Request req, RequestInfo) {
+    return kick(p, c.get(), std::move(req));
+  });
   router.add_async(Verb::get, "/admin/blocks",
                    [p](Request req, RequestInfo) { return get_blocks(p, std::move(req)); });
 }

@@ -9,9 +9,13 @@
 #include <nlohmann/json.hpp>
 
 #include <atomic>
+#include <mutex>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "wimpu/admin/admin_server.hpp"
+#include "wimpu/admin/prometheus.hpp"
 #include "wimpu/admin/query.hpp"
 #include "wimpu/admin/registrar_routes.hpp"
 #include "wimpu/admin/timed.hpp"
@@ -220,10 +224,66 @@ TEST_F(AdminTest, KickRemovesTheBindingAndBlocksShowUsage) {
   json out = json::parse(r->body());
   EXPECT_EQ(out["removed"], 1);
   EXPECT_EQ(out["released"], true);
+  EXPECT_EQ(out["flows_closed"], 0);  // no FlowCloser: only the W4 state goes
 
   usage = get_json("/admin/blocks");
   EXPECT_EQ(usage["blocks"][0]["registered"], 0);
   EXPECT_EQ(usage["blocks"][0]["quarantined"], 1);
+}
+
+// Issue 7 "kick closes the flow": the FlowCloser is asked for each contact the kick removes
+// (with its flow token, read before the removal) and the answer counts the flows it closed.
+TEST_F(AdminTest, KickAsksTheFlowCloserForEachRemovedContact) {
+  const std::string impu = register_alice();
+  std::mutex m;
+  std::vector<std::string> asked;
+  AdminServer with_closer(AdminOptions{});
+  add_registrar_routes(with_closer.router(), *timed_, [&](const registrar::ContactInfo& c) {
+    std::lock_guard lock(m);
+    asked.push_back(c.flow_token);
+    return true;
+  });
+  ASSERT_TRUE(with_closer.start());
+  http::Client c("127.0.0.1", with_closer.port(), nullptr, 5000ms);
+
+  // Keys that name no contact: nothing removed, nothing closed. The contact registered with
+  // instance + reg-id, so its URI alone is not its binding key (RFC 5626 §6).
+  for (const json& key : {json{{"impu", impu}, {"uri", "sip:other@x.invalid"}},
+                          json{{"impu", impu}, {"uri", "sip:a@x.invalid;transport=ws"}},
+                          json{{"impu", impu}, {"instance", "<urn:uuid:aaaa>"}, {"reg_id", 2}}}) {
+    auto r = c.request(http::Verb::post, "/admin/bindings/kick", key.dump(), "application/json");
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->result_int(), 200u) << r->body();
+    EXPECT_EQ(json::parse(r->body())["removed"], 0) << key;
+    EXPECT_EQ(json::parse(r->body())["flows_closed"], 0) << key;
+  }
+
+  auto r = c.request(http::Verb::post, "/admin/bindings/kick",
+                     json{{"impu", impu}, {"instance", "<urn:uuid:aaaa>"}, {"reg_id", 1}}.dump(),
+                     "application/json");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->result_int(), 200u) << r->body();
+  json out = json::parse(r->body());
+  EXPECT_EQ(out["removed"], 1);
+  EXPECT_EQ(out["flows_closed"], 1);
+  with_closer.stop();
+  EXPECT_EQ(asked, std::vector<std::string>{"ft1"});
+}
+
+// Metrics sources (gauges read at scrape time) follow the registries until cleared.
+TEST_F(AdminTest, MetricsSourcesAreAppendedUntilCleared) {
+  set_metrics_source("admin_test", [] {
+    return std::string("# TYPE wimpu_admin_test_gauge gauge\nwimpu_admin_test_gauge 7\n");
+  });
+  auto r = client_->request(http::Verb::get, "/metrics");
+  ASSERT_TRUE(r);
+  EXPECT_NE(r->body().find("# TYPE wimpu_admin_test_gauge gauge\nwimpu_admin_test_gauge 7\n"),
+            std::string::npos)
+      << r->body();
+  clear_metrics_source("admin_test");
+  r = client_->request(http::Verb::get, "/metrics");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body().find("wimpu_admin_test_gauge"), std::string::npos);
 }
 
 TEST_F(AdminTest, TimedW4CanForceAnAsynchronousCompletion) {

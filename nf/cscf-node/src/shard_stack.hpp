@@ -64,6 +64,8 @@ public:
   void on_flow_closed(transport::FlowId flow, transport::CloseReason reason) override;
   void deliver(sip::Message&& msg, const transaction::Peer& from);
   proxy::Proxy& proxy() { return proxy_; }
+  /// Live server and client transactions of this shard. Shard thread only.
+  transaction::TransactionCounts transaction_counts() const { return layer_.counts(); }
   /// SipNode::send_uac_request on this shard.
   bool send_uac(const transaction::Peer& to, std::string_view bytes, UacHandler& handler);
 

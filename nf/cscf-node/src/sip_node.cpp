@@ -1,6 +1,12 @@
 #include "wimpu/cscf_node/sip_node.hpp"
 
+#include <algorithm>
+#include <condition_variable>
+#include <iterator>
+#include <mutex>
 #include <stdexcept>
+
+#include <boost/asio/ip/address.hpp>
 
 #include "shard_stack.hpp"
 
@@ -46,7 +52,12 @@ std::vector<std::string> string_list(const toml::node_view<const toml::node>& n,
 
 namespace {
 
-transport::Protocol protocol_named(std::string_view s) {
+transport::Protocol protocol_named(const toml::node_view<const toml::node>& n,
+                                   const std::string& key) {
+  if (n && !n.is_string()) {
+    fail(key + " must be a string: udp, tcp, tls, ws or wss");
+  }
+  const std::string s = n.value_or(std::string("udp"));
   if (s == "udp") {
     return transport::Protocol::kUdp;
   }
@@ -62,8 +73,24 @@ transport::Protocol protocol_named(std::string_view s) {
   if (s == "wss") {
     return transport::Protocol::kWss;
   }
-  fail("listener protocol must be udp, tcp, tls, ws or wss, not '" + std::string(s) + "'");
+  fail(key + " must be udp, tcp, tls, ws or wss, not '" + s + "'");
 }
+
+std::string string_or(const toml::node_view<const toml::node>& n, std::string fallback,
+                      const std::string& key) {
+  if (!n) {
+    return fallback;
+  }
+  auto v = n.value<std::string>();
+  if (!v || !n.is_string()) {
+    fail(key + " must be a string");
+  }
+  return *v;
+}
+
+// Every key a [[listeners]] table may hold; anything else is a typo to refuse, not to ignore.
+constexpr std::string_view kListenerKeys[] = {"protocol",        "address",   "port",
+                                              "max_connections", "cert_file", "key_file"};
 
 }  // namespace
 
@@ -97,19 +124,41 @@ SipNodeConfig parse_sip_node_config(const toml::table& root) {
   if (listeners == nullptr || listeners->empty()) {
     fail("at least one [[listeners]] entry is required");
   }
-  for (const toml::node& n : *listeners) {
-    const toml::node_view<const toml::node> l{n};
+  // Errors name the entry ("listeners[2].port must be ..."): the first word is the key.
+  for (std::size_t i = 0; i < listeners->size(); ++i) {
+    const std::string at = "listeners[" + std::to_string(i) + "]";
+    const toml::table* table = (*listeners)[i].as_table();
+    if (table == nullptr) {
+      fail(at + " must be a table ([[listeners]])");
+    }
+    for (const auto& [k, v] : *table) {
+      (void)v;
+      if (std::find(std::begin(kListenerKeys), std::end(kListenerKeys), k.str()) ==
+          std::end(kListenerKeys)) {
+        fail(at + "." + std::string(k.str()) +
+             " is not a listener key (protocol, address, port, max_connections, cert_file, "
+             "key_file)");
+      }
+    }
+    const toml::node_view<const toml::node> l{(*listeners)[i]};
     transport::ListenerConfig lc;
-    lc.protocol = protocol_named(l["protocol"].value_or(std::string("udp")));
-    lc.address = l["address"].value_or(std::string("127.0.0.1"));
-    lc.port = static_cast<std::uint16_t>(int_or(l["port"], 5060, 0, 65535, "listeners.port"));
+    lc.protocol = protocol_named(l["protocol"], at + ".protocol");
+    lc.address = string_or(l["address"], "127.0.0.1", at + ".address");
+    boost::system::error_code ec;
+    boost::asio::ip::make_address(lc.address, ec);
+    if (ec) {
+      fail(at + ".address must be a numeric IPv4/IPv6 address, not '" + lc.address + "'");
+    }
+    lc.port = static_cast<std::uint16_t>(
+        int_or(l["port"], 5060, 0, 65535, (at + ".port").c_str()));
     // Stream listeners only; an edge proxy holding idle WICs sizes it to its open-files limit.
     lc.max_connections = static_cast<std::size_t>(int_or(
-        l["max_connections"], 10000, 1, 10'000'000, "listeners.max_connections"));
-    lc.tls.cert_file = l["cert_file"].value_or(std::string());
-    lc.tls.key_file = l["key_file"].value_or(std::string());
+        l["max_connections"], 10000, 1, 10'000'000, (at + ".max_connections").c_str()));
+    lc.tls.cert_file = string_or(l["cert_file"], "", at + ".cert_file");
+    lc.tls.key_file = string_or(l["key_file"], "", at + ".key_file");
     if (transport::is_secure(lc.protocol) && (lc.tls.cert_file.empty() || lc.tls.key_file.empty())) {
-      fail("tls/wss listeners need cert_file and key_file");
+      fail(at + (lc.tls.cert_file.empty() ? ".cert_file" : ".key_file") +
+           " is required for a tls/wss listener (with cert_file and key_file)");
     }
     c.transport.listeners.push_back(std::move(lc));
   }
@@ -120,6 +169,43 @@ SipNode::SipNode(SipNodeConfig config, PolicyFactory factory)
     : config_(std::move(config)), factory_(std::move(factory)) {}
 
 SipNode::~SipNode() { stop(); }
+
+NodeStats SipNode::stats(std::chrono::milliseconds timeout) const {
+  if (!running_ || !pool_ || !transport_) {
+    return {};
+  }
+  // Each shard adds its own numbers on its thread (the tables are shard-local, STYLE.md); the
+  // tally outlives a late answer (shared_ptr), the node must outlive the wait (contract).
+  struct Tally {
+    std::mutex m;
+    std::condition_variable cv;
+    NodeStats sum;
+    std::size_t left = 0;
+  };
+  auto tally = std::make_shared<Tally>();
+  tally->left = pool_->size();
+  for (transport::ShardId s = 0; s < pool_->size(); ++s) {
+    pool_->post(s, [this, s, tally] {
+      const transaction::TransactionCounts t = stacks_.at(s)->transaction_counts();
+      NodeStats mine;
+      mine.flows = transport_->live_flows_on_shard(s);
+      mine.server_transactions = t.server;
+      mine.client_transactions = t.client;
+      mine.proxy_contexts = stacks_.at(s)->proxy().live_contexts();
+      std::lock_guard lock(tally->m);
+      tally->sum.flows += mine.flows;
+      tally->sum.server_transactions += mine.server_transactions;
+      tally->sum.client_transactions += mine.client_transactions;
+      tally->sum.proxy_contexts += mine.proxy_contexts;
+      if (--tally->left == 0) {
+        tally->cv.notify_all();
+      }
+    });
+  }
+  std::unique_lock lock(tally->m);
+  tally->cv.wait_for(lock, timeout, [&] { return tally->left == 0; });
+  return tally->sum;
+}
 
 void SipNode::create_pool() {
   if (!pool_) {

@@ -362,6 +362,26 @@ Expected<std::vector<std::string>, std::string> Server::reload(const EpCscfConfi
   return commit_reload(*r);
 }
 
+bool Server::close_flow(std::string_view flow_token) {
+  if (!running_) {
+    return false;
+  }
+  auto flow = node_->transport().decode_flow_token(flow_token);
+  if (!flow || !node_->transport().is_live(*flow)) {
+    return false;
+  }
+  // The transport tells the policy (on_flow_closed), which removes the flow's contacts. What is
+  // queued (an answer in flight) is written first; the WIC then sees its connection end and must
+  // connect and register again (RFC 5626 §4.2 flow recovery).
+  node_->transport().close(*flow, transport::CloseMode::kFlushWrites);
+  common::counter("ep_cscf.flow.closed_by_admin").inc();
+  return true;
+}
+
+cscf_node::NodeStats Server::stats() const {
+  return running_ ? node_->stats() : cscf_node::NodeStats{};
+}
+
 std::vector<std::string> Server::blocks_down() const {
   std::vector<std::string> down;
   if (!runtime_) {

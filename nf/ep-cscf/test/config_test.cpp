@@ -77,7 +77,10 @@ TEST(EpCscfConfigTest, BadKeysAreNamedWithTheReason) {
   EXPECT_EQ(error_of("[[listeners]]\nprotocol = \"udp\"\n" + std::string(kMinimal).substr(30))
                 .message(),
             "listeners: at least one ws or wss listener is required (WICs, RFC 7118)");
-  EXPECT_EQ(error_of("[[listeners]]\nprotocol = \"sctp\"\n").key, "listener");
+  EXPECT_EQ(error_of("[[listeners]]\nprotocol = \"sctp\"\n").message(),
+            "listeners[0].protocol: must be udp, tcp, tls, ws or wss, not 'sctp'");
+  EXPECT_EQ(error_of("[[listeners]]\nprotocol = \"ws\"\n[[listeners]]\nprot = \"udp\"\n").key,
+            "listeners[1].prot");
   EXPECT_EQ(error_of(std::string(kMinimal).substr(30)).message(),
             "listeners: at least one [[listeners]] entry is required");
 }

@@ -65,8 +65,12 @@ public:
   /// reload() of the running configuration: re-reads the files it names (HSS subscribers, WWSF
   /// signing key, eP-CSCF JWKS files). Returns the report's lines.
   std::vector<std::string> reload();
-  /// SIGTERM: readiness goes false, then the functions stop in reverse start order (WWSF first).
-  /// Idempotent.
+  /// SIGTERM (issue 7 "drains"): readiness goes false (/readyz 503 "draining"), the WWSF stops
+  /// minting, the eP-CSCF de-registers its blocks upstream (bounded by deregister_wait) while the
+  /// eI-CSCF and S-CSCF of this process still run, then the functions stop in reverse start
+  /// order; the eP-CSCF's transport closes every WIC WebSocket with 1001 "going away" (RFC 6455
+  /// §7.4.1) so the WICs reconnect (to another eP-CSCF, or to this one once restarted).
+  /// Idempotent. Main thread.
   void drain();
 
   /// Every bound listener, after start().

@@ -81,6 +81,14 @@ public:
 
 class ShardStack;
 
+/// Live state summed over a node's shards, for the gauges of /metrics (issue 7).
+struct NodeStats {
+  std::size_t flows = 0;                ///< live flows (connections being set up included)
+  std::size_t server_transactions = 0;  ///< live server transactions (RFC 3261 §17.2)
+  std::size_t client_transactions = 0;  ///< live client transactions (RFC 3261 §17.1)
+  std::size_t proxy_contexts = 0;       ///< requests being proxied, each one fork set (§16)
+};
+
 /// Lifecycle (main thread): SipNode n(config, factory); n.start(); ... n.stop();
 class SipNode {
 public:
@@ -101,6 +109,12 @@ public:
   const std::vector<transport::ListenerInfo>& listeners() const;
   /// The shard pool (valid after start()), e.g. to create per-shard Cx clients.
   transport::ShardPool& pool() { return *pool_; }
+
+  /// Live flows, transactions and proxy contexts summed over the shards: asks every shard (post)
+  /// and waits up to `timeout` for the answers (a shard that does not answer in time adds
+  /// nothing). Zeros when not running. Threading: any thread but a shard of this node (it waits
+  /// for them), e.g. the admin thread; not concurrently with stop().
+  NodeStats stats(std::chrono::milliseconds timeout = std::chrono::milliseconds(1000)) const;
 
   /// Creates the pool early so callers can build per-shard resources before start().
   void create_pool();

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -71,6 +72,15 @@ public:
   Expected<std::vector<std::string>, std::string> reload(const EpCscfConfig& next);
   /// The configuration in force (reloaded parts included). Main thread.
   const EpCscfConfig& config() const { return config_; }
+
+  /// Closes the WIC flow named by `flow_token` (a W4 ContactInfo::flow_token of this instance),
+  /// e.g. for an admin kick: the WIC sees its WebSocket close and its contacts go (RFC 5626 §7).
+  /// Returns false when the token is not one of our live flows. Thread-safe.
+  bool close_flow(std::string_view flow_token);
+
+  /// Live flows, transactions and proxy contexts of this eP-CSCF (SipNode::stats()). Not on a
+  /// shard thread.
+  cscf_node::NodeStats stats() const;
 
   /// Ids of the blocks whose registration with the IMS core is not up (BlockTrigger::kStartup
   /// until the first 200 OK, or after a failure): their WICs get 503. Thread-safe.
