@@ -13,8 +13,10 @@
 #include <cstring>
 #include <ctime>
 #include <fstream>
+#include <future>
 #include <mutex>
 #include <stdexcept>
+#include <thread>
 
 #include "fd_bridge.hpp"
 #include "wimpu/common/counter.hpp"
@@ -80,6 +82,8 @@ int log_threshold(const std::string& level) {
 
 std::atomic<int> g_log_threshold{FD_LOG_ERROR};
 std::atomic<bool> g_stopping{false};
+// Longer than a normal stop after a peer died (~15 s of DPR/DPA waiting in freeDiameter).
+constexpr std::chrono::seconds kShutdownBound{20};
 std::atomic<bool> g_started{false};
 
 // freeDiameter's log lines go to stderr above the configured threshold. fd_core_shutdown() logs
@@ -268,7 +272,25 @@ DiameterNode::~DiameterNode() {
   }
   g_stopping = true;
   fd_core_shutdown();
-  fd_core_wait_shutdown_complete();
+  // freeDiameter's stop waits for every peer's DPA and its TLS close; on a loaded machine it was
+  // seen blocked for good (a test process hung for 734 s with a TLS peer). A node being destroyed
+  // belongs to a process that is stopping: wait a bounded time, then leave freeDiameter's threads
+  // to the process exit. They may still call our callbacks, so what those reach stays allocated.
+  auto done = std::make_shared<std::promise<void>>();
+  std::future<void> finished = done->get_future();
+  std::thread([done] {
+    fd_core_wait_shutdown_complete();
+    done->set_value();
+  }).detach();
+  if (finished.wait_for(kShutdownBound) != std::future_status::ready) {
+    common::counter("diameter.shutdown.timed_out").inc();
+    std::fprintf(stderr,
+                 "diameter: freeDiameter did not finish stopping within %lld s; its threads are "
+                 "left to the process exit\n",
+                 static_cast<long long>(kShutdownBound.count()));
+    static_cast<void>(impl_.release());  // deliberately kept: see above
+    return;
+  }
   g_impl = nullptr;
   impl_->server.reset();
 }

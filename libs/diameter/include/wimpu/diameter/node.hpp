@@ -44,7 +44,9 @@ public:
   static std::unique_ptr<DiameterNode> start(const NodeConfig& config);
 
   /// Stops freeDiameter (DPR to peers, threads joined). Requests still pending never complete
-  /// (their handlers are dropped), so stop the shards' work first. The io_contexts of clients and
+  /// (their handlers are dropped), so stop the shards' work first. Bounded: when freeDiameter has
+  /// not stopped within 20 s, logs it, counts `diameter.shutdown.timed_out`, and returns with its
+  /// threads still running (meant for process exit; no new node can start in this process). The io_contexts of clients and
   /// of the server executor must outlive the node.
   ~DiameterNode();
 
