@@ -21,7 +21,7 @@ TEST(Cli, MapsOptionsOntoTheEngine) {
                             "https://wwsf.test", "-t", "2", "-c", "100", "-u", "4", "--rate",
                             "5000", "--duration", "10", "--warmup", "2.5", "--timeout", "0.5",
                             "--token", "abc", "--bearer-form", "access_token", "--expires",
-                            "300", "--bind", "127.0.0.2,127.0.0.3", "--requests-per-connection",
+                            "300", "--bind", "127.0.0.1,::1", "--requests-per-connection",
                             "1", "--json", "-q", "--index-base", "1000"});
   ASSERT_TRUE(p.options) << p.message;
   const EngineOptions& e = p.options->engine;
@@ -43,7 +43,7 @@ TEST(Cli, MapsOptionsOntoTheEngine) {
   EXPECT_EQ(*(*minter)->mint("x"), "abc");
   EXPECT_EQ(e.expires, 300u);
   ASSERT_EQ(e.local_addresses.size(), 2u);
-  EXPECT_EQ(e.local_addresses[1].to_string(), "127.0.0.3");
+  EXPECT_EQ(e.local_addresses[1].to_string(), "::1");
   EXPECT_EQ(e.requests_per_connection, 1u);
   EXPECT_EQ(e.index_base, 1000u);
   EXPECT_TRUE(p.options->json);

@@ -23,7 +23,7 @@ TEST(Processes, SplitGivesEachProcessItsShare) {
   all.connect_concurrency = 256;
   all.index_base = 1000;
   all.seed = 5;
-  for (const char* a : {"127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5"}) {
+  for (const char* a : {"127.0.0.1", "::1", "127.0.0.1", "::1"}) {
     all.local_addresses.push_back(boost::asio::ip::make_address(a));
   }
   const EngineOptions p0 = split_options(all, 3, 0);
@@ -37,10 +37,10 @@ TEST(Processes, SplitGivesEachProcessItsShare) {
   EXPECT_EQ(p0.count + p1.count + p2.count, 7u);
   EXPECT_DOUBLE_EQ(p1.rate, 300);
   EXPECT_DOUBLE_EQ(p2.connect_rate, 10);
-  ASSERT_EQ(p0.local_addresses.size(), 2u);  // .2 and .5
-  EXPECT_EQ(p0.local_addresses[1].to_string(), "127.0.0.5");
-  ASSERT_EQ(p1.local_addresses.size(), 1u);
-  EXPECT_EQ(p1.local_addresses[0].to_string(), "127.0.0.3");
+  ASSERT_EQ(p0.local_addresses.size(), 2u);  // entries 0 and 3
+  EXPECT_EQ(p0.local_addresses[1].to_string(), "::1");
+  ASSERT_EQ(p1.local_addresses.size(), 1u);  // entry 1
+  EXPECT_EQ(p1.local_addresses[0].to_string(), "::1");
   EXPECT_NE(p0.seed, p1.seed);
 }
 
