@@ -26,7 +26,6 @@ namespace {
 
 using namespace wimpu::registrar;
 using namespace wimpu::registrar::bench;
-using Clock = std::chrono::steady_clock;
 
 enum class Kind { kAllocate, kRefresh, kRefreshNoHint, kIsRegistered, kLookup };
 
@@ -88,31 +87,14 @@ boost::asio::awaitable<void> worker(W4* w4, Run* run) {
   }
 }
 
-struct Rates {
-  double wall;        // ops per second of wall time
-  double client_cpu;  // ops per CPU-second of this process
-  double redis_cpu;   // ops per CPU-second of redis-server
-};
-
 Rates measure(boost::asio::io_context& ioc, W4& w4, const testing::RedisServer& server, Kind kind,
               std::uint64_t n, int inflight, std::uint64_t& failed) {
   static std::vector<std::string> impus;
   impus.resize(std::max<std::uint64_t>(impus.size(), n));
   Run run{kind, n, 0, 0, 0, inflight, &ioc, &impus};
-  const double r0 = redis_cpu_s(server);
-  const double c0 = cpu_s();
-  const auto t0 = Clock::now();
-  for (int i = 0; i < inflight; ++i) {
-    boost::asio::co_spawn(ioc, worker(&w4, &run), boost::asio::detached);
-  }
-  ioc.restart();
-  ioc.run();
+  const Rates rates = timed_run(ioc, server, n, inflight, [&] { return worker(&w4, &run); });
   failed = run.failed;
-  const double wall = std::chrono::duration<double>(Clock::now() - t0).count();
-  const double client = cpu_s() - c0;
-  const double redis = redis_cpu_s(server) - r0;
-  const double dn = static_cast<double>(n);
-  return {dn / wall, dn / client, dn / redis};
+  return rates;
 }
 
 void print(const char* what, const Rates& r, std::uint64_t failed) {

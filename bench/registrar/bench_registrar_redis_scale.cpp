@@ -74,29 +74,19 @@ boost::asio::awaitable<void> worker(W4* w4, Run* run) {
   }
 }
 
-struct Rates {
-  double wall, client_cpu, redis_cpu;
+struct Counted : Rates {
   std::uint64_t failed;
 };
 
-Rates measure(boost::asio::io_context& ioc, W4& w4, const testing::RedisServer& server, Kind kind,
+Counted measure(boost::asio::io_context& ioc, W4& w4, const testing::RedisServer& server, Kind kind,
               std::uint64_t n, std::uint64_t bindings, int inflight,
               std::vector<std::int64_t>* latency = nullptr) {
   Run run{kind, n, bindings, 0, 0, inflight, &ioc, latency};
-  const double r0 = redis_cpu_s(server);
-  const double c0 = cpu_s();
-  const auto t0 = Clock::now();
-  for (int i = 0; i < inflight; ++i) {
-    boost::asio::co_spawn(ioc, worker(&w4, &run), boost::asio::detached);
-  }
-  ioc.restart();
-  ioc.run();
-  const double wall = std::chrono::duration<double>(Clock::now() - t0).count();
-  const double dn = static_cast<double>(n);
-  return {dn / wall, dn / (cpu_s() - c0), dn / (redis_cpu_s(server) - r0), run.failed};
+  const Rates rates = timed_run(ioc, server, n, inflight, [&] { return worker(&w4, &run); });
+  return {rates, run.failed};
 }
 
-void print_rate(const char* what, const Rates& r) {
+void print_rate(const char* what, const Counted& r) {
   std::printf("%-34s %9.0f /s wall  %9.0f per redis CPU-s  %9.0f per client CPU-s  failed %llu\n",
               what, r.wall, r.redis_cpu, r.client_cpu, static_cast<unsigned long long>(r.failed));
 }
@@ -136,7 +126,7 @@ int main(int argc, char** argv) {
   std::printf("redis-server (AOF off), %llu bindings, pid %d\n",
               static_cast<unsigned long long>(n), static_cast<int>(server.pid()));
   // Group commit: 512 REGISTERs in flight, so each w4_register_records carries up to 128.
-  Rates r = measure(ioc, *w4, server, Kind::kLoad, n, n, 512);
+  Counted r = measure(ioc, *w4, server, Kind::kLoad, n, n, 512);
   print_rate("load (allocating REGISTERs)", r);
   const long long mem1 = server.used_memory();
   std::size_t strings = 0;

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 
 #include "redis_server.hpp"
@@ -33,6 +35,31 @@ inline double redis_cpu_s(const testing::RedisServer& server) {
     total += std::stod(info.substr(pos + std::strlen(key)));
   }
   return total;
+}
+
+/// Operations per second of wall time, per CPU-second of this process and of redis-server.
+struct Rates {
+  double wall;
+  double client_cpu;
+  double redis_cpu;
+};
+
+/// Spawns `inflight` coroutines `make_worker()` on `ioc`, runs it until they are done, and gives
+/// the rates of the `n` operations they did between them.
+template <class MakeWorker>
+Rates timed_run(boost::asio::io_context& ioc, const testing::RedisServer& server, std::uint64_t n,
+                int inflight, MakeWorker make_worker) {
+  const double r0 = redis_cpu_s(server);
+  const double c0 = cpu_s();
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < inflight; ++i) {
+    boost::asio::co_spawn(ioc, make_worker(), boost::asio::detached);
+  }
+  ioc.restart();
+  ioc.run();
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double dn = static_cast<double>(n);
+  return {dn / wall, dn / (cpu_s() - c0), dn / (redis_cpu_s(server) - r0)};
 }
 
 /// `options` with redis-server run under `taskset -c redis_cpu` when redis_cpu is not empty.
