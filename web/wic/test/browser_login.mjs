@@ -7,32 +7,15 @@
 // usage: node browser_login.mjs --wwsf BIN --wimpuctl BIN --static-root DIR --artifacts DIR
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 
-function arg(name) {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0 || i + 1 >= process.argv.length) throw new Error(`missing --${name}`);
-  return process.argv[i + 1];
-}
+import { arg, freePort } from '../../../tests/e2e/lib.mjs';
 
 function fail(message) {
   console.error(`browser_login: FAIL: ${message}`);
   process.exitCode = 1;
-}
-
-// A loopback port nobody listens on: bind port 0, note it, close it.
-function closedPort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 function startWwsf(bin, args) {
@@ -68,7 +51,7 @@ try {
   execFileSync(arg('wimpuctl'), ['user', '--store', users, 'add', 'alice', '--block',
     'blk.example', '--password-stdin'], { input: 'alice-pw\n' });
 
-  const deadPort = await closedPort();
+  const deadPort = await freePort();  // nobody listens there
   ({ child: wwsf } = { child: null });
   const started = await startWwsf(arg('wwsf'), [
     '--port', '0', '--cert', join(work, 'cert.pem'), '--key', join(work, 'key.pem'),
