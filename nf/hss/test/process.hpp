@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -82,36 +83,50 @@ inline int run_command(const std::vector<std::string>& argv) {
 
 /// A child process with its stdout on a pipe read line by line; stderr is inherited (shows in test
 /// logs) or appended to `stderr_file`. Killed by PID (SIGKILL) and reaped on destruction if still
-/// running. Waits use poll and a pidfd, never sleeps.
+/// running, and killed by the kernel if the test process dies first (PR_SET_PDEATHSIG). Waits
+/// use poll and a pidfd, never sleeps.
 class ChildProcess {
 public:
   explicit ChildProcess(const std::vector<std::string>& argv, const std::string& stderr_file = {}) {
     int fds[2];
-    if (::pipe(fds) != 0) {
+    if (::pipe2(fds, O_CLOEXEC) != 0) {
       throw std::runtime_error("pipe failed");
     }
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
-    if (!stderr_file.empty()) {
-      posix_spawn_file_actions_addopen(&actions, 2, stderr_file.c_str(),
-                                       O_WRONLY | O_CREAT | O_APPEND, 0600);
-    }
-    posix_spawn_file_actions_addclose(&actions, fds[0]);
-    posix_spawn_file_actions_addclose(&actions, fds[1]);
+    // Everything the child needs is built before fork(): after it, only async-signal-safe
+    // calls (the parent may have other threads, e.g. freeDiameter's).
     std::vector<char*> args;
     for (const std::string& a : argv) {
       args.push_back(const_cast<char*>(a.c_str()));
     }
     args.push_back(nullptr);
-    const int rc = posix_spawn(&pid_, args[0], &actions, nullptr, args.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
+    const pid_t parent = ::getpid();
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      // A test killed by ctest's timeout must not leave its servers behind (posix_spawn could
+      // not ask for this): die with the parent. PDEATHSIG follows the forking thread, which
+      // in these tests is the test body's thread, alive for the child's whole life.
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (::getppid() != parent) {
+        ::_exit(127);  // the parent died before prctl took effect
+      }
+      if (::dup2(fds[1], 1) < 0) {
+        ::_exit(127);
+      }
+      if (!stderr_file.empty()) {
+        const int err = ::open(stderr_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+        if (err < 0 || ::dup2(err, 2) < 0) {
+          ::_exit(127);
+        }
+      }
+      ::execv(args[0], args.data());  // the pipe's ends are O_CLOEXEC; stdout is the dup
+      ::_exit(127);
+    }
     ::close(fds[1]);
     out_ = fds[0];
-    if (rc != 0) {
+    if (pid_ < 0) {
       ::close(out_);
       pid_ = -1;
-      throw std::runtime_error("posix_spawn " + argv[0] + " failed");
+      throw std::runtime_error("fork for " + argv[0] + " failed");
     }
   }
   ~ChildProcess() {
