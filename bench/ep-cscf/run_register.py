@@ -360,7 +360,8 @@ class Load:
             os.makedirs(self.args.perf, exist_ok=True)
             out = os.path.join(self.args.perf, re.sub(r"[^a-z0-9]+", "_", what.lower()) + ".data")
             perf = subprocess.Popen(["sh", "-c", f"sleep {self.args.warmup}; exec perf record -q "
-                                     f"-F 1999 -g -p {server.proc.pid} -o {out} -- sleep "
+                                     f"-F {self.args.perf_freq} --call-graph {self.args.perf_call_graph} "
+                                     f"-p {server.proc.pid} -o {out} -- sleep "
                                      f"{self.args.duration * 0.9}"],
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         c0, t0 = cpu_seconds(pids), time.monotonic()
@@ -643,6 +644,10 @@ def main():
                     help="smoke run: 1 s windows, 1 repeat, short openssl speed")
     ap.add_argument("--perf", metavar="DIR",
                     help="perf record -g the eP-CSCF during each of its runs (DIR/<run>.data)")
+    ap.add_argument("--perf-call-graph", default="fp", metavar="MODE",
+                    help="--perf: perf record --call-graph MODE (fp; dwarf attributes samples "
+                         "through code built without frame pointers, at a higher cost)")
+    ap.add_argument("--perf-freq", type=int, default=1999, help="--perf: samples/s")
     ap.add_argument("--no-rt", action="store_true",
                     help="no chrt (ctest smoke run without real-time rights)")
     ap.add_argument("--json-out", help="write every run's report here")
