@@ -191,9 +191,10 @@ def openssl_verify_rate(alg, seconds):
 
 class EpCscf:
     def __init__(self, binary, work, jwks, alg, shards=1, registrar="memory", redis_port=0,
-                 wss=None, max_connections=10000, listen_ports=1):
+                 wss=None, max_connections=10000, listen_ports=1, preallocate=0):
         self.binary, self.work, self.jwks, self.alg = binary, work, jwks, alg
         self.max_connections, self.listen_ports = max_connections, listen_ports
+        self.preallocate = preallocate if registrar == "memory" else 0
         self.shards, self.registrar, self.redis_port, self.wss = shards, registrar, redis_port, wss
         self.name = f"eP-CSCF ({shards} shard{'s' if shards > 1 else ''}, {registrar} registrar)"
 
@@ -232,6 +233,7 @@ expected_transactions = 65536
 backend = "{self.registrar}"
 host = "127.0.0.1"
 port = {self.redis_port or 6379}
+{f"preallocate_impus = {self.preallocate}" if self.preallocate else ""}
 [[domains]]
 domain = "{DOMAIN}"
 authz_server = "{ISSUER}/api/token"
@@ -360,7 +362,8 @@ class Load:
             os.makedirs(self.args.perf, exist_ok=True)
             out = os.path.join(self.args.perf, re.sub(r"[^a-z0-9]+", "_", what.lower()) + ".data")
             perf = subprocess.Popen(["sh", "-c", f"sleep {self.args.warmup}; exec perf record -q "
-                                     f"-F 1999 -g -p {server.proc.pid} -o {out} -- sleep "
+                                     f"-F {self.args.perf_freq} --call-graph {self.args.perf_call_graph} "
+                                     f"-p {server.proc.pid} -o {out} -- sleep "
                                      f"{self.args.duration * 0.9}"],
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         c0, t0 = cpu_seconds(pids), time.monotonic()
@@ -431,7 +434,8 @@ def register_figures(args, work, load, key_pem, jwks, results):
                                               f"fig2 fixed {half}/s", args.repeat)
             return out
         results[f"ep_{shards}"] = with_server(
-            EpCscf(args.ep_cscf, work, jwks, args.alg, shards=shards), ep_run)
+            EpCscf(args.ep_cscf, work, jwks, args.alg, shards=shards,
+                   preallocate=args.preallocate), ep_run)
 
     if not args.no_redis:
         redis = Redis(work)
@@ -643,6 +647,15 @@ def main():
                     help="smoke run: 1 s windows, 1 repeat, short openssl speed")
     ap.add_argument("--perf", metavar="DIR",
                     help="perf record -g the eP-CSCF during each of its runs (DIR/<run>.data)")
+    ap.add_argument("--perf-call-graph", default="fp", metavar="MODE",
+                    help="--perf: perf record --call-graph MODE (fp; dwarf attributes samples "
+                         "through code built without frame pointers, at a higher cost)")
+    ap.add_argument("--perf-freq", type=int, default=1999, help="--perf: samples/s")
+    ap.add_argument("--preallocate", type=int, default=None, metavar="N",
+                    help="figures 1, 2, 6 with the memory registrar: [registrar] "
+                         "preallocate_impus = N (slots allocated and touched at start, ~450 MiB "
+                         "per million; 0: grow on demand, as before session 5; default 1000000, "
+                         "0 with --quick)")
     ap.add_argument("--no-rt", action="store_true",
                     help="no chrt (ctest smoke run without real-time rights)")
     ap.add_argument("--json-out", help="write every run's report here")
@@ -652,6 +665,8 @@ def main():
     if args.quick:
         args.duration, args.warmup, args.repeat, args.openssl_seconds = 1.0, 0.3, 1, 1
         args.connections, args.ua = 4, 2
+    if args.preallocate is None:
+        args.preallocate = 0 if args.quick else 1_000_000
     tools = ["openssl", "taskset"] + ([] if args.no_rt else ["chrt"])
     tools += [] if args.no_kamailio else ["kamailio"]
     tools += [] if args.no_redis or args.no_register else ["redis-server"]

@@ -170,6 +170,22 @@ public:
     return *new (p) T();
   }
 
+  /// Allocates the chunks for `n` elements now and touches every page of them, so that growing
+  /// to `n` later takes no page fault (the fault, not the zeroing, is what costs: in a KVM guest
+  /// the first touch of a page also faults on the host). Elements are still created by
+  /// emplace_back(); size() is unchanged.
+  void reserve(std::size_t n) {
+    while (chunks_.size() * kPerChunk < n) {
+      void* raw = huge_alloc(kHugePage);
+      chunks_.push_back(static_cast<T*>(raw));
+      char* c = static_cast<char*>(raw);
+      for (std::size_t off = 0; off < kHugePage; off += 4096) {
+        // A volatile store: the compiler may not drop it as a write of what is already there.
+        *static_cast<volatile char*>(c + off) = 0;
+      }
+    }
+  }
+
   /// Bytes reserved (whole chunks).
   std::size_t memory_bytes() const { return chunks_.size() * kHugePage; }
 

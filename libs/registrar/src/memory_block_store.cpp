@@ -22,6 +22,14 @@ MemoryBlockStore::MemoryBlockStore(const Block& block, const ErrorCounters& erro
   identities_.reserve(std::min<std::uint64_t>(block_.size, kPresizedIdentities));
 }
 
+void MemoryBlockStore::preallocate(std::uint64_t n) {
+  std::lock_guard lock(mu_);
+  const auto slots = static_cast<std::size_t>(std::min<std::uint64_t>(n, block_.size));
+  slots_.reserve(slots);
+  flows_.reserve(slots);  // one flow per IMPU at most in the common case (one WIC per flow)
+  heap_.reserve(slots);
+}
+
 MemoryBlockStore::~MemoryBlockStore() {
   for (std::size_t i = 0; i < slots_.size(); ++i) {
     Slot& s = slots_[i];
@@ -101,6 +109,14 @@ std::uint32_t MemoryBlockStore::find_identity(std::string_view key) const {
   return found;
 }
 
+bool MemoryBlockStore::on_flow(std::uint32_t index, std::string_view flow) const {
+  bool found = false;
+  BlobView(slots_[index].blob()).for_each([&](const ContactRef& c) {
+    found = found || c.field(kFlow) == flow;
+  });
+  return found;
+}
+
 std::uint32_t MemoryBlockStore::pick_free(std::int64_t now) {
   // Never-used IMPUs first: an IMPU is reused as late as possible, after its quarantine (G-13).
   if (slots_.size() < block_.size) {
@@ -160,14 +176,17 @@ void MemoryBlockStore::rewrite(std::uint32_t index, std::string_view owner,
   char* blob = fits ? scratch_ : arena_.allocate(size);
   encode_blob_into(blob, size, owner, contacts);
   // Flow index: one entry per (flow, index) while some stored contact of the index is on it.
-  std::vector<std::string_view> old_flows;
+  // The two lists are members reused under the lock (no allocation per REGISTER once warm).
+  auto& old_flows = old_flows_;
+  auto& new_flows = new_flows_;
+  old_flows.clear();
+  new_flows.clear();
   BlobView(s.blob()).for_each([&](const ContactRef& c) {
     const auto f = c.field(kFlow);
     if (!f.empty() && std::find(old_flows.begin(), old_flows.end(), f) == old_flows.end()) {
       old_flows.push_back(f);
     }
   });
-  std::vector<std::string_view> new_flows;
   BlobView(blob).for_each([&](const ContactRef& c) {
     const auto f = c.field(kFlow);
     if (!f.empty() && std::find(new_flows.begin(), new_flows.end(), f) == new_flows.end()) {
@@ -176,12 +195,12 @@ void MemoryBlockStore::rewrite(std::uint32_t index, std::string_view owner,
   });
   for (const auto f : old_flows) {
     if (std::find(new_flows.begin(), new_flows.end(), f) == new_flows.end()) {
-      flows_.erase(IndexTable::hash(f), index);
+      flows_.erase(IndexTable::hash(f), f, index);
     }
   }
   for (const auto f : new_flows) {
     if (std::find(old_flows.begin(), old_flows.end(), f) == old_flows.end()) {
-      flows_.insert(IndexTable::hash(f), index);
+      flows_.insert(IndexTable::hash(f), f, index, [&](std::uint32_t i) { return on_flow(i, f); });
     }
   }
   if (s.blob_size > Slot::kInline) {
@@ -355,17 +374,10 @@ W4Result<RemoveResult> MemoryBlockStore::remove_all(std::uint64_t index,
 
 std::uint32_t MemoryBlockStore::remove_flow(std::string_view flow, std::int64_t now) {
   std::lock_guard lock(mu_);
+  // Candidates in an order that makes each rewrite's flow-index erase O(1) (flow_index.hpp).
   std::vector<std::uint32_t> indices;
-  flows_.find(IndexTable::hash(flow), [&](std::uint32_t i) {
-    bool on_flow = false;
-    BlobView(slots_[i].blob()).for_each([&](const ContactRef& c) {
-      on_flow = on_flow || c.field(kFlow) == flow;
-    });
-    if (on_flow) {
-      indices.push_back(i);
-    }
-    return false;  // visit every candidate
-  });
+  flows_.find_all(IndexTable::hash(flow), flow, indices);
+  std::erase_if(indices, [&](std::uint32_t i) { return !on_flow(i, flow); });
   std::uint32_t total = 0;
   for (const std::uint32_t i : indices) {
     auto contacts = live(i, now);

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "error_counters.hpp"
+#include "flow_index.hpp"
 #include "index_table.hpp"
 #include "slot_blob.hpp"
 #include "wimpu/registrar/block.hpp"
@@ -33,6 +34,12 @@ public:
   ~MemoryBlockStore();
   MemoryBlockStore(const MemoryBlockStore&) = delete;
   MemoryBlockStore& operator=(const MemoryBlockStore&) = delete;
+
+  /// Allocates and touches the memory of min(n, block size) IMPUs: slots, flow index, heap
+  /// (MemoryOptions::preallocate_impus). Start-up only.
+  void preallocate(std::uint64_t n);
+  /// Bytes of slot memory reserved (whole huge-page chunks).
+  std::size_t slot_memory_bytes() const { return slots_.memory_bytes(); }
 
   W4Result<RegisterResult> register_contacts(const RegisterRequest& req, std::int64_t now);
   W4Result<RemoveResult> remove_contact(std::uint64_t index, const ContactKey& key,
@@ -89,6 +96,8 @@ private:
   // binding_into() without the block and IMPU strings (state, owner, contacts).
   void fill_stored(const Slot* s, std::int64_t now, Binding& b) const;
   std::uint32_t find_identity(std::string_view key) const;  // kNone if absent
+  // Whether IMPU `index`'s stored blob has a contact (live or not) on `flow`.
+  bool on_flow(std::uint32_t index, std::string_view flow) const;
   // Picks an index for a new owner (fresh first, then a reclaimable one); kNone if none.
   std::uint32_t pick_free(std::int64_t now);
   // The slot's live contacts, as drafts that copy them into a new blob.
@@ -110,7 +119,9 @@ private:
   ChunkedArray<Slot> slots_;     ///< Index < slots_.size() == next fresh index.
   char scratch_[Slot::kInline];  ///< rewrite() builds an inline blob here first.
   IndexTable identities_;        ///< hash(owner) -> index.
-  IndexTable flows_;             ///< hash(flow) -> index, one entry per (flow, index) stored.
+  FlowIndex flows_;              ///< flow -> every index with a stored contact on it.
+  std::vector<std::string_view> old_flows_;  ///< rewrite()'s scratch lists (under the lock).
+  std::vector<std::string_view> new_flows_;
   std::vector<HeapEntry> heap_;  ///< Min-heap on key (lower bound of free_at).
   std::size_t sweep_cursor_ = 0;
 };

@@ -16,11 +16,15 @@ const detail::ErrorCounters& errors() {
 
 }  // namespace
 
-MemoryRegistrar::MemoryRegistrar(BlockSetPtr blocks, common::ClockPtr clock)
+MemoryRegistrar::MemoryRegistrar(BlockSetPtr blocks, common::ClockPtr clock,
+                                 MemoryOptions options)
     : blocks_(std::move(blocks)), clock_(std::move(clock)) {
   WIMPU_RELEASE_ASSERT(blocks_ != nullptr && clock_ != nullptr);
   for (const auto& b : blocks_->blocks()) {
     stores_.push_back(std::make_unique<detail::MemoryBlockStore>(*b, errors()));
+    if (options.preallocate_impus > 0) {
+      stores_.back()->preallocate(options.preallocate_impus);
+    }
   }
 }
 

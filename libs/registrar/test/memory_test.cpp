@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "harness.hpp"
+#include "memory_block_store.hpp"
 
 namespace wimpu::registrar::test {
 namespace {
@@ -96,6 +97,77 @@ TEST(MemoryRegistrar, BindingsMoveBetweenTheSlotAndTheArenaIntact) {
   ASSERT_TRUE(m.register_now(req));
   EXPECT_EQ(*m.remove_flow_now("ws-a"), 1u);
   EXPECT_EQ(m.lookup_now(small->impu)->state, ImpuState::kQuarantined);
+}
+
+// Many web identities on one flow (the flow index's group form): a de-registration in the middle,
+// a move to another flow, then the flow's close reaches exactly the IMPUs still on it.
+TEST(MemoryRegistrar, ManyImpusOnOneFlowAreAllReachedByItsClose) {
+  MemoryHarness h;
+  auto& m = h.memory();
+  std::vector<std::string> impus;
+  for (int i = 0; i < 10; ++i) {
+    const auto r = m.register_now(request("u" + std::to_string(i), "ws-shared", 3600));
+    ASSERT_TRUE(r);
+    impus.push_back(r->impu);
+  }
+  auto bye = request("u3", "ws-shared", 0);
+  bye.contacts[0].contact.cseq = 2;
+  ASSERT_TRUE(m.register_now(bye));
+  auto moved = request("u5", "ws-other", 3600);
+  moved.contacts[0].contact.cseq = 2;
+  ASSERT_TRUE(m.register_now(moved));  // same contact, new flow: the binding moves (RFC 5626 §6)
+  EXPECT_EQ(*m.remove_flow_now("ws-shared"), 8u);
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_EQ(*m.is_registered_now(impus[static_cast<std::size_t>(i)]), i == 5) << i;
+  }
+  EXPECT_EQ(*m.remove_flow_now("ws-shared"), 0u);
+  EXPECT_EQ(*m.remove_flow_now("ws-other"), 1u);
+}
+
+// MemoryOptions::preallocate_impus: the slot memory is reserved up front (capped at the block's
+// size) and registering within it reserves no more; behaviour is the same as without it.
+TEST(MemoryRegistrar, PreallocatedSlotsAreUsedWithoutGrowing) {
+  BlockConfig cfg;
+  cfg.id = "big";
+  cfg.domains = {"big.example"};
+  cfg.range_first = "+100000";
+  cfg.range_last = "+119999";  // 20,000 IMPUs: 5 chunks of 4,681 slots
+  const BlockSet set({cfg});
+  const Block& block = *set.blocks()[0];
+  const detail::ErrorCounters errors("memory");
+  detail::MemoryBlockStore grown(block, errors);
+  detail::MemoryBlockStore preallocated(block, errors);
+  preallocated.preallocate(10'000);
+  const std::size_t reserved = preallocated.slot_memory_bytes();
+  EXPECT_EQ(reserved, 3 * detail::kHugePage);  // ceil(10,000 / 4,681) chunks
+  EXPECT_EQ(grown.slot_memory_bytes(), 0u);
+  for (int i = 0; i < 10'000; ++i) {
+    ContactInfo c;
+    c.uri = "sip:u@192.0.2.9";
+    c.call_id = "c" + std::to_string(i);
+    c.cseq = 1;
+    c.flow_token = "ws-" + std::to_string(i % 7);
+    const RegisterRequest req{"big", {"https://wwsf.example", "u" + std::to_string(i)},
+                              {{c, 3600}}};
+    const auto a = grown.register_contacts(req, 1000);
+    const auto b = preallocated.register_contacts(req, 1000);
+    ASSERT_TRUE(a && b);
+    ASSERT_EQ(a->impu, b->impu);
+  }
+  EXPECT_EQ(preallocated.slot_memory_bytes(), reserved);
+  EXPECT_EQ(grown.slot_memory_bytes(), reserved);
+  EXPECT_EQ(preallocated.remove_flow("ws-3", 2000), grown.remove_flow("ws-3", 2000));
+  // More than the block holds is capped at its size.
+  detail::MemoryBlockStore capped(block, errors);
+  capped.preallocate(1'000'000);
+  EXPECT_EQ(capped.slot_memory_bytes(), 5 * detail::kHugePage);
+  // Through the public constructor: the same answers as the default harness's registrar.
+  MemoryRegistrar m(std::make_shared<const BlockSet>(test_blocks()),
+                    std::make_shared<common::FakeClock>(), MemoryOptions{.preallocate_impus = 4});
+  const auto r = m.register_now(request("a", "ws-1", 60));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->impu, "sip:+15550000000@block.example");
+  EXPECT_EQ(*m.remove_flow_now("ws-1"), 1u);
 }
 
 }  // namespace

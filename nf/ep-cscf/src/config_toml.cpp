@@ -274,7 +274,7 @@ EpCscfConfig parse(const toml::table& root, const ParseOptions& opts) {
   }
 
   View r = cfg["registrar"];
-  only_keys(r, "registrar", {"backend", "host", "port", "op_timeout_ms"});
+  only_keys(r, "registrar", {"backend", "host", "port", "op_timeout_ms", "preallocate_impus"});
   const std::string backend = str(r["backend"], "registrar.backend", "memory");
   if (backend == "memory") {
     c.backend = RegistrarBackend::kMemory;
@@ -287,6 +287,10 @@ EpCscfConfig parse(const toml::table& root, const ParseOptions& opts) {
   c.redis.port = static_cast<std::uint16_t>(integer(r["port"], "registrar.port", 6379, 1, 65535));
   c.redis.op_timeout = std::chrono::milliseconds(
       integer(r["op_timeout_ms"], "registrar.op_timeout_ms", 2000, 1, 60000));
+  // Memory backend: IMPU slots allocated and touched at start, per block (MemoryOptions). Up to
+  // 2^32 (a block's largest size); the memory is 448 bytes per IMPU, so the operator sizes it.
+  c.memory.preallocate_impus = static_cast<std::uint64_t>(integer(
+      r["preallocate_impus"], "registrar.preallocate_impus", 0, 0, std::int64_t{1} << 32));
 
   View s = cfg["standard"];
   only_keys(s, "standard", {"upstream_icscf"});

@@ -155,7 +155,8 @@ void Server::start() {
   trust_ = make_trust();
   auto block_set = std::make_shared<const registrar::BlockSet>(std::move(blocks));
   if (config_.backend == RegistrarBackend::kMemory) {
-    registrars_.push_back(std::make_unique<registrar::MemoryRegistrar>(block_set, clock_));
+    registrars_.push_back(
+        std::make_unique<registrar::MemoryRegistrar>(block_set, clock_, config_.memory));
   } else {
     for (transport::ShardId s = 0; s < pool.size(); ++s) {
       registrars_.push_back(std::make_unique<registrar::RedisRegistrar>(pool.executor(s),

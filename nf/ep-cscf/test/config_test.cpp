@@ -57,6 +57,10 @@ TEST(EpCscfConfigTest, MinimalConfigGetsDefaults) {
   auto keyed = parse_text(std::string(kMinimal) + "[ep_cscf]\nflow_token_key = \"shared\"\n");
   ASSERT_TRUE(keyed) << keyed.error().message();
   EXPECT_EQ(keyed->transport.flow_token_key, "shared");
+  EXPECT_EQ(c->memory.preallocate_impus, 0u);  // the memory registrar grows on demand
+  auto sized = parse_text(std::string(kMinimal) + "[registrar]\npreallocate_impus = 200000\n");
+  ASSERT_TRUE(sized) << sized.error().message();
+  EXPECT_EQ(sized->memory.preallocate_impus, 200000u);
 }
 
 TEST(EpCscfConfigTest, BadKeysAreNamedWithTheReason) {
@@ -64,6 +68,8 @@ TEST(EpCscfConfigTest, BadKeysAreNamedWithTheReason) {
             "ep_cscf.realmm: unknown key");
   EXPECT_EQ(error_of(std::string(kMinimal) + "[registrar]\nbackend = \"mongo\"\n").message(),
             "registrar.backend: must be memory or redis, not 'mongo'");
+  EXPECT_EQ(error_of(std::string(kMinimal) + "[registrar]\npreallocate_impus = -1\n").message(),
+            "registrar.preallocate_impus: must be an integer in [0, 4294967296]");
   EXPECT_EQ(error_of(std::string(kMinimal) + "[registration]\nmin_expires = 0\n").message(),
             "registration.min_expires: must be an integer in [1, 86400]");
   EXPECT_EQ(

@@ -9,6 +9,7 @@
 // the common case and never held across I/O or a suspension. Work proportional to the block size
 // (usage()) is done in chunks that release the lock between them.
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string_view>
 #include <vector>
@@ -22,13 +23,26 @@ namespace detail {
 class MemoryBlockStore;
 }
 
+/// Start-up sizing of the memory backend (configuration, not behaviour: every figure stays the same
+/// without it, only slower while the store grows).
+struct MemoryOptions {
+  /// IMPU slots (448 bytes each, plus ~12 bytes of flow index) allocated and touched at
+  /// construction, per block (capped at the block's size). A slot's memory is otherwise
+  /// first touched by the REGISTER that allocates the IMPU: a page fault that zeroes a 2 MiB huge
+  /// page every ~4,700 new IMPUs, ~2.6 us per initial REGISTER in the bench's KVM guest (issue 8
+  /// figure 1, bench/RESULTS.md). 0: grow on demand.
+  std::uint64_t preallocate_impus = 0;
+};
+
 /// In-process registrar. Thread-safe: every method may be called from any shard concurrently.
 /// Time comes from the injected clock (`Clock::wall_now()`, ms since the Unix epoch), so tests
 /// drive expiry and quarantine with a FakeClock.
 class MemoryRegistrar final : public W4 {
 public:
-  /// `blocks` and `clock` are shared and must not be null.
-  MemoryRegistrar(BlockSetPtr blocks, common::ClockPtr clock);
+  /// `blocks` and `clock` are shared and must not be null. With `options.preallocate_impus`, the
+  /// constructor allocates and touches that memory before returning (seconds for millions of
+  /// IMPUs: call it at start-up, not on a shard's data path).
+  MemoryRegistrar(BlockSetPtr blocks, common::ClockPtr clock, MemoryOptions options = {});
   ~MemoryRegistrar() override;
   MemoryRegistrar(const MemoryRegistrar&) = delete;
   MemoryRegistrar& operator=(const MemoryRegistrar&) = delete;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "wimpu/registrar/block.hpp"
+#include "wimpu/registrar/memory_registrar.hpp"
 #include "wimpu/registrar/redis_registrar.hpp"
 #include "wimpu/token/algorithm.hpp"
 #include "wimpu/transaction/config.hpp"
@@ -100,6 +101,7 @@ struct EpCscfConfig {
   transaction::TimerConfig timers;
   RegistrarBackend backend = RegistrarBackend::kMemory;
   registrar::RedisOptions redis;  ///< used with kRedis (one connection per shard)
+  registrar::MemoryOptions memory;  ///< used with kMemory (start-up sizing)
   /// Remove `a=group:BUNDLE` from SDP offers of WICs (TS 23.228 Annex U.1.1: for an IMS core
   /// without BUNDLE support).
   bool strip_bundle = false;
