@@ -325,6 +325,37 @@ class Kamailio:
         stop(self.proc)  # -DD: the main process stops its children
 
 
+class NullPeer:
+    """wimpu-loadgen-null on the server CPU: a registrar that costs almost nothing, so the closed
+    loop of figure 2 against it measures the load tool's own capacity (--tool-capacity)."""
+
+    name = "null registrar peer (wimpu-loadgen-null)"
+
+    def __init__(self, binary, work):
+        self.binary, self.work = binary, work
+
+    def start(self):
+        self.cmd = NICE + ["taskset", "-c", SERVER_CPU, self.binary]
+        self.proc = subprocess.Popen(self.cmd, stdout=subprocess.PIPE, text=True,
+                                     stderr=open(os.path.join(self.work, "null.err"), "ab"))
+        self._url = self.proc.stdout.readline().strip()
+        if not self._url.startswith("ws://"):
+            raise RuntimeError(f"wimpu-loadgen-null printed {self._url!r}")
+
+    def pids(self):
+        return [self.proc.pid]
+
+    def url(self, tls=False, i=0):
+        return self._url
+
+    def load_args(self, key_pem, fresh):
+        return ["--domain", "null.test"]
+
+    def stop(self):
+        stop(self.proc, signal.SIGINT)
+        self.counts = self.proc.stdout.read().strip()
+
+
 class Redis:
     def __init__(self, work):
         self.work = work
@@ -384,10 +415,20 @@ class Load:
 def fmt_run(r):
     lat = r["latency"]
     errs = {k: v for k, v in r.get("errors", {}).items() if v}
+    # The tool's own cost: CPU-ms per 1,000 REGISTERs and WebSocket frames per socket write/read
+    # (its write coalescing), so a line shows whether the tool was near its limit.
+    io = r.get("ws_io") or {}
+    cost = ""
+    if "ms_per_1000" in r["cpu"]:
+        cost = f" ({r['cpu']['ms_per_1000']:.2f} ms/1000"
+        if io.get("writes") and io.get("reads"):
+            cost += (f", {io['frames_out'] / io['writes']:.2f} frames/write, "
+                     f"{io['frames_in'] / io['reads']:.2f} frames/read")
+        cost += ")"
     return (f"{r['rate_ok']:9.0f}/s ok  p50 {lat['p50_us']:.0f} us p99 {lat['p99_us']:.0f} us "
             f"p99.9 {lat['p99.9_us']:.0f} us  errors {errs or 'none'}  "
             f"server cpu {100 * r['_server_cpu']:.0f}%  tool cpu "
-            f"{100 * r['cpu']['cores_used']:.0f}%  [{r['_load']}]")
+            f"{100 * r['cpu']['cores_used']:.0f}%{cost}  [{r['_load']}]")
 
 
 def median_run(load, server, extra, what, repeat):
@@ -449,6 +490,12 @@ def register_figures(args, work, load, key_pem, jwks, results):
                                               "fig1 fresh token (redis)", args.repeat)})
         finally:
             redis.stop()
+
+    if args.tool_capacity:
+        results["tool_capacity"] = with_server(
+            NullPeer(args.null_peer, work),
+            lambda s: median_run(load, s, s.load_args(None, False) + closed,
+                                 "tool capacity (null peer)", args.repeat))
 
     if not args.no_kamailio:
         kcfg = os.path.abspath(args.kamailio_cfg)
@@ -599,6 +646,12 @@ def summary(args, results):
             log(f"fig2 at {h['target_rate']:.0f}/s (50% of max): p99 {h['latency']['p99_us']:.0f} us "
                 f"(target < 2000 us), p99.9 {h['latency']['p99.9_us']:.0f} us, "
                 f"{h['rate_ok']:,.0f}/s done")
+    if results.get("tool_capacity"):
+        r = results["tool_capacity"]
+        log(f"load tool capacity (figure 2 load against wimpu-loadgen-null): "
+            f"{r['rate_ok']:,.0f}/s at {100 * r['cpu']['cores_used']:.0f}% of CPU {TOOL_CPU}"
+            + (f", {r['cpu']['ms_per_1000']:.2f} CPU-ms per 1,000 REGISTERs"
+               if "ms_per_1000" in r["cpu"] else ""))
     if results.get("ep_2") and ep:
         for f in ("fig1", "fig2"):
             a, b = ep[f]["rate_ok"], results["ep_2"][f]["rate_ok"]
@@ -621,6 +674,11 @@ def main():
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--ep-cscf", default=os.path.join(ROOT, "build/nf/ep-cscf/wimpu-ep-cscf"))
     ap.add_argument("--loadgen", default=os.path.join(ROOT, "build/bench/loadgen/wimpu-loadgen"))
+    ap.add_argument("--null-peer",
+                    default=os.path.join(ROOT, "build/bench/loadgen/wimpu-loadgen-null"))
+    ap.add_argument("--tool-capacity", action="store_true",
+                    help="also run figure 2's closed loop against wimpu-loadgen-null on the "
+                         "server CPU: the load tool's own maximum rate and CPU per REGISTER")
     ap.add_argument("--kamailio-cfg",
                     default=os.path.join(ROOT, "bench/loadgen/kamailio-ws-registrar.cfg"))
     ap.add_argument("--alg", choices=["EdDSA", "ES256"], default="EdDSA")

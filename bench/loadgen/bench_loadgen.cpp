@@ -1,7 +1,8 @@
 // Per-operation cost of the load tool's own hot path, so a run can tell how much CPU the tool
 // spends per REGISTER besides the kernel's socket work:
-//   build a REGISTER (wimpu::sip::RequestBuilder), parse its 200 (wimpu::sip::parse_into), record
-//   a latency, answer a digest challenge (auth_ephemeral).
+//   build a REGISTER (wimpu::sip::RequestBuilder; since session 5 the engine appends a prebuilt
+//   template and frames it in place), parse its 200 (wimpu::sip::parse_into; the engine now scans
+//   it with scan_response), record a latency, answer a digest challenge (auth_ephemeral).
 // Run: build/bench/loadgen/bench_loadgen
 #include <benchmark/benchmark.h>
 
@@ -10,8 +11,10 @@
 
 #include "wimpu/loadgen/digest.hpp"
 #include "wimpu/loadgen/histogram.hpp"
+#include "wimpu/loadgen/response_scan.hpp"
 #include "wimpu/loadgen/token_source.hpp"
 #include "wimpu/loadgen/wic_messages.hpp"
+#include "wimpu/loadgen/ws_frame.hpp"
 #include "wimpu/sip/message.hpp"
 #include "wimpu/token/signing_key.hpp"
 
@@ -44,8 +47,35 @@ void BM_BuildRegister(benchmark::State& state) {
 }
 BENCHMARK(BM_BuildRegister);
 
-void BM_ParseRegisterOk(benchmark::State& state) {
-  const std::string ok =
+// What the engine does per REGISTER since session 5: the prebuilt template appended with the
+// per-request fields, then framed and masked in the write buffer (ws_frame.hpp).
+void BM_TemplateRegisterFramed(benchmark::State& state) {
+  Rng rng(1);
+  WicIdentity id = WicIdentity::random(rng);
+  const std::string auth = bearer_authorization(kToken);
+  RegisterParams p;
+  p.request_uri = "sip:ims.example";
+  p.aor = "sip:wic@wwsf.example";
+  p.user_agent = "wimpu-loadgen";
+  RegisterTemplate t;
+  t.prepare(id, p);
+  std::string branch;
+  std::string out;
+  std::uint32_t seq = 0;
+  for (auto _ : state) {
+    out.clear();
+    make_branch(BranchFields{0x10000001, 0, ++seq}, branch);
+    const std::size_t start = ws_begin_frame(out);
+    t.append(out, branch, "abcdefghij", seq, "Authorization", auth);
+    ws_end_frame(out, start, WsOpcode::kText, seq * 2654435761u);
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_TemplateRegisterFramed);
+
+const std::string& register_ok() {
+  static const std::string ok =
       "SIP/2.0 200 OK\r\n"
       "Via: SIP/2.0/WSS abcdefghijkl.invalid;branch=z9hG4bK10000001.0.77;received=127.0.0.1;"
       "rport=40000\r\n"
@@ -59,6 +89,11 @@ void BM_ParseRegisterOk(benchmark::State& state) {
       "Require: outbound\r\n"
       "Service-Route: <sip:orig@pcscf.example;lr>\r\n"
       "Content-Length: 0\r\n\r\n";
+  return ok;
+}
+
+void BM_ParseRegisterOk(benchmark::State& state) {
+  const std::string& ok = register_ok();
   wimpu::sip::Message msg;
   BranchFields f;
   for (auto _ : state) {
@@ -69,6 +104,19 @@ void BM_ParseRegisterOk(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_ParseRegisterOk);
+
+// The engine's matching of a plain 200 since session 5: scan_response instead of parse_into.
+void BM_ScanRegisterOk(benchmark::State& state) {
+  const std::string& ok = register_ok();
+  ResponseHead h;
+  BranchFields f;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(scan_response(ok, h));
+    benchmark::DoNotOptimize(parse_branch(h.branch, f));
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_ScanRegisterOk);
 
 void BM_HistogramRecord(benchmark::State& state) {
   Histogram h;

@@ -75,6 +75,7 @@ void Link::launch(TimePoint now) {
     conn_->detach();
   }
   conn_ = WsSipConnection::create(w_.io(), w_.shared().ws, this);
+  conn_->count_into(&w_.stats().ws_io);
   conn_->start(w_.shared().remote, w_.next_local_address());
 }
 
@@ -108,6 +109,14 @@ void Link::new_identities() {
         ua.authorization = bearer_authorization(token, o.token.access_token_form);
       }
     }
+  }
+  RegisterParams fixed;
+  fixed.request_uri = w_.shared().request_uri;
+  fixed.expires = o.expires;
+  fixed.user_agent = o.user_agent;
+  for (Ua& ua : uas_) {
+    fixed.aor = ua.aor;
+    ua.tmpl.prepare(ua.id, fixed);
   }
   contact_uri_ = uas_.front().id.contact_uri();
 }
@@ -282,30 +291,40 @@ void Link::issue(Ua& ua, TimePoint intended, TimePoint now) {
 }
 
 void Link::send_register(Ua& ua, std::string_view auth_header, std::string_view auth_value) {
-  const EngineOptions& o = w_.opt();
   std::string& branch = w_.branch();
   make_branch(BranchFields{generation_, ua.slot, ua.pending.seq}, branch);
+  // A fresh From tag per REGISTER: 10 characters of [a-z0-9] from one random draw.
   char tag_buf[10];
+  std::uint64_t r = w_.rng().next();
   for (char& ch : tag_buf) {
-    ch = "abcdefghijklmnopqrstuvwxyz0123456789"[w_.rng().below(36)];
+    ch = "abcdefghijklmnopqrstuvwxyz0123456789"[r % 36];
+    r /= 36;
   }
-  RegisterParams p;
-  p.request_uri = w_.shared().request_uri;
-  p.aor = ua.aor;
-  p.branch = branch;
-  p.from_tag = std::string_view(tag_buf, sizeof(tag_buf));
-  p.expires = o.expires;
-  p.authorization = auth_value;
-  p.authorization_header = auth_header;
-  p.user_agent = o.user_agent;
-  std::string& out = w_.out();
-  build_register(ua.id, p, out);
-  conn_->send(out);
+  ++ua.id.cseq;
+  // Straight into the connection's write buffer: framed, masked and written with whatever
+  // else this turn sends on the flow.
+  std::string& out = conn_->begin_message();
+  ua.tmpl.append(out, branch, std::string_view(tag_buf, sizeof(tag_buf)), ua.id.cseq,
+                 auth_header, auth_value);
+  conn_->end_message();
   ++w_.stats().requests_sent;
+}
+
+bool Link::needs_full_parse(const ResponseHead& head) const noexcept {
+  // Holding modes read the granted expiry from the 2xx; a digest challenge needs its
+  // WWW-/Proxy-Authenticate parsed. A plain REGISTER load needs only the matching fields.
+  const EngineOptions& o = w_.opt();
+  return o.mode != Mode::kRegister ||
+         ((head.status == 401 || head.status == 407) && !o.digest.secret.empty());
 }
 
 void Link::on_message(WsSipConnection& c, std::string_view message) {
   if (&c != conn_.get()) {
+    return;
+  }
+  ResponseHead head;
+  if (scan_response(message, head) && !needs_full_parse(head)) {
+    handle_response(head, nullptr, SteadyClock::now());
     return;
   }
   sip::Message& msg = w_.scratch_message();
@@ -315,19 +334,23 @@ void Link::on_message(WsSipConnection& c, std::string_view message) {
   }
   const TimePoint now = SteadyClock::now();
   if (msg.is_response()) {
-    handle_response(msg, now);
+    head.status = msg.status_code();
+    head.branch = msg.top_via().branch;
+    head.call_id = msg.call_id();
+    head.cseq = msg.cseq().number;
+    head.cseq_method = msg.cseq().method_text;
+    handle_response(head, &msg, now);
   } else {
     handle_request(msg, now);
   }
 }
 
-void Link::handle_response(const sip::Message& msg, TimePoint now) {
+void Link::handle_response(const ResponseHead& head, const sip::Message* msg, TimePoint now) {
   Stats& s = w_.stats();
-  const int status = msg.status_code();
+  const int status = head.status;
   s.count_status(status);
   BranchFields f;
-  if (!parse_branch(msg.top_via().branch, f) || f.generation != generation_ ||
-      f.slot >= uas_.size()) {
+  if (!parse_branch(head.branch, f) || f.generation != generation_ || f.slot >= uas_.size()) {
     ++s.error(ErrorKind::kUnmatched);
     return;
   }
@@ -336,16 +359,21 @@ void Link::handle_response(const sip::Message& msg, TimePoint now) {
     ++s.error(ErrorKind::kUnmatched);  // late answer to a timed-out request
     return;
   }
+  // RFC 3261 §8.2.6.2: the response copies Call-ID and CSeq; a server that does not is counted.
+  if (head.call_id != ua.id.call_id || head.cseq != ua.id.cseq || head.cseq_method != "REGISTER") {
+    ++s.error(ErrorKind::kUnmatched);
+    return;
+  }
   if (status < 200) {
     return;  // provisional: the transaction goes on (RFC 3261 §17.1.2.2 Proceeding)
   }
   if ((status == 401 || status == 407) && !w_.opt().digest.secret.empty()) {
-    if (ua.pending.challenges == 0 && answer_challenge(ua, msg)) {
+    if (ua.pending.challenges == 0 && msg != nullptr && answer_challenge(ua, *msg)) {
       return;
     }
     ++s.error(ErrorKind::kAuth);
   }
-  complete(ua, status, &msg, now);
+  complete(ua, status, msg, now);
 }
 
 bool Link::answer_challenge(Ua& ua, const sip::Message& msg) {
@@ -394,14 +422,11 @@ void Link::complete(Ua& ua, int status, const sip::Message* msg, TimePoint now) 
   if (status >= 200 && status < 300) {
     ++s.transactions_ok;
   }
-  if (msg != nullptr) {
-    note_registration(ua, *msg, now);
-  }
+  note_registration(ua, status, msg, now);
   ended(ua, now);
 }
 
-void Link::note_registration(Ua& ua, const sip::Message& msg, TimePoint now) {
-  const int status = msg.status_code();
+void Link::note_registration(Ua& ua, int status, const sip::Message* msg, TimePoint now) {
   const bool holding = w_.opt().mode != Mode::kRegister;
   if (status < 200 || status >= 300) {
     if (holding) {
@@ -418,7 +443,7 @@ void Link::note_registration(Ua& ua, const sip::Message& msg, TimePoint now) {
     ua.registered = true;
     ++w_.registered;
   }
-  if (!holding) {
+  if (!holding || msg == nullptr) {
     return;
   }
   // The granted expiry: our contact's expires param (RFC 3261 §10.2.4), else Expires, else
@@ -426,7 +451,7 @@ void Link::note_registration(Ua& ua, const sip::Message& msg, TimePoint now) {
   // (TS 24.229 §5.1.1.4.1).
   std::uint32_t granted = w_.opt().expires;
   bool found = false;
-  for (const sip::NameAddr& c : msg.contacts()) {
+  for (const sip::NameAddr& c : msg->contacts()) {
     const std::string_view inst = sip::contact_instance(c);
     if (inst.size() == ua.id.instance.size() + 2 &&
         inst.substr(1, ua.id.instance.size()) == ua.id.instance) {
@@ -438,7 +463,7 @@ void Link::note_registration(Ua& ua, const sip::Message& msg, TimePoint now) {
     }
   }
   if (!found) {
-    if (auto e = sip::delta_seconds(msg, sip::HeaderId::kExpires); e && *e) {
+    if (auto e = sip::delta_seconds(*msg, sip::HeaderId::kExpires); e && *e) {
       granted = **e;
     }
   }

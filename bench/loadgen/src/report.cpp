@@ -8,6 +8,13 @@
 namespace wimpu::loadgen {
 namespace {
 
+// The tool's CPU (user + system) per 1,000 transactions ended, in milliseconds: its own cost per
+// REGISTER, comparable between runs at different rates.
+double cpu_ms_per_1000(const RunReport& r) {
+  const auto n = r.stats.transactions_done;
+  return n == 0 ? 0.0 : 1e6 * r.cpu.total_seconds() / static_cast<double>(n);
+}
+
 constexpr double kQuantiles[] = {0.5, 0.9, 0.99, 0.999, 0.9999};
 constexpr std::string_view kQuantileNames[] = {"p50", "p90", "p99", "p99.9", "p99.99"};
 
@@ -129,9 +136,23 @@ std::string format_text(const RunReport& r) {
     out.append(", other requests ").append(std::to_string(s.other_requests_received));
     out.append("\n");
   }
+  if (s.ws_io.writes > 0 || s.ws_io.reads > 0) {
+    const auto per = [](std::uint64_t a, std::uint64_t b) {
+      return b == 0 ? 0.0 : static_cast<double>(a) / static_cast<double>(b);
+    };
+    out.append("websocket: ").append(std::to_string(s.ws_io.frames_out)).append(" frames in ");
+    out.append(std::to_string(s.ws_io.writes)).append(" writes (");
+    out.append(fmt("%.2f", per(s.ws_io.frames_out, s.ws_io.writes))).append(" per write), ");
+    out.append(std::to_string(s.ws_io.frames_in)).append(" frames from ");
+    out.append(std::to_string(s.ws_io.reads)).append(" reads (");
+    out.append(fmt("%.2f", per(s.ws_io.frames_in, s.ws_io.reads))).append(" per read)\n");
+  }
   out.append("tool cpu: user ").append(fmt("%.2f s", r.cpu.user_seconds));
   out.append(" + sys ").append(fmt("%.2f s", r.cpu.system_seconds));
   out.append(" = ").append(fmt("%.0f%%", 100.0 * r.cpu.cores_used())).append(" of one core");
+  if (s.transactions_done > 0) {
+    out.append(", ").append(fmt("%.2f", cpu_ms_per_1000(r))).append(" CPU-ms per 1,000 transactions");
+  }
   out.append(" (").append(std::to_string(r.threads)).append(" worker threads");
   if (r.processes > 1) {
     out.append(" in ").append(std::to_string(r.processes)).append(" processes");
@@ -184,6 +205,10 @@ std::string format_json(const RunReport& r) {
   j["registered"] = r.gauges.registered;
   j["connecting"] = r.gauges.connecting;
   j["tokens_minted"] = s.tokens_minted;
+  j["ws_io"] = {{"writes", s.ws_io.writes},
+                {"frames_out", s.ws_io.frames_out},
+                {"reads", s.ws_io.reads},
+                {"frames_in", s.ws_io.frames_in}};
   j["calls"] = {{"invites", s.invites_received}, {"answered", s.calls_answered},
                 {"acks", s.acks_received},       {"byes", s.byes_received},
                 {"cancels", s.cancels_received}, {"cancelled_487", s.calls_cancelled},
@@ -191,6 +216,7 @@ std::string format_json(const RunReport& r) {
   j["cpu"] = {{"user_s", r.cpu.user_seconds},
               {"system_s", r.cpu.system_seconds},
               {"cores_used", r.cpu.cores_used()},
+              {"ms_per_1000", cpu_ms_per_1000(r)},
               {"max_rss_kib", r.cpu.max_rss_kib}};
   j["nofile_limit"] = r.nofile_limit;
   return j.dump(2);

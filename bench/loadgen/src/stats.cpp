@@ -58,6 +58,10 @@ void Stats::merge(const Stats& o) noexcept {
   calls_answered += o.calls_answered;
   calls_cancelled += o.calls_cancelled;
   ack_timeouts += o.ack_timeouts;
+  ws_io.writes += o.ws_io.writes;
+  ws_io.frames_out += o.ws_io.frames_out;
+  ws_io.reads += o.ws_io.reads;
+  ws_io.frames_in += o.ws_io.frames_in;
   latency.merge(o.latency);
   service_latency.merge(o.service_latency);
   connect_latency.merge(o.connect_latency);
@@ -70,6 +74,7 @@ void Stats::reset() noexcept {
   connections_opened = connections_closed = tokens_minted = 0;
   invites_received = acks_received = byes_received = cancels_received = 0;
   other_requests_received = calls_answered = calls_cancelled = ack_timeouts = 0;
+  ws_io = WsIoCounts{};
   latency.reset();  // keep the histograms' storage: reset runs on the worker's hot thread
   service_latency.reset();
   connect_latency.reset();

@@ -82,7 +82,11 @@ bool SyncWsSipClient::send(std::string message) {
   if (!is_open()) {
     return false;
   }
-  conn_->send(std::move(message));
+  conn_->send(message);
+  // The connection writes what was queued in one io_context turn at the end of that turn: run
+  // the turn now, so the write starts even if the caller never runs the loop again.
+  io_.restart();
+  io_.poll();
   return true;
 }
 

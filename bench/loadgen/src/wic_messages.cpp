@@ -65,6 +65,37 @@ void build_register(WicIdentity& id, const RegisterParams& p, std::string& out) 
   b.build(out);
 }
 
+void RegisterTemplate::prepare(const WicIdentity& id, const RegisterParams& p) {
+  head_.assign("REGISTER ").append(p.request_uri).append(" SIP/2.0\r\nVia: SIP/2.0/WSS ");
+  head_.append(id.host).append(";branch=");
+  from_.assign("\r\nMax-Forwards: 70\r\nFrom: <").append(p.aor).append(">;tag=");
+  to_.assign("\r\nTo: <").append(p.aor).append(">\r\nCall-ID: ").append(id.call_id);
+  to_.append("\r\nCSeq: ");
+  contact_.assign(" REGISTER\r\nContact: ").append(id.contact_uri());
+  contact_.append(";+sip.instance=\"<").append(id.instance).append(">\";reg-id=");
+  append_number(contact_, p.reg_id);
+  contact_.append(";expires=");
+  append_number(contact_, p.expires);
+  contact_.append("\r\nSupported: path, outbound, gruu\r\n");
+  tail_.clear();
+  if (!p.user_agent.empty()) {
+    tail_.append("User-Agent: ").append(p.user_agent).append("\r\n");
+  }
+  tail_.append("Content-Length: 0\r\n\r\n");
+}
+
+void RegisterTemplate::append(std::string& out, std::string_view branch,
+                              std::string_view from_tag, std::uint32_t cseq,
+                              std::string_view auth_header, std::string_view auth_value) const {
+  out.append(head_).append(branch).append(from_).append(from_tag).append(to_);
+  append_number(out, cseq);
+  out.append(contact_);
+  if (!auth_value.empty()) {
+    out.append(auth_header).append(": ").append(auth_value).append("\r\n");
+  }
+  out.append(tail_);
+}
+
 std::string bearer_authorization(std::string_view token, bool access_token_form) {
   std::string out = "Bearer ";
   if (access_token_form) {

@@ -17,6 +17,7 @@
 
 #include "wimpu/loadgen/digest.hpp"
 #include "wimpu/loadgen/engine.hpp"
+#include "wimpu/loadgen/response_scan.hpp"
 #include "wimpu/loadgen/rng.hpp"
 #include "wimpu/loadgen/wic_messages.hpp"
 #include "wimpu/sip/message.hpp"
@@ -51,6 +52,7 @@ struct Ua {
   std::string aor;
   std::string digest_user;
   WicIdentity id;
+  RegisterTemplate tmpl;      ///< this identity's REGISTER text (prepared per flow)
   std::string authorization;  ///< cached "Bearer ..." (token re-used)
   DigestCredentials creds;
   std::optional<DigestChallenge> challenge;
@@ -105,12 +107,14 @@ public:
 private:
   void new_identities();
   void send_register(Ua& ua, std::string_view auth_header, std::string_view auth_value);
-  void handle_response(const sip::Message& msg, TimePoint now);
+  /// `msg`: the fully parsed response, or null when the scan's fields sufficed.
+  void handle_response(const ResponseHead& head, const sip::Message* msg, TimePoint now);
   bool answer_challenge(Ua& ua, const sip::Message& msg);
   void complete(Ua& ua, int status, const sip::Message* msg, TimePoint now);
+  bool needs_full_parse(const ResponseHead& head) const noexcept;
   void ended(Ua& ua, TimePoint now);
   void after_transaction(Ua& ua, TimePoint now);
-  void note_registration(Ua& ua, const sip::Message& msg, TimePoint now);
+  void note_registration(Ua& ua, int status, const sip::Message* msg, TimePoint now);
   void retry_later(Ua& ua, TimePoint now);
   void drop_flow_state();
 

@@ -29,6 +29,15 @@ enum class ErrorKind : std::uint8_t {
 /// Stable snake_case name of `kind` ("connect", "handshake", ...), used in text and JSON reports.
 std::string_view name(ErrorKind kind) noexcept;
 
+/// Socket-level counts of the WebSocket connections: frames per write and per read tell how
+/// much the tool coalesced (several REGISTERs of one flow in one socket write).
+struct WsIoCounts {
+  std::uint64_t writes = 0;      ///< socket writes (after the upgrade)
+  std::uint64_t frames_out = 0;  ///< WebSocket frames in those writes
+  std::uint64_t reads = 0;       ///< socket reads that returned data (after the upgrade)
+  std::uint64_t frames_in = 0;   ///< WebSocket frames decoded from them
+};
+
 /// Figures of one worker (or, after merge(), of the whole process).
 ///
 /// Threading: plain data, owned by one thread at a time.
@@ -57,6 +66,8 @@ struct Stats {
   std::uint64_t calls_answered = 0;       ///< final 2xx sent to an INVITE
   std::uint64_t calls_cancelled = 0;      ///< 487 sent after a CANCEL
   std::uint64_t ack_timeouts = 0;         ///< 2xx sent but no ACK within the transaction timeout
+
+  WsIoCounts ws_io;                       ///< socket writes/reads and the frames they carried
 
   /// Request latency (ns): REGISTER sent (closed loop) or due (fixed rate: the intended send time,
   /// so a stalled server or tool shows up as latency; coordinated omission) to its final response.

@@ -38,8 +38,8 @@ public:
   /// Connects to config.url (resolving it) and completes the WebSocket handshake. On a refused
   /// upgrade, handshake_status() gives the HTTP status (e.g. 403 for a bad Origin).
   Expected<void, ClientError> connect(std::chrono::milliseconds timeout = std::chrono::seconds(5));
-  /// Queues `message` for sending (written while later calls run the io_context; receive() and
-  /// flush() do). False when not open.
+  /// Queues `message` and starts its write (polls the io_context once; the rest of the write
+  /// runs while later calls run it: receive() and flush() do). False when not open.
   bool send(std::string message);
   /// Runs until every queued message is written or `timeout` passes; false on timeout/closed.
   bool flush(std::chrono::milliseconds timeout = std::chrono::seconds(5));

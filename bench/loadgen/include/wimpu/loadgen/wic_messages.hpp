@@ -51,6 +51,30 @@ struct RegisterParams {
 /// Threading: pure function of its arguments.
 void build_register(WicIdentity& id, const RegisterParams& params, std::string& out);
 
+/// A WIC's REGISTER prebuilt once per identity (per flow): the fixed text is kept in pieces and
+/// each REGISTER is appended to an output buffer with only the fields that change per request
+/// (branch, From tag, CSeq, credentials) put in between: a few memcpy, no allocation once `out`
+/// has capacity. The text is exactly build_register()'s for the same values (tested).
+class RegisterTemplate {
+public:
+  /// Prepares the fixed parts from `id` (host, contact, instance, Call-ID) and from `p`'s
+  /// request_uri, aor, expires, user_agent and reg_id (its branch, from_tag and authorization
+  /// are ignored). Allocates; call when the identity changes.
+  void prepare(const WicIdentity& id, const RegisterParams& p);
+  /// Appends a REGISTER to `out` (not cleared) with CSeq `cseq`; `auth_value` empty: no
+  /// credentials header. Precondition: prepare() was called.
+  void append(std::string& out, std::string_view branch, std::string_view from_tag,
+              std::uint32_t cseq, std::string_view auth_header, std::string_view auth_value) const;
+  bool prepared() const noexcept { return !head_.empty(); }
+
+private:
+  std::string head_;     // "REGISTER <uri> SIP/2.0\r\nVia: SIP/2.0/WSS <host>;branch="
+  std::string from_;     // "\r\nMax-Forwards: 70\r\nFrom: <aor>;tag="
+  std::string to_;       // "\r\nTo: <aor>\r\nCall-ID: <id>\r\nCSeq: "
+  std::string contact_;  // " REGISTER\r\nContact: ...\r\nSupported: path, outbound, gruu\r\n"
+  std::string tail_;     // "[User-Agent: ...\r\n]Content-Length: 0\r\n\r\n"
+};
+
 /// "Bearer <token>" (RFC 8898 §2.1.3) or, with `access_token_form`, the TS 24.371 Annex A form
 /// `Bearer access_token="<token>"`.
 std::string bearer_authorization(std::string_view token, bool access_token_form = false);

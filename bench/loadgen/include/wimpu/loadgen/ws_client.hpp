@@ -2,8 +2,15 @@
 // One client WebSocket connection carrying SIP (RFC 7118) over plain TCP (ws) or TLS (wss):
 // TCP connect (optionally from a chosen local address), TLS handshake with SNI, HTTP upgrade with
 // `Sec-WebSocket-Protocol: sip` and an Origin (RFC 6455 §4.1), then one SIP message per
-// WebSocket message both ways (RFC 7118 §5). Server pings are answered while a read is pending
-// (Beast does it), which is all an idle WIC needs to do to keep its flow (RFC 7118 §6).
+// WebSocket message both ways (RFC 7118 §5). Server pings are answered (RFC 6455 §5.5.2), which
+// is all an idle WIC needs to do to keep its flow (RFC 7118 §6).
+//
+// Built for load: after the upgrade the connection does its own framing (ws_frame.hpp) on the
+// raw TCP or TLS stream. Messages sent during one turn of the io_context (e.g. the answers of a
+// read that carried several responses, or the REGISTERs a fixed-rate tick made due) are masked
+// each with its own key and written together by ONE socket write at the end of the turn; one
+// read takes every frame the kernel has. A message is framed straight into the write buffer
+// (begin_message/end_message): no copy and, once the buffers are warm, no allocation.
 //
 // Callback style on purpose: a load worker holds thousands of these on one io_context, and a
 // completion handler per operation is lighter than a coroutine frame per connection.
@@ -89,22 +96,42 @@ public:
   /// Precondition: state() == kIdle.
   virtual void start(const boost::asio::ip::tcp::endpoint& remote,
                      const std::optional<boost::asio::ip::address>& local) = 0;
-  /// Queues `message` as one WebSocket message (written in order, one write at a time).
+  /// Queues `message` as one WebSocket message. Messages are written in order; those queued in
+  /// the same io_context turn (or while a write is in flight) go out in one socket write.
   /// Ignored unless open.
-  virtual void send(std::string message) = 0;
+  virtual void send(std::string_view message) = 0;
+  /// Zero-copy send: returns the write buffer; append exactly one message's bytes to it, then
+  /// call end_message(). No other call on this connection in between. When the connection is
+  /// not open the bytes are dropped by end_message().
+  virtual std::string& begin_message() = 0;
+  /// Frames (FIN, text or binary per config, a fresh masking key, RFC 6455 §5.3) and queues
+  /// what was appended since begin_message().
+  virtual void end_message() = 0;
   /// Closes gracefully (WebSocket close 1000). on_closed(by_us = true) follows.
   virtual void close() = 0;
   /// Tears the socket down now. Before open: on_failed(reason); after: on_closed(by_us = true).
   virtual void abort(ErrorKind reason) = 0;
 
-  /// Stops all further handler calls (the owner is going away).
-  void detach() noexcept { handler_ = nullptr; }
+  /// Stops all further handler calls and counting into the sink (the owner is going away).
+  void detach() noexcept {
+    handler_ = nullptr;
+    sink_ = nullptr;
+  }
+  /// Also adds this connection's socket counts (writes, reads, frames) into `*sink` from now
+  /// on; null: none. The sink must stay valid until detach() or the connection's end.
+  void count_into(WsIoCounts* sink) noexcept { sink_ = sink; }
   State state() const noexcept { return state_; }
   /// HTTP status of the upgrade response (101 on success; e.g. 403 when the server refused the
   /// Origin); 0 before a response arrived.
   int handshake_status() const noexcept { return handshake_status_; }
   /// Messages queued but not yet written.
   std::size_t queued() const noexcept { return queued_; }
+  /// Socket writes and frames written since open (frames / writes = the coalescing achieved).
+  std::uint64_t socket_writes() const noexcept { return socket_writes_; }
+  std::uint64_t frames_written() const noexcept { return frames_written_; }
+  /// Socket reads that returned data, and frames decoded from them, since open.
+  std::uint64_t socket_reads() const noexcept { return socket_reads_; }
+  std::uint64_t frames_read() const noexcept { return frames_read_; }
   /// Local and remote endpoints once connected.
   virtual boost::asio::ip::tcp::endpoint local_endpoint() const = 0;
 
@@ -115,6 +142,11 @@ protected:
   State state_ = State::kIdle;
   int handshake_status_ = 0;
   std::size_t queued_ = 0;
+  std::uint64_t socket_writes_ = 0;
+  std::uint64_t frames_written_ = 0;
+  std::uint64_t socket_reads_ = 0;
+  std::uint64_t frames_read_ = 0;
+  WsIoCounts* sink_ = nullptr;
 };
 
 using WsSipConnectionPtr = std::shared_ptr<WsSipConnection>;

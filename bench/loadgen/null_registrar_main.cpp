@@ -1,0 +1,40 @@
+// wimpu-loadgen-null: the null registrar peer as a process, to measure wimpu-loadgen alone
+// (e.g. `chrt -r 50 taskset -c 1 wimpu-loadgen-null` beside `taskset -c 0 wimpu-loadgen
+// register --url <printed url> ...`). Serves until SIGINT/SIGTERM, then prints its counts.
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "wimpu/loadgen/null_registrar.hpp"
+
+int main(int argc, char** argv) {
+  wimpu::loadgen::NullRegistrarOptions o;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--port") == 0 && i + 1 < argc) {
+      o.port = static_cast<std::uint16_t>(std::atoi(argv[++i]));
+    } else {
+      std::fprintf(stderr, "usage: %s [--port P]\n", argv[0]);
+      return 2;
+    }
+  }
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);  // the serving thread inherits the mask
+  wimpu::loadgen::NullRegistrar peer(std::move(o));
+  std::printf("%s\n", peer.url().c_str());
+  std::fflush(stdout);
+  peer.start();
+  int sig = 0;
+  sigwait(&set, &sig);
+  peer.stop();
+  const auto c = peer.counts();
+  std::printf("connections %llu registers %llu frames %llu reads %llu writes %llu unmasked %llu bad %llu\n",
+              static_cast<unsigned long long>(c.connections), static_cast<unsigned long long>(c.registers),
+              static_cast<unsigned long long>(c.frames_in), static_cast<unsigned long long>(c.reads),
+              static_cast<unsigned long long>(c.writes), static_cast<unsigned long long>(c.unmasked),
+              static_cast<unsigned long long>(c.bad));
+  return 0;
+}
