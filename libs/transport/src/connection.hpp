@@ -87,6 +87,10 @@ public:
   /// (kWriteQueueFull) and kQueueFull returned.
   virtual Expected<void, SendError> send(std::string bytes) = 0;
 
+  /// The shard's deferred flush reached this connection (stream connections; see
+  /// StreamBase::request_flush()). On the shard, from a handler of its own.
+  virtual void deferred_flush() {}
+
   /// Ends the flow once: cancels I/O and timers, frees the flow slot and reports
   /// on_flow_closed (posted) if the flow was handed out. Safe to call from inside any handler.
   void close(CloseReason reason);

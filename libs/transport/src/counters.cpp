@@ -28,7 +28,8 @@ const HotCounters& hot(Protocol p) {
       const auto proto = static_cast<Protocol>(i);
       t[static_cast<std::size_t>(i)] = {&proto_counter(proto, "messages_in"),
                                         &proto_counter(proto, "messages_out"),
-                                        &proto_counter(proto, "accepted")};
+                                        &proto_counter(proto, "accepted"),
+                                        &proto_counter(proto, "writes")};
     }
     return t;
   }();

@@ -21,6 +21,7 @@ struct HotCounters {
   common::Counter* messages_in;
   common::Counter* messages_out;
   common::Counter* accepted;
+  common::Counter* writes;  ///< socket writes started (one may carry several messages)
 };
 
 /// The hot counters of protocol `p`.

@@ -288,6 +288,24 @@ void Shard::deliver(InboundMessage&& msg) {
   }
 }
 
+void Shard::defer_flush(std::shared_ptr<Connection> conn) {
+  dirty_.push_back(std::move(conn));
+  if (!flush_posted_) {
+    flush_posted_ = true;
+    // Lifetime: the Shard outlives its context's handlers (see accept_loop).
+    asio::post(context_, [this] { run_deferred_flushes(); });
+  }
+}
+
+void Shard::run_deferred_flushes() {
+  flush_posted_ = false;
+  flushing_.swap(dirty_);
+  for (const ConnectionPtr& c : flushing_) {
+    c->deferred_flush();  // may defer_flush() again (into dirty_): that waits for the next post
+  }
+  flushing_.clear();
+}
+
 void Shard::flow_closed(Connection& conn, CloseReason reason) {
   const ConnectionPtr keep = flows_.release(conn.id());
   if (!conn.outgoing_key().empty()) {

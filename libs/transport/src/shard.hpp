@@ -58,6 +58,10 @@ public:
   /// Every flow's timers (DeadlineQueue): one Asio timer for the shard.
   DeadlineQueue& deadlines() { return deadlines_; }
   const TransportConfig& config() const { return shared_.config; }
+  /// Calls conn->deferred_flush() once the handlers queued now have run: one posted handler per
+  /// batch of connections (write coalescing, StreamBase::request_flush()). The caller makes sure
+  /// a connection is listed once.
+  void defer_flush(std::shared_ptr<Connection> conn);
   /// Hands `msg` to the sink (on_message).
   void deliver(InboundMessage&& msg);
   /// Called once by Connection::close(): frees the slot, forgets the maps, reports the close.
@@ -89,6 +93,7 @@ private:
   void on_datagram(ListenerShared& listener, UdpListener& sock, std::size_t n,
                    const udp::endpoint& from);
   void accepted(ListenerShared& listener, Socket socket);
+  void run_deferred_flushes();
   /// Registers `conn` in the flow table; false (and the connection dropped) when full.
   bool register_flow(const std::shared_ptr<Connection>& conn);
   ListenerShared* pick_udp_listener(ListenerId via, const Endpoint& remote);
@@ -107,6 +112,11 @@ private:
   std::vector<std::unique_ptr<UdpListener>> udp_;
   std::unordered_map<std::string, FlowId> outgoing_;
   std::unordered_map<UdpFlowKey, FlowId, UdpFlowKeyHash> udp_flows_;
+  // defer_flush(): connections to flush at the end of the turn, and the list being flushed (two
+  // vectors swapped, so that a steady load allocates nothing).
+  std::vector<std::shared_ptr<Connection>> dirty_;
+  std::vector<std::shared_ptr<Connection>> flushing_;
+  bool flush_posted_ = false;
 };
 
 }  // namespace wimpu::transport::detail

@@ -16,10 +16,33 @@ Expected<void, SendError> StreamBase::send(std::string bytes) {
   }
   touch();
   hot(protocol_).messages_out->inc();
-  if (established_ && !writing_) {
-    start_write();
-  }
+  request_flush();
   return {};
+}
+
+void StreamBase::request_flush() {
+  if (writing_ || !established_ || closed_) {
+    return;  // the write in flight, or the end of the handshake, takes the queue
+  }
+  if (in_input_batch_) {
+    flush_after_batch_ = true;
+    return;
+  }
+  if (!flush_scheduled_) {
+    flush_scheduled_ = true;
+    shard_.defer_flush(shared_from_this());
+  }
+}
+
+void StreamBase::deferred_flush() {
+  flush_scheduled_ = false;
+  if (in_input_batch_) {
+    // Beast is still delivering frames it had buffered (posted, one per handler): the batch's
+    // end writes, with the answers to those frames.
+    flush_after_batch_ = true;
+    return;
+  }
+  flush_queued();
 }
 
 void StreamBase::set_destination(const Destination& dest) {

@@ -110,9 +110,12 @@ private:
         co_return;
       }
       framer_.commit(n);
+      // Answers to this read's messages are written together once all are delivered.
+      begin_input_batch();
       for (;;) {
         const StreamFramer::Event event = framer_.next(message);
         if (event == StreamFramer::Event::kNeedMore) {
+          end_input_batch();
           break;
         }
         if (event == StreamFramer::Event::kPing) {
@@ -122,7 +125,7 @@ private:
           if (auto r = enqueue("\r\n"); !r) {
             co_return;  // queue full: enqueue closed the flow
           }
-          flush_queued();
+          request_flush();
           continue;
         }
         if (event == StreamFramer::Event::kError) {
@@ -145,8 +148,10 @@ private:
     }
   }
 
+  // One gather write (writev; for TLS, one record per 16 KiB) of up to kMaxGather messages.
   void start_write() override {
     writing_ = true;
+    hot(protocol_).writes->inc();
     write_buffers_.clear();
     in_flight_ = std::min(queue_.size(), kMaxGather);
     for (std::size_t i = 0; i < in_flight_; ++i) {

@@ -12,11 +12,13 @@
 #include <type_traits>
 
 #include "connection_factory.hpp"
+#include "cork_stream.hpp"
 #include "counters.hpp"
 #include "shard.hpp"
 #include "stream_base.hpp"
 #include "tls.hpp"
 #include "wimpu/common/assert.hpp"
+#include "ws_frame.hpp"
 
 namespace wimpu::transport::detail {
 namespace {
@@ -27,6 +29,9 @@ namespace http = beast::http;
 namespace websocket = beast::websocket;
 
 constexpr std::string_view kSubprotocol = "sip";  // RFC 7118 §4.1, IANA WebSocket registry
+// Frames per socket write are bounded by bytes, not count: a write takes queued messages until
+// this much is pending (at least one message). Larger batches gain nothing on the syscall cost.
+constexpr std::size_t kMaxWriteBatch = 64 * 1024;
 
 // RFC 3629: is `s` well-formed UTF-8? Decides text vs binary frames (RFC 7118 §4.2: a message
 // with non-UTF-8 octets MUST go in a binary frame).
@@ -130,15 +135,21 @@ CloseReason read_close_reason(const error_code& ec) {
   return CloseReason::kNetworkError;
 }
 
+// Writes: every byte, Beast's (handshake, pong, ping, Close) and ours (one frame per queued SIP
+// message), goes through a CorkStream under Beast and leaves in start_write(), the socket's only
+// writer, several frames per write (see cork_stream.hpp for the design and its invariant).
 template <class NextLayer>
-class WsConnection final : public StreamBase {
+class WsConnection final : public StreamBase, private CorkSink {
   static constexpr bool kTls = std::is_same_v<NextLayer, TlsStream>;
-  using Ws = websocket::stream<NextLayer, /*deflateSupported=*/false>;
+  using Ws = websocket::stream<CorkStream<NextLayer>, /*deflateSupported=*/false>;
 
 public:
   template <class... Args>
   WsConnection(Shard& shard, Protocol protocol, ListenerShared* listener, Args&&... args)
-      : StreamBase(shard, protocol, listener), ws_(std::forward<Args>(args)...) {}
+      : StreamBase(shard, protocol, listener), ws_(std::forward<Args>(args)...) {
+    // Lifetime: the CorkStream is a member of ws_, a member of this.
+    ws_.next_layer().set_sink(this);
+  }
 
   void start_server() override {
     error_code ec;
@@ -180,7 +191,12 @@ private:
   void cancel_io() override {
     error_code ec;
     beast::get_lowest_layer(ws_).close(ec);
+    ws_.next_layer().abort();
   }
+
+  // The TCP socket or the TlsStream under the CorkStream: the HTTP part of the handshake and TLS
+  // use it directly.
+  NextLayer& raw() { return ws_.next_layer().next_layer(); }
 
   // CloseMode::kGoingAway, queue written: RFC 6455 §7.4.1 status 1001 "going away" tells the
   // browser the server is going down (it would otherwise see 1006, an abnormal close). Beast's
@@ -303,7 +319,7 @@ private:
   // Lifetime: `self` (by value) keeps the connection alive for the whole coroutine.
   Awaitable<bool> server_handshake([[maybe_unused]] ConnectionPtr self) {
     if constexpr (kTls) {
-      const bool secured = co_await tls_handshake(ws_.next_layer(), ssl::stream_base::server);
+      const bool secured = co_await tls_handshake(raw(), ssl::stream_base::server);
       if (!secured) {
         co_return false;
       }
@@ -312,7 +328,7 @@ private:
     http::request_parser<http::empty_body> parser;
     parser.header_limit(
         static_cast<std::uint32_t>(shard_.config().limits.max_ws_handshake_bytes));
-    auto [ec, n] = co_await http::async_read(ws_.next_layer(), buffer, parser, kAwait);
+    auto [ec, n] = co_await http::async_read(raw(), buffer, parser, kAwait);
     if (closed_) {
       co_return false;
     }
@@ -387,7 +403,7 @@ private:
       res.set(http::field::www_authenticate, challenge);
     }
     res.prepare_payload();
-    [[maybe_unused]] auto [ec, n] = co_await http::async_write(ws_.next_layer(), res, kAwait);
+    [[maybe_unused]] auto [ec, n] = co_await http::async_write(raw(), res, kAwait);
     if (!closed_) {
       // Half-close first so the response is not lost to a reset.
       error_code ignored;
@@ -403,7 +419,7 @@ private:
       co_return false;
     }
     if constexpr (kTls) {
-      const bool secured = co_await tls_handshake(ws_.next_layer(), ssl::stream_base::client);
+      const bool secured = co_await tls_handshake(raw(), ssl::stream_base::client);
       if (!secured) {
         co_return false;
       }
@@ -461,22 +477,71 @@ private:
     }
     touch();
     rd_buffer_.reset();
+    // Write coalescing: the answers to the frames of one socket read go out together. Beast
+    // delivers the frames it already has one per (posted) handler; the batch ends when Beast
+    // asks the socket for more, i.e. when read_next() made it call async_read_some.
+    begin_input_batch();
     deliver(std::exchange(rd_data_, std::string()), info_);
     if (!closed_) {  // the sink may have closed the flow
+      const std::uint64_t reads = ws_.next_layer().socket_reads();
       read_next();
+      if (ws_.next_layer().socket_reads() != reads) {
+        end_input_batch();
+      }
     }
   }
 
+  // Beast wrote into the CorkStream (from inside one of its operations): start a write unless one
+  // is in flight (its completion starts the next). No call into Beast from here.
+  void on_cork_append() override {
+    if (!writing_ && !closed_) {
+      start_write();
+    }
+  }
+
+  // The socket's only writer: frames the queued messages (RFC 7118 §5, one SIP message per
+  // WebSocket message; §4.2 text frame when it is UTF-8, else binary) after whatever Beast
+  // appended, and writes all of it at once. Messages leave the queue when the write completes
+  // (after_write), so the queue limit still counts what the peer has not taken. No data frame
+  // is framed before the handshake ended, nor once a Close was sent or received (RFC 6455
+  // §5.5.1: nothing after a Close; Beast is then no longer open).
   void start_write() override {
-    writing_ = true;
-    const std::string& front = queue_.front();
-    ws_.text(is_utf8(front));
-    ws_.async_write(asio::buffer(front), [self = shared_from_this(), this](error_code ec,
-                                                                            std::size_t) {
-      if (after_write(ec, 1)) {
-        start_write();
+    auto& cork = ws_.next_layer();
+    std::size_t messages = 0;
+    if (established_ && !close_sent_ && ws_.is_open()) {
+      const bool mask = listener_ == nullptr;  // outgoing: we are the client (§5.3)
+      std::size_t total = 0;
+      while (messages < queue_.size() && (messages == 0 || total < kMaxWriteBatch)) {
+        const std::size_t size = queue_[messages].size();
+        total += ws_frame_header_size(size, mask) + size;
+        ++messages;
       }
-    });
+      std::string& out = cork.pending();
+      out.reserve(out.size() + total);
+      for (std::size_t i = 0; i < messages; ++i) {
+        const std::string& m = queue_[i];
+        append_ws_frame(out, m, is_utf8(m), mask);
+      }
+    }
+    if (!cork.has_pending()) {
+      return;  // nothing to write now: the queue waits for the handshake or the close
+    }
+    writing_ = true;
+    in_flight_ = messages;
+    hot(protocol_).writes->inc();
+    asio::async_write(cork.next_layer(), cork.begin_write(),
+                      [self = shared_from_this(), this](error_code ec, std::size_t) {
+                        std::optional<typename CorkStream<NextLayer>::Done> beast_write =
+                            ws_.next_layer().end_write();
+                        const bool more = after_write(ec, std::exchange(in_flight_, 0));
+                        if (!closed_ && !writing_ && (more || ws_.next_layer().has_pending())) {
+                          start_write();
+                        }
+                        // Last: completing Beast's write may run its read (and our handlers).
+                        if (beast_write) {
+                          (*beast_write)(ec);
+                        }
+                      });
   }
 
   Ws ws_;
@@ -485,6 +550,7 @@ private:
       rd_buffer_;  // Beast keeps a reference to the DynamicBuffer for the whole read
   std::shared_ptr<const WsHandshakeInfo> info_;
   std::string target_;
+  std::size_t in_flight_ = 0;  // queued messages framed into the write in flight
   bool close_sent_ = false;  // finish_flush() started the closing handshake
   bool lingering_ = false;   // linger_close(): waiting for the peer's EOF
   bool ping_outstanding_ = false;

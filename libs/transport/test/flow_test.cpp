@@ -260,6 +260,30 @@ TEST(Limits, SlowReaderIsClosedWhenItsWriteQueueIsFull) {
   EXPECT_EQ(counter_value("transport.tcp.write_queue_full"), before + 1);
 }
 
+// The same over WebSocket, where messages are framed into one write buffer per turn: the queue
+// limit still counts every message until its write completed.
+TEST(Limits, WsSlowReaderIsClosedWhenItsWriteQueueIsFull) {
+  TransportConfig cfg;
+  ListenerConfig l;
+  l.protocol = Protocol::kWs;
+  cfg.listeners = {l};
+  cfg.limits.max_write_queue_bytes = 64 * 1024;
+  cfg.limits.socket_send_buffer = 4096;
+  Harness h(cfg);
+  const auto before = counter_value("transport.ws.write_queue_full");
+  WsClient client;
+  ASSERT_TRUE(client.connect(h.endpoint(0)).upgraded);
+  ASSERT_TRUE(client.send(sip_request("OPTIONS", "slow"), false));
+  auto msg = h.sink().wait_message();
+  ASSERT_TRUE(msg);
+  auto pump = std::make_shared<Pump>(h, msg->flow);
+  auto result = pump->result();
+  h.pool().post(msg->flow.shard, [pump] { pump->step(); });
+  EXPECT_EQ(result.get(), SendError::kQueueFull);
+  EXPECT_EQ(h.sink().wait_close(msg->flow), CloseReason::kWriteQueueFull);
+  EXPECT_EQ(counter_value("transport.ws.write_queue_full"), before + 1);
+}
+
 TEST(Shards, CrossShardSendIsPostedToTheOwner) {
   Harness h(tcp_config(), 2);
   StreamClient client;

@@ -422,6 +422,7 @@ struct WsClient::Impl {
   std::optional<websocket::stream<tcp::socket>> plain;
   std::optional<websocket::stream<ssl::stream<tcp::socket>>> secure;
   int pings = 0;
+  std::vector<std::string> pongs;
   // A read may outlive the call that started it (answer_pings); its result waits here.
   bool read_pending = false;
   bool read_done = false;
@@ -511,9 +512,11 @@ WsClient::Handshake WsClient::connect(const Endpoint& server, const std::string&
     }
   }
   i.with_ws([&](auto& ws) {
-    ws.control_callback([&i](websocket::frame_type kind, beast::string_view) {
+    ws.control_callback([&i](websocket::frame_type kind, beast::string_view payload) {
       if (kind == websocket::frame_type::ping) {
         ++i.pings;
+      } else if (kind == websocket::frame_type::pong) {
+        i.pongs.emplace_back(payload.data(), payload.size());
       }
     });
     ws.set_option(websocket::stream_base::decorator([=](websocket::request_type& req) {
@@ -594,6 +597,35 @@ bool WsClient::answer_pings(int pings, std::chrono::milliseconds timeout) {
   }
   return i.pings >= pings;
 }
+
+bool WsClient::ping(std::string_view payload) {
+  Impl& i = *impl_;
+  bool done = false;
+  error_code result;
+  i.with_ws([&](auto& ws) {
+    ws.async_ping(websocket::ping_data(payload.data(), payload.size()), [&](error_code e) {
+      result = e;
+      done = true;
+    });
+    return 0;
+  });
+  return run_until(i.ioc, done, kWait) && !result;
+}
+
+bool WsClient::wait_pongs(int pongs, std::chrono::milliseconds timeout) {
+  Impl& i = *impl_;
+  i.ioc.restart();
+  i.start_read();
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (static_cast<int>(i.pongs.size()) < pongs && !i.closed && !i.read_done) {
+    if (i.ioc.run_one_until(deadline) == 0 && std::chrono::steady_clock::now() >= deadline) {
+      break;
+    }
+  }
+  return static_cast<int>(i.pongs.size()) >= pongs;
+}
+
+const std::vector<std::string>& WsClient::pongs() const { return impl_->pongs; }
 
 bool WsClient::wait_closed(std::chrono::milliseconds timeout) {
   Impl& i = *impl_;

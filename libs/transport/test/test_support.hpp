@@ -150,6 +150,11 @@ public:
                                   bool* binary = nullptr);
   /// Keeps a read pending (so pings get their pongs) until `pings` pings have arrived.
   bool answer_pings(int pings, std::chrono::milliseconds timeout = kWait);
+  /// Sends a ping carrying `payload` (RFC 6455 §5.5.2).
+  bool ping(std::string_view payload);
+  /// Keeps a read pending until `pongs` pongs have arrived in all; their payloads in order.
+  bool wait_pongs(int pongs, std::chrono::milliseconds timeout = kWait);
+  const std::vector<std::string>& pongs() const;
   /// True once the server closed the connection.
   bool wait_closed(std::chrono::milliseconds timeout = kWait);
   /// After a close: the status code of the server's Close frame (RFC 6455 §7.1.5), or 1006
