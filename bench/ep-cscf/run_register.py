@@ -382,11 +382,14 @@ class Load:
         self.binary, self.args = binary, args
 
     def cmd(self, mode, server, extra, tls=False, port_index=0):
-        # REGISTER load busy-polls --spin-us before sleeping: on loopback every send to a
-        # sleeping tool costs the server a wake-up on its own CPU (session 5: ~28% of the
-        # eP-CSCF's figure 2). The tool reports that spin apart ("busy" CPU).
+        # Closed-loop REGISTER load busy-polls --spin-us before sleeping: on loopback every send
+        # to a sleeping tool costs the server a wake-up on its own CPU (session 5: ~28% of the
+        # eP-CSCF's figure 2). The tool reports that spin apart ("busy" CPU). Not at a fixed
+        # rate: a spinning SCHED_RR tool at ~95% of its CPU gets RT-throttled (50 ms per second
+        # by default), which would show up as tens of ms of p99 latency.
         spin = (["--spin-us", str(self.args.spin_us)]
-                if mode == "register" and self.args.spin_us > 0 else [])
+                if mode == "register" and self.args.spin_us > 0 and "--rate" not in extra
+                else [])
         return (NICE + ["taskset", "-c", TOOL_CPU, self.binary, mode, "--url",
                         server.url(tls, port_index)] + extra + spin + ["--json", "-q"])
 
@@ -692,7 +695,8 @@ def main():
     ap.add_argument("--null-peer",
                     default=os.path.join(ROOT, "build/bench/loadgen/wimpu-loadgen-null"))
     ap.add_argument("--spin-us", type=int, default=50,
-                    help="wimpu-loadgen register --spin-us (busy-poll before sleeping; 0: off)")
+                    help="wimpu-loadgen register --spin-us for closed-loop runs (busy-poll "
+                         "before sleeping; 0: off)")
     ap.add_argument("--tool-capacity", action="store_true",
                     help="also run figure 2's closed loop against wimpu-loadgen-null on the "
                          "server CPU: the load tool's own maximum rate and CPU per REGISTER")

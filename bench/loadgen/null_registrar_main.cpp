@@ -21,6 +21,10 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  // A shell starts background jobs with SIGINT ignored; an ignored signal never becomes pending,
+  // so sigwait() would not see it: restore the default first.
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
