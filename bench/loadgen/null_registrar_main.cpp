@@ -1,6 +1,7 @@
 // wimpu-loadgen-null: the null registrar peer as a process, to measure wimpu-loadgen alone
 // (e.g. `chrt -r 50 taskset -c 1 wimpu-loadgen-null` beside `taskset -c 0 wimpu-loadgen
 // register --url <printed url> ...`). Serves until SIGINT/SIGTERM, then prints its counts.
+// --write-per-answer: one socket write per 200, like a server without write coalescing.
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -13,11 +14,17 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--port") == 0 && i + 1 < argc) {
       o.port = static_cast<std::uint16_t>(std::atoi(argv[++i]));
+    } else if (std::strcmp(argv[i], "--write-per-answer") == 0) {
+      o.write_per_answer = true;
     } else {
-      std::fprintf(stderr, "usage: %s [--port P]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--port P] [--write-per-answer]\n", argv[0]);
       return 2;
     }
   }
+  // A shell starts background jobs with SIGINT ignored; an ignored signal never becomes pending,
+  // so sigwait() would not see it: restore the default first.
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);

@@ -114,6 +114,10 @@ CliParse parse_command_line(int argc, const char* const* argv) {
   app.add_option("--max-backlog", e.max_backlog, "fixed rate: due REGISTERs waiting for a UA")
       ->capture_default_str();
   unsigned rate_tick_us = 100;
+  unsigned spin_us = 0;
+  app.add_option("--spin-us", spin_us,
+                 "busy-poll this many us before a worker sleeps (spares the server loopback "
+                 "wake-ups; the spin is reported apart as idle_spin_s)");
   app.add_option("--rate-tick-us", rate_tick_us, "fixed rate: minimum sleep of the send loop")
       ->capture_default_str();
   double duration_s = 0;
@@ -223,6 +227,7 @@ CliParse parse_command_line(int argc, const char* const* argv) {
   e.reconnect = !no_reconnect;
   e.reconnect_delay = seconds_to_ms(reconnect_delay_s);
   e.rate_tick = std::chrono::microseconds(rate_tick_us);
+  e.spin = std::chrono::microseconds(spin_us);
   e.duration = seconds_to_ms(duration_s);
   e.warmup = seconds_to_ms(warmup_s);
   e.ring_time = std::chrono::milliseconds(ring_ms);

@@ -72,6 +72,7 @@ struct NullRegistrar::Impl {
   mutable std::mutex mu;
   NullRegistrarCounts counts;  // under mu (updated once per read)
   std::string scratch;         // the 200 being built
+  std::uint64_t pending_writes = 0;  // write_per_answer writes not yet in counts
 
   struct Session : std::enable_shared_from_this<Session> {
     Impl& owner;
@@ -180,6 +181,8 @@ struct NullRegistrar::Impl {
       if (!wbuf.empty() && !writing) {
         ++delta.writes;
       }
+      delta.writes += owner.pending_writes;
+      owner.pending_writes = 0;
       owner.add(delta);
       flush();
       if (!closing) {
@@ -221,6 +224,13 @@ struct NullRegistrar::Impl {
         owner.options.mangle(r);
       }
       append_server_frame(wbuf, WsOpcode::kText, r);
+      if (owner.options.write_per_answer && !writing) {
+        // One blocking write per answer (the socket has room: the answers are small).
+        error_code ec;
+        asio::write(sock, asio::buffer(wbuf), ec);
+        wbuf.clear();
+        ++owner.pending_writes;
+      }
       return true;
     }
 

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+
 #include <cstdio>
 #include <string_view>
 
@@ -13,6 +15,18 @@ namespace {
 double cpu_ms_per_1000(const RunReport& r) {
   const auto n = r.stats.transactions_done;
   return n == 0 ? 0.0 : 1e6 * r.cpu.total_seconds() / static_cast<double>(n);
+}
+
+// The CPU without the --spin-us polling that found nothing (equal to the CPU without a spin).
+double busy_seconds(const RunReport& r) {
+  return std::max(0.0, r.cpu.total_seconds() - 1e-9 * static_cast<double>(r.stats.idle_spin_ns));
+}
+double busy_cores(const RunReport& r) {
+  return r.cpu.wall_seconds > 0 ? busy_seconds(r) / r.cpu.wall_seconds : 0;
+}
+double busy_ms_per_1000(const RunReport& r) {
+  const auto n = r.stats.transactions_done;
+  return n == 0 ? 0.0 : 1e6 * busy_seconds(r) / static_cast<double>(n);
 }
 
 constexpr double kQuantiles[] = {0.5, 0.9, 0.99, 0.999, 0.9999};
@@ -153,6 +167,11 @@ std::string format_text(const RunReport& r) {
   if (s.transactions_done > 0) {
     out.append(", ").append(fmt("%.2f", cpu_ms_per_1000(r))).append(" CPU-ms per 1,000 transactions");
   }
+  if (s.idle_spin_ns > 0) {
+    out.append(" (busy-poll idle ").append(fmt("%.2f s", 1e-9 * static_cast<double>(s.idle_spin_ns)));
+    out.append(": busy ").append(fmt("%.0f%%", 100.0 * busy_cores(r)));
+    out.append(", ").append(fmt("%.2f", busy_ms_per_1000(r))).append(" ms per 1,000)");
+  }
   out.append(" (").append(std::to_string(r.threads)).append(" worker threads");
   if (r.processes > 1) {
     out.append(" in ").append(std::to_string(r.processes)).append(" processes");
@@ -217,6 +236,9 @@ std::string format_json(const RunReport& r) {
               {"system_s", r.cpu.system_seconds},
               {"cores_used", r.cpu.cores_used()},
               {"ms_per_1000", cpu_ms_per_1000(r)},
+              {"idle_spin_s", 1e-9 * static_cast<double>(r.stats.idle_spin_ns)},
+              {"cores_busy", busy_cores(r)},
+              {"busy_ms_per_1000", busy_ms_per_1000(r)},
               {"max_rss_kib", r.cpu.max_rss_kib}};
   j["nofile_limit"] = r.nofile_limit;
   return j.dump(2);

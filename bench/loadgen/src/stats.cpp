@@ -58,6 +58,7 @@ void Stats::merge(const Stats& o) noexcept {
   calls_answered += o.calls_answered;
   calls_cancelled += o.calls_cancelled;
   ack_timeouts += o.ack_timeouts;
+  idle_spin_ns += o.idle_spin_ns;
   ws_io.writes += o.ws_io.writes;
   ws_io.frames_out += o.ws_io.frames_out;
   ws_io.reads += o.ws_io.reads;
@@ -75,6 +76,7 @@ void Stats::reset() noexcept {
   invites_received = acks_received = byes_received = cancels_received = 0;
   other_requests_received = calls_answered = calls_cancelled = ack_timeouts = 0;
   ws_io = WsIoCounts{};
+  idle_spin_ns = 0;
   latency.reset();  // keep the histograms' storage: reset runs on the worker's hot thread
   service_latency.reset();
   connect_latency.reset();

@@ -48,6 +48,7 @@ void for_each_counter(S& s, F&& f) {
   f("calls_answered", s.calls_answered);
   f("calls_cancelled", s.calls_cancelled);
   f("ack_timeouts", s.ack_timeouts);
+  f("idle_spin_ns", s.idle_spin_ns);
   f("ws_writes", s.ws_io.writes);
   f("ws_frames_out", s.ws_io.frames_out);
   f("ws_reads", s.ws_io.reads);

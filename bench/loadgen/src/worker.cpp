@@ -45,7 +45,39 @@ void Worker::start() {
 }
 
 void Worker::run() {
-  io_.run();
+  const auto spin = opt().spin;
+  if (spin.count() <= 0) {
+    io_.run();
+  } else {
+    // Busy-poll: after the last ready handler, keep polling (non-blocking epoll_wait) for up
+    // to `spin` before blocking, so the server's next send finds us awake (no wake-up IPI on
+    // its CPU). Polls that find nothing are counted as idle spin.
+    while (!io_.stopped()) {
+      if (io_.poll() > 0) {
+        continue;
+      }
+      const TimePoint t0 = SteadyClock::now();
+      TimePoint t = t0;
+      bool found = false;
+      while (!io_.stopped() && t - t0 < spin) {
+        const TimePoint before = t;
+        if (io_.poll() > 0) {
+          stats_.idle_spin_ns += static_cast<std::uint64_t>(
+              std::chrono::duration_cast<std::chrono::nanoseconds>(before - t0).count());
+          found = true;
+          break;
+        }
+        t = SteadyClock::now();
+      }
+      if (!found) {
+        stats_.idle_spin_ns += static_cast<std::uint64_t>(
+            std::chrono::duration_cast<std::chrono::nanoseconds>(t - t0).count());
+        if (!io_.stopped()) {
+          io_.run_one();
+        }
+      }
+    }
+  }
   finished_.store(true, std::memory_order_release);
 }
 

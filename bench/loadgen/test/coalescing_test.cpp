@@ -146,6 +146,22 @@ TEST(Coalescing, ClosedLoopAgainstTheNullRegistrar) {
   EXPECT_EQ(peer.counts().bad, 0u);
 }
 
+TEST(Coalescing, BusyPollingWorkerRunsTheSameLoad) {
+  NullRegistrar peer;
+  peer.start();
+  EngineOptions o = engine_options(peer.url());
+  o.connections = 2;
+  o.ua_per_connection = 2;
+  o.count = 1000;
+  o.spin = 50us;
+  Engine engine(o);
+  const RunReport rep = engine.run();
+  EXPECT_EQ(rep.stats.transactions_ok, 1000u);
+  EXPECT_EQ(rep.stats.total_errors(), 0u);
+  EXPECT_EQ(rep.stop_reason, "count");
+  peer.stop();
+}
+
 TEST(Coalescing, ResponsesWithAnotherCallIdOrCSeqAreUnmatched) {
   for (const std::string field : {"Call-ID: ", "CSeq: "}) {
     NullRegistrarOptions po;

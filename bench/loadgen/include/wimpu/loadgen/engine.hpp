@@ -93,6 +93,10 @@ struct EngineOptions {
   /// Fixed rate: the send loop sleeps at least this long between batches (bounds wake-ups; the
   /// latency still counts from each request's own intended time).
   std::chrono::microseconds rate_tick{100};
+  /// Busy-poll this long for new events before a worker blocks (0: block at once). On loopback a
+  /// sleeping tool makes the server pay a wake-up (an IPI) in every send; spinning removes that
+  /// cost from the server under test. The spin is reported apart (Stats::idle_spin_ns).
+  std::chrono::microseconds spin{0};
 
   /// Run length after warm-up (0: until count reached or stop requested).
   std::chrono::milliseconds duration{0};

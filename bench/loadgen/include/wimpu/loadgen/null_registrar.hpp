@@ -19,6 +19,10 @@ namespace wimpu::loadgen {
 struct NullRegistrarOptions {
   std::uint16_t port = 0;             ///< listening port on 127.0.0.1; 0: a free one
   bool record_mask_keys = false;      ///< keep every masking key seen (tests)
+  /// Write each answer with its own socket write, as a server without write coalescing does
+  /// (the eP-CSCF and Kamailio of session 4): the tool then gets one frame per read unless it
+  /// is itself behind.
+  bool write_per_answer = false;
   /// Called with each 200 OK text before it is framed (tests: break its Call-ID or CSeq).
   std::function<void(std::string&)> mangle;
 };

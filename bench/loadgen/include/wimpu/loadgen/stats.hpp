@@ -68,6 +68,7 @@ struct Stats {
   std::uint64_t ack_timeouts = 0;         ///< 2xx sent but no ACK within the transaction timeout
 
   WsIoCounts ws_io;                       ///< socket writes/reads and the frames they carried
+  std::uint64_t idle_spin_ns = 0;         ///< --spin-us: time spent polling without finding work
 
   /// Request latency (ns): REGISTER sent (closed loop) or due (fixed rate: the intended send time,
   /// so a stalled server or tool shows up as latency; coordinated omission) to its final response.

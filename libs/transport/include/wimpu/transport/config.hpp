@@ -17,6 +17,14 @@ struct TlsServerConfig {
   std::string key_file;       ///< PEM private key. Required for TLS/WSS.
   std::string ca_file;        ///< PEM CAs to verify client certificates (with verify_client).
   bool verify_client = false; ///< Require a client certificate (mutual TLS).
+  /// OpenSSL's server-side session cache (session-ID resumption, RFC 5246 §7.4.1.2). Off by
+  /// default: resumption uses stateless tickets (RFC 8446 §4.6.1 and §2.2 for TLS 1.3, RFC 5077
+  /// for TLS 1.2), which keep nothing on the server; OpenSSL 3 never caches TLS 1.3 sessions
+  /// with stateless tickets anyway. Only a TLS 1.2 client that offers no ticket loses
+  /// resumption (a full handshake instead). On: every such full handshake leaves its session
+  /// (~1 KiB) in a cache shared by all shards under one lock, kept after the connection closes
+  /// until it times out (up to 20,480 sessions).
+  bool session_cache = false;
 };
 
 /// Client side of outgoing TLS and WSS connections.

@@ -1,0 +1,302 @@
+// TLS listener setup (src/tls.cpp) seen from a client: resumption with stateless tickets while
+// the server session cache is off (TlsServerConfig::session_cache, RFC 8446 §4.6.1, RFC 5077),
+// the cache when switched on, mutual TLS resumption, and records that arrive in pieces across
+// the idle release and re-allocation of OpenSSL's buffers (SSL_MODE_RELEASE_BUFFERS).
+//
+// The client is plain OpenSSL over memory BIOs on a blocking loopback socket with a receive
+// timeout, so a test can send exactly the ciphertext bytes it wants (half a record) and a bug
+// fails the test instead of hanging it.
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <memory>
+#include <string>
+
+#include "test_support.hpp"
+
+namespace wimpu::transport::test {
+namespace {
+
+ListenerConfig tls_listener(const TestCert& cert, bool session_cache = false,
+                            bool verify_client = false) {
+  ListenerConfig l;
+  l.protocol = Protocol::kTls;
+  l.address = "127.0.0.1";
+  l.tls.cert_file = cert.cert_file();
+  l.tls.key_file = cert.key_file();
+  l.tls.session_cache = session_cache;
+  l.tls.verify_client = verify_client;
+  l.tls.ca_file = cert.cert_file();  // the self-signed certificate is its own CA
+  return l;
+}
+
+// Answers every request with a 200 on its flow.
+void answer_requests(Harness& h) {
+  h.sink().on_message_hook = [&h](const InboundMessage& msg) {
+    if (msg.data.starts_with("SIP/2.0")) {
+      return;
+    }
+    const auto start = msg.data.find("Call-ID: ") + 9;
+    const std::string call_id = msg.data.substr(start, msg.data.find("\r\n", start) - start);
+    EXPECT_TRUE(h.transport().send(msg.flow, sip_response(200, call_id)).has_value());
+  };
+}
+
+struct ClientOptions {
+  int max_version = TLS1_3_VERSION;
+  bool offer_ticket = true;
+  const TestCert* client_cert = nullptr;  // present this certificate (mutual TLS)
+};
+
+// One TLS client connection: OpenSSL over memory BIOs, ciphertext moved by hand to a blocking
+// socket (5 s receive timeout).
+class MemTlsClient {
+public:
+  MemTlsClient(const ClientOptions& o, SSL_SESSION* resume) {
+    ctx_ = SSL_CTX_new(TLS_client_method());
+    SSL_CTX_set_max_proto_version(ctx_, o.max_version);
+    SSL_CTX_set_verify(ctx_, SSL_VERIFY_NONE, nullptr);
+    if (!o.offer_ticket) {
+      SSL_CTX_set_options(ctx_, SSL_OP_NO_TICKET);
+    }
+    if (o.client_cert != nullptr) {
+      SSL_CTX_use_certificate_chain_file(ctx_, o.client_cert->cert_file().c_str());
+      SSL_CTX_use_PrivateKey_file(ctx_, o.client_cert->key_file().c_str(), SSL_FILETYPE_PEM);
+    }
+    ssl_ = SSL_new(ctx_);
+    in_ = BIO_new(BIO_s_mem());
+    out_ = BIO_new(BIO_s_mem());
+    SSL_set_bio(ssl_, in_, out_);
+    SSL_set_connect_state(ssl_);
+    if (resume != nullptr) {
+      SSL_set_session(ssl_, resume);
+    }
+  }
+  ~MemTlsClient() {
+    SSL_free(ssl_);  // frees both BIOs
+    SSL_CTX_free(ctx_);
+    if (fd_ >= 0) {
+      ::close(fd_);
+    }
+  }
+  MemTlsClient(const MemTlsClient&) = delete;
+  MemTlsClient& operator=(const MemTlsClient&) = delete;
+
+  bool connect(const Endpoint& server) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    timeval tv{5, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    int one = 1;
+    ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(server.port);
+    const auto bytes = server.address.to_v4().to_bytes();
+    std::memcpy(&sa.sin_addr, bytes.data(), bytes.size());
+    if (::connect(fd_, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
+      return false;
+    }
+    for (int i = 0; i < 100; ++i) {
+      const int r = SSL_do_handshake(ssl_);
+      if (!flush()) {
+        return false;
+      }
+      if (r == 1) {
+        return true;
+      }
+      if (SSL_get_error(ssl_, r) != SSL_ERROR_WANT_READ || !receive()) {
+        return false;
+      }
+    }
+    return false;
+  }
+
+  /// Encrypts `plain` (one record if it fits) and returns the ciphertext without sending it.
+  std::string seal(const std::string& plain) {
+    std::size_t n = 0;
+    EXPECT_EQ(SSL_write_ex(ssl_, plain.data(), plain.size(), &n), 1);
+    return drain();
+  }
+  bool send_raw(const std::string& bytes) {
+    return ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
+           static_cast<ssize_t>(bytes.size());
+  }
+  bool send(const std::string& plain) { return send_raw(seal(plain)); }
+
+  /// Reads decrypted bytes until `count` have arrived (or the receive timeout).
+  std::string read(std::size_t count) {
+    std::string got;
+    char buf[4096];
+    while (got.size() < count) {
+      std::size_t n = 0;
+      if (SSL_read_ex(ssl_, buf, sizeof buf, &n) == 1) {
+        got.append(buf, n);
+        continue;
+      }
+      if (SSL_get_error(ssl_, 0) != SSL_ERROR_WANT_READ || !flush() || !receive()) {
+        break;
+      }
+    }
+    return got;
+  }
+
+  bool reused() const { return SSL_session_reused(ssl_) == 1; }
+  /// The session to resume next time (the last ticket received); the caller frees it.
+  SSL_SESSION* session() const { return SSL_get1_session(ssl_); }
+
+private:
+  std::string drain() {
+    std::string bytes;
+    char buf[4096];
+    int n = 0;
+    while ((n = BIO_read(out_, buf, sizeof buf)) > 0) {
+      bytes.append(buf, static_cast<std::size_t>(n));
+    }
+    return bytes;
+  }
+  bool flush() {
+    const std::string bytes = drain();
+    return bytes.empty() || send_raw(bytes);
+  }
+  bool receive() {
+    char buf[8192];
+    const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+    if (n <= 0) {
+      return false;
+    }
+    BIO_write(in_, buf, static_cast<int>(n));
+    return true;
+  }
+
+  SSL_CTX* ctx_ = nullptr;
+  SSL* ssl_ = nullptr;
+  BIO* in_ = nullptr;
+  BIO* out_ = nullptr;
+  int fd_ = -1;
+};
+
+// One request and its 200 on a fresh connection; the session for the next one (caller frees).
+// The connection stays open (the client is kept) while the next one resumes: OpenSSL drops a
+// cached session when its connection ends without the server's close_notify.
+struct Visit {
+  bool ok = false;
+  bool reused = false;
+  SSL_SESSION* session = nullptr;
+  std::unique_ptr<MemTlsClient> client;
+};
+Visit visit(Harness& h, const ClientOptions& o, SSL_SESSION* resume, const std::string& call_id) {
+  Visit v;
+  v.client = std::make_unique<MemTlsClient>(o, resume);
+  MemTlsClient& c = *v.client;
+  if (!c.connect(h.endpoint(0)) || !c.send(sip_request("OPTIONS", call_id))) {
+    ADD_FAILURE() << "handshake or send failed: " << ERR_reason_error_string(ERR_peek_error());
+    return v;
+  }
+  const std::string expected = sip_response(200, call_id);
+  v.ok = c.read(expected.size()) == expected;
+  v.reused = c.reused();
+  v.session = c.session();
+  return v;
+}
+
+void expect_resumption(const TransportConfig& cfg, const ClientOptions& o, bool resumes) {
+  Harness h(cfg);
+  answer_requests(h);
+  Visit first = visit(h, o, nullptr, "first");
+  ASSERT_TRUE(first.ok);
+  EXPECT_FALSE(first.reused);
+  ASSERT_NE(first.session, nullptr);
+  Visit second = visit(h, o, first.session, "second");
+  EXPECT_TRUE(second.ok);
+  EXPECT_EQ(second.reused, resumes);
+  SSL_SESSION_free(first.session);
+  SSL_SESSION_free(second.session);
+}
+
+TEST(TlsSession, Tls13ResumesWithATicketWhileTheSessionCacheIsOff) {
+  TestCert cert;
+  TransportConfig cfg;
+  cfg.listeners = {tls_listener(cert)};
+  expect_resumption(cfg, ClientOptions{}, true);
+}
+
+TEST(TlsSession, Tls12ResumesWithATicketWhileTheSessionCacheIsOff) {
+  TestCert cert;
+  TransportConfig cfg;
+  cfg.listeners = {tls_listener(cert)};
+  expect_resumption(cfg, ClientOptions{TLS1_2_VERSION, true, nullptr}, true);
+}
+
+// A TLS 1.2 client that offers no ticket only resumes by session ID, from the server's cache.
+TEST(TlsSession, Tls12WithoutTicketsResumesOnlyWithTheSessionCacheOn) {
+  TestCert cert;
+  const ClientOptions no_ticket{TLS1_2_VERSION, false, nullptr};
+  TransportConfig off;
+  off.listeners = {tls_listener(cert, false)};
+  expect_resumption(off, no_ticket, false);  // a full handshake, and the request still served
+  TransportConfig on;
+  on.listeners = {tls_listener(cert, true)};
+  expect_resumption(on, no_ticket, true);
+}
+
+// With client certificates verified, OpenSSL refuses to resume a session whose session-ID
+// context is empty: tls.cpp sets one, so mutual TLS clients resume with their ticket too.
+TEST(TlsSession, MutualTlsResumesWithATicket) {
+  TestCert cert;
+  TransportConfig cfg;
+  cfg.listeners = {tls_listener(cert, false, true)};
+  expect_resumption(cfg, ClientOptions{TLS1_3_VERSION, true, &cert}, true);
+  expect_resumption(cfg, ClientOptions{TLS1_2_VERSION, true, &cert}, true);
+}
+
+// SSL_MODE_RELEASE_BUFFERS frees OpenSSL's read buffer whenever a connection is idle. A record
+// whose first half arrives, then nothing until the server has delivered everything before it,
+// then its second half, must survive that; so must a large message after the buffers were freed
+// (they are re-allocated), both ways.
+TEST(TlsSession, RecordsSplitAcrossIdlePeriodsAndLargeMessagesAfterIdleArriveWhole) {
+  TestCert cert;
+  TransportConfig cfg;
+  cfg.listeners = {tls_listener(cert)};
+  cfg.limits.max_body_bytes = 256 * 1024;
+  Harness h(cfg);
+  MemTlsClient c(ClientOptions{}, nullptr);
+  ASSERT_TRUE(c.connect(h.endpoint(0)));
+
+  const std::string one = sip_request("MESSAGE", "one", std::string(300, 'a'));
+  const std::string two = sip_request("MESSAGE", "two", std::string(500, 'b'));
+  std::string wire = c.seal(one);  // two statements: the records' order is their sequence numbers
+  wire += c.seal(two);
+  const std::size_t cut = wire.size() - 200;  // inside the second record
+  ASSERT_TRUE(c.send_raw(wire.substr(0, cut)));
+  auto first = h.sink().wait_message();
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->data, one);
+  h.barrier();  // the shard has gone back to waiting with half a record buffered
+  ASSERT_TRUE(c.send_raw(wire.substr(cut)));
+  auto second = h.sink().wait_message();
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->data, two);
+
+  // Idle now (both buffers released); a message of several records each way.
+  const std::string big_in = sip_request("MESSAGE", "big-in", std::string(50000, 'c'));
+  ASSERT_TRUE(c.send(big_in));
+  auto big = h.sink().wait_message();
+  ASSERT_TRUE(big);
+  EXPECT_EQ(big->data, big_in);
+  const std::string big_out = sip_request("MESSAGE", "big-out", std::string(40000, 'd'));
+  ASSERT_TRUE(h.transport().send(big->flow, big_out).has_value());
+  EXPECT_EQ(c.read(big_out.size()), big_out);
+  const std::string small_out = sip_response(200, "after");
+  ASSERT_TRUE(h.transport().send(big->flow, small_out).has_value());
+  EXPECT_EQ(c.read(small_out.size()), small_out);
+}
+
+}  // namespace
+}  // namespace wimpu::transport::test
