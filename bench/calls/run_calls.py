@@ -113,7 +113,7 @@ class Proc:
         self.log_path = os.path.join(work, name + ".log")
         logf = open(self.log_path, "ab")
         self.proc = subprocess.Popen(self.cmd, cwd=work, stdout=subprocess.PIPE if pipe else logf,
-                                     stderr=logf, preexec_fn=rr.raise_nofile)
+                                     stderr=logf, preexec_fn=rr.child_setup)
         logf.close()
         self.out = b""
 
@@ -319,9 +319,11 @@ retry_max_ms = 1000
             r.close()
 
     def stop(self):
-        # The eP-CSCF de-registers its block first; freeDiameter peers before the HSS.
-        for p in (self.ep, self.s, self.ei, self.hss, self.redis):
+        # Reverse start order: the eP-CSCF de-registers its block first; freeDiameter peers
+        # before the HSS. Also after a start that failed half-way (only what was started).
+        for p in reversed(self.procs):
             p.stop(signal.SIGTERM, timeout=40)
+        self.procs = []
 
 
 class KamailioSide:
@@ -360,7 +362,9 @@ class KamailioSide:
         return [(f"user{i}", KAM_DOMAIN) for i in range(n)]
 
     def stop(self):
-        self.proc.stop()
+        if getattr(self, "proc", None):
+            self.proc.stop()
+            self.proc = None
 
 
 class Wics:
@@ -380,7 +384,8 @@ class Wics:
                    + ["-c", str(a.impus), "--connect-rate", "2000", "--expires", "3600",
                       "--ring-ms", str(ring), "--report-interval", "0.5", "--json"])
             self.cmds[name] = cmd
-            p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                 preexec_fn=rr.child_setup)
             self.procs[name] = p
             self.registered[name] = 0
 
@@ -498,6 +503,23 @@ def search(args, work, server, csv_path, scenario, start, wic_pids):
     return best
 
 
+def start_server(make_server, attempts=3):
+    """Starts one side's servers. Their ports are picked free and bound a moment later, so a test
+    running in parallel can take one in between (EADDRINUSE): a start that fails is stopped
+    (every process it started, by PID) and retried on new ports."""
+    for attempt in range(1, attempts + 1):
+        server = make_server()
+        try:
+            server.start()
+            return server
+        except RuntimeError as e:
+            server.stop()
+            if attempt == attempts:
+                raise
+            log(f"  start failed ({e}); attempt {attempt + 1}/{attempts} on new ports")
+    raise AssertionError("unreachable")
+
+
 def run_side(args, work, make_server, key_pem):
     """Figure 4 for one side. Every search gets freshly started servers and WICs: an overload
     that a side does not recover from (see bench/RESULTS.md) must not fail the next search."""
@@ -509,9 +531,8 @@ def run_side(args, work, make_server, key_pem):
     res = {"maxima": [], "searches": []}
     start = args.rate_start
     for i in range(1 if args.quick else args.repeat):
-        server = make_server()
+        server = start_server(make_server)
         res["name"] = server.name
-        server.start()
         log(f"  {server.name}: {server.cmd}")
         res["cmd"] = server.cmd
         wics = Wics(args, server, key_pem)

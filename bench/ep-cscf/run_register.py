@@ -26,6 +26,7 @@ Python 3 standard library only; starts and stops (by PID) everything it uses.
 """
 import argparse
 import base64
+import ctypes
 import datetime
 import json
 import os
@@ -93,10 +94,16 @@ def stop(proc, sig=signal.SIGTERM, timeout=20):
         proc.wait()
 
 
-def raise_nofile():
-    """Child pre-exec: open-files soft limit = hard limit (20,000 per process here)."""
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def child_setup():
+    """Child pre-exec for every server and load process the benchmarks start: open-files soft limit = hard limit
+    (20,000 per process here), and SIGKILL when the script dies (a ctest timeout or a Ctrl-C
+    must not leave them behind; chrt and taskset exec the server, which keeps the setting)."""
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def children_of(pid):
@@ -251,7 +258,7 @@ jwks = '{self.jwks}'
         self.cmd = NICE + ["taskset", "-c", cpus, self.binary, "--config", cfg]
         self.proc = subprocess.Popen(self.cmd, stdout=subprocess.DEVNULL,
                                      stderr=open(os.path.join(self.work, "ep-cscf.err"), "ab"),
-                                     preexec_fn=raise_nofile)
+                                     preexec_fn=child_setup)
         for port in self.ports + self.wss_ports:
             wait_listening(self.proc, port, "wimpu-ep-cscf")
 
@@ -302,7 +309,7 @@ class Kamailio:
                 self.cmd += ["-l", f"tls:127.0.0.1:{port}"]
         self.proc = subprocess.Popen(self.cmd, stdout=subprocess.DEVNULL,
                                      stderr=open(os.path.join(self.work, "kamailio.err"), "ab"),
-                                     preexec_fn=raise_nofile)
+                                     preexec_fn=child_setup)
         for port in self.ports + self.tls_ports:
             wait_listening(self.proc, port, "kamailio")
 
@@ -341,7 +348,8 @@ class NullPeer:
         if self.write_per_answer:
             self.cmd.append("--write-per-answer")
         self.proc = subprocess.Popen(self.cmd, stdout=subprocess.PIPE, text=True,
-                                     stderr=open(os.path.join(self.work, "null.err"), "ab"))
+                                     stderr=open(os.path.join(self.work, "null.err"), "ab"),
+                                     preexec_fn=child_setup)
         self._url = self.proc.stdout.readline().strip()
         if not self._url.startswith("ws://"):
             raise RuntimeError(f"wimpu-loadgen-null printed {self._url!r}")
@@ -370,7 +378,7 @@ class Redis:
                            "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
                            "--dir", self.work]
         self.proc = subprocess.Popen(self.cmd, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL)
+                                     stderr=subprocess.DEVNULL, preexec_fn=child_setup)
         wait_listening(self.proc, self.port, "redis-server")
 
     def stop(self):
@@ -410,7 +418,7 @@ class Load:
                                      f"{self.args.duration * 0.9}"],
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         c0, t0 = cpu_seconds(pids), time.monotonic()
-        p = subprocess.run(cmd, capture_output=True, text=True)
+        p = subprocess.run(cmd, capture_output=True, text=True, preexec_fn=child_setup)
         c1, t1 = cpu_seconds(pids), time.monotonic()
         if perf is not None:
             perf.wait()
@@ -584,8 +592,8 @@ def idle_run(server, cmds, n, tls):
     time.sleep(1)  # let the server settle after start before the baseline
     pids = server.pids()
     base = memory_kib(pids)
-    procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for cmd in cmds]
+    procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              preexec_fn=child_setup) for cmd in cmds]
     registered = {}
     lock = threading.Lock()
     done = threading.Event()
