@@ -13,26 +13,6 @@ ListenerConfig listener(Protocol p, const std::string& address = "127.0.0.1") {
   return l;
 }
 
-// Answers every request with a 200 on the flow it came from (or by UDP to its source).
-void answer_requests(Harness& h) {
-  h.sink().on_message_hook = [&h](const InboundMessage& msg) {
-    if (msg.data.starts_with("SIP/2.0")) {
-      return;
-    }
-    const auto start = msg.data.find("Call-ID: ") + 9;
-    const std::string call_id = msg.data.substr(start, msg.data.find("\r\n", start) - start);
-    if (msg.protocol == Protocol::kUdp) {
-      Destination d;
-      d.protocol = Protocol::kUdp;
-      d.remote = msg.remote;
-      d.via = msg.listener;
-      EXPECT_TRUE(h.transport().send_to(d, sip_response(200, call_id)).has_value());
-    } else {
-      EXPECT_TRUE(h.transport().send(msg.flow, sip_response(200, call_id)).has_value());
-    }
-  };
-}
-
 TEST(Udp, RoundTripV4AndV6) {
   TransportConfig cfg;
   cfg.listeners = {listener(Protocol::kUdp), listener(Protocol::kUdp, "::1")};

@@ -716,4 +716,23 @@ Endpoint UdpClient::local_endpoint() const {
   return {e.address(), e.port()};
 }
 
+void answer_requests(Harness& h) {
+  h.sink().on_message_hook = [&h](const InboundMessage& msg) {
+    if (msg.data.starts_with("SIP/2.0")) {
+      return;
+    }
+    const auto start = msg.data.find("Call-ID: ") + 9;
+    const std::string call_id = msg.data.substr(start, msg.data.find("\r\n", start) - start);
+    if (msg.protocol == Protocol::kUdp) {
+      Destination d;
+      d.protocol = Protocol::kUdp;
+      d.remote = msg.remote;
+      d.via = msg.listener;
+      EXPECT_TRUE(h.transport().send_to(d, sip_response(200, call_id)).has_value());
+    } else {
+      EXPECT_TRUE(h.transport().send(msg.flow, sip_response(200, call_id)).has_value());
+    }
+  };
+}
+
 }  // namespace wimpu::transport::test

@@ -187,4 +187,8 @@ private:
 /// Value of counter `name` (full name, e.g. "transport.tcp.accepted").
 std::uint64_t counter_value(const std::string& name);
 
+/// Makes `h` answer every request with a 200 carrying its Call-ID, on the flow it came from (or
+/// by UDP to its source); responses are ignored.
+void answer_requests(Harness& h);
+
 }  // namespace wimpu::transport::test

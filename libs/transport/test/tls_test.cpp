@@ -37,18 +37,6 @@ ListenerConfig tls_listener(const TestCert& cert, bool session_cache = false,
   return l;
 }
 
-// Answers every request with a 200 on its flow.
-void answer_requests(Harness& h) {
-  h.sink().on_message_hook = [&h](const InboundMessage& msg) {
-    if (msg.data.starts_with("SIP/2.0")) {
-      return;
-    }
-    const auto start = msg.data.find("Call-ID: ") + 9;
-    const std::string call_id = msg.data.substr(start, msg.data.find("\r\n", start) - start);
-    EXPECT_TRUE(h.transport().send(msg.flow, sip_response(200, call_id)).has_value());
-  };
-}
-
 struct ClientOptions {
   int max_version = TLS1_3_VERSION;
   bool offer_ticket = true;
