@@ -4,6 +4,7 @@
 #include <condition_variable>
 #include <iterator>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 
 #include <boost/asio/ip/address.hpp>
@@ -89,8 +90,8 @@ std::string string_or(const toml::node_view<const toml::node>& n, std::string fa
 }
 
 // Every key a [[listeners]] table may hold; anything else is a typo to refuse, not to ignore.
-constexpr std::string_view kListenerKeys[] = {"protocol",        "address",   "port",
-                                              "max_connections", "cert_file", "key_file"};
+constexpr std::string_view kListenerKeys[] = {"protocol",  "address",  "port", "max_connections",
+                                              "cert_file", "key_file", "tls_session_cache"};
 
 }  // namespace
 
@@ -137,7 +138,7 @@ SipNodeConfig parse_sip_node_config(const toml::table& root) {
           std::end(kListenerKeys)) {
         fail(at + "." + std::string(k.str()) +
              " is not a listener key (protocol, address, port, max_connections, cert_file, "
-             "key_file)");
+             "key_file, tls_session_cache)");
       }
     }
     const toml::node_view<const toml::node> l{(*listeners)[i]};
@@ -159,6 +160,15 @@ SipNodeConfig parse_sip_node_config(const toml::table& root) {
     if (transport::is_secure(lc.protocol) && (lc.tls.cert_file.empty() || lc.tls.key_file.empty())) {
       fail(at + (lc.tls.cert_file.empty() ? ".cert_file" : ".key_file") +
            " is required for a tls/wss listener (with cert_file and key_file)");
+    }
+    // Resumption uses stateless tickets (RFC 8446 §4.6.1, RFC 5077), which need no server
+    // state; the cache only serves TLS 1.2 clients without tickets (TlsServerConfig).
+    if (auto cache = l["tls_session_cache"]) {
+      const std::optional<bool> on = cache.value<bool>();
+      if (!on || !cache.is_boolean()) {
+        fail(at + ".tls_session_cache must be a boolean");
+      }
+      lc.tls.session_cache = *on;
     }
     c.transport.listeners.push_back(std::move(lc));
   }

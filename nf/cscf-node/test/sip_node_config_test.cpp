@@ -34,6 +34,15 @@ TEST(SipNodeConfig, ListenersWithDefaults) {
   EXPECT_EQ(c.transport.listeners[1].port, 0);
   EXPECT_EQ(c.transport.listeners[1].max_connections, 5u);
   EXPECT_EQ(c.shards, 2u);
+  EXPECT_FALSE(c.transport.listeners[1].tls.session_cache);  // stateless tickets only
+}
+
+TEST(SipNodeConfig, TlsSessionCacheIsAListenerSwitch) {
+  auto c = parse_sip_node_config(toml::parse(
+      "[[listeners]]\nprotocol = \"wss\"\ncert_file = \"c.pem\"\nkey_file = \"k.pem\"\n"
+      "tls_session_cache = true\n"));
+  ASSERT_EQ(c.transport.listeners.size(), 1u);
+  EXPECT_TRUE(c.transport.listeners[0].tls.session_cache);
 }
 
 TEST(SipNodeConfig, RefusalsNameTheListenerAndKey) {
@@ -43,7 +52,9 @@ TEST(SipNodeConfig, RefusalsNameTheListenerAndKey) {
             "listeners[2].port must be an integer in [0, 65535]");
   EXPECT_EQ(error_of(two + "prot = \"udp\"\n"),
             "listeners[1].prot is not a listener key (protocol, address, port, max_connections, "
-            "cert_file, key_file)");
+            "cert_file, key_file, tls_session_cache)");
+  EXPECT_EQ(error_of("[[listeners]]\ntls_session_cache = \"yes\"\n"),
+            "listeners[0].tls_session_cache must be a boolean");
   EXPECT_EQ(error_of("[[listeners]]\naddress = \"localhost\"\n"),
             "listeners[0].address must be a numeric IPv4/IPv6 address, not 'localhost'");
   EXPECT_EQ(error_of("[[listeners]]\naddress = 127\n"), "listeners[0].address must be a string");
