@@ -64,6 +64,7 @@ VerifyCache::Entry* VerifyCache::find(std::string_view token) noexcept {
   for (std::size_t w = 0; w < kWays; ++w) {
     Entry& e = bucket[w];
     if (e.hash == h && e.claims && e.token == token) {
+      e.referenced = true;
       return &e;
     }
   }
@@ -77,17 +78,28 @@ void VerifyCache::insert(std::string_view token, std::shared_ptr<const Claims> c
   }
   const std::uint64_t h = hash(token);
   Entry* bucket = &slots_[(h & bucket_mask_) * kWays];
-  Entry* victim = &bucket[0];
+  Entry* victim = nullptr;
+  bool full = true;
   for (std::size_t w = 0; w < kWays; ++w) {
     Entry& e = bucket[w];
     if (!e.claims || (e.hash == h && e.token == token)) {
       victim = &e;
+      full = false;
       break;
     }
-    if (e.claims->expires_at < victim->claims->expires_at) {
+    if (victim == nullptr || e.referenced < victim->referenced ||
+        (e.referenced == victim->referenced &&
+         e.claims->expires_at < victim->claims->expires_at)) {
       victim = &e;
     }
   }
+  if (full) {
+    // Second chance used up: the survivors must be hit again to outlive the next eviction.
+    for (std::size_t w = 0; w < kWays; ++w) {
+      bucket[w].referenced = false;
+    }
+  }
+  victim->referenced = false;
   victim->hash = h;
   victim->token.assign(token);
   victim->claims = std::move(claims);

@@ -41,6 +41,39 @@ TEST(VerifyCache, IsBoundedAndEvictsTheEarliestExpiry) {
   EXPECT_EQ(cache.size(), 4u);
 }
 
+TEST(VerifyCache, AHitTokenOutlivesUnusedOnesOfTheSameExpiry) {
+  // Tokens minted in the same second tie on expiry: a re-REGISTER's token (hit) must not be the
+  // one a burst of new tokens pushes out (bench/RESULTS.md Run 6: it was, from slot 0).
+  VerifyCache cache(4);
+  cache.insert("hot.p.s", claims_expiring(100), nullptr, 0, 1);
+  for (int i = 0; i < 3; ++i) {
+    cache.insert("cold.p." + std::to_string(i), claims_expiring(100), nullptr, 0, 1);
+  }
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_NE(cache.find("hot.p.s"), nullptr) << "after " << i << " new tokens";
+    cache.insert("new.p." + std::to_string(i), claims_expiring(100), nullptr, 0, 1);
+  }
+  EXPECT_EQ(cache.size(), 4u);
+}
+
+TEST(VerifyCache, AnEntryNotHitAgainLosesItsSecondChance) {
+  VerifyCache cache(4);
+  for (int i = 0; i < 4; ++i) {
+    cache.insert("t.p." + std::to_string(i), claims_expiring(100 + i), nullptr, 0, 1);
+  }
+  ASSERT_NE(cache.find("t.p.0"), nullptr);  // referenced: t.p.1 (next expiry) goes instead
+  cache.insert("t.p.a", claims_expiring(500), nullptr, 0, 1);
+  EXPECT_NE(cache.find("t.p.0"), nullptr);
+  EXPECT_EQ(cache.find("t.p.1"), nullptr);
+  // The eviction cleared every mark; t.p.0's find() above marked it again, so t.p.2 goes now.
+  cache.insert("t.p.b", claims_expiring(500), nullptr, 0, 1);
+  EXPECT_EQ(cache.find("t.p.2"), nullptr);
+  // Not hit since that eviction: t.p.0 has the earliest expiry among the unmarked and goes.
+  cache.insert("t.p.c", claims_expiring(500), nullptr, 0, 1);
+  EXPECT_EQ(cache.find("t.p.0"), nullptr);
+  EXPECT_NE(cache.find("t.p.3"), nullptr);
+}
+
 TEST(VerifyCache, ReinsertingATokenReplacesItsEntry) {
   VerifyCache cache(64);
   cache.insert("a.b.c", claims_expiring(1), nullptr, 0, 1);

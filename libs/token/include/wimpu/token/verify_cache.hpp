@@ -9,7 +9,10 @@
 //
 // Structure: a fixed array of 4-way buckets (set-associative), allocated once. Lookups cost O(1)
 // whatever the input; there are no chains for an attacker to lengthen, only verified tokens are
-// inserted, and a full bucket evicts the entry that expires first. The hash is keyed with a random
+// inserted, and a full bucket evicts an entry not hit since the bucket's previous eviction
+// (second chance, as CLOCK), the earliest expiry among those. Expiry alone is no recency: tokens
+// minted in the same second tie, and a burst of single-use tokens (a login storm) would then push
+// out the tokens that re-REGISTERs keep presenting. The hash is keyed with a random
 // per-cache seed and covers the signature segment; a hit additionally compares the whole stored
 // token, so a hash collision can never make a different token pass.
 #include <cstddef>
@@ -35,18 +38,20 @@ public:
     PublicKeyPtr key;                      ///< the verifying key (revalidated on key rotation)
     std::size_t issuer = 0;                ///< index of the issuer in the owning Verifier
     std::uint64_t key_generation = 0;      ///< KeyStore generation when `key` was last confirmed
+    bool referenced = false;               ///< hit since the bucket's last eviction
   };
 
   /// Allocates room for about `capacity` entries (rounded up to a power of two number of 4-way
   /// buckets). 0 disables the cache: find() always misses and insert() does nothing.
   explicit VerifyCache(std::size_t capacity);
 
-  /// The entry holding exactly `token`, or null. The pointer is valid until the next insert() or
-  /// erase() on this cache.
+  /// The entry holding exactly `token`, or null; a hit marks the entry referenced. The pointer is
+  /// valid until the next insert() or erase() on this cache.
   Entry* find(std::string_view token) noexcept;
 
-  /// Stores a verified token (copies its bytes). Replaces a free slot, else the entry of the
-  /// bucket with the earliest expiry.
+  /// Stores a verified token (copies its bytes). Replaces a free slot, else an unreferenced entry
+  /// of the bucket (the earliest expiry among them; all referenced: the earliest expiry), and then
+  /// clears the bucket's referenced marks.
   void insert(std::string_view token, std::shared_ptr<const Claims> claims, PublicKeyPtr key,
               std::size_t issuer, std::uint64_t key_generation);
 
