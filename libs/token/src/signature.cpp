@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include "wimpu/common/counter.hpp"
 #include "wimpu/token/base64url.hpp"
 
 namespace wimpu::token {
@@ -14,9 +15,15 @@ bool sha256(EVP_MD_CTX* ctx, std::string_view input, std::array<std::uint8_t, 32
          EVP_DigestFinal_ex(ctx, out.data(), &len) == 1 && len == out.size();
 }
 
+common::Counter& table_counter(bool built) {
+  static common::Counter& ok = common::counter("token.verify.p256_table_built");
+  static common::Counter& failed = common::counter("token.verify.p256_table_failed");
+  return built ? ok : failed;
+}
+
 }  // namespace
 
-SignatureChecker::SignatureChecker() {
+SignatureChecker::SignatureChecker(std::uint32_t table_after) : table_after_(table_after) {
   // Idempotent and thread-safe; picks libsodium's implementations. A failure leaves every Ed25519
   // slot uninitialised (init() checks it), so verification fails closed.
   sodium_ready_ = sodium_init() >= 0;
@@ -75,14 +82,35 @@ bool SignatureChecker::verify(const PublicKeyPtr& key, std::string_view input,
       ossl::clear_errors();
       return false;
     }
+    if (!s->table && !s->table_failed && s->verified >= table_after_) {
+      s->table = P256FixedKey::create(key->native());
+      s->table_failed = !s->table;
+      table_counter(!s->table_failed).inc();
+      ossl::clear_errors();
+    }
+    if (s->table) {
+      // Pure arithmetic on public values: a refusal leaves no state behind to rebuild.
+      if (!s->table->verify(digest, sig.first<64>())) {
+        ossl::clear_errors();
+        return false;
+      }
+      return true;
+    }
     const std::size_t der_len = ossl::jose_to_der(sig.first<64>(), der);
     rc = EVP_PKEY_verify(s->pkey.get(), der.data(), der_len, digest.data(), digest.size());
+    if (rc == 1) {
+      ++s->verified;
+    }
   }
   if (rc != 1) {
     // Refused signatures leave reasons on the thread's error queue; drop them, and rebuild the
-    // context next time rather than trust its state after a failure.
+    // EVP context rather than trust its state after a failure (libsodium keeps none). The slot's
+    // count of good signatures stays: forged tokens must not keep a key from its table.
     ossl::clear_errors();
-    *s = Slot{};
+    if (key->algorithm() != Algorithm::kEdDSA && !init(*s)) {
+      ossl::clear_errors();
+      *s = Slot{};
+    }
     return false;
   }
   return true;

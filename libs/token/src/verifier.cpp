@@ -241,7 +241,8 @@ VerifyResult Verifier::verify_impl(std::string_view token, std::string_view expe
   if (auto r = check_claims(*claims, present, expected_block, now); !r) {
     return r;
   }
-  cache_.insert(token, claims, *key, index, issuer.generation);
+  // An entry expired beyond the leeway can never pass again: its slot is free for this one.
+  cache_.insert(token, claims, *key, index, issuer.generation, now - options_.clock_skew.count());
   return VerifiedToken{std::move(claims), false};
 }
 

@@ -6,6 +6,8 @@
 #include <cstring>
 #include <random>
 
+#include "wimpu/common/counter.hpp"
+
 namespace wimpu::token {
 namespace {
 
@@ -27,9 +29,20 @@ std::uint64_t random_seed() {
   return s;
 }
 
+struct EvictCounters {
+  common::Counter& evict = common::counter("token.verify.cache_evict");
+  common::Counter& in_use = common::counter("token.verify.cache_evict_in_use");
+};
+
+EvictCounters& evict_counters() {
+  static EvictCounters c;
+  return c;
+}
+
 }  // namespace
 
 VerifyCache::VerifyCache(std::size_t capacity) : seed_(random_seed()) {
+  evict_counters();  // listed from start-up, at zero
   if (capacity == 0) {
     return;
   }
@@ -64,42 +77,69 @@ VerifyCache::Entry* VerifyCache::find(std::string_view token) noexcept {
   for (std::size_t w = 0; w < kWays; ++w) {
     Entry& e = bucket[w];
     if (e.hash == h && e.claims && e.token == token) {
-      e.referenced = true;
+      e.hit = true;
+      e.last_use = tick_;
       return &e;
     }
   }
   return nullptr;
 }
 
+std::size_t VerifyCache::bucket_of(std::string_view token) const noexcept {
+  return slots_.empty() ? 0 : static_cast<std::size_t>(hash(token) & bucket_mask_);
+}
+
+bool VerifyCache::in_use(const Entry& e) const noexcept {
+  // Hit since stored, and within the last capacity() insertions: about ways() per bucket, i.e.
+  // an entry that plain LRU would still hold.
+  return e.hit && tick_ - e.last_use < slots_.size();
+}
+
 void VerifyCache::insert(std::string_view token, std::shared_ptr<const Claims> claims,
-                         PublicKeyPtr key, std::size_t issuer, std::uint64_t key_generation) {
+                         PublicKeyPtr key, std::size_t issuer, std::uint64_t key_generation,
+                         std::int64_t expired_at_or_before) {
   if (slots_.empty() || !claims) {
     return;
   }
+  ++tick_;
   const std::uint64_t h = hash(token);
   Entry* bucket = &slots_[(h & bucket_mask_) * kWays];
   Entry* victim = nullptr;
-  bool full = true;
-  for (std::size_t w = 0; w < kWays; ++w) {
+  for (std::size_t w = 0; w < kWays && victim == nullptr; ++w) {
     Entry& e = bucket[w];
-    if (!e.claims || (e.hash == h && e.token == token)) {
+    if (e.claims && e.hash == h && e.token == token) {
+      victim = &e;  // re-verified (key rotation): one entry per token
+    }
+  }
+  bool live = victim == nullptr;
+  for (std::size_t w = 0; w < kWays && live; ++w) {
+    Entry& e = bucket[w];
+    if (!e.claims || e.claims->expires_at <= expired_at_or_before) {
       victim = &e;
-      full = false;
+      live = false;
       break;
     }
-    if (victim == nullptr || e.referenced < victim->referenced ||
-        (e.referenced == victim->referenced &&
-         e.claims->expires_at < victim->claims->expires_at)) {
+    // Rank: not in use before in use, then least recently used.
+    if (victim == nullptr) {
+      victim = &e;
+      continue;
+    }
+    const bool e_used = in_use(e);
+    const bool v_used = in_use(*victim);
+    if (e_used != v_used ? !e_used : e.last_use < victim->last_use) {
       victim = &e;
     }
   }
-  if (full) {
-    // Second chance used up: the survivors must be hit again to outlive the next eviction.
-    for (std::size_t w = 0; w < kWays; ++w) {
-      bucket[w].referenced = false;
+  if (live) {
+    ++evictions_;
+    evict_counters().evict.inc();
+    if (in_use(*victim)) {
+      ++evictions_in_use_;
+      evict_counters().in_use.inc();
     }
   }
-  victim->referenced = false;
+  victim->hit = false;
+  victim->last_use = tick_;
   victim->hash = h;
   victim->token.assign(token);
   victim->claims = std::move(claims);
@@ -113,6 +153,8 @@ void VerifyCache::erase(Entry& e) noexcept {
   e.key.reset();
   e.token.clear();
   e.hash = 0;
+  e.hit = false;
+  e.last_use = 0;
 }
 
 std::size_t VerifyCache::size() const noexcept {

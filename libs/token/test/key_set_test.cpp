@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 #include <sodium.h>
@@ -8,6 +9,7 @@
 #include "ossl.hpp"
 #include "signature.hpp"
 #include "test_support.hpp"
+#include "wimpu/common/counter.hpp"
 #include "wimpu/token/base64url.hpp"
 #include "wimpu/token/key_set.hpp"
 #include "wimpu/token/signing_key.hpp"
@@ -179,6 +181,88 @@ TEST(Signature, Rfc7515Es256Example) {
   flipped[10] ^= 1;
   EXPECT_FALSE(checker.verify(*key, input, bytes_of(flipped)));
   EXPECT_FALSE(checker.verify(*key, input, bytes_of(sig.substr(0, 63))));
+}
+
+TEST(Signature, Rfc7515Es256ExampleWithThePrecomputedKeyTable) {
+  const std::string input =
+      "eyJhbGciOiJFUzI1NiJ9.eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxl"
+      "LmNvbS9pc19yb290Ijp0cnVlfQ";
+  const std::string sig = *base64url::decode(
+      "DtEhU3ljbEg8L38VWAfUAqOyKAM6-Xx-F4GawxaepmXFCgfTjDxw5djxLa8ISlSApmWQxfKTUJqPP3-Kg6NU1Q");
+  std::string point = "\x04";
+  point += *base64url::decode(kEcX);
+  point += *base64url::decode(kEcY);
+  auto key = PublicKey::from_raw(Algorithm::kES256, "k", bytes_of(point));
+  ASSERT_TRUE(key.has_value());
+  const auto built = common::counter("token.verify.p256_table_built").value();
+  SignatureChecker checker(0);  // the table from the first use
+  EXPECT_TRUE(checker.verify(*key, input, bytes_of(sig)));
+  EXPECT_EQ(common::counter("token.verify.p256_table_built").value(), built + 1);
+  std::string flipped = sig;
+  flipped[10] ^= 1;
+  EXPECT_FALSE(checker.verify(*key, input, bytes_of(flipped)));
+  EXPECT_FALSE(checker.verify(*key, input + "x", bytes_of(sig)));
+  EXPECT_TRUE(checker.verify(*key, input, bytes_of(sig)));  // a refusal keeps the table
+  EXPECT_EQ(common::counter("token.verify.p256_table_built").value(), built + 1);
+}
+
+// The precomputed-table path (P256FixedKey) must decide exactly as OpenSSL's EVP path: every
+// good signature passes both, every altered one (r, s, input; r or s zero or >= n) fails both.
+TEST(Signature, Es256KeyTableAgreesWithEvp) {
+  auto key = SigningKey::generate(Algorithm::kES256, "k");
+  ASSERT_TRUE(key.has_value());
+  SignatureMaker maker(*key);
+  SignatureChecker table(0);
+  SignatureChecker evp(~std::uint32_t{0});  // never builds a table
+  const auto& pub = (*key)->public_key();
+  // P-256's order n, big-endian (SEC 2 §2.4.2).
+  const std::string n = *base64url::decode("_____wAAAAD__________7zm-q2nF56E87nKwvxjJVE");
+  ASSERT_EQ(n.size(), 32u);
+  for (int i = 0; i < 40; ++i) {
+    const std::string input = "header.payload-" + std::to_string(i);
+    std::string sig_b64;
+    ASSERT_TRUE(maker.sign_append(input, sig_b64));
+    const std::string sig = *base64url::decode(sig_b64);
+    ASSERT_EQ(sig.size(), 64u);
+    EXPECT_TRUE(table.verify(pub, input, bytes_of(sig)));
+    EXPECT_TRUE(evp.verify(pub, input, bytes_of(sig)));
+    std::vector<std::string> bad;
+    for (std::size_t at : {std::size_t{0}, std::size_t{31}, std::size_t{32}, std::size_t{63}}) {
+      std::string b = sig;
+      b[at] = static_cast<char>(b[at] ^ (1 << (i % 8)));
+      bad.push_back(b);
+    }
+    bad.push_back(std::string(32, '\0') + sig.substr(32));  // r = 0
+    bad.push_back(sig.substr(0, 32) + std::string(32, '\0'));  // s = 0
+    bad.push_back(n + sig.substr(32));                          // r = n
+    bad.push_back(sig.substr(0, 32) + n);                       // s = n
+    bad.push_back(std::string(32, '\xff') + sig.substr(32));  // r > n
+    for (const std::string& b : bad) {
+      EXPECT_FALSE(table.verify(pub, input, bytes_of(b))) << i;
+      EXPECT_FALSE(evp.verify(pub, input, bytes_of(b))) << i;
+    }
+    EXPECT_FALSE(table.verify(pub, input + ".", bytes_of(sig)));
+    EXPECT_FALSE(evp.verify(pub, input + ".", bytes_of(sig)));
+  }
+}
+
+TEST(Signature, Es256KeyTableIsBuiltAfterEnoughGoodSignatures) {
+  auto key = SigningKey::generate(Algorithm::kES256, "k");
+  ASSERT_TRUE(key.has_value());
+  SignatureMaker maker(*key);
+  SignatureChecker checker(3);
+  auto& built = common::counter("token.verify.p256_table_built");
+  const auto before = built.value();
+  for (int i = 0; i < 6; ++i) {
+    const std::string input = "h.p" + std::to_string(i);
+    std::string sig_b64;
+    ASSERT_TRUE(maker.sign_append(input, sig_b64));
+    const std::string sig = *base64url::decode(sig_b64);
+    EXPECT_FALSE(checker.verify((*key)->public_key(), input + "x", bytes_of(sig)));  // not counted
+    EXPECT_TRUE(checker.verify((*key)->public_key(), input, bytes_of(sig)));
+    // Three good ones through EVP, then the table (built once).
+    EXPECT_EQ(built.value(), before + (i >= 3 ? 1 : 0)) << i;
+  }
 }
 
 TEST(Signature, SignThenVerifyBothAlgorithms) {

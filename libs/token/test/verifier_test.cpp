@@ -410,6 +410,50 @@ TEST_F(VerifierTest, DisabledCacheChecksEveryTime) {
   EXPECT_EQ(verifier_->signature_checks(), 2u);
 }
 
+// Figure 2 right after figure 1 (bench/RESULTS.md "Figure 1 with ES256, session 6"): the cache is
+// full of single-use tokens minted in the same second as the re-REGISTER tokens that follow. Each
+// of those must cost one signature check, however their first presentations interleave.
+TEST_F(VerifierTest, ReusedTokensStayCachedAfterABurstOfSingleUseOnes) {
+  auto o = options();
+  o.cache_capacity = 4;  // one bucket: every token competes
+  verifier_ = make_verifier(o);
+  auto minted = [&](const std::string& sub) {
+    json c = claims();
+    c["sub"] = sub;
+    return token(c);
+  };
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(verifier_->verify(minted("fresh-" + std::to_string(i)), test::kBlock));
+  }
+  const std::string a = minted("a");
+  const std::string b = minted("b");
+  for (int round = 0; round < 20; ++round) {
+    ASSERT_TRUE(verifier_->verify(a, test::kBlock));
+    ASSERT_TRUE(verifier_->verify(b, test::kBlock));
+  }
+  EXPECT_EQ(verifier_->signature_checks(), 22u);
+  EXPECT_EQ(verifier_->cache().evictions_in_use(), 0u);
+}
+
+// An entry whose token expired (beyond the clock-skew leeway) frees its slot: storing a new token
+// then evicts nothing that could still pass.
+TEST_F(VerifierTest, ExpiredCacheEntriesAreReplacedFirst) {
+  auto o = options();
+  o.cache_capacity = 4;
+  verifier_ = make_verifier(o);
+  for (int i = 0; i < 4; ++i) {
+    json c = claims();
+    c["sub"] = "old-" + std::to_string(i);
+    ASSERT_TRUE(verifier_->verify(token(c), test::kBlock));
+  }
+  clock_->advance(300s + 30s);  // exp + leeway: every cached token is dead
+  json c = claims();
+  c["sub"] = "new";
+  ASSERT_TRUE(verifier_->verify(token(c), test::kBlock));
+  EXPECT_EQ(verifier_->cache().evictions(), 0u);
+  EXPECT_EQ(verifier_->cache().size(), 4u);
+}
+
 TEST_F(VerifierTest, WithdrawnKeyRevokesCachedTokens) {
   const std::string tok = token(claims());
   ASSERT_TRUE(verifier_->verify(tok, test::kBlock).has_value());

@@ -1,5 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
+#include "wimpu/common/counter.hpp"
 #include "wimpu/token/verify_cache.hpp"
 
 namespace wimpu::token {
@@ -23,22 +27,25 @@ TEST(VerifyCache, FindsExactlyTheStoredToken) {
   EXPECT_EQ(cache.size(), 0u);
 }
 
-TEST(VerifyCache, IsBoundedAndEvictsTheEarliestExpiry) {
+TEST(VerifyCache, IsBoundedAndEvictsTheLeastRecentlyUsed) {
   VerifyCache cache(4);  // one 4-way bucket: every token collides
   ASSERT_EQ(cache.capacity(), 4u);
   for (int i = 0; i < 4; ++i) {
-    cache.insert("t.p." + std::to_string(i), claims_expiring(100 + i), nullptr, 0, 1);
+    cache.insert("t.p." + std::to_string(i), claims_expiring(100 - i), nullptr, 0, 1);
   }
   EXPECT_EQ(cache.size(), 4u);
   cache.insert("t.p.new", claims_expiring(500), nullptr, 0, 1);
   EXPECT_EQ(cache.size(), 4u);
-  EXPECT_EQ(cache.find("t.p.0"), nullptr);  // expired first: evicted
-  EXPECT_NE(cache.find("t.p.1"), nullptr);
+  EXPECT_EQ(cache.find("t.p.0"), nullptr);  // stored first: evicted, although t.p.3 expires first
+  EXPECT_NE(cache.find("t.p.3"), nullptr);
   EXPECT_NE(cache.find("t.p.new"), nullptr);
+  EXPECT_EQ(cache.evictions(), 1u);
+  EXPECT_EQ(cache.evictions_in_use(), 0u);
   for (int i = 0; i < 1000; ++i) {
     cache.insert("t.p.x" + std::to_string(i), claims_expiring(1000 + i), nullptr, 0, 1);
   }
   EXPECT_EQ(cache.size(), 4u);
+  EXPECT_EQ(cache.evictions(), 1001u);
 }
 
 TEST(VerifyCache, AHitTokenOutlivesUnusedOnesOfTheSameExpiry) {
@@ -54,24 +61,93 @@ TEST(VerifyCache, AHitTokenOutlivesUnusedOnesOfTheSameExpiry) {
     cache.insert("new.p." + std::to_string(i), claims_expiring(100), nullptr, 0, 1);
   }
   EXPECT_EQ(cache.size(), 4u);
+  EXPECT_EQ(cache.evictions_in_use(), 0u);
 }
 
-TEST(VerifyCache, AnEntryNotHitAgainLosesItsSecondChance) {
+TEST(VerifyCache, TwoTokensInUseDoNotEvictEachOther) {
+  // Figure 2 right after figure 1 (bench/RESULTS.md "Figure 1 with ES256, session 6"): the
+  // bucket is full of single-use tokens minted in the same second as two re-REGISTER tokens,
+  // which miss once each, one after the other, before either is hit again. Session 5's second
+  // chance cleared every mark at each eviction and broke the expiry tie by slot, so each insert
+  // evicted the other re-REGISTER token, for ever.
   VerifyCache cache(4);
   for (int i = 0; i < 4; ++i) {
-    cache.insert("t.p." + std::to_string(i), claims_expiring(100 + i), nullptr, 0, 1);
+    cache.insert("fig1.p." + std::to_string(i), claims_expiring(100), nullptr, 0, 1);
   }
-  ASSERT_NE(cache.find("t.p.0"), nullptr);  // referenced: t.p.1 (next expiry) goes instead
-  cache.insert("t.p.a", claims_expiring(500), nullptr, 0, 1);
-  EXPECT_NE(cache.find("t.p.0"), nullptr);
-  EXPECT_EQ(cache.find("t.p.1"), nullptr);
-  // The eviction cleared every mark; t.p.0's find() above marked it again, so t.p.2 goes now.
-  cache.insert("t.p.b", claims_expiring(500), nullptr, 0, 1);
-  EXPECT_EQ(cache.find("t.p.2"), nullptr);
-  // Not hit since that eviction: t.p.0 has the earliest expiry among the unmarked and goes.
-  cache.insert("t.p.c", claims_expiring(500), nullptr, 0, 1);
-  EXPECT_EQ(cache.find("t.p.0"), nullptr);
-  EXPECT_NE(cache.find("t.p.3"), nullptr);
+  int misses = 0;
+  for (int round = 0; round < 50; ++round) {
+    for (const char* tok : {"a.p.s", "b.p.s"}) {
+      if (cache.find(tok) == nullptr) {
+        ++misses;
+        cache.insert(tok, claims_expiring(100), nullptr, 0, 1);
+      }
+    }
+  }
+  EXPECT_EQ(misses, 2);  // the first presentation of each
+  EXPECT_EQ(cache.evictions_in_use(), 0u);
+}
+
+TEST(VerifyCache, AnEntryInUseSurvivesABurstInItsBucketUntilItGoesStale) {
+  VerifyCache cache(64);  // 16 buckets; the window of "in use" is 64 insertions
+  // Tokens of one bucket (the hash seed is random: pick them by bucket_of()).
+  std::vector<std::string> same;
+  std::vector<std::string> other;
+  const std::size_t target = cache.bucket_of("hot.p.s");
+  for (int i = 0; same.size() < 40 || other.size() < 80; ++i) {
+    std::string t = "t.p." + std::to_string(i);
+    (cache.bucket_of(t) == target ? same : other).push_back(std::move(t));
+  }
+  cache.insert("hot.p.s", claims_expiring(100), nullptr, 0, 1);
+  ASSERT_NE(cache.find("hot.p.s"), nullptr);
+  // 30 single-use tokens in the same bucket: plain LRU would evict the hot one at the 4th.
+  for (int i = 0; i < 30; ++i) {
+    cache.insert(same[static_cast<std::size_t>(i)], claims_expiring(100), nullptr, 0, 1);
+  }
+  EXPECT_NE(cache.find("hot.p.s"), nullptr);
+  EXPECT_EQ(cache.evictions_in_use(), 0u);
+  // Not hit for capacity() insertions elsewhere: no longer in use, so ways() new tokens in its
+  // bucket replace it like any other entry.
+  for (std::size_t i = 0; i < cache.capacity(); ++i) {
+    cache.insert(other[i], claims_expiring(100), nullptr, 0, 1);
+  }
+  for (std::size_t i = 30; i < 30 + VerifyCache::ways(); ++i) {
+    cache.insert(same[i], claims_expiring(100), nullptr, 0, 1);
+  }
+  EXPECT_EQ(cache.find("hot.p.s"), nullptr);
+}
+
+TEST(VerifyCache, AnExpiredEntryIsReplacedBeforeALiveOne) {
+  VerifyCache cache(4);
+  cache.insert("old.p.s", claims_expiring(100), nullptr, 0, 1);
+  ASSERT_NE(cache.find("old.p.s"), nullptr);  // in use, and the most recently used below
+  for (int i = 0; i < 3; ++i) {
+    cache.insert("t.p." + std::to_string(i), claims_expiring(1000), nullptr, 0, 1);
+  }
+  ASSERT_NE(cache.find("old.p.s"), nullptr);
+  cache.insert("new.p.s", claims_expiring(1000), nullptr, 0, 1, /*expired_at_or_before=*/100);
+  EXPECT_EQ(cache.find("old.p.s"), nullptr);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_NE(cache.find("t.p." + std::to_string(i)), nullptr);
+  }
+  EXPECT_EQ(cache.evictions(), 0u);  // an expired token is no eviction
+}
+
+TEST(VerifyCache, EvictionCountersCountLiveAndInUseEntries) {
+  const auto evict = common::counter("token.verify.cache_evict").value();
+  const auto in_use = common::counter("token.verify.cache_evict_in_use").value();
+  VerifyCache cache(4);
+  for (int i = 0; i < 4; ++i) {
+    cache.insert("t.p." + std::to_string(i), claims_expiring(100), nullptr, 0, 1);
+  }
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_NE(cache.find("t.p." + std::to_string(i)), nullptr);
+  }
+  cache.insert("t.p.x", claims_expiring(100), nullptr, 0, 1);  // every entry in use
+  EXPECT_EQ(cache.find("t.p.0"), nullptr);                      // the least recently used
+  EXPECT_EQ(cache.evictions(), 1u);
+  EXPECT_EQ(cache.evictions_in_use(), 1u);
+  EXPECT_EQ(common::counter("token.verify.cache_evict").value(), evict + 1);
+  EXPECT_EQ(common::counter("token.verify.cache_evict_in_use").value(), in_use + 1);
 }
 
 TEST(VerifyCache, ReinsertingATokenReplacesItsEntry) {
@@ -80,6 +156,16 @@ TEST(VerifyCache, ReinsertingATokenReplacesItsEntry) {
   cache.insert("a.b.c", claims_expiring(2), nullptr, 0, 2);
   EXPECT_EQ(cache.size(), 1u);
   EXPECT_EQ(cache.find("a.b.c")->key_generation, 2u);
+}
+
+TEST(VerifyCache, ReinsertingAfterAnEraseKeepsOneEntry) {
+  VerifyCache cache(4);
+  cache.insert("a.p.s", claims_expiring(1), nullptr, 0, 1);
+  cache.insert("b.p.s", claims_expiring(1), nullptr, 0, 1);
+  cache.erase(*cache.find("a.p.s"));  // a free slot before b's
+  cache.insert("b.p.s", claims_expiring(2), nullptr, 0, 2);
+  EXPECT_EQ(cache.size(), 1u);
+  EXPECT_EQ(cache.find("b.p.s")->key_generation, 2u);
 }
 
 TEST(VerifyCache, ZeroCapacityDisables) {
