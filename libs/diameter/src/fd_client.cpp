@@ -91,7 +91,8 @@ void complete(const PendingPtr& p, CxResult<CxAnswer> result) {
   if (!result) {
     error_counter(result.error()).inc();
   } else {
-    common::counter("diameter.cx.client.answered").inc();
+    static common::Counter& answered = common::counter("diameter.cx.client.answered");
+    answered.inc();
   }
   auto handler = std::move(p->handler);
   handler(std::move(result));
@@ -192,7 +193,8 @@ public:
 
   void send(CxRequest request, AnswerHandler handler) override {
     const CxCommand command = command_of(request);
-    common::counter("diameter.cx.client.sent").inc();
+    static common::Counter& sent = common::counter("diameter.cx.client.sent");
+    sent.inc();
     auto pending = std::make_shared<Pending>(executor_, command, std::move(handler), state_);
     pending->timeout = options_.timeout;
     ++state_->pending;

@@ -63,7 +63,8 @@ public:
       }
       return;
     }
-    common::counter("diameter.cx.server.answered").inc();
+    static common::Counter& answered = common::counter("diameter.cx.server.answered");
+    answered.inc();
   }
 
 private:
@@ -162,7 +163,8 @@ void handle(const std::shared_ptr<Server>& server, const std::shared_ptr<FdReque
     sink.send(error_answer_for(command, result_for(decoded.error().code)));
     return;
   }
-  common::counter("diameter.cx.server.received").inc();
+  static common::Counter& received = common::counter("diameter.cx.server.received");
+  received.inc();
   Envelope envelope = std::visit([](const auto& r) { return r.envelope; }, *decoded);
   CxResponder responder(command, std::make_unique<FdSink>(request, server->shared,
                                                           std::move(envelope), ids));

@@ -114,6 +114,7 @@ struct DiameterNode::Impl {
   std::shared_ptr<detail::NodeShared> shared = std::make_shared<detail::NodeShared>();
   detail::CxDictionary dictionary;
   struct fd_hook_hdl* hook = nullptr;
+  struct fd_hook_hdl* message_hook = nullptr;
   std::shared_ptr<void> server;  // the Cx dispatch target; released after freeDiameter stops
 
   std::mutex peer_mutex;
@@ -140,6 +141,23 @@ void peer_hook(enum fd_hook_type type, struct msg*, struct peer_hdr* peer, void*
     // The state moves to OPEN just after this hook: waiters re-check on a short period too.
     std::lock_guard lock(impl->peer_mutex);
     impl->peer_cv.notify_all();
+  }
+}
+
+// Replaces freeDiameter's default behaviour for the per-message hooks. Without a registered hook,
+// fd_hook_call() formats every message it sees (fd_msg_dump_full for each locally sent request,
+// fd_msg_dump_summary for each one received, sent or dispatched: snprintf per AVP) under one
+// process-wide mutex, and only then hands the text to the logger, which drops it below "debug".
+// That was the `vfprintf` of the eI-CSCF's per-call profile (bench/RESULTS.md, figure 4). The
+// message counts here are what is left of that trace at the default log levels.
+void message_hook(enum fd_hook_type type, struct msg*, struct peer_hdr*, void*,
+                  struct fd_hook_permsgdata*, void*) {
+  static common::Counter& received = common::counter("diameter.messages.received");
+  static common::Counter& sent = common::counter("diameter.messages.sent");
+  if (type == HOOK_MESSAGE_RECEIVED) {
+    received.inc();
+  } else if (type == HOOK_MESSAGE_SENT) {
+    sent.inc();
   }
 }
 
@@ -256,6 +274,14 @@ std::unique_ptr<DiameterNode> DiameterNode::start(const NodeConfig& config) {
       fd_hook_register(HOOK_MASK(HOOK_PEER_CONNECT_SUCCESS, HOOK_PEER_CONNECT_FAILED), peer_hook,
                        nullptr, nullptr, &impl->hook) != 0) {
     throw std::runtime_error("diameter: cannot register freeDiameter callbacks");
+  }
+  // At "debug" freeDiameter's own per-message dumps stay (they are the trace one asks for).
+  if (g_log_threshold.load() > FD_LOG_DEBUG &&
+      fd_hook_register(HOOK_MASK(HOOK_DATA_RECEIVED, HOOK_MESSAGE_RECEIVED, HOOK_MESSAGE_LOCAL,
+                                 HOOK_MESSAGE_SENDING, HOOK_MESSAGE_SENT,
+                                 HOOK_MESSAGE_ROUTING_FORWARD, HOOK_MESSAGE_ROUTING_LOCAL),
+                       message_hook, nullptr, nullptr, &impl->message_hook) != 0) {
+    throw std::runtime_error("diameter: cannot register the freeDiameter message hook");
   }
   if (int ret = fd_core_start(); ret != 0) {
     throw std::runtime_error("diameter: fd_core_start failed: " + std::to_string(ret) +

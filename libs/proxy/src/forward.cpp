@@ -160,16 +160,18 @@ bool Proxy::Impl::build_branch(Context& ctx, const Target& target, Peer& hop, st
   // Step 4: Record-Route; two values when the sides differ (RFC 5658), outbound one on top.
   if (ctx.record_route_ && !stateless) {
     const Interface& in_if = locality.inbound(ctx.source_);
+    const std::string_view rr_user =
+        target.record_route_user.empty() ? std::string_view(ctx.rr_user_) : target.record_route_user;
     std::string rr;
     if (&in_if != &out_if) {
-      append_record_route(rr, in_if, ctx.rr_user_, true);
+      append_record_route(rr, in_if, rr_user, true);
       if (!ok(ed.push_record_route(rr))) {
         return false;
       }
       rr.clear();
-      append_record_route(rr, out_if, ctx.rr_user_, true);
+      append_record_route(rr, out_if, rr_user, true);
     } else {
-      append_record_route(rr, out_if, ctx.rr_user_, false);
+      append_record_route(rr, out_if, rr_user, false);
     }
     if (!ok(ed.push_record_route(rr))) {
       return false;

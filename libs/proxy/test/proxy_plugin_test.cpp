@@ -104,6 +104,30 @@ TEST_F(ProxyTest, PolicySeesPoppedRoutesAndSetsRecordRouteUserNextHopAndRoutes) 
   EXPECT_EQ(fwd.record_routes()[0].uri.user, "flowtoken1");
 }
 
+// RFC 5626 §5.3 with forking: each branch's Record-Route names its own flow; a branch without
+// its own user part keeps the request's.
+TEST_F(ProxyTest, EachBranchCanCarryItsOwnRecordRouteUser) {
+  policy.hook = [&](RequestContext& ctx) {
+    ctx.set_record_route_user("common");
+    Target to_bob;
+    to_bob.uri = "sip:bob@10.0.0.20:5070";
+    to_bob.record_route_user = "flow-bob";
+    ctx.add_target(std::move(to_bob));
+    Target to_carol;
+    to_carol.uri = "sip:carol@10.0.0.21:5071";
+    ctx.add_target(std::move(to_carol));
+    return Decision::proceed();
+  };
+  deliver(invite());
+  expect(kCaller);
+  const sip::Message bob = expect(kBob);
+  const sip::Message carol = expect(kCarol);
+  ASSERT_FALSE(bob.record_routes().empty());
+  ASSERT_FALSE(carol.record_routes().empty());
+  EXPECT_EQ(bob.record_routes()[0].uri.user, "flow-bob");
+  EXPECT_EQ(carol.record_routes()[0].uri.user, "common");
+}
+
 TEST_F(ProxyTest, BranchCanBeReplacedOnAFailureResponse) {
   // RFC 5626 §7: a 430 from one flow of an instance; the plug-in tries the next flow.
   policy.response_hook = [](ResponseContext& rc) {

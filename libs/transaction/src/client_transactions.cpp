@@ -68,7 +68,9 @@ Expected<ClientTxId, StartError> TransactionLayer::Impl::start_client(const Peer
   tx->info = ClientTxInfo{id, cookie, upstream};
   client_index.emplace(std::string_view(tx->key), id);
   if (tx->reliable && tx->peer.flow.valid()) {
-    clients_by_flow.emplace(tx->peer.flow, id);
+    std::vector<ClientTxId>& on_flow = clients_by_flow[tx->peer.flow];
+    tx->flow_pos = static_cast<std::uint32_t>(on_flow.size());
+    on_flow.push_back(id);
   }
   counters.client_created.inc();
   // Timer A / E: retransmit on unreliable transports only (§17.1.1.2, §17.1.2.2).
@@ -237,11 +239,20 @@ void TransactionLayer::Impl::terminate_client(ClientTxId id) {
   timer_service.cancel(tx->wait_timer);
   client_index.erase(std::string_view(tx->key));
   if (tx->reliable && tx->peer.flow.valid()) {
-    auto [first, last] = clients_by_flow.equal_range(tx->peer.flow);
-    for (auto it = first; it != last; ++it) {
-      if (it->second == id) {
+    auto it = clients_by_flow.find(tx->peer.flow);
+    if (it != clients_by_flow.end()) {
+      std::vector<ClientTxId>& on_flow = it->second;
+      const std::uint32_t pos = tx->flow_pos;
+      WIMPU_ASSERT(pos < on_flow.size() && on_flow[pos] == id);
+      if (pos + 1 < on_flow.size()) {
+        on_flow[pos] = on_flow.back();
+        if (ClientTx* moved = client(on_flow[pos])) {
+          moved->flow_pos = pos;
+        }
+      }
+      on_flow.pop_back();
+      if (on_flow.empty()) {
         clients_by_flow.erase(it);
-        break;
       }
     }
   }
@@ -251,11 +262,12 @@ void TransactionLayer::Impl::terminate_client(ClientTxId id) {
 void TransactionLayer::Impl::on_flow_closed(FlowId flow) {
   // Collect first: failing a transaction calls the TU, which may start or end others.
   std::vector<ClientTxId> pending;
-  auto [first, last] = clients_by_flow.equal_range(flow);
-  for (auto it = first; it != last; ++it) {
-    const ClientTx* tx = client(it->second);
-    if (tx != nullptr && (tx->state == State::kCalling || tx->state == State::kProceeding)) {
-      pending.push_back(it->second);
+  if (auto it = clients_by_flow.find(flow); it != clients_by_flow.end()) {
+    for (ClientTxId id : it->second) {
+      const ClientTx* tx = client(id);
+      if (tx != nullptr && (tx->state == State::kCalling || tx->state == State::kProceeding)) {
+        pending.push_back(id);
+      }
     }
   }
   for (ClientTxId id : pending) {

@@ -250,6 +250,22 @@ TEST_F(ClientTransactionTest, ClosedConnectionFailsItsPendingTransactionsAtOnce)
   EXPECT_EQ(tu.failures.size(), 1u);
 }
 
+TEST_F(ClientTransactionTest, ConnectionTracksTransactionsEndedInAnyOrder) {
+  const Peer tcp = stream_peer(Protocol::kTcp, "192.0.2.20", 5060, 12);
+  const ClientTxId a = start("INVITE", tcp);
+  const ClientTxId b = start("INVITE", tcp);
+  const ClientTxId c = start("INVITE", tcp);
+  const ClientTxId d = start("INVITE", tcp);
+  layer.terminate_client(a);  // the last one (d) takes its place
+  layer.terminate_client(d);
+  layer.on_flow_closed(tcp.flow);
+  ASSERT_EQ(tu.failures.size(), 2u);
+  std::vector<ClientTxId> failed{tu.failures[0].tx.id, tu.failures[1].tx.id};
+  EXPECT_TRUE((failed == std::vector<ClientTxId>{b, c}) || (failed == std::vector<ClientTxId>{c, b}));
+  layer.on_flow_closed(tcp.flow);  // all gone from the connection's list
+  EXPECT_EQ(tu.failures.size(), 2u);
+}
+
 TEST_F(ClientTransactionTest, NewConnectionFlowIsKeptForLaterMessages) {
   Peer tcp;
   tcp.protocol = Protocol::kTcp;

@@ -42,7 +42,7 @@ transport::Protocol protocol_of(std::string_view transport_param) {
 int EpCscfPolicy::target_flow(proxy::RequestContext& ctx, std::string_view uri_text,
                               std::uint64_t user_data,
                               std::vector<std::pair<std::string, std::string>> headers,
-                              std::string target_uri) {
+                              std::string target_uri, std::string_view record_route_prefix) {
   std::string_view text = uri_text;
   if (!text.empty() && text.front() == '<') {
     auto na = sip::parse_name_addr(text, sip::NameAddrForm::kNameAddrOnly);
@@ -80,8 +80,18 @@ int EpCscfPolicy::target_flow(proxy::RequestContext& ctx, std::string_view uri_t
   t.next_hop = hop;
   t.user_data = user_data;
   t.headers = std::move(headers);
+  if (!record_route_prefix.empty()) {
+    t.record_route_user.reserve(record_route_prefix.size() + uri->transport().size() +
+                                uri->user.size() + 2);
+    t.record_route_user.append(record_route_prefix);
+    t.record_route_user.push_back('.');
+    t.record_route_user.append(uri->transport());
+    t.record_route_user.push_back('.');
+    t.record_route_user.append(uri->user);
+  }
   ctx.add_target(std::move(t));
-  count("targeted").inc();
+  static common::Counter& targeted = count("targeted");  // per branch: looked up once
+  targeted.inc();
   return 0;
 }
 

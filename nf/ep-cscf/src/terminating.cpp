@@ -21,6 +21,12 @@ common::Counter& count(std::string_view what) {
   return common::counter("ep_cscf.term." + std::string(what));
 }
 
+// Per call: looked up once, not per request (count() builds the name and takes the registry lock).
+common::Counter& forked_counter() {
+  static common::Counter& c = count("forked");
+  return c;
+}
+
 std::string hex(std::string_view s) {
   static constexpr char kDigits[] = "0123456789abcdef";
   std::string out;
@@ -107,13 +113,16 @@ boost::asio::awaitable<void> EpCscfPolicy::run_terminating(proxy::ContextId id, 
   int started = 0;
   int dead = 0;
   std::uint64_t index = 0;
+  // In-dialog requests of this dialog come back with this user part (see kTermMarker); each
+  // branch adds its own flow to it.
+  const std::string rr_user = std::string(kTermMarker) + hex(b->impu);
   for (const registrar::ContactView* c : chosen) {
     ++index;
     if (c->info.path.empty()) {
       ++dead;
       continue;
     }
-    const int status = target_flow(*ctx, c->info.path.front(), index, {}, c->info.uri);
+    const int status = target_flow(*ctx, c->info.path.front(), index, {}, c->info.uri, rr_user);
     if (status == 0) {
       ++started;
     } else {
@@ -130,18 +139,49 @@ boost::asio::awaitable<void> EpCscfPolicy::run_terminating(proxy::ContextId id, 
     }
     co_return;
   }
-  // In-dialog requests of this dialog come back with this user part (see kTermMarker).
-  ctx->set_record_route_user(std::string(kTermMarker) + hex(b->impu));
-  count("forked").inc(static_cast<std::uint64_t>(started));
+  ctx->set_record_route_user(rr_user);
+  forked_counter().inc(static_cast<std::uint64_t>(started));
   proxy_->resume(id, Decision::proceed());
 }
 
 std::optional<Decision> EpCscfPolicy::on_terminating_in_dialog(proxy::RequestContext& ctx,
                                                                std::string_view user) {
-  auto impu = unhex(user.substr(kTermMarker.size()));
+  // kTermMarker hex(IMPU) ["." transport "." flow-token]
+  std::string_view rest = user.substr(kTermMarker.size());
+  std::string_view flow_part;
+  if (const auto dot = rest.find('.'); dot != std::string_view::npos) {
+    flow_part = rest.substr(dot + 1);
+    rest = rest.substr(0, dot);
+  }
+  auto impu = unhex(rest);
   if (!impu) {
     count("tampered").inc();
     return Decision::respond(403, "Forbidden");
+  }
+  if (!flow_part.empty()) {
+    const auto dot = flow_part.find('.');
+    if (dot == std::string_view::npos) {
+      count("tampered").inc();
+      return Decision::respond(403, "Forbidden");
+    }
+    // The flow the dialog was set up on, checked like any flow token (MAC, then liveness).
+    std::string flow_uri = "sip:";
+    flow_uri.append(flow_part.substr(dot + 1));
+    flow_uri.append("@flow.invalid");
+    if (dot > 0) {
+      flow_uri.append(";transport=");
+      flow_uri.append(flow_part.substr(0, dot));
+    }
+    const int status = target_flow(ctx, flow_uri, 0);
+    if (status == 0) {
+      static common::Counter& by_flow = count("in_dialog_by_flow");
+      by_flow.inc();
+      return Decision::proceed();
+    }
+    if (status == 403) {
+      return Decision::respond(403, "Forbidden");
+    }
+    // 430: the flow is gone; the WIC may be back on another one (W4 below).
   }
   spawn_after_return(
       run_terminating_in_dialog(ctx.id(), std::move(*impu), std::string(ctx.request_uri())));

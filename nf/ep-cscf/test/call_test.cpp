@@ -13,6 +13,7 @@
 #include "redis_server.hpp"
 #include "test_support.hpp"
 #include "sip_text.hpp"
+#include "wimpu/common/counter.hpp"
 #include "wimpu/ep_cscf/server.hpp"
 #include "wimpu/sip/builder.hpp"
 #include "wimpu/sip/header_values.hpp"
@@ -331,6 +332,58 @@ TEST_P(CallTest, TerminatingInviteForksToBothFlowsAndCancelsTheLoser) {
   sip::Message bye = parse(a.ws->read());
   EXPECT_EQ(bye.method(), sip::Method::kBye);
   EXPECT_EQ(bye.request_uri().text, "sip:a1@a1.invalid;transport=ws;ob");
+}
+
+// RFC 5626 §5.3 with forking: each branch's Record-Route names the IMPU and that branch's own
+// flow, so the caller's in-dialog requests go down the answering WIC's flow without a W4 lookup;
+// the identity-only form still finds the WIC through W4; a forged flow part is refused.
+TEST_P(CallTest, TerminatingDialogRoutesDownTheAnsweringBranchFlow) {
+  Wic& a = register_wic(false, "alice", "a1", "aaaa");
+  Wic& b = register_wic(true, "alice", "b1", "bbbb");
+  scscf_send(terminating_invite(kImpu, "t5"));
+  EXPECT_EQ(scscf_receive().status_code(), 100);
+  sip::Message ia = parse(a.ws->read());
+  sip::Message ib = parse(b.ws->read());
+  ASSERT_FALSE(ia.record_routes().empty());
+  ASSERT_FALSE(ib.record_routes().empty());
+  const std::string ua(ia.record_routes()[0].uri.user);
+  const std::string ub(ib.record_routes()[0].uri.user);
+  EXPECT_NE(ua, ub);
+  const std::string identity = ua.substr(0, ua.find('.'));
+  EXPECT_TRUE(identity.starts_with("t-"));
+  EXPECT_EQ(ub.substr(0, ub.find('.')), identity);
+  EXPECT_TRUE(ua.substr(identity.size()).starts_with(".ws."));
+  ASSERT_TRUE(b.ws->send(answer(ib, 180, "tb"), false));  // a CANCEL needs a provisional
+  EXPECT_EQ(scscf_receive().status_code(), 180);
+  ASSERT_TRUE(a.ws->send(answer(ia, 200, "ta"), false));
+  EXPECT_EQ(scscf_receive().status_code(), 200);
+  sip::Message cancel = parse(b.ws->read());
+  EXPECT_EQ(cancel.method(), sip::Method::kCancel);
+  ASSERT_TRUE(b.ws->send(answer(cancel, 200, "tb"), false));
+  ASSERT_TRUE(b.ws->send(answer(ib, 487, "tb"), false));
+
+  const std::string rr_uri(ia.record_routes()[0].uri.text);
+  auto with_user = [&](const std::string& user) {
+    std::string uri = rr_uri;
+    uri.replace(uri.find(ua), ua.size(), user);
+    return "<" + uri + ">";
+  };
+  common::Counter& by_flow = common::counter("ep_cscf.term.in_dialog_by_flow");
+  const std::uint64_t before = by_flow.value();
+  scscf_send(core_bye(with_user(ua), "sip:a1@a1.invalid;transport=ws;ob", "t5a"));
+  EXPECT_EQ(parse(a.ws->read()).method(), sip::Method::kBye);
+  EXPECT_EQ(by_flow.value(), before + 1);
+  // The identity-only form (a dialog set up before per-branch values): through W4.
+  scscf_send(core_bye(with_user(identity), "sip:a1@a1.invalid;transport=ws;ob", "t5b"));
+  EXPECT_EQ(parse(a.ws->read()).method(), sip::Method::kBye);
+  EXPECT_EQ(by_flow.value(), before + 1);
+  // One character of the token's MAC changed: 403 (RFC 5626 §5.3.1), never a W4 fallback.
+  std::string forged = ua;
+  char& c = forged[forged.size() - 9];
+  c = c == 'a' ? 'b' : 'a';
+  scscf_send(core_bye(with_user(forged), "sip:a1@a1.invalid;transport=ws;ob", "t5c"));
+  sip::Message r = scscf_receive();
+  EXPECT_EQ(r.status_code(), 403);
 }
 
 TEST_P(CallTest, TerminatingInviteWithoutContactGets480) {

@@ -45,6 +45,12 @@ struct Target {
   std::vector<std::pair<std::string, std::string>> headers;
   /// Opaque to the core (e.g. a binding or instance id), handed back with responses.
   std::uint64_t user_data = 0;
+  /// User part of our Record-Route URI(s) on this branch only; empty: the request's
+  /// (RequestContext::set_record_route_user). Each branch of a fork may name its own flow
+  /// (RFC 5626 §5.3): the callee that answers copies its branch's value into the 2xx, so the
+  /// dialog's in-dialog requests name the flow that reached it (RFC 3261 §16.6 step 4 lets the
+  /// value differ per branch). Must be a valid URI user part.
+  std::string record_route_user;
 };
 
 /// What a plug-in decided about a request. A closed set (STYLE.md habit 2).

@@ -116,12 +116,17 @@ private:
   /// A Route we popped names a flow (in-dialog, RFC 5626 §5.3): target it, or 403/430.
   std::optional<proxy::Decision> route_by_flow_token(proxy::RequestContext& ctx);
   /// Adds a target down the flow named by the flow URI `uri` (see flow_uri()). Returns 0 or
-  /// the status to answer (403 tampered, 430 dead).
+  /// the status to answer (403 tampered, 430 dead). A non-empty `record_route_prefix` gives the
+  /// branch its own Record-Route user: prefix "." transport "." flow token (see kTermMarker).
   int target_flow(proxy::RequestContext& ctx, std::string_view uri, std::uint64_t user_data,
                   std::vector<std::pair<std::string, std::string>> headers = {},
-                  std::string target_uri = {});
-  /// Record-Route user part of terminating dialogs: kTermMarker + hex(IMPU). In-dialog requests
-  /// from the core then find the WIC by IMPU + Contact (the remote target) in W4.
+                  std::string target_uri = {}, std::string_view record_route_prefix = {});
+  /// Record-Route user part of terminating dialogs, per branch:
+  /// kTermMarker + hex(IMPU) + "." + transport + "." + flow token of the branch's WIC. An
+  /// in-dialog request from the core goes straight down that flow while it lives (RFC 5626 §5.3,
+  /// as for originating dialogs: no W4 lookup per ACK or BYE); when the flow is gone (the WIC
+  /// reconnected) it finds the WIC by IMPU + Contact (the remote target) in W4. The plain
+  /// kTermMarker + hex(IMPU) form (dialogs set up before this layout) takes the W4 way.
   static constexpr std::string_view kTermMarker = "t-";
   std::optional<proxy::Decision> on_terminating_in_dialog(proxy::RequestContext& ctx,
                                                           std::string_view user);
