@@ -216,3 +216,82 @@ TEST(Tls13Records, ContentOver2To14IsRecordOverflow) {
 
 }  // namespace
 }  // namespace wimpu::transport::detail::tls13
+
+namespace wimpu::transport::detail::tls13 {
+namespace {
+
+// next_record: what each inner content type means after the handshake (RFC 8446 §4.6, §5, §6).
+class NextRecord : public ::testing::Test {
+protected:
+  NextRecord() {
+    const std::vector<std::uint8_t> secret(32, 0x5a);
+    EXPECT_TRUE(install_secret(Suite::kAes128GcmSha256, secret.data(), 32, writer_));
+    EXPECT_TRUE(install_secret(Suite::kAes128GcmSha256, secret.data(), 32, reader_));
+  }
+  std::vector<std::uint8_t> sealed(ContentType type, const std::vector<std::uint8_t>& content) {
+    std::vector<std::uint8_t> rec(sealed_size(content.size()));
+    std::copy(content.begin(), content.end(), rec.begin() + kHeaderSize);
+    EXPECT_TRUE(seal(Suite::kAes128GcmSha256, writer_, type, rec.data(), content.size()));
+    return rec;
+  }
+  Inbound next(std::vector<std::uint8_t>& wire) {
+    return next_record(Suite::kAes128GcmSha256, reader_, wire.data(), wire.size());
+  }
+  DirectionKeys writer_;
+  DirectionKeys reader_;
+};
+
+TEST_F(NextRecord, ApplicationDataAndPartialRecords) {
+  auto wire = sealed(ContentType::kApplicationData, {'s', 'i', 'p'});
+  std::vector<std::uint8_t> half(wire.begin(), wire.begin() + 10);
+  EXPECT_EQ(next(half).kind, Inbound::Kind::kNeedMore);
+  std::vector<std::uint8_t> four(wire.begin(), wire.begin() + 4);
+  EXPECT_EQ(next(four).kind, Inbound::Kind::kNeedMore);
+  const Inbound in = next(wire);
+  ASSERT_EQ(in.kind, Inbound::Kind::kData);
+  EXPECT_EQ(in.consumed, wire.size());
+  EXPECT_EQ(std::string(wire.begin() + in.offset, wire.begin() + in.offset + in.size), "sip");
+}
+
+TEST_F(NextRecord, AlertsCloseNotifyUserCanceledAndErrors) {
+  auto close = sealed(ContentType::kAlert, {1, 0});
+  EXPECT_EQ(next(close).kind, Inbound::Kind::kCloseNotify);
+  auto canceled = sealed(ContentType::kAlert, {1, 90});
+  EXPECT_EQ(next(canceled).kind, Inbound::Kind::kIgnored);
+  auto warning_error = sealed(ContentType::kAlert, {1, 42});  // any level: an error (§6)
+  const Inbound in = next(warning_error);
+  EXPECT_EQ(in.kind, Inbound::Kind::kPeerAlert);
+  EXPECT_EQ(in.alert, 42);
+  auto long_alert = sealed(ContentType::kAlert, {2, 20, 0});
+  EXPECT_EQ(next(long_alert).alert, static_cast<std::uint8_t>(Alert::kDecodeError));
+}
+
+TEST_F(NextRecord, KeyUpdateChangesTheReadKeysAtTheRecordBoundary) {
+  auto update = sealed(ContentType::kHandshake, {24, 0, 0, 1, 1});
+  const Inbound in = next(update);
+  ASSERT_EQ(in.kind, Inbound::Kind::kKeyUpdate);
+  EXPECT_TRUE(in.update_requested);
+  EXPECT_EQ(reader_.seq, 0u);
+  ASSERT_TRUE(update_secret(Suite::kAes128GcmSha256, writer_));
+  auto after = sealed(ContentType::kApplicationData, {'x'});
+  EXPECT_EQ(next(after).kind, Inbound::Kind::kData);
+}
+
+TEST_F(NextRecord, OtherPostHandshakeMessagesAreRefused) {
+  const auto alert_of = [this](ContentType type, const std::vector<std::uint8_t>& content) {
+    auto wire = sealed(type, content);
+    const Inbound in = next(wire);
+    EXPECT_EQ(in.kind, Inbound::Kind::kFatal);
+    return static_cast<Alert>(in.alert);
+  };
+  const auto unexpected = Alert::kUnexpectedMessage;
+  EXPECT_EQ(alert_of(ContentType::kHandshake, {4, 0, 0, 1, 0}), unexpected);   // NewSessionTicket
+  EXPECT_EQ(alert_of(ContentType::kHandshake, {13, 0, 0, 1, 0}), unexpected);  // CertificateRequest
+  EXPECT_EQ(alert_of(ContentType::kHandshake, {24, 0, 0}), unexpected);        // a fragment
+  EXPECT_EQ(alert_of(ContentType::kHandshake, {24, 0, 0, 1, 0, 24, 0, 0, 1, 0}), unexpected);
+  EXPECT_EQ(alert_of(ContentType::kHandshake, {24, 0, 0, 1, 2}), Alert::kDecodeError);
+  EXPECT_EQ(alert_of(ContentType::kChangeCipherSpec, {1}), unexpected);
+}
+
+}  // namespace
+}  // namespace wimpu::transport::detail::tls13
