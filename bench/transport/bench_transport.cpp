@@ -4,17 +4,23 @@
 //  - BM_WsRoundTrip: one WebSocket client on loopback sends a SIP message, a 1-shard NetTransport
 //    echoes it down the same flow, the client reads it (latency-bound round trips).
 //  - BM_WsPipelined/N: N messages in flight per iteration on one connection (throughput).
+//  - BM_WssPipelined/N/L: the same over WSS (TLS 1.3, TLS_AES_128_GCM_SHA256), the server's
+//    records protected by L = 0 the wimpu record layer, 1 OpenSSL (TlsServerConfig::record_layer).
 #include <benchmark/benchmark.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 
 #include <memory>
 #include <stdexcept>
 #include <string>
 
+#include "bench_cert.hpp"
 #include "wimpu/transport/flow_token.hpp"
 #include "wimpu/transport/net_transport.hpp"
 #include "wimpu/transport/stream_framer.hpp"
@@ -89,10 +95,19 @@ public:
 };
 
 struct WsServer {
-  WsServer() : pool(1) {
+  // `cert` non-null: a WSS listener with that certificate and record layer.
+  explicit WsServer(const wimpu::bench::CertFiles* cert = nullptr,
+                    TlsRecordLayer layer = TlsRecordLayer::kWimpu)
+      : pool(1) {
     TransportConfig cfg;
     ListenerConfig l;
     l.protocol = Protocol::kWs;
+    if (cert != nullptr) {
+      l.protocol = Protocol::kWss;
+      l.tls.cert_file = cert->cert;
+      l.tls.key_file = cert->key;
+      l.tls.record_layer = layer;
+    }
     cfg.listeners = {l};
     cfg.timers.ws_ping_interval = std::chrono::milliseconds(0);
     auto t = NetTransport::create(pool, cfg);
@@ -160,6 +175,49 @@ void BM_WsPipelined(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) * depth);
 }
 BENCHMARK(BM_WsPipelined)->Arg(16)->Arg(64)->UseRealTime();
+
+struct WssBenchClient {
+  explicit WssBenchClient(const Endpoint& server)
+      : tls(asio::ssl::context::tls_client), ws(ioc, tls) {
+    tls.set_verify_mode(asio::ssl::verify_none);
+    SSL_CTX_set_ciphersuites(tls.native_handle(), "TLS_AES_128_GCM_SHA256");
+    beast::get_lowest_layer(ws).connect(asio::ip::tcp::endpoint(server.address, server.port));
+    beast::get_lowest_layer(ws).set_option(asio::ip::tcp::no_delay(true));
+    ws.next_layer().handshake(asio::ssl::stream_base::client);
+    ws.set_option(websocket::stream_base::decorator([](websocket::request_type& req) {
+      req.set(beast::http::field::sec_websocket_protocol, "sip");
+    }));
+    ws.handshake("localhost", "/");
+    ws.text(true);
+  }
+  asio::io_context ioc;
+  asio::ssl::context tls;
+  websocket::stream<asio::ssl::stream<asio::ip::tcp::socket>> ws;
+  beast::flat_buffer buffer;
+};
+
+void BM_WssPipelined(benchmark::State& state) {
+  wimpu::bench::CertFiles cert;
+  if (!wimpu::bench::make_cert("ec", cert)) {
+    state.SkipWithError("no certificate");
+    return;
+  }
+  WsServer server(&cert, state.range(1) == 0 ? TlsRecordLayer::kWimpu : TlsRecordLayer::kOpenssl);
+  WssBenchClient client(server.transport->listeners()[0].local);
+  const std::string msg = invite(1);
+  const auto depth = state.range(0);
+  for (auto _ : state) {
+    for (std::int64_t i = 0; i < depth; ++i) {
+      client.ws.write(asio::buffer(msg));
+    }
+    for (std::int64_t i = 0; i < depth; ++i) {
+      client.ws.read(client.buffer);
+      client.buffer.consume(client.buffer.size());
+    }
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) * depth);
+}
+BENCHMARK(BM_WssPipelined)->Args({1, 0})->Args({1, 1})->Args({64, 0})->Args({64, 1})->UseRealTime();
 
 }  // namespace
 

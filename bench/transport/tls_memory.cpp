@@ -13,9 +13,15 @@
 //  - glibc's mallinfo2().uordblks (all heap in use, with chunk headers: the figure that counts).
 // Then every server SSL is freed and what stays (the server session cache) is reported.
 //
+// --stream measures the transport's TlsStream instead of a bare SSL (socketpair, handshake,
+// request and response through async_handshake/async_read_some/async_write_some on an
+// io_context): with --record-layer wimpu (TlsServerConfig::record_layer, the default) the idle
+// connection is the record layer's state after the SSL was freed; with openssl, the SSL.
+//
 // Options toggle one candidate each (see --help). Example:
 //   bench_transport_tls_memory --n 2000 --tls13 --sites
 //   bench_transport_tls_memory --n 2000 --tls12 --session-cache off
+//   bench_transport_tls_memory --n 2000 --stream --record-layer wimpu
 #include <malloc.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
@@ -37,9 +43,17 @@
 #include <unordered_map>
 #include <vector>
 
+#include <boost/asio/ssl/stream_base.hpp>
+
+#include <memory>
+
+#include "bench_cert.hpp"
 #include "tls.hpp"
+#include "tls_stream.hpp"
 
 namespace {
+using wimpu::bench::CertFiles;
+using wimpu::bench::make_cert;
 
 // ---- counting allocator (installed before OpenSSL allocates anything) ----------------------
 bool g_track = false;  // per-allocation bookkeeping (--sites); costs heap of its own
@@ -121,6 +135,8 @@ struct Options {
   std::string ciphersuites;      // TLS 1.3 suites (server), empty = default
   std::string groups;            // key exchange groups (server), empty = default
   std::string key_type = "ec";   // certificate key: ec (P-256) or rsa (2048)
+  bool stream = false;           // measure TlsStream (see the file comment)
+  bool wimpu_records = true;     // --record-layer wimpu|openssl (with --stream)
 };
 
 void usage() {
@@ -128,7 +144,7 @@ void usage() {
       "bench_transport_tls_memory [--n N] [--tls12|--tls13] [--session-cache on|off]\n"
       "  [--tickets N] [--no-ticket] [--free-buffers] [--keep-buffers] [--no-request] [--resume]\n"
       "  [--ciphersuites S] [--groups G] [--key ec|rsa] [--client-no-ticket] [--clean-close]\n"
-      "  [--sites]");
+      "  [--sites] [--stream [--record-layer wimpu|openssl]]");
 }
 
 bool parse(int argc, char** argv, Options& o) {
@@ -165,6 +181,10 @@ bool parse(int argc, char** argv, Options& o) {
       o.client_no_ticket = true;
     } else if (a == "--clean-close") {
       o.clean_close = true;
+    } else if (a == "--stream") {
+      o.stream = true;
+    } else if (a == "--record-layer") {
+      o.wimpu_records = next() != "openssl";
     } else if (a == "--sites") {
       o.sites = true;
     } else {
@@ -173,49 +193,6 @@ bool parse(int argc, char** argv, Options& o) {
     }
   }
   return o.n > 0;
-}
-
-// ---- a self-signed certificate in a temporary directory -------------------------------------
-struct CertFiles {
-  std::string dir, cert, key;
-  ~CertFiles() {
-    if (!dir.empty()) {
-      ::unlink(cert.c_str());
-      ::unlink(key.c_str());
-      ::rmdir(dir.c_str());
-    }
-  }
-};
-
-bool make_cert(const std::string& type, CertFiles& out) {
-  char tmpl[] = "/tmp/wimpu-tlsmem-XXXXXX";
-  if (::mkdtemp(tmpl) == nullptr) {
-    return false;
-  }
-  out.dir = tmpl;
-  out.cert = out.dir + "/cert.pem";
-  out.key = out.dir + "/key.pem";
-  EVP_PKEY* pkey = type == "rsa" ? EVP_RSA_gen(2048) : EVP_EC_gen("P-256");
-  X509* x = X509_new();
-  X509_set_version(x, 2);
-  ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
-  X509_gmtime_adj(X509_getm_notBefore(x), 0);
-  X509_gmtime_adj(X509_getm_notAfter(x), 86400);
-  X509_set_pubkey(x, pkey);
-  X509_NAME* name = X509_get_subject_name(x);
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                             reinterpret_cast<const unsigned char*>("127.0.0.1"), -1, -1, 0);
-  X509_set_issuer_name(x, name);
-  X509_sign(x, pkey, EVP_sha256());
-  FILE* f = std::fopen(out.cert.c_str(), "w");
-  PEM_write_X509(f, x);
-  std::fclose(f);
-  f = std::fopen(out.key.c_str(), "w");
-  PEM_write_PrivateKey(f, pkey, nullptr, nullptr, 0, nullptr, nullptr);
-  std::fclose(f);
-  X509_free(x);
-  EVP_PKEY_free(pkey);
-  return true;
 }
 
 // ---- one connection ------------------------------------------------------------------------
@@ -314,6 +291,124 @@ bool connect_one(SSL_CTX* sctx, SSL_CTX* cctx, SSL_SESSION* resume, Server& out,
   return ok;
 }
 
+// ---- one TlsStream connection (--stream) -----------------------------------------------------
+namespace asio = boost::asio;
+using wimpu::transport::detail::TlsStream;
+
+// Handshake, request and response with the server end in a TlsStream on `io` (run by polling).
+std::unique_ptr<TlsStream> connect_stream(asio::io_context& io, asio::ssl::context& sctx,
+                                          SSL_CTX* cctx) {
+  int fds[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, fds) != 0) {
+    return nullptr;
+  }
+  wimpu::transport::detail::Socket sock(io.get_executor());
+  boost::system::error_code ec;
+  sock.assign(asio::ip::tcp::v4(), fds[0], ec);  // send/recv only: the family does not matter
+  auto st = std::make_unique<TlsStream>(std::move(sock), sctx);
+  SSL* c = SSL_new(cctx);
+  SSL_set_fd(c, fds[1]);
+  SSL_set_connect_state(c);
+  bool s_done = false;
+  bool failed = false;
+  st->async_handshake(asio::ssl::stream_base::server, [&](boost::system::error_code e) {
+    s_done = true;
+    failed = failed || e.failed();
+  });
+  bool c_done = false;
+  bool ok = pump([&] {
+    if (!c_done) {
+      const int r = SSL_do_handshake(c);
+      if (r == 1) {
+        c_done = true;
+      } else if (!want_more(c, r)) {
+        return -1;
+      }
+    }
+    io.poll();
+    io.restart();
+    return failed ? -1 : (s_done && c_done ? 1 : 0);
+  });
+  std::size_t n = 0;
+  char buf[2048];
+  std::size_t got = 0;
+  ok = ok && SSL_write_ex(c, kRequest.data(), kRequest.size(), &n) == 1;
+  bool reading = false;
+  ok = ok && pump([&] {
+    if (!reading) {
+      reading = true;
+      st->async_read_some(asio::buffer(buf), [&](boost::system::error_code e, std::size_t k) {
+        reading = false;
+        failed = failed || e.failed();
+        got += k;
+      });
+    }
+    io.poll();
+    io.restart();
+    return failed ? -1 : (got >= kRequest.size() && !reading ? 1 : 0);
+  });
+  bool wrote = false;
+  if (ok) {
+    st->async_write_some(asio::buffer(kResponse),
+                         [&](boost::system::error_code e, std::size_t k) {
+                           wrote = true;
+                           failed = failed || e.failed() || k != kResponse.size();
+                         });
+  }
+  got = 0;
+  ok = ok && pump([&] {
+    io.poll();
+    io.restart();
+    if (SSL_read_ex(c, buf, sizeof buf, &n) == 1) {
+      got += n;
+    }
+    return failed ? -1 : (wrote && got >= kResponse.size() ? 1 : 0);
+  });
+  SSL_free(c);
+  ::close(fds[1]);
+  return ok ? std::move(st) : nullptr;
+}
+
+int run_streams(const Options& o, const CertFiles& files, SSL_CTX* cctx) {
+  wimpu::transport::TlsServerConfig cfg;
+  cfg.cert_file = files.cert;
+  cfg.key_file = files.key;
+  cfg.record_layer = o.wimpu_records ? wimpu::transport::TlsRecordLayer::kWimpu
+                                     : wimpu::transport::TlsRecordLayer::kOpenssl;
+  auto server_ctx = wimpu::transport::detail::make_server_tls(cfg);
+  if (!server_ctx) {
+    return 1;
+  }
+  asio::io_context io(1);
+  std::vector<std::unique_ptr<TlsStream>> streams;
+  streams.reserve(static_cast<std::size_t>(o.n));
+  if (connect_stream(io, **server_ctx, cctx) == nullptr) {  // warm-up (fetches, thread contexts)
+    std::fputs("warm-up connection failed\n", stderr);
+    return 1;
+  }
+  const long long live0 = g_live;
+  const long long heap0 = heap_in_use();
+  int switched = 0;
+  for (int i = 0; i < o.n; ++i) {
+    auto st = connect_stream(io, **server_ctx, cctx);
+    if (st == nullptr) {
+      std::fprintf(stderr, "connection %d failed\n", i);
+      return 1;
+    }
+    switched += st->wimpu_records() ? 1 : 0;
+    streams.push_back(std::move(st));
+  }
+  const long long live1 = g_live;
+  const long long heap1 = heap_in_use();
+  const double n = o.n;
+  std::printf("TlsStream record_layer=%s n=%d switched=%d sizeof(TlsStream)=%zu\n",
+              o.wimpu_records ? "wimpu" : "openssl", o.n, switched, sizeof(TlsStream));
+  std::printf("  per idle connection: OpenSSL %.0f B, heap (mallinfo2, with chunk headers) %.0f B "
+              "(the TlsStream objects themselves included)\n",
+              (live1 - live0) / n, (heap1 - heap0) / n);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -334,6 +429,19 @@ int main(int argc, char** argv) {
   CertFiles files;
   if (!make_cert(o.key_type, files)) {
     return 1;
+  }
+  if (o.stream) {
+    SSL_CTX* cctx = SSL_CTX_new(TLS_client_method());
+    SSL_CTX_set_verify(cctx, SSL_VERIFY_NONE, nullptr);
+    if (!o.ciphersuites.empty()) {
+      SSL_CTX_set_ciphersuites(cctx, o.ciphersuites.c_str());
+    }
+    if (o.version == TLS1_2_VERSION) {
+      SSL_CTX_set_max_proto_version(cctx, TLS1_2_VERSION);
+    }
+    const int rc = run_streams(o, files, cctx);
+    SSL_CTX_free(cctx);
+    return rc;
   }
   wimpu::transport::TlsServerConfig cfg;
   cfg.cert_file = files.cert;

@@ -2,6 +2,8 @@
 
 #include <boost/asio/ip/address.hpp>
 
+#include "tls_stream.hpp"
+
 namespace wimpu::transport::detail {
 namespace ssl = boost::asio::ssl;
 namespace {
@@ -46,6 +48,12 @@ Expected<std::unique_ptr<ssl::context>, StartupError> make_server_tls(const TlsS
   ctx->set_options(kOptions, ec);
   release_idle_buffers(*ctx);
   configure_session_cache(*ctx, c.session_cache);
+  // The stream frees its SSL after a TLS 1.3 handshake and protects the records itself
+  // (tls_stream.hpp). With the session cache on it must not: OpenSSL removes a cached session
+  // whose SSL is freed without a shutdown (ssl_clear_bad_session).
+  if (c.record_layer == TlsRecordLayer::kWimpu && !c.session_cache) {
+    use_wimpu_record_layer(*ctx);
+  }
   if (c.cert_file.empty() || c.key_file.empty()) {
     return StartupError{"TLS listener needs cert_file and key_file"};
   }

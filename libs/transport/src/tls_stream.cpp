@@ -4,8 +4,11 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <string_view>
 
+#include "tls_stream_state.hpp"
 #include "wimpu/common/assert.hpp"
+#include "wimpu/common/counter.hpp"
 
 namespace wimpu::transport::detail {
 namespace {
@@ -85,7 +88,7 @@ TlsStream::TlsStream(Socket socket, asio::ssl::context& ctx)
 TlsStream::TlsStream(const Executor& ex, asio::ssl::context& ctx)
     : TlsStream(Socket(ex), ctx) {}
 
-TlsStream::~TlsStream() { SSL_free(ssl_); }  // frees the BIO too
+TlsStream::~TlsStream() { SSL_free(ssl_); }  // frees the BIO too (null after the switch)
 
 void TlsStream::set_verify_host(const std::string& host) {
   boost::system::error_code ec;
@@ -111,12 +114,30 @@ void TlsStream::begin(asio::ssl::stream_base::handshake_type role) {
     SSL_set_connect_state(ssl_);
   } else {
     SSL_set_accept_state(ssl_);
+    if (SSL_CTX_get_keylog_callback(SSL_get_SSL_CTX(ssl_)) == &TlsStream::on_keylog &&
+        capture_ == nullptr) {
+      capture_ = std::make_unique<Capture>();
+      SSL_set_ex_data(ssl_, TlsStream::stream_index(), this);
+      SSL_set_msg_callback(ssl_, &TlsStream::on_message);
+    }
   }
 }
 
 TlsStream::Step TlsStream::perform(Kind kind, void* data, std::size_t size) {
   if (!socket_.is_open() || !bio_bound_) {
     return Step{Want::kNothing, asio::error::bad_descriptor, 0};
+  }
+  if (rec_ != nullptr) {
+    switch (kind) {
+      case Kind::kRead:
+        return records_read(data, size);
+      case Kind::kWrite:
+        return records_flush(size);
+      case Kind::kShutdown:
+        return records_shutdown();
+      case Kind::kHandshake:
+        return Step{};
+    }
   }
   if ((kind == Kind::kRead || kind == Kind::kWrite) && size == 0) {
     return Step{};
@@ -143,6 +164,9 @@ TlsStream::Step TlsStream::perform(Kind kind, void* data, std::size_t size) {
       break;
   }
   if (r == 1) {
+    if (kind == Kind::kHandshake && capture_ != nullptr) {
+      switch_to_records();
+    }
     return Step{Want::kNothing, {}, n};
   }
   const int sys = errno;
@@ -178,10 +202,7 @@ TlsStream::Step TlsStream::perform(Kind kind, void* data, std::size_t size) {
 
 void teardown(boost::beast::role_type, TlsStream& stream, error_code& ec) {
   ec = {};
-  if (stream.native_handle() != nullptr && stream.next_layer().is_open()) {
-    ERR_clear_error();
-    SSL_shutdown(stream.native_handle());  // best effort: one close_notify, not awaited
-  }
+  stream.close_notify_now();
 }
 
 }  // namespace wimpu::transport::detail

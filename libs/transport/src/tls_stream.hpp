@@ -16,6 +16,16 @@
 // Threading: one strand (the shard's io_context thread), as every transport object. At most one
 // read and one write operation may be outstanding at a time (as for asio::ssl::stream); OpenSSL
 // allows SSL_read and SSL_write to alternate on one SSL object from one thread.
+//
+// The wimpu record layer (TlsServerConfig::record_layer): even idle, an SSL object costs ~14 KB
+// (bench/RESULTS.md, figure 3 session 5). After a server-side TLS 1.3 handshake with one of the
+// three TLS 1.3 AEAD suites, the stream frees its SSL and protects the records itself
+// (tls13_records.hpp, RFC 8446 §5), from the traffic secrets OpenSSL hands to the context's key
+// log callback (use_wimpu_record_layer) during the handshake. This is the user-space form of
+// kTLS (which this kernel lacks): an idle connection keeps two traffic secrets, keys, IVs and
+// sequence numbers, and a record buffer only while a record is in flight. native_handle() is
+// null afterwards. TLS 1.2, the client role and any doubt about the record boundary at the
+// switch (see TlsStream::switch_to_records) stay on OpenSSL.
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
@@ -26,11 +36,14 @@
 #include <boost/asio/ssl/stream_base.hpp>
 #include <boost/beast/core/role.hpp>
 
+#include <array>
 #include <cstddef>
+#include <memory>
 #include <cstring>
 #include <string>
 
 #include "asio_types.hpp"
+#include "tls13_records.hpp"
 
 namespace wimpu::transport::detail {
 
@@ -51,7 +64,14 @@ public:
   executor_type get_executor() noexcept { return socket_.get_executor(); }
   Socket& next_layer() noexcept { return socket_; }
   lowest_layer_type& lowest_layer() noexcept { return socket_.lowest_layer(); }
+  /// The OpenSSL object; null once the wimpu record layer took over after the handshake.
   SSL* native_handle() noexcept { return ssl_; }
+  /// True once the handshake is over and the records are protected by tls13_records.
+  bool wimpu_records() const noexcept { return rec_ != nullptr; }
+
+  /// Best effort, synchronous: one close_notify if nothing else is being written (Beast's
+  /// teardown). Never blocks.
+  void close_notify_now();
 
   /// Client role: the certificate must name `host` (a DNS name, or an IP literal checked against
   /// the iPAddress entries; RFC 6125, RFC 5922 §7). Call before async_handshake.
@@ -101,7 +121,19 @@ public:
         }
       }
     }
-    if (nonempty <= 1) {
+    if (rec_ != nullptr) {
+      // Sealed now, straight from the caller's buffers into the record (no gathered copy).
+      std::array<asio::const_buffer, kMaxGather> parts;
+      std::size_t count = 0;
+      for (auto it = asio::buffer_sequence_begin(buffers);
+           it != asio::buffer_sequence_end(buffers) && count < parts.size(); ++it) {
+        asio::const_buffer b(*it);
+        if (b.size() != 0) {
+          parts[count++] = b;
+        }
+      }
+      op.size = seal_write(parts.data(), count);
+    } else if (nonempty <= 1) {
       op.data = const_cast<void*>(first);  // SSL_write_ex only reads it
       op.size = first_size;
     } else {
@@ -127,6 +159,9 @@ public:
 
 private:
   static constexpr std::size_t kMaxRecord = 16 * 1024;  // RFC 8446 §5.1: 2^14
+  static constexpr std::size_t kMaxGather = 16;
+  struct Capture;  // secrets and record counts seen during the handshake (tls_stream.cpp)
+  struct Records;  // the record layer's state after it (tls_stream.cpp)
   enum class Kind { kHandshake, kRead, kWrite, kShutdown };
   enum class Want { kNothing, kRead, kWrite };
   struct Step {
@@ -138,6 +173,21 @@ private:
   void begin(asio::ssl::stream_base::handshake_type role);
   /// One OpenSSL call on the socket; what it needs next, or its result.
   Step perform(Kind kind, void* data, std::size_t size);
+  /// After SSL_do_handshake returned 1: frees the SSL and installs the record layer when safe.
+  void switch_to_records();
+  /// The record layer's read, write (flush) and shutdown steps.
+  Step records_read(void* data, std::size_t size);
+  Step records_flush(std::size_t consumed);
+  Step records_shutdown();
+  /// Seals up to one record of `parts` (after a KeyUpdate of ours if one is due) into the
+  /// pending output; the plaintext bytes taken (0 on error, recorded for records_flush).
+  std::size_t seal_write(const asio::const_buffer* parts, std::size_t count);
+
+  static int stream_index();  // SSL ex_data slot holding the TlsStream (server, wimpu layer)
+  static void on_keylog(const SSL* ssl, const char* line);
+  static void on_message(int write_p, int version, int content_type, const void* buf,
+                         std::size_t len, SSL* ssl, void* arg);
+  friend void use_wimpu_record_layer(asio::ssl::context& ctx);
 
   // One operation: try OpenSSL, wait for readiness while it wants to read or write, retry. A
   // result available at once is posted (never a completion from inside the initiating call).
@@ -194,7 +244,14 @@ private:
   Socket socket_;
   SSL* ssl_ = nullptr;
   bool bio_bound_ = false;
+  std::unique_ptr<Capture> capture_;
+  std::unique_ptr<Records> rec_;
 };
+
+/// Lets server streams on `ctx` switch to the wimpu record layer after a TLS 1.3 handshake:
+/// installs the key log callback that hands the traffic secrets to the stream (never logged
+/// anywhere). Startup only (TlsServerConfig::record_layer, tls.cpp).
+void use_wimpu_record_layer(asio::ssl::context& ctx);
 
 /// Beast's WebSocket close (RFC 6455 §7.1.1) ends the TLS layer like this.
 void teardown(boost::beast::role_type role, TlsStream& stream, error_code& ec);

@@ -19,6 +19,7 @@
 #include <memory>
 #include <string>
 
+#include "mem_tls_client.hpp"
 #include "test_support.hpp"
 
 namespace wimpu::transport::test {
@@ -36,139 +37,6 @@ ListenerConfig tls_listener(const TestCert& cert, bool session_cache = false,
   l.tls.ca_file = cert.cert_file();  // the self-signed certificate is its own CA
   return l;
 }
-
-struct ClientOptions {
-  int max_version = TLS1_3_VERSION;
-  bool offer_ticket = true;
-  const TestCert* client_cert = nullptr;  // present this certificate (mutual TLS)
-};
-
-// One TLS client connection: OpenSSL over memory BIOs, ciphertext moved by hand to a blocking
-// socket (5 s receive timeout).
-class MemTlsClient {
-public:
-  MemTlsClient(const ClientOptions& o, SSL_SESSION* resume) {
-    ctx_ = SSL_CTX_new(TLS_client_method());
-    SSL_CTX_set_max_proto_version(ctx_, o.max_version);
-    SSL_CTX_set_verify(ctx_, SSL_VERIFY_NONE, nullptr);
-    if (!o.offer_ticket) {
-      SSL_CTX_set_options(ctx_, SSL_OP_NO_TICKET);
-    }
-    if (o.client_cert != nullptr) {
-      SSL_CTX_use_certificate_chain_file(ctx_, o.client_cert->cert_file().c_str());
-      SSL_CTX_use_PrivateKey_file(ctx_, o.client_cert->key_file().c_str(), SSL_FILETYPE_PEM);
-    }
-    ssl_ = SSL_new(ctx_);
-    in_ = BIO_new(BIO_s_mem());
-    out_ = BIO_new(BIO_s_mem());
-    SSL_set_bio(ssl_, in_, out_);
-    SSL_set_connect_state(ssl_);
-    if (resume != nullptr) {
-      SSL_set_session(ssl_, resume);
-    }
-  }
-  ~MemTlsClient() {
-    SSL_free(ssl_);  // frees both BIOs
-    SSL_CTX_free(ctx_);
-    if (fd_ >= 0) {
-      ::close(fd_);
-    }
-  }
-  MemTlsClient(const MemTlsClient&) = delete;
-  MemTlsClient& operator=(const MemTlsClient&) = delete;
-
-  bool connect(const Endpoint& server) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    timeval tv{5, 0};
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    int one = 1;
-    ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    sockaddr_in sa{};
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons(server.port);
-    const auto bytes = server.address.to_v4().to_bytes();
-    std::memcpy(&sa.sin_addr, bytes.data(), bytes.size());
-    if (::connect(fd_, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
-      return false;
-    }
-    for (int i = 0; i < 100; ++i) {
-      const int r = SSL_do_handshake(ssl_);
-      if (!flush()) {
-        return false;
-      }
-      if (r == 1) {
-        return true;
-      }
-      if (SSL_get_error(ssl_, r) != SSL_ERROR_WANT_READ || !receive()) {
-        return false;
-      }
-    }
-    return false;
-  }
-
-  /// Encrypts `plain` (one record if it fits) and returns the ciphertext without sending it.
-  std::string seal(const std::string& plain) {
-    std::size_t n = 0;
-    EXPECT_EQ(SSL_write_ex(ssl_, plain.data(), plain.size(), &n), 1);
-    return drain();
-  }
-  bool send_raw(const std::string& bytes) {
-    return ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
-           static_cast<ssize_t>(bytes.size());
-  }
-  bool send(const std::string& plain) { return send_raw(seal(plain)); }
-
-  /// Reads decrypted bytes until `count` have arrived (or the receive timeout).
-  std::string read(std::size_t count) {
-    std::string got;
-    char buf[4096];
-    while (got.size() < count) {
-      std::size_t n = 0;
-      if (SSL_read_ex(ssl_, buf, sizeof buf, &n) == 1) {
-        got.append(buf, n);
-        continue;
-      }
-      if (SSL_get_error(ssl_, 0) != SSL_ERROR_WANT_READ || !flush() || !receive()) {
-        break;
-      }
-    }
-    return got;
-  }
-
-  bool reused() const { return SSL_session_reused(ssl_) == 1; }
-  /// The session to resume next time (the last ticket received); the caller frees it.
-  SSL_SESSION* session() const { return SSL_get1_session(ssl_); }
-
-private:
-  std::string drain() {
-    std::string bytes;
-    char buf[4096];
-    int n = 0;
-    while ((n = BIO_read(out_, buf, sizeof buf)) > 0) {
-      bytes.append(buf, static_cast<std::size_t>(n));
-    }
-    return bytes;
-  }
-  bool flush() {
-    const std::string bytes = drain();
-    return bytes.empty() || send_raw(bytes);
-  }
-  bool receive() {
-    char buf[8192];
-    const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-    if (n <= 0) {
-      return false;
-    }
-    BIO_write(in_, buf, static_cast<int>(n));
-    return true;
-  }
-
-  SSL_CTX* ctx_ = nullptr;
-  SSL* ssl_ = nullptr;
-  BIO* in_ = nullptr;
-  BIO* out_ = nullptr;
-  int fd_ = -1;
-};
 
 // One request and its 200 on a fresh connection; the session for the next one (caller frees).
 // The connection stays open (the client is kept) while the next one resumes: OpenSSL drops a
@@ -219,13 +87,13 @@ TEST(TlsSession, Tls12ResumesWithATicketWhileTheSessionCacheIsOff) {
   TestCert cert;
   TransportConfig cfg;
   cfg.listeners = {tls_listener(cert)};
-  expect_resumption(cfg, ClientOptions{TLS1_2_VERSION, true, nullptr}, true);
+  expect_resumption(cfg, ClientOptions{TLS1_2_VERSION, true, nullptr, {}}, true);
 }
 
 // A TLS 1.2 client that offers no ticket only resumes by session ID, from the server's cache.
 TEST(TlsSession, Tls12WithoutTicketsResumesOnlyWithTheSessionCacheOn) {
   TestCert cert;
-  const ClientOptions no_ticket{TLS1_2_VERSION, false, nullptr};
+  const ClientOptions no_ticket{TLS1_2_VERSION, false, nullptr, {}};
   TransportConfig off;
   off.listeners = {tls_listener(cert, false)};
   expect_resumption(off, no_ticket, false);  // a full handshake, and the request still served
@@ -240,8 +108,8 @@ TEST(TlsSession, MutualTlsResumesWithATicket) {
   TestCert cert;
   TransportConfig cfg;
   cfg.listeners = {tls_listener(cert, false, true)};
-  expect_resumption(cfg, ClientOptions{TLS1_3_VERSION, true, &cert}, true);
-  expect_resumption(cfg, ClientOptions{TLS1_2_VERSION, true, &cert}, true);
+  expect_resumption(cfg, ClientOptions{TLS1_3_VERSION, true, &cert, {}}, true);
+  expect_resumption(cfg, ClientOptions{TLS1_2_VERSION, true, &cert, {}}, true);
 }
 
 // SSL_MODE_RELEASE_BUFFERS frees OpenSSL's read buffer whenever a connection is idle. A record

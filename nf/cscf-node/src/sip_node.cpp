@@ -90,8 +90,9 @@ std::string string_or(const toml::node_view<const toml::node>& n, std::string fa
 }
 
 // Every key a [[listeners]] table may hold; anything else is a typo to refuse, not to ignore.
-constexpr std::string_view kListenerKeys[] = {"protocol",  "address",  "port", "max_connections",
-                                              "cert_file", "key_file", "tls_session_cache"};
+constexpr std::string_view kListenerKeys[] = {
+    "protocol", "address",           "port",            "max_connections",
+    "cert_file", "key_file", "tls_session_cache", "tls_record_layer"};
 
 }  // namespace
 
@@ -138,7 +139,7 @@ SipNodeConfig parse_sip_node_config(const toml::table& root) {
           std::end(kListenerKeys)) {
         fail(at + "." + std::string(k.str()) +
              " is not a listener key (protocol, address, port, max_connections, cert_file, "
-             "key_file, tls_session_cache)");
+             "key_file, tls_session_cache, tls_record_layer)");
       }
     }
     const toml::node_view<const toml::node> l{(*listeners)[i]};
@@ -169,6 +170,16 @@ SipNodeConfig parse_sip_node_config(const toml::table& root) {
         fail(at + ".tls_session_cache must be a boolean");
       }
       lc.tls.session_cache = *on;
+    }
+    // After a TLS 1.3 handshake the transport frees OpenSSL's per-connection object and protects
+    // the records itself ("wimpu", RFC 8446 §5), or leaves them to OpenSSL ("openssl").
+    if (auto layer = l["tls_record_layer"]) {
+      const std::optional<std::string> v = layer.value<std::string>();
+      if (!v || !layer.is_string() || (*v != "wimpu" && *v != "openssl")) {
+        fail(at + ".tls_record_layer must be \"wimpu\" or \"openssl\"");
+      }
+      lc.tls.record_layer =
+          *v == "wimpu" ? transport::TlsRecordLayer::kWimpu : transport::TlsRecordLayer::kOpenssl;
     }
     c.transport.listeners.push_back(std::move(lc));
   }

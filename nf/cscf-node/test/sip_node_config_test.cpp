@@ -45,6 +45,18 @@ TEST(SipNodeConfig, TlsSessionCacheIsAListenerSwitch) {
   EXPECT_TRUE(c.transport.listeners[0].tls.session_cache);
 }
 
+TEST(SipNodeConfig, TlsRecordLayerIsAListenerSetting) {
+  auto c = parse_sip_node_config(toml::parse(
+      "[[listeners]]\nprotocol = \"wss\"\ncert_file = \"c.pem\"\nkey_file = \"k.pem\"\n"
+      "[[listeners]]\nprotocol = \"wss\"\ncert_file = \"c.pem\"\nkey_file = \"k.pem\"\n"
+      "tls_record_layer = \"openssl\"\n"));
+  ASSERT_EQ(c.transport.listeners.size(), 2u);
+  EXPECT_EQ(c.transport.listeners[0].tls.record_layer, transport::TlsRecordLayer::kWimpu);
+  EXPECT_EQ(c.transport.listeners[1].tls.record_layer, transport::TlsRecordLayer::kOpenssl);
+  EXPECT_EQ(error_of("[[listeners]]\ntls_record_layer = \"kernel\"\n"),
+            "listeners[0].tls_record_layer must be \"wimpu\" or \"openssl\"");
+}
+
 TEST(SipNodeConfig, RefusalsNameTheListenerAndKey) {
   const std::string two = "[[listeners]]\n[[listeners]]\n";
   EXPECT_EQ(error_of(""), "at least one [[listeners]] entry is required");
@@ -52,7 +64,7 @@ TEST(SipNodeConfig, RefusalsNameTheListenerAndKey) {
             "listeners[2].port must be an integer in [0, 65535]");
   EXPECT_EQ(error_of(two + "prot = \"udp\"\n"),
             "listeners[1].prot is not a listener key (protocol, address, port, max_connections, "
-            "cert_file, key_file, tls_session_cache)");
+            "cert_file, key_file, tls_session_cache, tls_record_layer)");
   EXPECT_EQ(error_of("[[listeners]]\ntls_session_cache = \"yes\"\n"),
             "listeners[0].tls_session_cache must be a boolean");
   EXPECT_EQ(error_of("[[listeners]]\naddress = \"localhost\"\n"),

@@ -11,6 +11,17 @@
 
 namespace wimpu::transport {
 
+/// Who protects the records of a TLS 1.3 server connection once its handshake is over.
+enum class TlsRecordLayer : std::uint8_t {
+  /// The transport's own record layer (RFC 8446 §5): the OpenSSL object (~14 KB) is freed after
+  /// the handshake and an idle connection keeps only its keys (a few hundred bytes). Applies to
+  /// TLS 1.3 with AES-128-GCM, AES-256-GCM or ChaCha20-Poly1305 and no session cache; anything
+  /// else stays on OpenSSL.
+  kWimpu,
+  /// OpenSSL for the whole connection.
+  kOpenssl,
+};
+
 /// Server side of TLS and WSS listeners (RFC 3261 §26.2, RFC 7118 §4: WSS is TLS + WebSocket).
 struct TlsServerConfig {
   std::string cert_file;      ///< PEM certificate chain (leaf first). Required for TLS/WSS.
@@ -25,6 +36,9 @@ struct TlsServerConfig {
   /// (~1 KiB) in a cache shared by all shards under one lock, kept after the connection closes
   /// until it times out (up to 20,480 sessions).
   bool session_cache = false;
+  /// Record protection after the handshake; kWimpu needs session_cache off (with the cache on,
+  /// OpenSSL keeps the connection's SSL object for the cached session's sake).
+  TlsRecordLayer record_layer = TlsRecordLayer::kWimpu;
 };
 
 /// Client side of outgoing TLS and WSS connections.
