@@ -381,6 +381,8 @@ TEST_F(WimpudTest, WebLoginTokenAndWssRegisterGetAnImpuOfTheBlock) {
   // The kick closed the WIC's WebSocket too (it must register again to get an IMPU).
   EXPECT_NE(kick.find("flows_closed\t1"), std::string::npos) << kick;
   EXPECT_TRUE(wic_closed()) << "the kicked WIC's WebSocket stayed open";
+  // ... with a Close frame 1008 "policy violation" (RFC 6455 §7.4.1), not a bare TCP close.
+  EXPECT_EQ(wic_->reason().code, 1008);
   auto [qc, after] = wimpuctl("bindings list " + admin_ + " --impu '" + bare + "'");
   EXPECT_EQ(qc, 0) << after;
   EXPECT_EQ(after.rfind(bare + "\tquarantined\t", 0), 0u) << after;

@@ -34,12 +34,12 @@ ListenerId Connection::listener_id() const {
   return listener_ != nullptr ? listener_->id : kAnyListener;
 }
 
-void Connection::close_after_flush(CloseReason reason, bool going_away) {
+void Connection::close_after_flush(CloseReason reason, CloseMode mode) {
   if (closed_ || draining_) {
     return;
   }
   draining_ = true;
-  going_away_ = going_away;
+  drain_mode_ = mode;
   drain_reason_ = reason;
   drain_deadline_ = std::chrono::steady_clock::now() + shard_.config().timers.handshake_timeout;
   if (queue_.empty() && !writing_) {

@@ -95,11 +95,12 @@ public:
   /// on_flow_closed (posted) if the flow was handed out. Safe to call from inside any handler.
   void close(CloseReason reason);
 
-  /// Closes once everything queued is written (CloseMode::kFlushWrites, kGoingAway): stops
-  /// delivering and accepting sends now, closes with `reason` when the queue is empty (after the
-  /// WebSocket closing handshake with `going_away`, see finish_flush()) or after
-  /// Timers::handshake_timeout.
-  void close_after_flush(CloseReason reason = CloseReason::kLocalClose, bool going_away = false);
+  /// Closes once everything queued is written (CloseMode::kFlushWrites, kGoingAway,
+  /// kPolicyClose): stops delivering and accepting sends now, closes with `reason` when the queue
+  /// is empty (after the WebSocket closing handshake for kGoingAway/kPolicyClose, see
+  /// finish_flush()) or after Timers::handshake_timeout. kAbort is treated as kFlushWrites.
+  void close_after_flush(CloseReason reason = CloseReason::kLocalClose,
+                         CloseMode mode = CloseMode::kFlushWrites);
 
   /// Notes traffic that keeps the flow alive (Timers::idle_timeout).
   void touch() { last_activity_ = std::chrono::steady_clock::now(); }
@@ -140,7 +141,8 @@ protected:
   bool drained();
 
   /// The queue of a close_after_flush() is empty: closes with drain_reason_. WebSocket
-  /// connections override it to run the closing handshake when going_away_ (RFC 6455 §7.4.1).
+  /// connections override it to run the closing handshake for drain_mode_ kGoingAway or
+  /// kPolicyClose (RFC 6455 §7.4.1).
   virtual void finish_flush();
 
   Shard& shard_;
@@ -154,7 +156,7 @@ protected:
   bool established_ = false;
   bool handed_out_ = false;
   bool draining_ = false;  // close_after_flush() in progress
-  bool going_away_ = false;  // ... with CloseMode::kGoingAway
+  CloseMode drain_mode_ = CloseMode::kFlushWrites;  // ... and how it ends
   CloseReason drain_reason_ = CloseReason::kLocalClose;
   SteadyTime drain_deadline_ = SteadyTime::max();
   SteadyTime last_activity_;

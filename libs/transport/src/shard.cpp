@@ -163,7 +163,7 @@ void Shard::shutdown(CloseMode mode, std::function<void()> done) {
       }
     });
     for (const ConnectionPtr& c : flows_.all()) {
-      c->close_after_flush(CloseReason::kShutdown, mode == CloseMode::kGoingAway);
+      c->close_after_flush(CloseReason::kShutdown, mode);
     }
     return;
   }
@@ -436,7 +436,7 @@ Expected<FlowId, SendError> Shard::udp_flow(ListenerId listener, const Endpoint&
 void Shard::close(FlowId flow, CloseMode mode) {
   if (Connection* c = flows_.get(flow)) {
     if (mode != CloseMode::kAbort) {
-      c->close_after_flush(CloseReason::kLocalClose, mode == CloseMode::kGoingAway);
+      c->close_after_flush(CloseReason::kLocalClose, mode);
     } else {
       c->close(CloseReason::kLocalClose);
     }

@@ -38,7 +38,7 @@ public:
   void start(MessageSink& sink);
 
   /// Closes listeners and every flow (kShutdown): at once with kAbort, else each flow with
-  /// close_after_flush(kShutdown, mode == kGoingAway). `done` is called (on the shard) once no
+  /// close_after_flush(kShutdown, mode). `done` is called (on the shard) once no
   /// flow is left, or after handshake_timeout + ws_close_timeout with what is left aborted.
   /// On the shard (or, kAbort only, with the pool not running).
   void shutdown(CloseMode mode, std::function<void()> done);

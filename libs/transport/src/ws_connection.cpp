@@ -198,12 +198,15 @@ private:
   // use it directly.
   NextLayer& raw() { return ws_.next_layer().next_layer(); }
 
-  // CloseMode::kGoingAway, queue written: RFC 6455 §7.4.1 status 1001 "going away" tells the
-  // browser the server is going down (it would otherwise see 1006, an abnormal close). Beast's
+  // CloseMode::kGoingAway or kPolicyClose, queue written: RFC 6455 §7.4.1 status 1001 "going
+  // away" tells the browser the server is going down, 1008 "policy violation" that its flow was
+  // removed (an admin kick); without a Close frame it would see 1006, an abnormal close. Beast's
   // async_close sends the Close frame, lets the pending read see the peer's Close (§7.1.2) and
   // then tears the TCP/TLS connection down; ws_close_timeout bounds a peer that never answers.
   void finish_flush() override {
-    if (!going_away_ || !established_ || closed_) {
+    const bool closing_handshake =
+        drain_mode_ == CloseMode::kGoingAway || drain_mode_ == CloseMode::kPolicyClose;
+    if (!closing_handshake || !established_ || closed_) {
       Connection::finish_flush();
       return;
     }
@@ -211,11 +214,13 @@ private:
       return;
     }
     close_sent_ = true;
-    proto_counter(protocol_, "going_away_sent").inc();
+    const bool going_away = drain_mode_ == CloseMode::kGoingAway;
+    proto_counter(protocol_, going_away ? "going_away_sent" : "policy_close_sent").inc();
     drain_deadline_ = std::min(drain_deadline_, std::chrono::steady_clock::now() +
                                                     shard_.config().timers.ws_close_timeout);
     wake_timer();  // re-arm for the close deadline
-    const websocket::close_reason why(websocket::close_code::going_away);
+    const websocket::close_reason why(going_away ? websocket::close_code::going_away
+                                                 : websocket::close_code::policy_error);
     ws_.async_close(why, [self = shared_from_this(), this](error_code) { linger_close(); });
   }
 

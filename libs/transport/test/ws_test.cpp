@@ -226,30 +226,41 @@ TEST(Ws, CloseAfterFlushDeliversTheLastMessage) {
 
 // Issue 7 drain: a WS/WSS flow closed with kGoingAway ends with a Close frame 1001 (RFC 6455
 // §7.4.1), not a bare TCP close (1006 in the browser); what was queued before still arrives.
-void going_away_sends_1001(Protocol p) {
+// kPolicyClose (an admin kick) does the same with 1008.
+void closing_handshake_sends(Protocol p, CloseMode mode, int code, const std::string& counter) {
   TestCert cert;
   WsSetup s(p, is_secure(p) ? &cert : nullptr);
   Harness h(s.config);
-  h.sink().on_message_hook = [&h](const InboundMessage& msg) {
+  h.sink().on_message_hook = [&h, mode](const InboundMessage& msg) {
     EXPECT_TRUE(h.transport().send(msg.flow, sip_response(200, "bye")).has_value());
-    h.transport().close(msg.flow, CloseMode::kGoingAway);
+    h.transport().close(msg.flow, mode);
   };
-  const auto before = counter_value("transport." + std::string(to_string(p)) + ".going_away_sent");
+  const std::string name = "transport." + std::string(to_string(p)) + "." + counter;
+  const auto before = counter_value(name);
   WsClient client(is_secure(p), is_secure(p) ? cert.cert_file() : std::string{});
   ASSERT_TRUE(client.connect(h.endpoint(0)).upgraded);
   ASSERT_TRUE(client.send(sip_request("REGISTER", "bye"), false));
   EXPECT_EQ(client.read(), sip_response(200, "bye"));
   EXPECT_TRUE(client.wait_closed());
-  EXPECT_EQ(client.close_code(), 1001);
+  EXPECT_EQ(client.close_code(), code);
   auto msg = h.sink().wait_message();
   ASSERT_TRUE(msg);
   EXPECT_EQ(h.sink().wait_close(msg->flow), CloseReason::kLocalClose);
-  EXPECT_EQ(counter_value("transport." + std::string(to_string(p)) + ".going_away_sent"),
-            before + 1);
+  EXPECT_EQ(counter_value(name), before + 1);
 }
 
-TEST(Ws, GoingAwaySendsCloseFrame1001) { going_away_sends_1001(Protocol::kWs); }
-TEST(Wss, GoingAwaySendsCloseFrame1001) { going_away_sends_1001(Protocol::kWss); }
+TEST(Ws, GoingAwaySendsCloseFrame1001) {
+  closing_handshake_sends(Protocol::kWs, CloseMode::kGoingAway, 1001, "going_away_sent");
+}
+TEST(Wss, GoingAwaySendsCloseFrame1001) {
+  closing_handshake_sends(Protocol::kWss, CloseMode::kGoingAway, 1001, "going_away_sent");
+}
+TEST(Ws, PolicyCloseSendsCloseFrame1008) {
+  closing_handshake_sends(Protocol::kWs, CloseMode::kPolicyClose, 1008, "policy_close_sent");
+}
+TEST(Wss, PolicyCloseSendsCloseFrame1008) {
+  closing_handshake_sends(Protocol::kWss, CloseMode::kPolicyClose, 1008, "policy_close_sent");
+}
 
 // A draining stop (wimpud SIGTERM): every WebSocket peer gets 1001, every flow is reported
 // closed with kShutdown, and stop() returns once the peers answered.

@@ -372,9 +372,10 @@ bool Server::close_flow(std::string_view flow_token) {
     return false;
   }
   // The transport tells the policy (on_flow_closed), which removes the flow's contacts. What is
-  // queued (an answer in flight) is written first; the WIC then sees its connection end and must
-  // connect and register again (RFC 5626 §4.2 flow recovery).
-  node_->transport().close(*flow, transport::CloseMode::kFlushWrites);
+  // queued (an answer in flight) is written first, then a WebSocket Close with 1008 "policy
+  // violation" (RFC 6455 §7.4.1) says why; the WIC must connect and register again (RFC 5626
+  // §4.2 flow recovery).
+  node_->transport().close(*flow, transport::CloseMode::kPolicyClose);
   common::counter("ep_cscf.flow.closed_by_admin").inc();
   return true;
 }

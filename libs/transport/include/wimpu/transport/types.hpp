@@ -93,6 +93,10 @@ enum class CloseMode : std::uint8_t {
                  ///< peer's Close arrived (§7.1.1) or after Timers::ws_close_timeout. Browsers see
                  ///< a clean close with 1001 instead of 1006 and reconnect. TCP/TLS/UDP: as
                  ///< kFlushWrites. A WS flow still in its HTTP upgrade is closed at once.
+  kPolicyClose,  ///< As kGoingAway with status 1008 "policy violation" (RFC 6455 §7.4.1: the
+                 ///< generic code when no other fits): the flow was removed by local policy, e.g.
+                 ///< an admin kick, and the browser sees why instead of 1006. TCP/TLS/UDP: as
+                 ///< kFlushWrites.
 };
 
 /// Why a send was not accepted. Nothing was queued when one of these is returned.
