@@ -29,8 +29,8 @@ target_compile_definitions(wimpu_asio INTERFACE BOOST_ASIO_NO_DEPRECATED BOOST_A
 # WIMPU_IO_URING: Asio's io_uring backend (Boost 1.81 + liburing) instead of epoll, for sockets,
 # timers and descriptors alike (BOOST_ASIO_DISABLE_EPOLL). The macros change Asio's types, so they
 # must be identical in every translation unit of the program (ODR): they are set for the whole
-# build here, not per target. See docs/architecture.md "I/O backend" for the operational risk
-# (seccomp profiles that refuse io_uring_setup).
+# build here, not per target. See docs/architecture.md "Build, tests, fuzzing" for the
+# operational risk (seccomp profiles that refuse io_uring_setup).
 if(WIMPU_IO_URING)
   pkg_check_modules(URING REQUIRED IMPORTED_TARGET liburing>=2.0)
   add_compile_definitions(BOOST_ASIO_HAS_IO_URING BOOST_ASIO_DISABLE_EPOLL WIMPU_IO_URING=1)
