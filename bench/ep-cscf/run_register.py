@@ -409,10 +409,15 @@ class Load:
         pids = server.pids()
         perf = None
         if self.args.perf and isinstance(server, EpCscf):
-            # Profile the server over the measurement window (after the warm-up), on its own CPU.
+            # Profile the server over the measurement window (after the warm-up). perf runs on the
+            # tool's CPU at a higher SCHED_RR priority than the two benchmark processes: at the
+            # same or no priority it got no CPU to drain its buffers beside two busy-polling
+            # SCHED_RR processes and recorded nothing (RESULTS.md Run 5).
             os.makedirs(self.args.perf, exist_ok=True)
             out = os.path.join(self.args.perf, re.sub(r"[^a-z0-9]+", "_", what.lower()) + ".data")
-            perf = subprocess.Popen(["sh", "-c", f"sleep {self.args.warmup}; exec perf record -q "
+            rt = "chrt -r 60 " if NICE else ""  # --no-rt: no real-time rights
+            perf = subprocess.Popen(["sh", "-c", f"sleep {self.args.warmup}; exec {rt}"
+                                     f"taskset -c {TOOL_CPU} perf record -q "
                                      f"-F {self.args.perf_freq} --call-graph {self.args.perf_call_graph} "
                                      f"-p {server.proc.pid} -o {out} -- sleep "
                                      f"{self.args.duration * 0.9}"],

@@ -18,10 +18,18 @@
 // - A write of Beast's completes only once its bytes are on the socket, as it did on the raw
 //   socket: Beast's Close reply is written before its teardown shuts the connection down, and
 //   Beast's write lock (one write of Beast's at a time) holds as before.
-// - The read side passes through; socket_reads() counts the socket reads Beast asked for, which
-//   tells the connection whether Beast still had a whole frame buffered (see WsConnection::on_read).
+// - Reads: Beast reads at most 1,536 bytes (its tcp_frame_size) per socket read, so the four
+//   ~900-byte REGISTERs a busy WIC connection sends at once took 3-4 recvmsg (issue 8 figure 2:
+//   ~1 recvmsg per REGISTER, ~8% of the eP-CSCF). A socket read that filled Beast's buffer says
+//   the socket has more: the next one goes into this layer's kReadChunk buffer, from which Beast's
+//   next reads are served (no syscall) until it is drained and freed. A read that did not fill its
+//   buffer drained the socket; the next one (which likely waits for the peer) goes straight into
+//   Beast's buffer, so a waiting or idle connection holds no buffer here (figure 3's memory).
+//   socket_reads() counts the reads that reached the socket, which tells the connection whether
+//   its input batch ended (see WsConnection::on_read).
 // Threading: the shard's thread only, like the connection that owns it.
 #include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/append.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/post.hpp>
@@ -29,6 +37,7 @@
 #include <boost/beast/websocket/teardown.hpp>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -73,14 +82,19 @@ public:
   /// The sink is told of Beast's writes; set once, before any Beast operation. Not owned.
   void set_sink(CorkSink* sink) { sink_ = sink; }
 
-  /// Passes through to the next layer; counts the call.
+  /// Beast's reads: from this layer's buffer while it holds bytes (completion posted), else from
+  /// the socket, into this layer's buffer after a read that filled its buffer, else straight into
+  /// `buffers` (see the header comment). At most one read outstanding (Beast's read lock).
   template <class MutableBuffers, class Token>
   auto async_read_some(const MutableBuffers& buffers, Token&& token) {
-    ++socket_reads_;
-    return next_.async_read_some(buffers, std::forward<Token>(token));
+    return asio::async_initiate<Token, void(error_code, std::size_t)>(
+        [this](auto handler, const MutableBuffers& b) { start_read(std::move(handler), b); },
+        token, buffers);
   }
-  /// How many reads Beast has asked of the socket so far.
+  /// How many of Beast's reads reached the socket so far.
   std::uint64_t socket_reads() const { return socket_reads_; }
+  /// Bytes read from the socket and not yet handed to Beast.
+  std::size_t buffered() const { return rd_end_ - rd_begin_; }
 
   /// Beast's writes: appends all of `buffers` now; completes once a write of the sink carried them
   /// (or with operation_aborted after abort()). Beast has at most one write outstanding.
@@ -144,6 +158,54 @@ public:
   }
 
 private:
+  /// This layer's read buffer: large enough for a burst of requests in one recvmsg, allocated only
+  /// while a burst is being read.
+  static constexpr std::size_t kReadChunk = 16 * 1024;
+
+  template <class Handler, class MutableBuffers>
+  void start_read(Handler handler, const MutableBuffers& b) {
+    if (rd_begin_ < rd_end_) {
+      const std::size_t n = take(b);
+      asio::post(next_.get_executor(), asio::append(std::move(handler), error_code{}, n));
+      return;
+    }
+    ++socket_reads_;
+    if (!rd_more_) {
+      const std::size_t cap = asio::buffer_size(b);
+      next_.async_read_some(
+          b, [this, h = std::move(handler), cap](error_code ec, std::size_t n) mutable {
+            rd_more_ = !ec && n == cap;
+            std::move(h)(ec, n);
+          });
+      return;
+    }
+    if (!rd_buf_) {
+      rd_buf_ = std::make_unique_for_overwrite<char[]>(kReadChunk);
+    }
+    next_.async_read_some(
+        asio::buffer(rd_buf_.get(), kReadChunk),
+        [this, h = std::move(handler), b](error_code ec, std::size_t n) mutable {
+          rd_begin_ = 0;
+          rd_end_ = ec ? 0 : n;
+          rd_more_ = !ec && n == kReadChunk;
+          const std::size_t copied = take(b);
+          std::move(h)(ec, copied);
+        });
+  }
+
+  // Copies buffered bytes into `b`; frees the buffer once drained.
+  template <class MutableBuffers>
+  std::size_t take(const MutableBuffers& b) {
+    const std::size_t n =
+        asio::buffer_copy(b, asio::const_buffer(rd_buf_.get() + rd_begin_, rd_end_ - rd_begin_));
+    rd_begin_ += n;
+    if (rd_begin_ == rd_end_) {
+      rd_buf_.reset();
+      rd_begin_ = rd_end_ = 0;
+    }
+    return n;
+  }
+
   Next next_;
   CorkSink* sink_ = nullptr;
   std::string pending_;
@@ -152,6 +214,10 @@ private:
   bool waiter_in_flight_ = false;
   bool writing_ = false;
   std::uint64_t socket_reads_ = 0;
+  std::unique_ptr<char[]> rd_buf_;  // null unless a burst is being read
+  std::size_t rd_begin_ = 0;        // rd_buf_[rd_begin_, rd_end_) is not yet Beast's
+  std::size_t rd_end_ = 0;
+  bool rd_more_ = false;  // the last socket read filled its buffer: the socket likely has more
 };
 
 /// Beast's WebSocket close (RFC 6455 §7.1.1) tears down the layer below. Its Close frame is on

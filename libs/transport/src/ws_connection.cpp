@@ -7,6 +7,8 @@
 #include <boost/beast/websocket.hpp>
 
 #include <array>
+#include <cstdint>
+#include <cstring>
 #include <optional>
 #include <utility>
 #include <type_traits>
@@ -38,6 +40,16 @@ constexpr std::size_t kMaxWriteBatch = 64 * 1024;
 bool is_utf8(std::string_view s) {
   std::size_t i = 0;
   while (i < s.size()) {
+    // SIP messages are nearly always ASCII: skip 8 ASCII octets at a time (issue 8 profile: the
+    // octet-wise scan of every outgoing message was ~1.7% of the eP-CSCF's figure-2 CPU).
+    if (s.size() - i >= sizeof(std::uint64_t)) {
+      std::uint64_t word = 0;
+      std::memcpy(&word, s.data() + i, sizeof word);
+      if ((word & 0x8080808080808080ULL) == 0) {
+        i += sizeof word;
+        continue;
+      }
+    }
     const auto c = static_cast<unsigned char>(s[i]);
     if (c < 0x80) {
       ++i;

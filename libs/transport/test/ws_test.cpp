@@ -98,6 +98,27 @@ void text_and_binary_round_trip(Harness& h, WsClient& client, Protocol p) {
   auto r3 = client.read(kWait, &was_binary);
   ASSERT_TRUE(r3);
   EXPECT_TRUE(was_binary);
+
+  // The UTF-8 check skips ASCII 8 octets at a time: sequences before, across and after such a
+  // word, and at the very end. RFC 3629: overlong forms, surrogates and truncated sequences are
+  // not UTF-8. The client's Beast fails a text frame that is not UTF-8 (RFC 6455 §8.1).
+  const std::string head = "SIP/2.0 200 OK\r\nX-Long-Header: ";
+  const std::vector<std::pair<std::string, bool>> cases = {
+      {head + "caf\xc3\xa9 ok\r\n\r\n", false},         // 2 octets (U+00E9)
+      {head + "abcdefg\xe2\x82\xac\r\n\r\n", false},    // 3 octets (U+20AC) across a word
+      {head + "\xf0\x9f\x98\x80\r\n\r\n", false},       // 4 octets (U+1F600)
+      {head + "abcdefghijk\xff\r\n\r\n", true},           // invalid octet after ASCII words
+      {head + "\xc0\xaf overlong\r\n\r\n", true},        // overlong '/'
+      {head + "\xed\xa0\x80 surrogate\r\n\r\n", true},  // U+D800
+      {head + "\r\n\r\ntruncated \xe2\x82", true},       // sequence cut at the end
+  };
+  for (const auto& [message, binary_expected] : cases) {
+    ASSERT_TRUE(h.transport().send(m1->flow, message).has_value());
+    auto r = client.read(kWait, &was_binary);
+    ASSERT_TRUE(r) << message;
+    EXPECT_EQ(*r, message);
+    EXPECT_EQ(was_binary, binary_expected) << message;
+  }
 }
 
 TEST(Ws, TextAndBinaryFramesRoundTrip) {
