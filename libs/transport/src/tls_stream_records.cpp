@@ -9,6 +9,7 @@
 #include "tls_stream.hpp"
 #include "tls_stream_state.hpp"
 #include "wimpu/common/counter.hpp"
+#include "wimpu/common/hex.hpp"
 
 namespace wimpu::transport::detail {
 namespace {
@@ -64,19 +65,6 @@ error_code error_for_peer_alert(std::uint8_t description) {
       asio::error::get_ssl_category());
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
-}
-
 // Receive buffer: one whole record of the largest size (RFC 8446 §5.2), allocated when the
 // socket is readable and freed when it has nothing left (cf. SSL_MODE_RELEASE_BUFFERS).
 constexpr std::size_t kReadBuffer = tls13::kHeaderSize + tls13::kMaxCiphertext;
@@ -128,8 +116,8 @@ void TlsStream::on_keylog(const SSL* ssl, const char* line) {
     return;
   }
   for (std::size_t i = 0; i < hex.size() / 2; ++i) {
-    const int hi = hex_value(hex[2 * i]);
-    const int lo = hex_value(hex[2 * i + 1]);
+    const int hi = common::hex_digit_value(hex[2 * i]);
+    const int lo = common::hex_digit_value(hex[2 * i + 1]);
     if (hi < 0 || lo < 0) {
       c.bad_line = true;
       return;
