@@ -248,10 +248,7 @@ TEST(Tcp, ConnectFailureIsReportedAsFlowClosed) {
 TEST(Tls, RoundTripWithVerifiedCertificate) {
   TestCert cert;
   TransportConfig cfg;
-  ListenerConfig l = listener(Protocol::kTls);
-  l.tls.cert_file = cert.cert_file();
-  l.tls.key_file = cert.key_file();
-  cfg.listeners = {l};
+  cfg.listeners = {tls_listener(cert)};
   Harness h(cfg);
   answer_requests(h);
   StreamClient client(true, cert.cert_file(), "localhost");
@@ -265,10 +262,7 @@ TEST(Tls, RoundTripWithVerifiedCertificate) {
 TEST(Tls, OutgoingClientVerifiesTheServerName) {
   TestCert cert;
   TransportConfig cfg;
-  ListenerConfig l = listener(Protocol::kTls);
-  l.tls.cert_file = cert.cert_file();
-  l.tls.key_file = cert.key_file();
-  cfg.listeners = {l};
+  cfg.listeners = {tls_listener(cert)};
   cfg.tls_client.ca_file = cert.cert_file();
   cfg.tls_client.verify_peer = true;
   Harness h(cfg);
@@ -298,10 +292,7 @@ TEST(Tls, OutgoingClientVerifiesTheServerName) {
 TEST(Tls, LargeMessagesCrossManyRecordsBothWays) {
   TestCert cert;
   TransportConfig cfg;
-  ListenerConfig l = listener(Protocol::kTls);
-  l.tls.cert_file = cert.cert_file();
-  l.tls.key_file = cert.key_file();
-  cfg.listeners = {l};
+  cfg.listeners = {tls_listener(cert)};
   cfg.limits.max_body_bytes = 256 * 1024;
   Harness h(cfg);
   StreamClient client(true, cert.cert_file(), "localhost");

@@ -197,6 +197,20 @@ TestCert::~TestCert() {
   std::filesystem::remove_all(dir_, ec);
 }
 
+ListenerConfig tls_listener(const TestCert& cert, bool session_cache, bool verify_client,
+                            TlsRecordLayer record_layer) {
+  ListenerConfig l;
+  l.protocol = Protocol::kTls;
+  l.address = "127.0.0.1";
+  l.tls.cert_file = cert.cert_file();
+  l.tls.key_file = cert.key_file();
+  l.tls.session_cache = session_cache;
+  l.tls.verify_client = verify_client;
+  l.tls.ca_file = cert.cert_file();  // the self-signed certificate is its own CA
+  l.tls.record_layer = record_layer;
+  return l;
+}
+
 // --- Harness -------------------------------------------------------------------------------
 
 Harness::Harness(TransportConfig config, std::size_t shards, WsHandshakeHook hook)

@@ -76,6 +76,12 @@ private:
   std::string key_;
 };
 
+/// A TLS listener on 127.0.0.1 (port 0) with `cert`, which is also the CA for client
+/// certificates when `verify_client`.
+ListenerConfig tls_listener(const TestCert& cert, bool session_cache = false,
+                            bool verify_client = false,
+                            TlsRecordLayer record_layer = TlsRecordLayer::kWimpu);
+
 /// A running NetTransport on its own ShardPool, stopped in order by the destructor.
 class Harness {
 public:

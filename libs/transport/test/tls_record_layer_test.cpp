@@ -23,18 +23,6 @@ std::uint64_t records_count(const std::string& what) {
   return common::counter("transport.tls.records." + what).value();
 }
 
-ListenerConfig listener(const TestCert& cert, bool session_cache = false,
-                        TlsRecordLayer layer = TlsRecordLayer::kWimpu) {
-  ListenerConfig l;
-  l.protocol = Protocol::kTls;
-  l.address = "127.0.0.1";
-  l.tls.cert_file = cert.cert_file();
-  l.tls.key_file = cert.key_file();
-  l.tls.session_cache = session_cache;
-  l.tls.record_layer = layer;
-  return l;
-}
-
 ClientOptions tls13(const std::string& suites = {}) {
   ClientOptions o;
   o.ciphersuites = suites;
@@ -57,7 +45,7 @@ TEST(TlsRecordLayer, EachSuiteCarriesLargeAndManySmallMessagesBothWays) {
     SCOPED_TRACE(suite);
     TestCert cert;
     TransportConfig cfg;
-    cfg.listeners = {listener(cert)};
+    cfg.listeners = {tls_listener(cert)};
     cfg.limits.max_body_bytes = 256 * 1024;
     Harness h(cfg);
     const std::uint64_t switched = records_count("switched");
@@ -102,7 +90,7 @@ TEST(TlsRecordLayer, EachSuiteCarriesLargeAndManySmallMessagesBothWays) {
 TEST(TlsRecordLayer, ClientKeyUpdatesAreFollowedAndTrafficContinuesBothWays) {
   TestCert cert;
   TransportConfig cfg;
-  cfg.listeners = {listener(cert)};
+  cfg.listeners = {tls_listener(cert)};
   Harness h(cfg);
   answer_requests(h);
   const std::uint64_t updates = records_count("key_update");
@@ -123,7 +111,7 @@ TEST(TlsRecordLayer, ClientKeyUpdatesAreFollowedAndTrafficContinuesBothWays) {
 TEST(TlsRecordLayer, ClientCloseNotifyEndsTheFlow) {
   TestCert cert;
   TransportConfig cfg;
-  cfg.listeners = {listener(cert)};
+  cfg.listeners = {tls_listener(cert)};
   Harness h(cfg);
   MemTlsClient c(tls13(), nullptr);
   ASSERT_TRUE(c.connect(h.endpoint(0)));
@@ -139,7 +127,7 @@ TEST(TlsRecordLayer, ClientCloseNotifyEndsTheFlow) {
 TEST(TlsRecordLayer, TamperedRecordIsAnsweredWithBadRecordMacAndClosed) {
   TestCert cert;
   TransportConfig cfg;
-  cfg.listeners = {listener(cert)};
+  cfg.listeners = {tls_listener(cert)};
   Harness h(cfg);
   const std::uint64_t bad = records_count("bad_record_mac");
   MemTlsClient c(tls13(), nullptr);
@@ -161,7 +149,7 @@ TEST(TlsRecordLayer, TamperedRecordIsAnsweredWithBadRecordMacAndClosed) {
 TEST(TlsRecordLayer, DataInTheFlightOfTheClientFinishedIsReadAfterTheSwitch) {
   TestCert cert;
   TransportConfig cfg;
-  cfg.listeners = {listener(cert)};
+  cfg.listeners = {tls_listener(cert)};
   Harness h(cfg);
   answer_requests(h);
   const std::uint64_t switched = records_count("switched");
@@ -178,7 +166,7 @@ TEST(TlsRecordLayer, Tls12SessionCacheAndTheOpensslSettingStayOnOpenssl) {
   const std::uint64_t switched = records_count("switched");
   {
     TransportConfig cfg;
-    cfg.listeners = {listener(cert)};
+    cfg.listeners = {tls_listener(cert)};
     Harness h(cfg);
     answer_requests(h);
     ClientOptions tls12;
@@ -187,7 +175,7 @@ TEST(TlsRecordLayer, Tls12SessionCacheAndTheOpensslSettingStayOnOpenssl) {
     EXPECT_EQ(records_count("openssl_tls12"), 1u);
   }
   for (const ListenerConfig& l :
-       {listener(cert, true), listener(cert, false, TlsRecordLayer::kOpenssl)}) {
+       {tls_listener(cert, true), tls_listener(cert, false, false, TlsRecordLayer::kOpenssl)}) {
     TransportConfig cfg;
     cfg.listeners = {l};
     Harness h(cfg);

@@ -25,19 +25,6 @@
 namespace wimpu::transport::test {
 namespace {
 
-ListenerConfig tls_listener(const TestCert& cert, bool session_cache = false,
-                            bool verify_client = false) {
-  ListenerConfig l;
-  l.protocol = Protocol::kTls;
-  l.address = "127.0.0.1";
-  l.tls.cert_file = cert.cert_file();
-  l.tls.key_file = cert.key_file();
-  l.tls.session_cache = session_cache;
-  l.tls.verify_client = verify_client;
-  l.tls.ca_file = cert.cert_file();  // the self-signed certificate is its own CA
-  return l;
-}
-
 // One request and its 200 on a fresh connection; the session for the next one (caller frees).
 // The connection stays open (the client is kept) while the next one resumes: OpenSSL drops a
 // cached session when its connection ends without the server's close_notify.
