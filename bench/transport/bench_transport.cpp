@@ -158,9 +158,9 @@ void BM_WsRoundTrip(benchmark::State& state) {
 }
 BENCHMARK(BM_WsRoundTrip)->UseRealTime();
 
-void BM_WsPipelined(benchmark::State& state) {
-  WsServer server;
-  WsBenchClient client(server.transport->listeners()[0].local);
+// state.range(0) INVITEs written back to back on `client`'s WebSocket, then their echoes read.
+template <class Client>
+void run_pipelined(benchmark::State& state, Client& client) {
   const std::string msg = invite(1);
   const auto depth = state.range(0);
   for (auto _ : state) {
@@ -173,6 +173,12 @@ void BM_WsPipelined(benchmark::State& state) {
     }
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) * depth);
+}
+
+void BM_WsPipelined(benchmark::State& state) {
+  WsServer server;
+  WsBenchClient client(server.transport->listeners()[0].local);
+  run_pipelined(state, client);
 }
 BENCHMARK(BM_WsPipelined)->Arg(16)->Arg(64)->UseRealTime();
 
@@ -204,18 +210,7 @@ void BM_WssPipelined(benchmark::State& state) {
   }
   WsServer server(&cert, state.range(1) == 0 ? TlsRecordLayer::kWimpu : TlsRecordLayer::kOpenssl);
   WssBenchClient client(server.transport->listeners()[0].local);
-  const std::string msg = invite(1);
-  const auto depth = state.range(0);
-  for (auto _ : state) {
-    for (std::int64_t i = 0; i < depth; ++i) {
-      client.ws.write(asio::buffer(msg));
-    }
-    for (std::int64_t i = 0; i < depth; ++i) {
-      client.ws.read(client.buffer);
-      client.buffer.consume(client.buffer.size());
-    }
-  }
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) * depth);
+  run_pipelined(state, client);
 }
 BENCHMARK(BM_WssPipelined)->Args({1, 0})->Args({1, 1})->Args({64, 0})->Args({64, 1})->UseRealTime();
 
