@@ -218,6 +218,19 @@ bool want_more(SSL* s, int r) {
   return e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE;
 }
 
+// One non-blocking handshake step on `ssl` unless `done`; false when the handshake failed.
+bool handshake_step(SSL* ssl, bool& done) {
+  if (!done) {
+    const int r = SSL_do_handshake(ssl);
+    if (r == 1) {
+      done = true;
+    } else if (!want_more(ssl, r)) {
+      return false;
+    }
+  }
+  return true;
+}
+
 const std::string kRequest(620, 'R');   // a REGISTER with a Bearer token is ~600 bytes
 const std::string kResponse(420, 'A');  // its 200 OK
 
@@ -239,21 +252,8 @@ bool connect_one(SSL_CTX* sctx, SSL_CTX* cctx, SSL_SESSION* resume, Server& out,
   bool s_done = false;
   bool c_done = false;
   bool ok = pump([&] {
-    if (!c_done) {
-      const int r = SSL_do_handshake(c);
-      if (r == 1) {
-        c_done = true;
-      } else if (!want_more(c, r)) {
-        return -1;
-      }
-    }
-    if (!s_done) {
-      const int r = SSL_do_handshake(s);
-      if (r == 1) {
-        s_done = true;
-      } else if (!want_more(s, r)) {
-        return -1;
-      }
+    if (!handshake_step(c, c_done) || !handshake_step(s, s_done)) {
+      return -1;
     }
     return s_done && c_done ? 1 : 0;
   });
@@ -317,13 +317,8 @@ std::unique_ptr<TlsStream> connect_stream(asio::io_context& io, asio::ssl::conte
   });
   bool c_done = false;
   bool ok = pump([&] {
-    if (!c_done) {
-      const int r = SSL_do_handshake(c);
-      if (r == 1) {
-        c_done = true;
-      } else if (!want_more(c, r)) {
-        return -1;
-      }
+    if (!handshake_step(c, c_done)) {
+      return -1;
     }
     io.poll();
     io.restart();
