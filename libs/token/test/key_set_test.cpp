@@ -164,16 +164,21 @@ TEST(Signature, Rfc8037Ed25519Example) {
   EXPECT_TRUE(checker.verify(*key, input, bytes_of(sig)));  // and usable after a failure
 }
 
-TEST(Signature, Rfc7515Es256Example) {
-  const std::string input =
+// RFC 7515 Appendix A.3: the ES256 example's signing input, signature and public key.
+struct Rfc7515Es256 {
+  std::string input =
       "eyJhbGciOiJFUzI1NiJ9.eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxl"
       "LmNvbS9pc19yb290Ijp0cnVlfQ";
-  const std::string sig = *base64url::decode(
+  std::string sig = *base64url::decode(
       "DtEhU3ljbEg8L38VWAfUAqOyKAM6-Xx-F4GawxaepmXFCgfTjDxw5djxLa8ISlSApmWQxfKTUJqPP3-Kg6NU1Q");
-  std::string point = "\x04";
-  point += *base64url::decode(kEcX);
-  point += *base64url::decode(kEcY);
-  auto key = PublicKey::from_raw(Algorithm::kES256, "k", bytes_of(point));
+  std::string point = "\x04" + *base64url::decode(kEcX) + *base64url::decode(kEcY);
+};
+
+TEST(Signature, Rfc7515Es256Example) {
+  const Rfc7515Es256 example;
+  const std::string& input = example.input;
+  const std::string& sig = example.sig;
+  auto key = PublicKey::from_raw(Algorithm::kES256, "k", bytes_of(example.point));
   ASSERT_TRUE(key.has_value());
   SignatureChecker checker;
   EXPECT_TRUE(checker.verify(*key, input, bytes_of(sig)));
@@ -184,15 +189,10 @@ TEST(Signature, Rfc7515Es256Example) {
 }
 
 TEST(Signature, Rfc7515Es256ExampleWithThePrecomputedKeyTable) {
-  const std::string input =
-      "eyJhbGciOiJFUzI1NiJ9.eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxl"
-      "LmNvbS9pc19yb290Ijp0cnVlfQ";
-  const std::string sig = *base64url::decode(
-      "DtEhU3ljbEg8L38VWAfUAqOyKAM6-Xx-F4GawxaepmXFCgfTjDxw5djxLa8ISlSApmWQxfKTUJqPP3-Kg6NU1Q");
-  std::string point = "\x04";
-  point += *base64url::decode(kEcX);
-  point += *base64url::decode(kEcY);
-  auto key = PublicKey::from_raw(Algorithm::kES256, "k", bytes_of(point));
+  const Rfc7515Es256 example;
+  const std::string& input = example.input;
+  const std::string& sig = example.sig;
+  auto key = PublicKey::from_raw(Algorithm::kES256, "k", bytes_of(example.point));
   ASSERT_TRUE(key.has_value());
   const auto built = common::counter("token.verify.p256_table_built").value();
   SignatureChecker checker(0);  // the table from the first use
