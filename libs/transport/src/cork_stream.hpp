@@ -93,8 +93,8 @@ public:
   }
   /// How many of Beast's reads reached the socket so far.
   std::uint64_t socket_reads() const { return socket_reads_; }
-  /// Bytes read from the socket and not yet handed to Beast.
-  std::size_t buffered() const { return rd_end_ - rd_begin_; }
+  /// Whether this layer holds a read buffer now (only while a burst is being read).
+  bool holds_read_buffer() const { return rd_buf_ != nullptr; }
 
   /// Beast's writes: appends all of `buffers` now; completes once a write of the sink carried them
   /// (or with operation_aborted after abort()). Beast has at most one write outstanding.
@@ -170,6 +170,12 @@ private:
       return;
     }
     ++socket_reads_;
+    // The buffer only for bytes already queued in the kernel: a read that waits for the peer (an
+    // idle WIC after a burst that ended on Beast's buffer boundary) must not hold 16 KiB.
+    error_code available_ec;
+    if (rd_more_ && next_.lowest_layer().available(available_ec) == 0) {
+      rd_more_ = false;
+    }
     if (!rd_more_) {
       const std::size_t cap = asio::buffer_size(b);
       next_.async_read_some(

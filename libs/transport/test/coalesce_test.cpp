@@ -7,6 +7,9 @@
 #include <string>
 #include <vector>
 
+#include <boost/asio/write.hpp>
+
+#include "../src/cork_stream.hpp"
 #include "test_support.hpp"
 
 namespace wimpu::transport::test {
@@ -282,6 +285,58 @@ TEST(Coalesce, WsPeerCloseWithQueuedWrites) {
   EXPECT_EQ(h.sink().wait_close(msg->flow), CloseReason::kPeerClosed);
   h.barrier();
   EXPECT_EQ(h.sink().close_count(msg->flow), 1);
+}
+
+// CorkStream's read buffer is taken only for bytes the kernel already holds: a read that waits
+// for the peer after one that exactly filled Beast's buffer (a burst ending on its boundary,
+// then an idle WIC) holds no 16 KiB buffer while it waits (issue 8 figure 3).
+TEST(Coalesce, ReadWaitingForThePeerHoldsNoReadBuffer) {
+  namespace asio = boost::asio;
+  using detail::Socket;
+  asio::io_context io;
+  detail::Acceptor acceptor(io.get_executor(),
+                            asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  Socket peer(io.get_executor());
+  peer.connect(acceptor.local_endpoint());
+  detail::CorkStream<Socket> cork(acceptor.accept());
+
+  const std::string burst(64, 'x');
+  asio::write(peer, asio::buffer(burst));
+  std::string got(burst.size(), '\0');
+  std::size_t n = 0;
+  while (n < got.size()) {  // fills the reader's buffer exactly: the next read may be a burst
+    bool done = false;
+    cork.async_read_some(asio::buffer(got.data() + n, got.size() - n),
+                         [&](detail::error_code ec, std::size_t k) {
+                           EXPECT_FALSE(ec) << ec.message();
+                           n += ec ? got.size() : k;
+                           done = true;
+                         });
+    while (!done) {
+      io.run_one();
+    }
+  }
+  EXPECT_EQ(got, burst);
+
+  std::string next(16, '\0');
+  bool done = false;
+  std::size_t k = 0;
+  cork.async_read_some(asio::buffer(next), [&](detail::error_code ec, std::size_t m) {
+    EXPECT_FALSE(ec) << ec.message();
+    k = m;
+    done = true;
+  });
+  io.poll();
+  EXPECT_FALSE(done);
+  EXPECT_FALSE(cork.holds_read_buffer());  // nothing queued: the read waits in Beast's buffer
+
+  asio::write(peer, asio::buffer(std::string("hello")));
+  io.restart();  // poll() stopped the context when nothing was ready
+  while (!done) {
+    io.run_one();
+  }
+  EXPECT_EQ(next.substr(0, k), "hello");
+  EXPECT_FALSE(cork.holds_read_buffer());
 }
 
 }  // namespace
