@@ -151,7 +151,9 @@ boost::asio::awaitable<void> EpCscfPolicy::run_terminating(proxy::ContextId id, 
     }
     co_return;
   }
-  ctx->set_record_route_user(rr_user);
+  // No context-wide set_record_route_user(): every branch above carries its own (target_flow
+  // with rr_user), and this policy adds no branch later (no on_response branch replacement), so
+  // the proxy never falls back to a context-wide one here.
   counters().forked.inc(static_cast<std::uint64_t>(started));
   proxy_->resume(id, Decision::proceed());
 }
