@@ -156,8 +156,6 @@ struct DiameterNode::Impl {
   NodeConfig config;
   std::shared_ptr<detail::NodeShared> shared = std::make_shared<detail::NodeShared>();
   detail::CxDictionary dictionary;
-  struct fd_hook_hdl* hook = nullptr;
-  struct fd_hook_hdl* message_hook = nullptr;
   std::shared_ptr<void> server;  // the Cx dispatch target; released after freeDiameter stops
 
   std::mutex peer_mutex;
@@ -313,9 +311,13 @@ std::unique_ptr<DiameterNode> DiameterNode::start(const NodeConfig& config) {
     throw std::runtime_error("diameter: fd_disp_app_support failed");
   }
   g_impl = impl.get();
+  // fd_hook_register() insists on an out-parameter for the handle, which only
+  // fd_hook_unregister() would use. The hooks are never unregistered: they live as long as
+  // freeDiameter, a per-process singleton that is never started again once stopped.
+  struct fd_hook_hdl* hook_handle = nullptr;
   if (fd_peer_validate_register(validate_peer) != 0 ||
       fd_hook_register(HOOK_MASK(HOOK_PEER_CONNECT_SUCCESS, HOOK_PEER_CONNECT_FAILED), peer_hook,
-                       nullptr, nullptr, &impl->hook) != 0) {
+                       nullptr, nullptr, &hook_handle) != 0) {
     throw std::runtime_error("diameter: cannot register freeDiameter callbacks");
   }
   // At "debug" freeDiameter's own per-message dumps stay (they are the trace one asks for).
@@ -323,7 +325,7 @@ std::unique_ptr<DiameterNode> DiameterNode::start(const NodeConfig& config) {
       fd_hook_register(HOOK_MASK(HOOK_DATA_RECEIVED, HOOK_MESSAGE_RECEIVED, HOOK_MESSAGE_LOCAL,
                                  HOOK_MESSAGE_SENDING, HOOK_MESSAGE_SENT,
                                  HOOK_MESSAGE_ROUTING_FORWARD, HOOK_MESSAGE_ROUTING_LOCAL),
-                       message_hook, nullptr, nullptr, &impl->message_hook) != 0) {
+                       message_hook, nullptr, nullptr, &hook_handle) != 0) {
     throw std::runtime_error("diameter: cannot register the freeDiameter message hook");
   }
   if (int ret = fd_core_start(); ret != 0) {
