@@ -6,6 +6,7 @@
 #include <cstring>
 #include <string_view>
 
+#include "counters.hpp"
 #include "tls_stream.hpp"
 #include "tls_stream_state.hpp"
 #include "wimpu/common/counter.hpp"
@@ -15,22 +16,46 @@ namespace wimpu::transport::detail {
 namespace {
 namespace t13 = tls13;
 
-common::Counter& records_counter(std::string_view what) {
-  return common::counter(std::string("transport.tls.records.") + std::string(what));
+// The record layer's counters, transport.tls.records.<event> (counters.hpp), each looked up once:
+// the registry lookup takes a lock, and the fallback and error paths may be hit at any rate.
+struct RecordCounters {
+  common::Counter& switched = counter("tls.records.switched");
+  common::Counter& key_update = counter("tls.records.key_update");
+  common::Counter& peer_alert = counter("tls.records.peer_alert");
+  // Fatal alerts we send (RFC 8446 §6.2), by AlertDescription.
+  common::Counter& unexpected_message = counter("tls.records.unexpected_message");
+  common::Counter& bad_record_mac = counter("tls.records.bad_record_mac");
+  common::Counter& record_overflow = counter("tls.records.record_overflow");
+  common::Counter& decode_error = counter("tls.records.decode_error");
+  common::Counter& internal_error = counter("tls.records.internal_error");
+  // Handshakes that stay on OpenSSL's record layer (switch_to_records), by reason.
+  common::Counter& openssl_tls12 = counter("tls.records.openssl_tls12");
+  common::Counter& openssl_suite = counter("tls.records.openssl_suite");
+  common::Counter& openssl_no_secret = counter("tls.records.openssl_no_secret");
+  common::Counter& openssl_read_boundary = counter("tls.records.openssl_read_boundary");
+  common::Counter& openssl_write_boundary = counter("tls.records.openssl_write_boundary");
+  common::Counter& openssl_derive_failed = counter("tls.records.openssl_derive_failed");
+};
+
+RecordCounters& records_counters() {
+  static RecordCounters counters;
+  return counters;
 }
 
-const char* alert_name(t13::Alert a) {
+// The counter of a fatal alert we send.
+common::Counter& alert_counter(t13::Alert a) {
+  RecordCounters& c = records_counters();
   switch (a) {
     case t13::Alert::kUnexpectedMessage:
-      return "unexpected_message";
+      return c.unexpected_message;
     case t13::Alert::kBadRecordMac:
-      return "bad_record_mac";
+      return c.bad_record_mac;
     case t13::Alert::kRecordOverflow:
-      return "record_overflow";
+      return c.record_overflow;
     case t13::Alert::kDecodeError:
-      return "decode_error";
+      return c.decode_error;
     default:
-      return "internal_error";
+      return c.internal_error;
   }
 }
 
@@ -158,42 +183,42 @@ void TlsStream::switch_to_records() {
   std::unique_ptr<Capture> c = std::move(capture_);
   SSL_set_msg_callback(ssl_, nullptr);
   SSL_set_ex_data(ssl_, stream_index(), nullptr);
-  const char* why = nullptr;
+  RecordCounters& counters = records_counters();
+  common::Counter* why = nullptr;
   const SSL_CIPHER* cipher = SSL_get_current_cipher(ssl_);
   const auto suite = cipher == nullptr
                          ? std::nullopt
                          : t13::suite_from_id(SSL_CIPHER_get_protocol_id(cipher));
   if (SSL_version(ssl_) != TLS1_3_VERSION) {
-    why = "openssl_tls12";  // TLS 1.2 keeps OpenSSL's record layer
+    why = &counters.openssl_tls12;  // TLS 1.2 keeps OpenSSL's record layer
   } else if (!suite) {
-    why = "openssl_suite";
+    why = &counters.openssl_suite;
   } else if (c->bad_line || c->client_size == 0 || c->server_size == 0) {
-    why = "openssl_no_secret";
+    why = &counters.openssl_no_secret;
   } else if (SSL_pending(ssl_) != 0 || SSL_has_pending(ssl_) != 0 ||
              c->records_read_after_client_finished != 0 || !c->client_finished_read) {
-    why = "openssl_read_boundary";  // bytes after the client's Finished were consumed
+    why = &counters.openssl_read_boundary;  // bytes after the client's Finished were consumed
   } else if (c->records_written_after_server_secret != c->tickets_written ||
              SSL_get_key_update_type(ssl_) != SSL_KEY_UPDATE_NONE ||
              SSL_get_rbio(ssl_) != SSL_get_wbio(ssl_)) {
-    why = "openssl_write_boundary";  // something besides tickets, or still buffered
+    why = &counters.openssl_write_boundary;  // something besides tickets, or still buffered
   }
   if (why != nullptr) {
-    records_counter(why).inc();
+    why->inc();
     return;
   }
   auto r = std::make_unique<Records>();
   r->suite = *suite;
   if (!t13::install_secret(r->suite, c->client.data(), c->client_size, r->read) ||
       !t13::install_secret(r->suite, c->server.data(), c->server_size, r->write)) {
-    records_counter("openssl_derive_failed").inc();
+    counters.openssl_derive_failed.inc();
     return;
   }
   r->write.seq = c->tickets_written;
   rec_ = std::move(r);
   SSL_free(ssl_);  // and its BIO; the socket stays ours
   ssl_ = nullptr;
-  static common::Counter& switched = records_counter("switched");
-  switched.inc();
+  counters.switched.inc();
 }
 
 std::size_t TlsStream::seal_write(const asio::const_buffer* parts, std::size_t count) {
@@ -235,7 +260,7 @@ std::size_t TlsStream::seal_write(const asio::const_buffer* parts, std::size_t c
     at += take;
   }
   if (!t13::seal(r.suite, r.write, t13::ContentType::kApplicationData, out, total)) {
-    records_counter("internal_error").inc();
+    records_counters().internal_error.inc();
     r.write_error = error_for(t13::Alert::kInternalError);
     r.wbuf.reset();
     return 0;
@@ -309,22 +334,21 @@ TlsStream::Step TlsStream::records_read(void* data, std::size_t size) {
           case In::kIgnored:
             continue;
           case In::kKeyUpdate:
-            static common::Counter& key_updates = records_counter("key_update");
-            key_updates.inc();
+            records_counters().key_update.inc();
             r.key_update_due = r.key_update_due || in.update_requested;
             continue;
           case In::kCloseNotify:
             r.read_error = asio::error::eof;  // as asio::ssl::stream reports close_notify
             continue;
           case In::kPeerAlert:
-            records_counter("peer_alert").inc();
+            records_counters().peer_alert.inc();
             r.read_error = error_for_peer_alert(in.alert);
             r.write_error = r.read_error;
             continue;
           case In::kFatal:
           case In::kNeedMore: {
             const auto alert = static_cast<t13::Alert>(in.alert);
-            records_counter(alert_name(alert)).inc();
+            alert_counter(alert).inc();
             r.read_error = error_for(alert);
             // RFC 8446 §6.2: a fatal alert, then close. Best effort: one send, and only when no
             // sealed write is pending (a record must not be cut in two).
