@@ -182,6 +182,10 @@ private:
   /// Seals up to one record of `parts` (after a KeyUpdate of ours if one is due) into the
   /// pending output; the plaintext bytes taken (0 on error, recorded for records_flush).
   std::size_t seal_write(const asio::const_buffer* parts, std::size_t count);
+  /// Best effort: one alert (RFC 8446 §6) sent at once, without waiting, and only when nothing
+  /// else is being written (a record must not be cut in two) and no close_notify went out. True
+  /// if it was sealed (its sequence number used).
+  bool send_alert_now(std::uint8_t level, std::uint8_t description);
 
   static int stream_index();  // SSL ex_data slot holding the TlsStream (server, wimpu layer)
   static void on_keylog(const SSL* ssl, const char* line);

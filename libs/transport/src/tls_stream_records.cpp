@@ -90,6 +90,17 @@ error_code error_for_peer_alert(std::uint8_t description) {
       asio::error::get_ssl_category());
 }
 
+// One alert record (RFC 8446 §6: AlertLevel, AlertDescription) sealed under `write`.
+using AlertRecord = std::array<std::uint8_t, t13::sealed_size(2)>;
+bool seal_alert(t13::Suite suite, t13::DirectionKeys& write, std::uint8_t level,
+                std::uint8_t description, std::uint8_t* out) {
+  out[t13::kHeaderSize] = level;
+  out[t13::kHeaderSize + 1] = description;
+  return t13::seal(suite, write, t13::ContentType::kAlert, out, 2);
+}
+constexpr std::uint8_t kWarning = 1;
+constexpr std::uint8_t kFatal = 2;
+
 // Receive buffer: one whole record of the largest size (RFC 8446 §5.2), allocated when the
 // socket is readable and freed when it has nothing left (cf. SSL_MODE_RELEASE_BUFFERS).
 constexpr std::size_t kReadBuffer = tls13::kHeaderSize + tls13::kMaxCiphertext;
@@ -350,18 +361,8 @@ TlsStream::Step TlsStream::records_read(void* data, std::size_t size) {
             const auto alert = static_cast<t13::Alert>(in.alert);
             alert_counter(alert).inc();
             r.read_error = error_for(alert);
-            // RFC 8446 §6.2: a fatal alert, then close. Best effort: one send, and only when no
-            // sealed write is pending (a record must not be cut in two).
-            if (r.wbuf == nullptr && !r.write_error && !r.close_sent) {
-              std::array<std::uint8_t, t13::sealed_size(2)> rec{};
-              rec[t13::kHeaderSize] = 2;  // fatal
-              rec[t13::kHeaderSize + 1] = in.alert;
-              if (t13::seal(r.suite, r.write, t13::ContentType::kAlert, rec.data(), 2)) {
-                [[maybe_unused]] const ssize_t n = ::send(socket_.native_handle(), rec.data(),
-                                                          rec.size(),
-                                                          MSG_NOSIGNAL | MSG_DONTWAIT);
-              }
-            }
+            // RFC 8446 §6.2: a fatal alert, then close.
+            send_alert_now(kFatal, in.alert);
             r.write_error = r.read_error;
             continue;
           }
@@ -405,12 +406,11 @@ TlsStream::Step TlsStream::records_shutdown() {
       return Step{};  // nothing can be sent now; the close_notify is best effort (as before)
     }
     r.close_sent = true;
-    r.wlen = t13::sealed_size(2);
+    r.wlen = std::tuple_size_v<AlertRecord>;
     r.woff = 0;
     r.wbuf = std::make_unique_for_overwrite<std::uint8_t[]>(r.wlen);
-    r.wbuf[t13::kHeaderSize] = 1;  // warning
-    r.wbuf[t13::kHeaderSize + 1] = static_cast<std::uint8_t>(t13::Alert::kCloseNotify);
-    if (!t13::seal(r.suite, r.write, t13::ContentType::kAlert, r.wbuf.get(), 2)) {
+    if (!seal_alert(r.suite, r.write, kWarning,
+                    static_cast<std::uint8_t>(t13::Alert::kCloseNotify), r.wbuf.get())) {
       r.wbuf.reset();
       return Step{};
     }
@@ -433,18 +433,24 @@ void TlsStream::close_notify_now() {
     }
     return;
   }
-  if (rec_ == nullptr || rec_->close_sent || rec_->write_error || rec_->wbuf != nullptr) {
-    return;
+  if (rec_ != nullptr &&
+      send_alert_now(kWarning, static_cast<std::uint8_t>(t13::Alert::kCloseNotify))) {
+    rec_->close_sent = true;
   }
+}
+
+bool TlsStream::send_alert_now(std::uint8_t level, std::uint8_t description) {
   Records& r = *rec_;
-  std::array<std::uint8_t, t13::sealed_size(2)> rec{};
-  rec[t13::kHeaderSize] = 1;
-  rec[t13::kHeaderSize + 1] = static_cast<std::uint8_t>(t13::Alert::kCloseNotify);
-  if (t13::seal(r.suite, r.write, t13::ContentType::kAlert, rec.data(), 2)) {
-    r.close_sent = true;
-    [[maybe_unused]] const ssize_t n =
-        ::send(socket_.native_handle(), rec.data(), rec.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  if (r.wbuf != nullptr || r.write_error || r.close_sent) {
+    return false;
   }
+  AlertRecord rec{};
+  if (!seal_alert(r.suite, r.write, level, description, rec.data())) {
+    return false;
+  }
+  [[maybe_unused]] const ssize_t n =
+      ::send(socket_.native_handle(), rec.data(), rec.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  return true;
 }
 
 }  // namespace wimpu::transport::detail
