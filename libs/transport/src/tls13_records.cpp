@@ -277,7 +277,7 @@ Expected<Opened, Alert> open(Suite suite, DirectionKeys& keys, std::uint8_t* rec
     return Alert::kUnexpectedMessage;
   }
   const std::size_t content = end - 1;
-  return Opened{static_cast<ContentType>(body[content]), kHeaderSize, content};
+  return Opened{static_cast<ContentType>(body[content]), content};
 }
 
 }  // namespace wimpu::transport::detail::tls13
@@ -339,13 +339,12 @@ Inbound next_record(Suite suite, DirectionKeys& read, std::uint8_t* data, std::s
   if (!opened) {
     return fatal(opened.error(), total);
   }
-  const std::uint8_t* content = data + opened->offset;
+  const std::uint8_t* content = data + kHeaderSize;
   switch (opened->type) {
     case ContentType::kApplicationData: {
       Inbound in;
       in.kind = Inbound::Kind::kData;
       in.consumed = total;
-      in.offset = opened->offset;
       in.size = opened->size;
       return in;
     }

@@ -138,9 +138,9 @@ public:
       op.size = first_size;
     } else {
       for (auto it = asio::buffer_sequence_begin(buffers);
-           it != asio::buffer_sequence_end(buffers) && op.copy.size() < kMaxRecord; ++it) {
+           it != asio::buffer_sequence_end(buffers) && op.copy.size() < tls13::kMaxPlaintext; ++it) {
         asio::const_buffer b(*it);
-        const std::size_t take = std::min(b.size(), kMaxRecord - op.copy.size());
+        const std::size_t take = std::min(b.size(), tls13::kMaxPlaintext - op.copy.size());
         op.copy.append(static_cast<const char*>(b.data()), take);
       }
       op.size = op.copy.size();
@@ -158,7 +158,6 @@ public:
   }
 
 private:
-  static constexpr std::size_t kMaxRecord = 16 * 1024;  // RFC 8446 §5.1: 2^14
   static constexpr std::size_t kMaxGather = 16;
   struct Capture;  // secrets and record counts seen during the handshake (tls_stream.cpp)
   struct Records;  // the record layer's state after it (tls_stream.cpp)

@@ -16,18 +16,38 @@ namespace wimpu::transport::detail {
 namespace {
 namespace t13 = tls13;
 
+// The fatal alerts we send (RFC 8446 §6.2): the counter transport.tls.records.<name> and the
+// error a read then reports, OpenSSL's reason for the same condition in the category
+// asio::ssl::stream uses (errors as before the switch). Any other alert counts as the first.
+struct SentAlert {
+  t13::Alert alert;
+  const char* name;
+  int reason;
+};
+constexpr SentAlert kSentAlerts[] = {
+    {t13::Alert::kInternalError, "internal_error", ERR_R_INTERNAL_ERROR},
+    {t13::Alert::kUnexpectedMessage, "unexpected_message", SSL_R_UNEXPECTED_MESSAGE},
+    {t13::Alert::kBadRecordMac, "bad_record_mac", SSL_R_DECRYPTION_FAILED_OR_BAD_RECORD_MAC},
+    {t13::Alert::kRecordOverflow, "record_overflow", SSL_R_DATA_LENGTH_TOO_LONG},
+    {t13::Alert::kDecodeError, "decode_error", SSL_R_LENGTH_MISMATCH},
+};
+constexpr std::size_t kSentAlertCount = std::size(kSentAlerts);
+
+std::size_t sent_alert_index(t13::Alert a) {
+  for (std::size_t i = 0; i < kSentAlertCount; ++i) {
+    if (kSentAlerts[i].alert == a) {
+      return i;
+    }
+  }
+  return 0;
+}
+
 // The record layer's counters, transport.tls.records.<event> (counters.hpp), each looked up once:
 // the registry lookup takes a lock, and the fallback and error paths may be hit at any rate.
 struct RecordCounters {
   common::Counter& switched = counter("tls.records.switched");
   common::Counter& key_update = counter("tls.records.key_update");
   common::Counter& peer_alert = counter("tls.records.peer_alert");
-  // Fatal alerts we send (RFC 8446 §6.2), by AlertDescription.
-  common::Counter& unexpected_message = counter("tls.records.unexpected_message");
-  common::Counter& bad_record_mac = counter("tls.records.bad_record_mac");
-  common::Counter& record_overflow = counter("tls.records.record_overflow");
-  common::Counter& decode_error = counter("tls.records.decode_error");
-  common::Counter& internal_error = counter("tls.records.internal_error");
   // Handshakes that stay on OpenSSL's record layer (switch_to_records), by reason.
   common::Counter& openssl_tls12 = counter("tls.records.openssl_tls12");
   common::Counter& openssl_suite = counter("tls.records.openssl_suite");
@@ -35,6 +55,13 @@ struct RecordCounters {
   common::Counter& openssl_read_boundary = counter("tls.records.openssl_read_boundary");
   common::Counter& openssl_write_boundary = counter("tls.records.openssl_write_boundary");
   common::Counter& openssl_derive_failed = counter("tls.records.openssl_derive_failed");
+  std::array<common::Counter*, kSentAlertCount> sent_alerts = [] {
+    std::array<common::Counter*, kSentAlertCount> c{};
+    for (std::size_t i = 0; i < kSentAlertCount; ++i) {
+      c[i] = &counter(std::string("tls.records.") + kSentAlerts[i].name);
+    }
+    return c;
+  }();
 };
 
 RecordCounters& records_counters() {
@@ -44,43 +71,14 @@ RecordCounters& records_counters() {
 
 // The counter of a fatal alert we send.
 common::Counter& alert_counter(t13::Alert a) {
-  RecordCounters& c = records_counters();
-  switch (a) {
-    case t13::Alert::kUnexpectedMessage:
-      return c.unexpected_message;
-    case t13::Alert::kBadRecordMac:
-      return c.bad_record_mac;
-    case t13::Alert::kRecordOverflow:
-      return c.record_overflow;
-    case t13::Alert::kDecodeError:
-      return c.decode_error;
-    default:
-      return c.internal_error;
-  }
+  return *records_counters().sent_alerts[sent_alert_index(a)];
 }
 
-// The error a read reports after we sent `a`: OpenSSL's reason for the same condition, in the
-// category asio::ssl::stream uses (errors as before the switch).
+// The error a read reports after we sent `a`.
 error_code error_for(t13::Alert a) {
-  int reason = ERR_R_INTERNAL_ERROR;
-  switch (a) {
-    case t13::Alert::kUnexpectedMessage:
-      reason = SSL_R_UNEXPECTED_MESSAGE;
-      break;
-    case t13::Alert::kBadRecordMac:
-      reason = SSL_R_DECRYPTION_FAILED_OR_BAD_RECORD_MAC;
-      break;
-    case t13::Alert::kRecordOverflow:
-      reason = SSL_R_DATA_LENGTH_TOO_LONG;
-      break;
-    case t13::Alert::kDecodeError:
-      reason = SSL_R_LENGTH_MISMATCH;
-      break;
-    default:
-      break;
-  }
-  return error_code(static_cast<int>(ERR_PACK(ERR_LIB_SSL, 0, reason)),
-                    asio::error::get_ssl_category());
+  return error_code(
+      static_cast<int>(ERR_PACK(ERR_LIB_SSL, 0, kSentAlerts[sent_alert_index(a)].reason)),
+      asio::error::get_ssl_category());
 }
 
 // The peer's alert, as OpenSSL reports a received one (SSL_AD_REASON_OFFSET + description).
@@ -271,7 +269,7 @@ std::size_t TlsStream::seal_write(const asio::const_buffer* parts, std::size_t c
     at += take;
   }
   if (!t13::seal(r.suite, r.write, t13::ContentType::kApplicationData, out, total)) {
-    records_counters().internal_error.inc();
+    alert_counter(t13::Alert::kInternalError).inc();
     r.write_error = error_for(t13::Alert::kInternalError);
     r.wbuf.reset();
     return 0;
@@ -339,7 +337,7 @@ TlsStream::Step TlsStream::records_read(void* data, std::size_t size) {
         r.rbeg += in.consumed;
         switch (in.kind) {
           case In::kData:
-            r.plain_off = at + in.offset;
+            r.plain_off = at + t13::kHeaderSize;
             r.plain_len = in.size;
             continue;
           case In::kIgnored:
