@@ -6,6 +6,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 
+#include "flow_ref.hpp"
 #include "wimpu/common/counter.hpp"
 #include "wimpu/ep_cscf/policy.hpp"
 #include "wimpu/sip/uri.hpp"
@@ -54,6 +55,46 @@ transport::Protocol protocol_of(std::string_view transport_param) {
 
 }  // namespace
 
+void append_flow_ref(std::string& out, const FlowRef& ref) {
+  out.append(ref.transport);
+  out.push_back('.');
+  out.append(ref.token);
+}
+
+std::optional<FlowRef> parse_flow_ref(std::string_view text) {
+  const auto dot = text.find('.');
+  if (dot == std::string_view::npos) {
+    return std::nullopt;
+  }
+  return FlowRef{text.substr(0, dot), text.substr(dot + 1)};
+}
+
+int add_flow_target(const transport::Transport& transport, proxy::RequestContext& ctx,
+                    const FlowRef& ref, proxy::Target branch) {
+  // RFC 5626 §5.3.1: a token that fails its MAC check -> 403; a genuine one whose flow is
+  // gone -> 430 Flow Failed.
+  auto flow = transport.decode_flow_token(ref.token);
+  if (!flow) {
+    if (flow.error() == transport::FlowTokenError::kTampered) {
+      counters().tampered.inc();
+      return 403;
+    }
+    counters().dead.inc();
+    return 430;
+  }
+  if (!transport.is_live(*flow)) {
+    counters().dead.inc();
+    return 430;
+  }
+  transaction::Peer hop;
+  hop.protocol = protocol_of(ref.transport);
+  hop.flow = *flow;
+  branch.next_hop = hop;
+  ctx.add_target(std::move(branch));
+  counters().targeted.inc();
+  return 0;
+}
+
 int EpCscfPolicy::target_flow(proxy::RequestContext& ctx, std::string_view uri_text,
                               std::uint64_t user_data,
                               std::vector<std::pair<std::string, std::string>> headers,
@@ -72,41 +113,21 @@ int EpCscfPolicy::target_flow(proxy::RequestContext& ctx, std::string_view uri_t
     counters().bad_uri.inc();
     return 403;
   }
-  // RFC 5626 §5.3.1: a token that fails its MAC check -> 403; a genuine one whose flow is
-  // gone -> 430 Flow Failed.
-  auto flow = transport_.decode_flow_token(uri->user);
-  if (!flow) {
-    if (flow.error() == transport::FlowTokenError::kTampered) {
-      counters().tampered.inc();
-      return 403;
-    }
-    counters().dead.inc();
-    return 430;
-  }
-  if (!transport_.is_live(*flow)) {
-    counters().dead.inc();
-    return 430;
-  }
+  // The URI spelling of a flow reference: the token as user part, the transport as parameter.
+  const FlowRef ref{uri->transport(), uri->user};
   proxy::Target t;
   t.uri = std::move(target_uri);
-  transaction::Peer hop;
-  hop.protocol = protocol_of(uri->transport());
-  hop.flow = *flow;
-  t.next_hop = hop;
   t.user_data = user_data;
   t.headers = std::move(headers);
   if (!record_route_prefix.empty()) {
-    t.record_route_user.reserve(record_route_prefix.size() + uri->transport().size() +
-                                uri->user.size() + 2);
+    // The user-part spelling behind the caller's prefix (a terminating dialog, kTermMarker).
+    t.record_route_user.reserve(record_route_prefix.size() + ref.transport.size() +
+                                ref.token.size() + 2);
     t.record_route_user.append(record_route_prefix);
     t.record_route_user.push_back('.');
-    t.record_route_user.append(uri->transport());
-    t.record_route_user.push_back('.');
-    t.record_route_user.append(uri->user);
+    append_flow_ref(t.record_route_user, ref);
   }
-  ctx.add_target(std::move(t));
-  counters().targeted.inc();
-  return 0;
+  return add_flow_target(transport_, ctx, ref, std::move(t));
 }
 
 std::optional<Decision> EpCscfPolicy::route_by_flow_token(proxy::RequestContext& ctx) {

@@ -7,6 +7,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 
+#include "flow_ref.hpp"
 #include "wimpu/common/counter.hpp"
 #include "wimpu/ep_cscf/policy.hpp"
 #include "wimpu/sip/uri.hpp"
@@ -173,20 +174,13 @@ std::optional<Decision> EpCscfPolicy::on_terminating_in_dialog(proxy::RequestCon
     return Decision::respond(403, "Forbidden");
   }
   if (!flow_part.empty()) {
-    const auto dot = flow_part.find('.');
-    if (dot == std::string_view::npos) {
+    const auto ref = parse_flow_ref(flow_part);
+    if (!ref) {
       counters().tampered.inc();
       return Decision::respond(403, "Forbidden");
     }
-    // The flow the dialog was set up on, checked like any flow token (MAC, then liveness).
-    std::string flow_uri = "sip:";
-    flow_uri.append(flow_part.substr(dot + 1));
-    flow_uri.append("@flow.invalid");
-    if (dot > 0) {
-      flow_uri.append(";transport=");
-      flow_uri.append(flow_part.substr(0, dot));
-    }
-    const int status = target_flow(ctx, flow_uri, 0);
+    // The flow the dialog was set up on, checked like any flow reference (MAC, then liveness).
+    const int status = add_flow_target(transport_, ctx, *ref, proxy::Target{});
     if (status == 0) {
       counters().in_dialog_by_flow.inc();
       return Decision::proceed();

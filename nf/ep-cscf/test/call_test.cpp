@@ -384,6 +384,10 @@ TEST_P(CallTest, TerminatingDialogRoutesDownTheAnsweringBranchFlow) {
   scscf_send(core_bye(with_user(forged), "sip:a1@a1.invalid;transport=ws;ob", "t5c"));
   sip::Message r = scscf_receive();
   EXPECT_EQ(r.status_code(), 403);
+  // A flow reference without its transport part is not one we wrote: 403 as well.
+  scscf_send(core_bye(with_user(identity + ua.substr(ua.rfind('.'))),
+                      "sip:a1@a1.invalid;transport=ws;ob", "t5d"));
+  EXPECT_EQ(scscf_receive().status_code(), 403);
 }
 
 TEST_P(CallTest, TerminatingInviteWithoutContactGets480) {
