@@ -6,6 +6,7 @@
 #include <openssl/kdf.h>
 
 #include <cstring>
+#include <string_view>
 
 #include "wimpu/common/assert.hpp"
 
@@ -127,37 +128,8 @@ AeadResult aead(Suite suite, const DirectionKeys& keys, Direction direction, std
   return AeadResult::kOk;
 }
 
-bool derive_keys(Suite suite, DirectionKeys& k) {
-  const SuiteInfo& si = info(suite);
-  return hkdf_expand_label(suite, k.secret.data(), k.secret_size, "key", "", k.key.data(),
-                           si.key_size) &&
-         hkdf_expand_label(suite, k.secret.data(), k.secret_size, "iv", "", k.iv.data(),
-                           k.iv.size());
-}
-
-}  // namespace
-
-void DirectionKeys::wipe() {
-  OPENSSL_cleanse(secret.data(), secret.size());
-  OPENSSL_cleanse(key.data(), key.size());
-  OPENSSL_cleanse(iv.data(), iv.size());
-  seq = 0;
-  secret_size = 0;
-}
-
-std::optional<Suite> suite_from_id(std::uint16_t id) {
-  switch (id) {
-    case 0x1301:
-      return Suite::kAes128GcmSha256;
-    case 0x1302:
-      return Suite::kAes256GcmSha384;
-    case 0x1303:
-      return Suite::kChacha20Poly1305Sha256;
-    default:
-      return std::nullopt;
-  }
-}
-
+// HKDF-Expand-Label(secret, label, context, out_size) with the suite's hash (RFC 8446 §7.1; the
+// "tls13 " prefix is added here). False if OpenSSL fails.
 bool hkdf_expand_label(Suite suite, const std::uint8_t* secret, std::size_t secret_size,
                        std::string_view label, std::string_view context, std::uint8_t* out,
                        std::size_t out_size) {
@@ -202,6 +174,37 @@ bool hkdf_expand_label(Suite suite, const std::uint8_t* secret, std::size_t secr
   return ok;
 }
 
+bool derive_keys(Suite suite, DirectionKeys& k) {
+  const SuiteInfo& si = info(suite);
+  return hkdf_expand_label(suite, k.secret.data(), k.secret_size, "key", "", k.key.data(),
+                           si.key_size) &&
+         hkdf_expand_label(suite, k.secret.data(), k.secret_size, "iv", "", k.iv.data(),
+                           k.iv.size());
+}
+
+}  // namespace
+
+void DirectionKeys::wipe() {
+  OPENSSL_cleanse(secret.data(), secret.size());
+  OPENSSL_cleanse(key.data(), key.size());
+  OPENSSL_cleanse(iv.data(), iv.size());
+  seq = 0;
+  secret_size = 0;
+}
+
+std::optional<Suite> suite_from_id(std::uint16_t id) {
+  switch (id) {
+    case 0x1301:
+      return Suite::kAes128GcmSha256;
+    case 0x1302:
+      return Suite::kAes256GcmSha384;
+    case 0x1303:
+      return Suite::kChacha20Poly1305Sha256;
+    default:
+      return std::nullopt;
+  }
+}
+
 bool install_secret(Suite suite, const std::uint8_t* secret, std::size_t secret_size,
                     DirectionKeys& keys) {
   if (secret_size != info(suite).hash_size || secret_size > keys.secret.size()) {
@@ -236,6 +239,8 @@ bool seal(Suite suite, DirectionKeys& keys, ContentType type, std::uint8_t* reco
   ++keys.seq;
   return true;
 }
+
+namespace internal {
 
 Expected<std::size_t, Alert> parse_header(const std::uint8_t* header) {
   if (header[0] != static_cast<std::uint8_t>(ContentType::kApplicationData)) {
@@ -279,6 +284,8 @@ Expected<Opened, Alert> open(Suite suite, DirectionKeys& keys, std::uint8_t* rec
   const std::size_t content = end - 1;
   return Opened{static_cast<ContentType>(body[content]), content};
 }
+
+}  // namespace internal
 
 }  // namespace wimpu::transport::detail::tls13
 
@@ -324,6 +331,8 @@ Inbound handshake_record(Suite suite, DirectionKeys& read, const std::uint8_t* m
 }  // namespace
 
 Inbound next_record(Suite suite, DirectionKeys& read, std::uint8_t* data, std::size_t size) {
+  using internal::open;
+  using internal::parse_header;
   if (size < kHeaderSize) {
     return Inbound{};
   }

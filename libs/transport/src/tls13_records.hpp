@@ -12,7 +12,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
-#include <string_view>
 
 #include "wimpu/common/expected.hpp"
 
@@ -64,12 +63,6 @@ struct DirectionKeys {
   void wipe();
 };
 
-/// HKDF-Expand-Label(secret, label, context, out.size()) with the suite's hash (RFC 8446 §7.1;
-/// the "tls13 " prefix is added here). False if OpenSSL fails.
-bool hkdf_expand_label(Suite suite, const std::uint8_t* secret, std::size_t secret_size,
-                       std::string_view label, std::string_view context, std::uint8_t* out,
-                       std::size_t out_size);
-
 /// Installs `secret` (the suite's hash length) in `keys`: key and IV derived, sequence 0.
 bool install_secret(Suite suite, const std::uint8_t* secret, std::size_t secret_size,
                     DirectionKeys& keys);
@@ -88,25 +81,6 @@ constexpr std::size_t sealed_size(std::size_t plaintext_size) {
 /// inner type, encrypts and appends the tag; the sequence number advances. False if OpenSSL fails.
 bool seal(Suite suite, DirectionKeys& keys, ContentType type, std::uint8_t* record,
           std::size_t plaintext_size);
-
-/// Checks a record header (RFC 8446 §5.1, §5.2): the number of bytes that follow it, or the
-/// alert to send. The outer type must be application_data (23): after the handshake nothing else
-/// is legal, change_cipher_spec included (§5). legacy_record_version is ignored (§5.1).
-Expected<std::size_t, Alert> parse_header(const std::uint8_t* header);
-
-/// A record opened in place: its inner type and its content, which starts right after the
-/// header (record + kHeaderSize).
-struct Opened {
-  ContentType type = ContentType::kInvalid;
-  std::size_t size = 0;
-};
-
-/// Removes the protection of one whole record (header included, `size` = kHeaderSize + the
-/// header's length) in place: bad_record_mac if the tag does not verify, record_overflow over
-/// 2^14 content bytes, unexpected_message for an all-zero TLSInnerPlaintext (§5.4). The sequence
-/// number advances on success only.
-Expected<Opened, Alert> open(Suite suite, DirectionKeys& keys, std::uint8_t* record,
-                             std::size_t size);
 
 }  // namespace wimpu::transport::detail::tls13
 
@@ -142,3 +116,28 @@ inline constexpr std::size_t kKeyUpdateSize = 5;
 void write_key_update(std::uint8_t* out, bool update_requested);
 
 }  // namespace wimpu::transport::detail::tls13
+
+// next_record's steps. Nothing outside tls13_records.cpp calls them but its golden tests
+// (test/tls13_records_test.cpp, RFC 8448 records).
+namespace wimpu::transport::detail::tls13::internal {
+
+/// Checks a record header (RFC 8446 §5.1, §5.2): the number of bytes that follow it, or the
+/// alert to send. The outer type must be application_data (23): after the handshake nothing else
+/// is legal, change_cipher_spec included (§5). legacy_record_version is ignored (§5.1).
+Expected<std::size_t, Alert> parse_header(const std::uint8_t* header);
+
+/// A record opened in place: its inner type and its content, which starts right after the
+/// header (record + kHeaderSize).
+struct Opened {
+  ContentType type = ContentType::kInvalid;
+  std::size_t size = 0;
+};
+
+/// Removes the protection of one whole record (header included, `size` = kHeaderSize + the
+/// header's length) in place: bad_record_mac if the tag does not verify, record_overflow over
+/// 2^14 content bytes, unexpected_message for an all-zero TLSInnerPlaintext (§5.4). The sequence
+/// number advances on success only.
+Expected<Opened, Alert> open(Suite suite, DirectionKeys& keys, std::uint8_t* record,
+                             std::size_t size);
+
+}  // namespace wimpu::transport::detail::tls13::internal

@@ -1,14 +1,13 @@
 #include "tls_stream.hpp"
 
-#include <openssl/x509v3.h>
+#include <openssl/x509_vfy.h>
 #include <sys/socket.h>
 
 #include <cerrno>
-#include <string_view>
+#include <cstring>
 
 #include "tls_stream_state.hpp"
 #include "wimpu/common/assert.hpp"
-#include "wimpu/common/counter.hpp"
 
 namespace wimpu::transport::detail {
 namespace {

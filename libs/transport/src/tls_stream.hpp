@@ -159,8 +159,8 @@ public:
 
 private:
   static constexpr std::size_t kMaxGather = 16;
-  struct Capture;  // secrets and record counts seen during the handshake (tls_stream.cpp)
-  struct Records;  // the record layer's state after it (tls_stream.cpp)
+  struct Capture;  // secrets and record counts seen during the handshake (tls_stream_state.hpp)
+  struct Records;  // the record layer's state after it (tls_stream_state.hpp)
   enum class Kind { kHandshake, kRead, kWrite, kShutdown };
   enum class Want { kNothing, kRead, kWrite };
   struct Step {

@@ -208,8 +208,7 @@ void TlsStream::switch_to_records() {
              c->records_read_after_client_finished != 0 || !c->client_finished_read) {
     why = &counters.openssl_read_boundary;  // bytes after the client's Finished were consumed
   } else if (c->records_written_after_server_secret != c->tickets_written ||
-             SSL_get_key_update_type(ssl_) != SSL_KEY_UPDATE_NONE ||
-             SSL_get_rbio(ssl_) != SSL_get_wbio(ssl_)) {
+             SSL_get_key_update_type(ssl_) != SSL_KEY_UPDATE_NONE) {
     why = &counters.openssl_write_boundary;  // something besides tickets, or still buffered
   }
   if (why != nullptr) {
@@ -332,38 +331,37 @@ TlsStream::Step TlsStream::records_read(void* data, std::size_t size) {
       const t13::Inbound in = t13::next_record(r.suite, r.read, r.rbuf.get() + r.rbeg,
                                                r.rend - r.rbeg);
       using In = t13::Inbound::Kind;
-      if (in.kind != In::kNeedMore) {
-        const std::size_t at = r.rbeg;
-        r.rbeg += in.consumed;
-        switch (in.kind) {
-          case In::kData:
-            r.plain_off = at + t13::kHeaderSize;
-            r.plain_len = in.size;
-            continue;
-          case In::kIgnored:
-            continue;
-          case In::kKeyUpdate:
-            records_counters().key_update.inc();
-            r.key_update_due = r.key_update_due || in.update_requested;
-            continue;
-          case In::kCloseNotify:
-            r.read_error = asio::error::eof;  // as asio::ssl::stream reports close_notify
-            continue;
-          case In::kPeerAlert:
-            records_counters().peer_alert.inc();
-            r.read_error = error_for_peer_alert(in.alert);
-            r.write_error = r.read_error;
-            continue;
-          case In::kFatal:
-          case In::kNeedMore: {
-            const auto alert = static_cast<t13::Alert>(in.alert);
-            alert_counter(alert).inc();
-            r.read_error = error_for(alert);
-            // RFC 8446 §6.2: a fatal alert, then close.
-            send_alert_now(kFatal, in.alert);
-            r.write_error = r.read_error;
-            continue;
-          }
+      const std::size_t at = r.rbeg;
+      r.rbeg += in.consumed;  // 0 for kNeedMore
+      switch (in.kind) {
+        case In::kNeedMore:
+          break;  // read below
+        case In::kData:
+          r.plain_off = at + t13::kHeaderSize;
+          r.plain_len = in.size;
+          continue;
+        case In::kIgnored:
+          continue;
+        case In::kKeyUpdate:
+          records_counters().key_update.inc();
+          r.key_update_due = r.key_update_due || in.update_requested;
+          continue;
+        case In::kCloseNotify:
+          r.read_error = asio::error::eof;  // as asio::ssl::stream reports close_notify
+          continue;
+        case In::kPeerAlert:
+          records_counters().peer_alert.inc();
+          r.read_error = error_for_peer_alert(in.alert);
+          r.write_error = r.read_error;
+          continue;
+        case In::kFatal: {
+          const auto alert = static_cast<t13::Alert>(in.alert);
+          alert_counter(alert).inc();
+          r.read_error = error_for(alert);
+          // RFC 8446 §6.2: a fatal alert, then close.
+          send_alert_now(kFatal, in.alert);
+          r.write_error = r.read_error;
+          continue;
         }
       }
     }

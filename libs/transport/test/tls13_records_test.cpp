@@ -12,6 +12,9 @@
 namespace wimpu::transport::detail::tls13 {
 namespace {
 
+using internal::open;
+using internal::parse_header;
+
 std::vector<std::uint8_t> hex(const std::string& text) {
   std::vector<std::uint8_t> out;
   int hi = -1;
