@@ -1,4 +1,6 @@
 // Small shared pieces: error and method names, case-insensitive compare, parameter lists.
+#include <bit>
+#include <cstdint>
 #include <cstring>
 #include <string>
 
@@ -203,9 +205,52 @@ std::size_t list_element_length(std::string_view text) noexcept {
   return end == 0 ? 0 : i;
 }
 
+namespace {
+
+constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+constexpr std::uint64_t kHighs = 0x8080808080808080ULL;
+
+// Non-zero when one of the 8 octets of `w` is below `n` (n <= 128; exact as a boolean).
+constexpr std::uint64_t has_less(std::uint64_t w, std::uint8_t n) {
+  return (w - kOnes * n) & ~w & kHighs;
+}
+
+constexpr std::uint64_t has_byte(std::uint64_t w, std::uint8_t b) {
+  return has_less(w ^ (kOnes * b), 1);
+}
+
+// Index of the first octet from `i` that plain qdtext does not cover: DQUOTE, "\", a CTL (HT
+// and the CR/LF of folding included, the slow path judges them) or DEL. A quoted-string's
+// octets are almost all plain (a +sip.instance URN, a display name), and the Contact's params are
+// walked several times per REGISTER (issue 8 figure 2): 8 octets per step instead of one.
+std::size_t skip_plain_qdtext(std::string_view s, std::size_t i) {
+  while (i + 8 <= s.size()) {
+    std::uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    const std::uint64_t special =
+        has_less(w, 0x20) | has_byte(w, '"') | has_byte(w, '\\') | has_byte(w, 0x7f);
+    if (special != 0) {
+      // The lowest flagged octet is exact (a borrow only flags octets above a true hit): on a
+      // little-endian load that is the first special octet.
+      if constexpr (std::endian::native == std::endian::little) {
+        i += static_cast<std::size_t>(std::countr_zero(special)) / 8;
+      }
+      break;
+    }
+    i += 8;
+  }
+  return i;
+}
+
+}  // namespace
+
 std::size_t quoted_string_length(std::string_view s, std::size_t pos) noexcept {
   std::size_t i = pos + 1;
   while (i < s.size()) {
+    i = skip_plain_qdtext(s, i);
+    if (i >= s.size()) {
+      break;
+    }
     const char c = s[i];
     if (c == '\\') {
       if (i + 1 >= s.size()) {

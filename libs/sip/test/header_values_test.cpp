@@ -109,6 +109,68 @@ TEST(HeaderValues, ContactParams) {
   EXPECT_EQ(contact_instance(b), "");
 }
 
+// contact_params() agrees with the three single accessors (first occurrence, bad values, absent).
+TEST(HeaderValues, ContactParamsInOneWalk) {
+  const Message m = with_headers(
+      "Contact: <sip:a@x.invalid;transport=ws>;EXPIRES=600;q=0.7;reg-id=2;expires=5;"
+      "+sip.instance=\"<urn:uuid:00000000-0000-1000-8000-000A95A0E128>\";reg-id=3, "
+      "<sip:b@y.invalid>;q=1.0;expires=bad;+sip.instance, <sip:c@z.invalid>;reg-id;"
+      "+Sip.Instance=\"<urn:a\\\"b>\"\r\n");
+  ASSERT_EQ(m.contacts().size(), 3U);
+  for (const NameAddr& c : m.contacts()) {
+    const ContactParams p = contact_params(c);
+    EXPECT_EQ(p.expires, contact_expires(c));
+    EXPECT_EQ(p.instance, contact_instance(c));
+    EXPECT_EQ(p.reg_id, contact_reg_id(c));
+  }
+  const ContactParams a = contact_params(m.contacts()[0]);
+  EXPECT_EQ(a.expires, 600U);
+  EXPECT_EQ(a.reg_id, 2U);
+  EXPECT_EQ(a.instance, "<urn:uuid:00000000-0000-1000-8000-000A95A0E128>");
+  const ContactParams b = contact_params(m.contacts()[1]);
+  EXPECT_FALSE(b.expires);
+  EXPECT_FALSE(b.reg_id);
+  EXPECT_EQ(b.instance, "");
+  const ContactParams c = contact_params(m.contacts()[2]);
+  EXPECT_FALSE(c.reg_id);
+  EXPECT_EQ(c.instance, "<urn:a\\\"b>");  // quoted-pair kept as received
+}
+
+// quoted-string scanning (RFC 3261 §25.1) 8 octets at a time: every special octet (DQUOTE,
+// quoted-pair, folding, CTL, DEL) at every offset of a long value, so it falls in each position
+// of a block and across block boundaries.
+TEST(HeaderValues, QuotedParamValuesAtEveryOffset) {
+  for (std::size_t at = 0; at < 20; ++at) {
+    const std::string pad(at, 'x');
+    const std::string tail(19 - at, 'y');
+    auto parses = [&](std::string_view inner) {
+      const std::string c = "Contact: <sip:a@x.invalid>;+sip.instance=\"" + pad + std::string(inner) +
+                            tail + "\";reg-id=1\r\n";
+      std::string text =
+          "REGISTER sip:ims.example.com SIP/2.0\r\nVia: SIP/2.0/TCP 192.0.2.5;branch=z9hG4bK1\r\n"
+          "To: <sip:wic@w.example>\r\nFrom: <sip:wic@w.example>;tag=1\r\nCall-ID: c1\r\n"
+          "CSeq: 1 REGISTER\r\n" + c + "Content-Length: 0\r\n\r\n";
+      auto m = Message::parse(text, ParseOptions::stream());
+      if (!m || m->contacts().size() != 1) {
+        return std::string("<invalid>");
+      }
+      EXPECT_EQ(contact_reg_id(m->contacts()[0]), 1U) << inner << " at " << at;
+      return std::string(contact_instance(m->contacts()[0]));
+    };
+    EXPECT_EQ(parses("<urn:uuid:1>"), pad + "<urn:uuid:1>" + tail);
+    EXPECT_EQ(parses("a\\\"b"), pad + "a\\\"b" + tail) << at;   // quoted-pair DQUOTE
+    EXPECT_EQ(parses("a\\\\b"), pad + "a\\\\b" + tail) << at;  // quoted-pair backslash
+    EXPECT_EQ(parses("a\tb"), pad + "a\tb" + tail) << at;          // HT is qdtext
+    EXPECT_EQ(parses("\xc3\xa9"), pad + "\xc3\xa9" + tail) << at;  // UTF8-NONASCII
+    EXPECT_EQ(parses("a\r\n b"), pad + "a\r\n b" + tail) << at;   // folding inside the quotes
+    EXPECT_EQ(parses(std::string_view("a\0b", 3)), "<invalid>") << at;  // CTL
+    EXPECT_EQ(parses("a\x7f" "b"), "<invalid>") << at;             // DEL
+    EXPECT_EQ(parses("a\x01" "b"), "<invalid>") << at;
+    EXPECT_EQ(parses("a\\\r\n b"), "<invalid>") << at;  // quoted-pair of CR
+    EXPECT_EQ(parses("a\"b"), "<invalid>") << at;          // DQUOTE ends it early: junk follows
+  }
+}
+
 TEST(HeaderValues, BearerTokenBothForms) {
   // RFC 8898 §2.3 token68 form and TS 24.371 access_token= form.
   const Message a = with_headers("Authorization: Bearer eyJhbGciOi.eyJzdWIi.c2ln\r\n");

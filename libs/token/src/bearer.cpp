@@ -54,7 +54,19 @@ bool is_token68_char(char c) { return kToken68[static_cast<unsigned char>(c)]; }
 bool is_token_char(char c) { return kToken[static_cast<unsigned char>(c)]; }
 
 bool is_token68(std::string_view s) {
+  // 8 octets per step without a branch per octet (the ~450-byte token of every REGISTER, issue 8
+  // figure 2): a block with any other octet (the '=' padding included) ends the fast part and the
+  // octet-wise loop below finds where.
   std::size_t i = 0;
+  while (i + 8 <= s.size()) {
+    const auto* p = reinterpret_cast<const unsigned char*>(s.data() + i);
+    const bool all = kToken68[p[0]] & kToken68[p[1]] & kToken68[p[2]] & kToken68[p[3]] &
+                     kToken68[p[4]] & kToken68[p[5]] & kToken68[p[6]] & kToken68[p[7]];
+    if (!all) {
+      break;
+    }
+    i += 8;
+  }
   while (i < s.size() && is_token68_char(s[i])) {
     ++i;
   }

@@ -38,6 +38,27 @@ TEST(Bearer, RefusesOtherSchemesAndGarbage) {
   EXPECT_EQ(bearer_token("Bearer realm=\"x\"").error(), BearerError::kMalformed);
 }
 
+// The token68 scan goes 8 octets at a time: a bad octet or the '=' padding at every offset of a
+// token longer than a few blocks (RFC 7235 §2.1: 1*tchar68 *"=").
+TEST(Bearer, Token68AtEveryOffset) {
+  const std::string base = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~+/";
+  for (std::size_t at = 0; at < base.size(); ++at) {
+    EXPECT_TRUE(bearer_token("Bearer " + base.substr(0, at + 1)).has_value()) << at;
+    for (const char bad : {'"', ',', '\x01', '\x7f', '\x80', '\xff', '!', '=', '*'}) {
+      if (bad == '=' && at + 1 == base.size()) {
+        continue;  // padding at the end is token68
+      }
+      std::string t = base;
+      t[at] = bad;
+      EXPECT_EQ(bearer_token("Bearer " + t).error(), BearerError::kMalformed)
+          << at << " " << static_cast<int>(static_cast<unsigned char>(bad));
+    }
+    // Padding only at the end, after at least one token68 character.
+    EXPECT_TRUE(bearer_token("Bearer " + base.substr(0, at + 1) + "==").has_value()) << at;
+    EXPECT_EQ(bearer_token("Bearer " + std::string(at + 1, '=')).error(), BearerError::kMalformed);
+  }
+}
+
 // T-02/T-03: generator and parser round trip, `authz_server` (not "as"), error values.
 TEST(Bearer, ChallengeRoundTrip) {
   BearerChallenge c{"ims.example", "https://wwsf.example/api/token", "sip:register",

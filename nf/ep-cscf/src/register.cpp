@@ -2,6 +2,7 @@
 // with the Bearer token of RFC 8898 §2.2 instead of digest.
 #include <algorithm>
 #include <chrono>
+#include <span>
 #include <string>
 
 #include <boost/asio/co_spawn.hpp>
@@ -183,8 +184,10 @@ Decision EpCscfPolicy::on_wic_register(proxy::RequestContext& ctx, const WimpuDo
     }
     reg.call_id = std::string(req.call_id());
   } else if (contact_lines > 0) {
-    auto contacts = sip::name_addr_values(req, sip::HeaderId::kContact);
-    if (!contacts) {
+    // The parser already split and parsed every Contact value at ingress (a malformed one
+    // refused the message there): no second parse and no vector of copies here.
+    const std::span<const sip::NameAddr> contacts = req.contacts();
+    if (contacts.empty()) {  // "*" beside other values is refused by the parser; defensive
       count("bad_contact").inc();
       return Decision::respond(400, "Bad Contact");
     }
@@ -193,10 +196,11 @@ Decision EpCscfPolicy::on_wic_register(proxy::RequestContext& ctx, const WimpuDo
     bool any_reg_id = false;
     const std::string_view call_id = req.call_id();
     const std::string_view user_agent = trim_view(req.header_value(sip::HeaderId::kUserAgent));
-    reg.contacts.reserve(contacts->size());
-    for (const sip::NameAddr& c : *contacts) {
-      std::uint32_t e = sip::contact_expires(c).value_or(
-          header_expires->value_or(pol.default_expires));
+    reg.contacts.reserve(contacts.size());
+    for (const sip::NameAddr& c : contacts) {
+      // One walk of the params for expires, +sip.instance and reg-id (not one each).
+      const sip::ContactParams cp = sip::contact_params(c);
+      std::uint32_t e = cp.expires.value_or(header_expires->value_or(pol.default_expires));
       if (e != 0 && e < pol.min_expires) {
         count("interval_too_brief").inc();
         ctx.add_response_header("Min-Expires", std::to_string(pol.min_expires));
@@ -206,8 +210,8 @@ Decision EpCscfPolicy::on_wic_register(proxy::RequestContext& ctx, const WimpuDo
       registrar::ContactUpdate& u = reg.contacts.emplace_back();
       u.contact.uri = std::string(c.uri.text);
       u.contact.params = params_without_expires(c);
-      u.contact.instance = std::string(sip::contact_instance(c));
-      u.contact.reg_id = sip::contact_reg_id(c).value_or(0);
+      u.contact.instance = std::string(cp.instance);
+      u.contact.reg_id = cp.reg_id.value_or(0);
       u.contact.call_id = std::string(call_id);
       u.contact.cseq = reg.cseq;
       u.contact.flow_token = reg.flow_token;

@@ -51,6 +51,8 @@ public:
 
 private:
   void copy_vias(std::string& out) const;
+  /// At least the size build() writes (reserved up front).
+  std::size_t size_hint() const;
 
   const Message& request_;
   int status_;

@@ -51,6 +51,18 @@ std::string_view contact_instance(const NameAddr& contact) noexcept;
 /// "reg-id" (RFC 5626 §4.1); nullopt when absent or not digits.
 std::optional<std::uint32_t> contact_reg_id(const NameAddr& contact) noexcept;
 
+/// The Contact parameters a registrar reads (RFC 3261 §10.3 step 7, RFC 5626 §6), each exactly
+/// as the function of the same name returns it (the first occurrence counts), in one walk of the
+/// parameter list instead of one walk each.
+struct ContactParams {
+  std::optional<std::uint32_t> expires;  ///< contact_expires()
+  std::string_view instance;             ///< contact_instance(): a view into the contact's text
+  std::optional<std::uint32_t> reg_id;   ///< contact_reg_id()
+};
+/// contact_expires(), contact_instance() and contact_reg_id() of `contact` at once. The views
+/// point into the text `contact` was parsed from. Thread-safe (no state).
+ContactParams contact_params(const NameAddr& contact) noexcept;
+
 // ---- Authorization / Proxy-Authorization / WWW-Authenticate / Proxy-Authenticate ----
 
 /// One credentials or challenge value (RFC 3261 §25.1, RFC 7235 §2.1, RFC 8898 §2.3).
