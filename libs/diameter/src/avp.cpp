@@ -6,6 +6,7 @@
 
 #include "wimpu/common/assert.hpp"
 #include "wimpu/common/counter.hpp"
+#include "wimpu/common/utf8.hpp"
 
 namespace wimpu::diameter {
 namespace {
@@ -137,7 +138,7 @@ std::string_view avp_octets(const AvpView& avp) {
 
 DecodeResult<std::string_view> avp_utf8(const AvpView& avp) {
   const std::string_view text = avp_octets(avp);
-  if (!is_valid_utf8(text)) {
+  if (!common::is_valid_utf8(text)) {
     return decode_error(DecodeErrorCode::kBadAvpValue, avp.code, avp.vendor_id);
   }
   return text;
@@ -153,56 +154,6 @@ DecodeResult<std::string> avp_string(const AvpView& avp, const AvpDef& def) {
   }
   WIMPU_ASSERT(def.type == AvpType::kOctetString);
   return std::string(avp_octets(avp));
-}
-
-bool is_valid_utf8(std::string_view text) noexcept {
-  // RFC 3629 §4 syntax, byte by byte.
-  std::size_t i = 0;
-  const std::size_t n = text.size();
-  while (i < n) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    std::size_t extra = 0;
-    unsigned char lo = 0x80;
-    unsigned char hi = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF) {
-      extra = 1;
-    } else if (c == 0xE0) {
-      extra = 2;
-      lo = 0xA0;
-    } else if (c == 0xED) {
-      extra = 2;
-      hi = 0x9F;  // no UTF-16 surrogates
-    } else if (c >= 0xE1 && c <= 0xEF) {
-      extra = 2;
-    } else if (c == 0xF0) {
-      extra = 3;
-      lo = 0x90;
-    } else if (c >= 0xF1 && c <= 0xF3) {
-      extra = 3;
-    } else if (c == 0xF4) {
-      extra = 3;
-      hi = 0x8F;  // <= U+10FFFF
-    } else {
-      return false;
-    }
-    if (n - i <= extra) {
-      return false;
-    }
-    for (std::size_t k = 1; k <= extra; ++k) {
-      const auto b = static_cast<unsigned char>(text[i + k]);
-      const unsigned char min = k == 1 ? lo : 0x80;
-      const unsigned char max = k == 1 ? hi : 0xBF;
-      if (b < min || b > max) {
-        return false;
-      }
-    }
-    i += extra + 1;
-  }
-  return true;
 }
 
 std::size_t AvpWriter::put_header(const AvpDef& def) {

@@ -21,6 +21,18 @@
 #include "fd_bridge.hpp"
 #include "wimpu/common/counter.hpp"
 
+// freeDiameter 1.2.1's internal routing and dispatch queues and the call that tells their
+// threads to stop (libfdcore/fdcore-internal.h, routing_dispatch.c; exported by libfdcore.so but
+// absent from the public headers). Used only by detach_routing_queues().
+extern "C" {
+extern struct fifo* fd_g_incoming;
+extern struct fifo* fd_g_outgoing;
+extern struct fifo* fd_g_local;
+int fd_rtdisp_cleanstop(void);
+}
+static_assert(FD_PROJECT_VERSION_MAJOR == 1 && FD_PROJECT_VERSION_MINOR == 2,
+              "detach_routing_queues() relies on freeDiameter 1.2 internals: re-check it");
+
 namespace wimpu::diameter {
 
 namespace detail {
@@ -100,6 +112,37 @@ void fd_logger(int level, const char* format, va_list args) {
   std::fprintf(stderr, "freeDiameter[%d]: %s\n", level, line);
 }
 
+// Works around an abort (SIGABRT) of freeDiameter's stop on a CPU-starved machine.
+// fd_core_shutdown()'s runner thread destroys the three routing/dispatch queues (fd_rtdisp_fini
+// -> fd_queues_fini -> fd_fifo_del) while their threads (routing-in, routing-out, app_threads
+// dispatchers) are still blocked reading them. fd_fifo_del wakes one waiter per 1 ms and
+// ASSERTs that all are gone within 20 rounds (libfdproto/fifo.c, "++loops < 20"): a woken
+// thread that does not get a CPU for ~20 ms aborts the process. Seen as "wimpu-ei-cscf exited
+// with -6" in loaded ctest runs (sipp_ims).
+//
+// So the queues are swapped out before the stop: the threads are told to stop after their
+// current wait (fd_rtdisp_cleanstop: they read with a 1 s timeout and then check that order),
+// and the globals get fresh empty queues that no thread waits on, which freeDiameter then
+// destroys without the wake-up rounds. Each thread keeps the queue it captured when it started
+// (process_thr's argument); those three stay allocated, since a thread may wait on one for up
+// to 1 s more. freeDiameter's stop waits for the threads to see the order (up to 1 s, polled),
+// then cancels and joins them: the stop takes up to ~1 s longer than before. Messages still
+// queued are dropped, which is what the stop does anyway: clients and responders stopped using
+// freeDiameter before (NodeShared::alive). Peer disconnection (DPR/DPA) does not go through
+// these queues (p_dp.c sends on the peer directly). Check: diameter_node_stop_under_starvation.
+void detach_routing_queues() {
+  fd_rtdisp_cleanstop();
+  for (struct fifo** queue : {&fd_g_incoming, &fd_g_outgoing, &fd_g_local}) {
+    struct fifo* fresh = nullptr;
+    // No limit: a poster must never block on a queue nobody reads.
+    if (fd_fifo_new(&fresh, 0) != 0) {
+      common::counter("diameter.shutdown.queue_swap_failed").inc();
+      continue;  // that queue keeps the original behaviour
+    }
+    *queue = fresh;  // the old one is deliberately leaked (see above): once per process
+  }
+}
+
 }  // namespace
 
 // freeDiameter 1.2.1 never frees the certificate list gnutls_x509_crt_list_import2() returns while
@@ -113,8 +156,6 @@ struct DiameterNode::Impl {
   NodeConfig config;
   std::shared_ptr<detail::NodeShared> shared = std::make_shared<detail::NodeShared>();
   detail::CxDictionary dictionary;
-  struct fd_hook_hdl* hook = nullptr;
-  struct fd_hook_hdl* message_hook = nullptr;
   std::shared_ptr<void> server;  // the Cx dispatch target; released after freeDiameter stops
 
   std::mutex peer_mutex;
@@ -270,9 +311,13 @@ std::unique_ptr<DiameterNode> DiameterNode::start(const NodeConfig& config) {
     throw std::runtime_error("diameter: fd_disp_app_support failed");
   }
   g_impl = impl.get();
+  // fd_hook_register() insists on an out-parameter for the handle, which only
+  // fd_hook_unregister() would use. The hooks are never unregistered: they live as long as
+  // freeDiameter, a per-process singleton that is never started again once stopped.
+  struct fd_hook_hdl* hook_handle = nullptr;
   if (fd_peer_validate_register(validate_peer) != 0 ||
       fd_hook_register(HOOK_MASK(HOOK_PEER_CONNECT_SUCCESS, HOOK_PEER_CONNECT_FAILED), peer_hook,
-                       nullptr, nullptr, &impl->hook) != 0) {
+                       nullptr, nullptr, &hook_handle) != 0) {
     throw std::runtime_error("diameter: cannot register freeDiameter callbacks");
   }
   // At "debug" freeDiameter's own per-message dumps stay (they are the trace one asks for).
@@ -280,7 +325,7 @@ std::unique_ptr<DiameterNode> DiameterNode::start(const NodeConfig& config) {
       fd_hook_register(HOOK_MASK(HOOK_DATA_RECEIVED, HOOK_MESSAGE_RECEIVED, HOOK_MESSAGE_LOCAL,
                                  HOOK_MESSAGE_SENDING, HOOK_MESSAGE_SENT,
                                  HOOK_MESSAGE_ROUTING_FORWARD, HOOK_MESSAGE_ROUTING_LOCAL),
-                       message_hook, nullptr, nullptr, &impl->message_hook) != 0) {
+                       message_hook, nullptr, nullptr, &hook_handle) != 0) {
     throw std::runtime_error("diameter: cannot register the freeDiameter message hook");
   }
   if (int ret = fd_core_start(); ret != 0) {
@@ -297,6 +342,7 @@ DiameterNode::~DiameterNode() {
     impl_->shared->alive = false;
   }
   g_stopping = true;
+  detach_routing_queues();
   fd_core_shutdown();
   // freeDiameter's stop waits for every peer's DPA and its TLS close; on a loaded machine it was
   // seen blocked for good (a test process hung for 734 s with a TLS peer). A node being destroyed

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "wimpu/common/counter.hpp"
+#include "wimpu/common/utf8.hpp"
 #include "wimpu/diameter/avp.hpp"
 
 namespace wimpu::diameter {
@@ -105,7 +106,9 @@ TEST(AvpValues, Unsigned32NeedsFourBytes) {
   EXPECT_FALSE(avp_u32((*r)[0]));
 }
 
+// UTF8String AVPs are checked by the one common validator (its own tests are in common_test).
 TEST(AvpValues, Utf8Validation) {
+  using common::is_valid_utf8;
   EXPECT_TRUE(is_valid_utf8("sip:+15550001@block.example"));
   EXPECT_TRUE(is_valid_utf8("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"));
   EXPECT_FALSE(is_valid_utf8("\xc3"));              // truncated

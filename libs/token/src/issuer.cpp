@@ -8,53 +8,11 @@
 
 #include "signature.hpp"
 #include "wimpu/common/counter.hpp"
+#include "wimpu/common/utf8.hpp"
 #include "wimpu/token/base64url.hpp"
 
 namespace wimpu::token {
 namespace {
-
-// RFC 3629 §4: well-formed UTF-8 (no overlongs, no surrogates, nothing above U+10FFFF). The
-// verifier's JSON parser refuses anything else, so a token carrying it would never verify.
-bool valid_utf8(std::string_view s) {
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  const auto* end = p + s.size();
-  while (p < end) {
-    const unsigned char c = *p;
-    std::size_t n = 0;
-    std::uint32_t cp = 0;
-    if (c < 0x80) {
-      ++p;
-      continue;
-    }
-    if ((c & 0xe0) == 0xc0) {
-      n = 1;
-      cp = c & 0x1f;
-    } else if ((c & 0xf0) == 0xe0) {
-      n = 2;
-      cp = c & 0x0f;
-    } else if ((c & 0xf8) == 0xf0) {
-      n = 3;
-      cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (static_cast<std::size_t>(end - p) <= n) {
-      return false;
-    }
-    for (std::size_t i = 1; i <= n; ++i) {
-      if ((p[i] & 0xc0) != 0x80) {
-        return false;
-      }
-      cp = (cp << 6) | (p[i] & 0x3f);
-    }
-    static constexpr std::uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
-    if (cp < kMin[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
-      return false;
-    }
-    p += n + 1;
-  }
-  return true;
-}
 
 // RFC 8259 §7: quote, backslash and control characters are escaped; the rest is copied.
 void append_json_string(std::string& out, std::string_view s) {
@@ -127,8 +85,11 @@ TokenIssuer::TokenIssuer(IssuerOptions options, SigningKeyPtr key, common::Clock
       options_.block_claim.empty()) {
     throw std::invalid_argument("token issuer: empty issuer/audience/block claim or bad lifetime");
   }
-  if (!valid_utf8(options_.issuer) || !valid_utf8(options_.audience) ||
-      !valid_utf8(options_.scope) || !valid_utf8(options_.block_claim)) {
+  // RFC 3629 §4 only: the verifier's JSON parser refuses anything else (RFC 8259 §8.1), so a
+  // token carrying it would never verify.
+  using common::is_valid_utf8;
+  if (!is_valid_utf8(options_.issuer) || !is_valid_utf8(options_.audience) ||
+      !is_valid_utf8(options_.scope) || !is_valid_utf8(options_.block_claim)) {
     throw std::invalid_argument("token issuer: options are not valid UTF-8");
   }
   std::string header = "{";
@@ -147,7 +108,8 @@ const SigningKeyPtr& TokenIssuer::key() const noexcept { return maker_->key(); }
 Expected<std::string, IssueError> TokenIssuer::issue(std::string_view subject,
                                                      std::string_view block) {
   static common::Counter& ok = issue_counter("ok");
-  if (subject.empty() || block.empty() || !valid_utf8(subject) || !valid_utf8(block)) {
+  if (subject.empty() || block.empty() || !common::is_valid_utf8(subject) ||
+      !common::is_valid_utf8(block)) {
     return failed(IssueError::kBadInput);
   }
   // jti bytes come from a per-issuer pool refilled 64 jtis at a time: OpenSSL 3.0's RAND_bytes

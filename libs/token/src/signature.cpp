@@ -15,12 +15,6 @@ bool sha256(EVP_MD_CTX* ctx, std::string_view input, std::array<std::uint8_t, 32
          EVP_DigestFinal_ex(ctx, out.data(), &len) == 1 && len == out.size();
 }
 
-common::Counter& table_counter(bool built) {
-  static common::Counter& ok = common::counter("token.verify.p256_table_built");
-  static common::Counter& failed = common::counter("token.verify.p256_table_failed");
-  return built ? ok : failed;
-}
-
 }  // namespace
 
 SignatureChecker::SignatureChecker(std::uint32_t table_after) : table_after_(table_after) {
@@ -83,18 +77,18 @@ bool SignatureChecker::verify(const PublicKeyPtr& key, std::string_view input,
       return false;
     }
     if (!s->table && !s->table_failed && s->verified >= table_after_) {
-      s->table = P256FixedKey::create(key->native());
+      // The key's one table, shared with the other shards (built here if this shard is first).
+      s->table = P256FixedKey::for_key(key);
       s->table_failed = !s->table;
-      table_counter(!s->table_failed).inc();
       ossl::clear_errors();
     }
     if (s->table) {
       // Pure arithmetic on public values: a refusal leaves no state behind to rebuild.
-      if (!s->table->verify(digest, sig.first<64>())) {
+      const bool ok = s->table->verify(digest, sig.first<64>());
+      if (!ok) {
         ossl::clear_errors();
-        return false;
       }
-      return true;
+      return ok;
     }
     const std::size_t der_len = ossl::jose_to_der(sig.first<64>(), der);
     rc = EVP_PKEY_verify(s->pkey.get(), der.data(), der_len, digest.data(), digest.size());

@@ -27,9 +27,11 @@ namespace wimpu::token {
 /// only for such degenerate inputs, which no conforming signer produces.
 ///
 /// ES256 verifies with OpenSSL EVP until a key has verified `table_after` signatures in its slot;
-/// then the slot builds that key's precomputed table (P256FixedKey: ~1.65x faster per check, a
-/// one-off ~14 ms and ~150 KiB). Only valid signatures count, so only the issuer's own tokens
-/// (not a flood of forged ones) make a shard pay for the table.
+/// then the slot switches to that key's precomputed table (P256FixedKey: ~1.65x faster per
+/// check). The table (a one-off ~14 ms and ~150 KiB) is built once per key in the process, by
+/// the first shard to get there, and shared by the others (P256KeyTable::shared_for). Only valid
+/// signatures count, so only the issuer's own tokens (not a flood of forged ones) make a shard
+/// pay for the table.
 class SignatureChecker {
 public:
   /// `table_after`: ES256 signatures a key verifies through EVP before its table is built (0:

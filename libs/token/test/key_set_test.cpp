@@ -1,12 +1,15 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <latch>
+#include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 #include <sodium.h>
 
 #include "ossl.hpp"
+#include "p256_fixed_key.hpp"
 #include "signature.hpp"
 #include "test_support.hpp"
 #include "wimpu/common/counter.hpp"
@@ -263,6 +266,52 @@ TEST(Signature, Es256KeyTableIsBuiltAfterEnoughGoodSignatures) {
     // Three good ones through EVP, then the table (built once).
     EXPECT_EQ(built.value(), before + (i >= 3 ? 1 : 0)) << i;
   }
+}
+
+// Shards share a key's table (P256KeyTable::shared_for): two threads that reach the threshold
+// together for one key get one table between them, built once, and both verify through it.
+TEST(Signature, Es256KeyTableIsBuiltOncePerKeyAndSharedBetweenThreads) {
+  auto key = SigningKey::generate(Algorithm::kES256, "k");
+  ASSERT_TRUE(key.has_value());
+  const PublicKeyPtr& pub = (*key)->public_key();
+  SignatureMaker maker(*key);
+  std::vector<std::pair<std::string, std::string>> signed_inputs;
+  for (int i = 0; i < 8; ++i) {
+    std::string input = "h.p" + std::to_string(i);
+    std::string sig_b64;
+    ASSERT_TRUE(maker.sign_append(input, sig_b64));
+    signed_inputs.emplace_back(std::move(input), *base64url::decode(sig_b64));
+  }
+  auto& built = common::counter("token.verify.p256_table_built");
+  const auto before = built.value();
+  std::latch start(2);
+  std::array<int, 2> good{};
+  std::array<const P256KeyTable*, 2> tables{};
+  std::vector<std::thread> shards;
+  for (std::size_t t = 0; t < 2; ++t) {
+    shards.emplace_back([&, t] {
+      SignatureChecker checker(0);  // both want the table at their first signature
+      start.arrive_and_wait();
+      for (const auto& [input, sig] : signed_inputs) {
+        good[t] += checker.verify(pub, input, bytes_of(sig)) ? 1 : 0;
+      }
+      tables[t] = P256KeyTable::shared_for(pub).get();
+    });
+  }
+  for (std::thread& t : shards) {
+    t.join();
+  }
+  EXPECT_EQ(good[0], 8);
+  EXPECT_EQ(good[1], 8);
+  EXPECT_EQ(built.value(), before + 1);
+  ASSERT_NE(tables[0], nullptr);
+  EXPECT_EQ(tables[0], tables[1]);
+  // Another key object (even with the same public key) has a table of its own.
+  auto copy = PublicKey::from_raw(Algorithm::kES256, "k2", pub->raw());
+  ASSERT_TRUE(copy.has_value());
+  EXPECT_NE(P256KeyTable::shared_for(*copy).get(), tables[0]);
+  EXPECT_EQ(P256KeyTable::shared_for(*copy), P256KeyTable::shared_for(*copy));
+  EXPECT_EQ(built.value(), before + 2);
 }
 
 TEST(Signature, SignThenVerifyBothAlgorithms) {

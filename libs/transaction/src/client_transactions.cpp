@@ -243,36 +243,40 @@ void TransactionLayer::Impl::terminate_client(ClientTxId id) {
     if (it != clients_by_flow.end()) {
       std::vector<ClientTxId>& on_flow = it->second;
       const std::uint32_t pos = tx->flow_pos;
-      WIMPU_ASSERT(pos < on_flow.size() && on_flow[pos] == id);
+      // Fatal in release too: a wrong position would overwrite another transaction's entry.
+      WIMPU_RELEASE_ASSERT(pos < on_flow.size() && on_flow[pos] == id);
       if (pos + 1 < on_flow.size()) {
         on_flow[pos] = on_flow.back();
         if (ClientTx* moved = client(on_flow[pos])) {
           moved->flow_pos = pos;
         }
       }
-      on_flow.pop_back();
-      if (on_flow.empty()) {
-        clients_by_flow.erase(it);
-      }
+      on_flow.pop_back();  // an empty list stays, with its capacity, until the flow closes
     }
   }
   clients.release(id.slot);
 }
 
 void TransactionLayer::Impl::on_flow_closed(FlowId flow) {
-  // Collect first: failing a transaction calls the TU, which may start or end others.
-  std::vector<ClientTxId> pending;
-  if (auto it = clients_by_flow.find(flow); it != clients_by_flow.end()) {
-    for (ClientTxId id : it->second) {
-      const ClientTx* tx = client(id);
-      if (tx != nullptr && (tx->state == State::kCalling || tx->state == State::kProceeding)) {
-        pending.push_back(id);
-      }
-    }
+  auto it = clients_by_flow.find(flow);
+  if (it == clients_by_flow.end()) {
+    return;
   }
-  for (ClientTxId id : pending) {
-    counters.flow_closed.inc();
-    fail_client(id, ClientFailure::kTransportError);
+  // The list goes with the connection. Taken out first: failing a transaction calls the TU,
+  // which may start or end others. Transactions left listed (Completed, Accepted) find no list
+  // when they end, which terminate_client() allows.
+  std::vector<ClientTxId> listed = std::move(it->second);
+  clients_by_flow.erase(it);
+  bool counted = false;
+  for (ClientTxId id : listed) {
+    const ClientTx* tx = client(id);
+    if (tx != nullptr && (tx->state == State::kCalling || tx->state == State::kProceeding)) {
+      if (!counted) {
+        counters.flow_closed.inc();  // once per connection, however many transactions it had
+        counted = true;
+      }
+      fail_client(id, ClientFailure::kTransportError);
+    }
   }
 }
 

@@ -108,6 +108,7 @@ struct Counters {
   common::Counter& ack_send_error = common::counter("transaction.client.ack_send_error");
   common::Counter& stateless_send_error = common::counter("transaction.stateless_send_error");
   common::Counter& maddr_ignored = common::counter("transaction.via_maddr_ignored");
+  // Closed connections that still had client transactions waiting for a response.
   common::Counter& flow_closed = common::counter("transaction.client.flow_closed");
 
   static Counters& get() {
@@ -135,11 +136,12 @@ struct TransactionLayer::Impl {
   detail::Slab<detail::ClientTx> clients;
   std::unordered_map<std::string_view, ServerTxId, detail::KeyHash, std::equal_to<>> server_index;
   std::unordered_map<std::string_view, ClientTxId, detail::KeyHash, std::equal_to<>> client_index;
-  // Client transactions on a connection (streams only), for on_flow_closed().
-  // The client transactions on each connection, for on_flow_closed(). Removal is O(1) (swap with
-  // the last, ClientTx::flow_pos): an INVITE transaction stays 32 s in Accepted (RFC 6026, Timer
-  // M), so a busy WIC flow holds a few dozen, and a multimap's equal_range scan on every
-  // transaction end was the eP-CSCF's top user-space symbol in issue 8 figure 4.
+  // The client transactions on each connection (streams only), for on_flow_closed(). Removal is
+  // O(1) (swap with the last, ClientTx::flow_pos): an INVITE transaction stays 32 s in Accepted
+  // (RFC 6026, Timer M), so a busy WIC flow holds a few dozen, and a multimap's equal_range scan
+  // on every transaction end was the eP-CSCF's top user-space symbol in issue 8 figure 4. A
+  // connection's list lives as long as the connection (erased by on_flow_closed(), not when it
+  // empties), so it keeps its capacity instead of allocating again for the next transaction.
   std::unordered_map<FlowId, std::vector<ClientTxId>> clients_by_flow;
   std::string scratch;
 

@@ -1,5 +1,6 @@
 // RFC 3261 §17.1 client transactions, every timer driven by the fake clock.
 #include "layer_fixture.hpp"
+#include "wimpu/common/counter.hpp"
 #include "wimpu/sip/builder.hpp"
 
 namespace wimpu::transaction::testing {
@@ -248,6 +249,42 @@ TEST_F(ClientTransactionTest, ClosedConnectionFailsItsPendingTransactionsAtOnce)
   EXPECT_NE(layer.client_request(other), nullptr);  // another connection: untouched
   layer.on_flow_closed(tcp.flow);                    // nothing left on it
   EXPECT_EQ(tu.failures.size(), 1u);
+}
+
+// transaction.client.flow_closed counts closed connections, not the transactions they fail.
+TEST_F(ClientTransactionTest, ClosedConnectionIsCountedOnceWhateverItCarried) {
+  const Peer tcp = stream_peer(Protocol::kTcp, "192.0.2.20", 5060, 12);
+  start("INVITE", tcp);
+  start("OPTIONS", tcp);
+  start("INVITE", tcp);
+  common::Counter& closed = common::counter("transaction.client.flow_closed");
+  const auto before = closed.value();
+  layer.on_flow_closed(tcp.flow);
+  EXPECT_EQ(tu.failures.size(), 3u);
+  EXPECT_EQ(closed.value(), before + 1);
+  layer.on_flow_closed(tcp.flow);  // nothing left: not counted again
+  EXPECT_EQ(closed.value(), before + 1);
+  // A connection whose transactions all ended is not counted either.
+  const Peer other = stream_peer(Protocol::kTcp, "192.0.2.21", 5060, 13);
+  layer.terminate_client(start("OPTIONS", other));
+  layer.on_flow_closed(other.flow);
+  EXPECT_EQ(closed.value(), before + 1);
+}
+
+// A connection's list outlives its last transaction (it keeps its capacity) and goes with the
+// connection: a transaction still listed when the connection closed ends cleanly later.
+TEST_F(ClientTransactionTest, ConnectionListSurvivesEmptyingAndGoesWithTheConnection) {
+  const Peer tcp = stream_peer(Protocol::kTcp, "192.0.2.20", 5060, 12);
+  layer.terminate_client(start("INVITE", tcp));  // the list is empty now, and kept
+  const ClientTxId accepted = start("INVITE", tcp);
+  layer.receive(response_to(request, 200), tcp);  // RFC 6026 Accepted: stays, Timer M
+  const ClientTxId pending = start("OPTIONS", tcp);
+  layer.on_flow_closed(tcp.flow);
+  ASSERT_EQ(tu.failures.size(), 1u);
+  EXPECT_EQ(tu.failures[0].tx.id, pending);
+  EXPECT_NE(layer.client_request(accepted), nullptr);
+  timers.advance(1min);  // Timer M ends it, with its connection's list already gone
+  EXPECT_EQ(layer.client_request(accepted), nullptr);
 }
 
 TEST_F(ClientTransactionTest, ConnectionTracksTransactionsEndedInAnyOrder) {

@@ -81,7 +81,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       std::abort();
     }
     using Kind = t13::Inbound::Kind;
-    if (in.kind == Kind::kData && in.offset + in.size > in.consumed) {
+    if (in.kind == Kind::kData && t13::kHeaderSize + in.size > in.consumed) {
       std::abort();
     }
     if (in.kind == Kind::kFatal || in.kind == Kind::kPeerAlert ||

@@ -90,6 +90,43 @@ void write_header(std::uint8_t* h, std::size_t length) {
   h[4] = static_cast<std::uint8_t>(length);
 }
 
+enum class Direction { kSeal, kOpen };
+enum class AeadResult { kOk, kBadTag, kFailed };
+
+// AEAD-Encrypt or AEAD-Decrypt of one record in place (RFC 8446 §5.2): the additional data is
+// the 5-byte header, the `inner` bytes of TLSInnerPlaintext follow it, then the tag, which
+// sealing writes and opening verifies (kBadTag when it does not: bad_record_mac). kFailed when
+// OpenSSL fails otherwise.
+AeadResult aead(Suite suite, const DirectionKeys& keys, Direction direction, std::uint8_t* record,
+                std::size_t inner) {
+  EVP_CIPHER_CTX* ctx = context_for(suite);
+  if (ctx == nullptr) {
+    return AeadResult::kFailed;
+  }
+  const bool seal = direction == Direction::kSeal;
+  std::uint8_t* body = record + kHeaderSize;
+  std::uint8_t* tag = body + inner;
+  const auto nonce = nonce_for(keys);
+  int n = 0;
+  int fin = 0;
+  if (EVP_CipherInit_ex2(ctx, nullptr, keys.key.data(), nonce.data(), seal ? 1 : 0, nullptr) !=
+          1 ||
+      EVP_CipherUpdate(ctx, nullptr, &n, record, static_cast<int>(kHeaderSize)) != 1 ||
+      EVP_CipherUpdate(ctx, body, &n, body, static_cast<int>(inner)) != 1 ||
+      (!seal && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, static_cast<int>(kTagSize),
+                                    tag) != 1)) {
+    return AeadResult::kFailed;
+  }
+  if (EVP_CipherFinal_ex(ctx, body + n, &fin) != 1) {
+    return seal ? AeadResult::kFailed : AeadResult::kBadTag;
+  }
+  if (seal &&
+      EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, static_cast<int>(kTagSize), tag) != 1) {
+    return AeadResult::kFailed;
+  }
+  return AeadResult::kOk;
+}
+
 bool derive_keys(Suite suite, DirectionKeys& k) {
   const SuiteInfo& si = info(suite);
   return hkdf_expand_label(suite, k.secret.data(), k.secret_size, "key", "", k.key.data(),
@@ -190,24 +227,10 @@ bool update_secret(Suite suite, DirectionKeys& keys) {
 bool seal(Suite suite, DirectionKeys& keys, ContentType type, std::uint8_t* record,
           std::size_t plaintext_size) {
   WIMPU_ASSERT(plaintext_size <= kMaxPlaintext);
-  EVP_CIPHER_CTX* ctx = context_for(suite);
-  if (ctx == nullptr) {
-    return false;
-  }
   const std::size_t inner = plaintext_size + 1;
   write_header(record, inner + kTagSize);
-  std::uint8_t* body = record + kHeaderSize;
-  body[plaintext_size] = static_cast<std::uint8_t>(type);
-  const auto nonce = nonce_for(keys);
-  int n = 0;
-  int fin = 0;
-  // The additional data is the record header (§5.2).
-  if (EVP_CipherInit_ex2(ctx, nullptr, keys.key.data(), nonce.data(), 1, nullptr) != 1 ||
-      EVP_CipherUpdate(ctx, nullptr, &n, record, static_cast<int>(kHeaderSize)) != 1 ||
-      EVP_CipherUpdate(ctx, body, &n, body, static_cast<int>(inner)) != 1 ||
-      EVP_CipherFinal_ex(ctx, body + n, &fin) != 1 ||
-      EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, static_cast<int>(kTagSize), body + inner) !=
-          1) {
+  record[kHeaderSize + plaintext_size] = static_cast<std::uint8_t>(type);
+  if (aead(suite, keys, Direction::kSeal, record, inner) != AeadResult::kOk) {
     return false;
   }
   ++keys.seq;
@@ -231,27 +254,18 @@ Expected<std::size_t, Alert> parse_header(const std::uint8_t* header) {
 Expected<Opened, Alert> open(Suite suite, DirectionKeys& keys, std::uint8_t* record,
                              std::size_t size) {
   WIMPU_ASSERT(size >= kHeaderSize + kTagSize + 1);
-  EVP_CIPHER_CTX* ctx = context_for(suite);
-  if (ctx == nullptr) {
-    return Alert::kInternalError;
-  }
   std::uint8_t* body = record + kHeaderSize;
   const std::size_t inner = size - kHeaderSize - kTagSize;
   if (inner > kMaxPlaintext + 1) {
     return Alert::kRecordOverflow;  // §5.2: TLSInnerPlaintext is at most 2^14 + 1 bytes
   }
-  const auto nonce = nonce_for(keys);
-  int n = 0;
-  int fin = 0;
-  if (EVP_CipherInit_ex2(ctx, nullptr, keys.key.data(), nonce.data(), 0, nullptr) != 1 ||
-      EVP_CipherUpdate(ctx, nullptr, &n, record, static_cast<int>(kHeaderSize)) != 1 ||
-      EVP_CipherUpdate(ctx, body, &n, body, static_cast<int>(inner)) != 1 ||
-      EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, static_cast<int>(kTagSize),
-                          body + inner) != 1) {
-    return Alert::kInternalError;
-  }
-  if (EVP_CipherFinal_ex(ctx, body + n, &fin) != 1) {
-    return Alert::kBadRecordMac;
+  switch (aead(suite, keys, Direction::kOpen, record, inner)) {
+    case AeadResult::kOk:
+      break;
+    case AeadResult::kBadTag:
+      return Alert::kBadRecordMac;
+    case AeadResult::kFailed:
+      return Alert::kInternalError;
   }
   ++keys.seq;
   // §5.4: the content type is the last non-zero byte; padding zeros follow it.
@@ -263,7 +277,7 @@ Expected<Opened, Alert> open(Suite suite, DirectionKeys& keys, std::uint8_t* rec
     return Alert::kUnexpectedMessage;
   }
   const std::size_t content = end - 1;
-  return Opened{static_cast<ContentType>(body[content]), kHeaderSize, content};
+  return Opened{static_cast<ContentType>(body[content]), content};
 }
 
 }  // namespace wimpu::transport::detail::tls13
@@ -325,13 +339,12 @@ Inbound next_record(Suite suite, DirectionKeys& read, std::uint8_t* data, std::s
   if (!opened) {
     return fatal(opened.error(), total);
   }
-  const std::uint8_t* content = data + opened->offset;
+  const std::uint8_t* content = data + kHeaderSize;
   switch (opened->type) {
     case ContentType::kApplicationData: {
       Inbound in;
       in.kind = Inbound::Kind::kData;
       in.consumed = total;
-      in.offset = opened->offset;
       in.size = opened->size;
       return in;
     }

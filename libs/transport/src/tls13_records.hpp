@@ -94,10 +94,10 @@ bool seal(Suite suite, DirectionKeys& keys, ContentType type, std::uint8_t* reco
 /// is legal, change_cipher_spec included (§5). legacy_record_version is ignored (§5.1).
 Expected<std::size_t, Alert> parse_header(const std::uint8_t* header);
 
-/// A record opened in place: its inner type and where the content is.
+/// A record opened in place: its inner type and its content, which starts right after the
+/// header (record + kHeaderSize).
 struct Opened {
   ContentType type = ContentType::kInvalid;
-  std::size_t offset = 0;  ///< From the start of the record.
   std::size_t size = 0;
 };
 
@@ -116,7 +116,7 @@ namespace wimpu::transport::detail::tls13 {
 struct Inbound {
   enum class Kind : std::uint8_t {
     kNeedMore,     ///< No whole record yet: read more bytes (`consumed` is 0).
-    kData,         ///< application_data: content at [offset, offset + size) (may be empty).
+    kData,         ///< application_data: `size` content bytes (maybe none) at kHeaderSize.
     kCloseNotify,  ///< The peer's close_notify (§6.1).
     kIgnored,      ///< A record with nothing for the caller (user_canceled, §6.1).
     kKeyUpdate,    ///< The peer's KeyUpdate: the read keys are updated (§4.6.3).
@@ -125,8 +125,7 @@ struct Inbound {
   };
   Kind kind = Kind::kNeedMore;
   std::size_t consumed = 0;  ///< Bytes of the input this record took (header included).
-  std::size_t offset = 0;    ///< kData: where the content starts in the input.
-  std::size_t size = 0;      ///< kData: content bytes.
+  std::size_t size = 0;      ///< kData: content bytes, from kHeaderSize in the input.
   bool update_requested = false;  ///< kKeyUpdate: the peer wants ours (update_requested).
   std::uint8_t alert = 0;         ///< kPeerAlert, kFatal: the AlertDescription.
 };

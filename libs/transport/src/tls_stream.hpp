@@ -138,9 +138,9 @@ public:
       op.size = first_size;
     } else {
       for (auto it = asio::buffer_sequence_begin(buffers);
-           it != asio::buffer_sequence_end(buffers) && op.copy.size() < kMaxRecord; ++it) {
+           it != asio::buffer_sequence_end(buffers) && op.copy.size() < tls13::kMaxPlaintext; ++it) {
         asio::const_buffer b(*it);
-        const std::size_t take = std::min(b.size(), kMaxRecord - op.copy.size());
+        const std::size_t take = std::min(b.size(), tls13::kMaxPlaintext - op.copy.size());
         op.copy.append(static_cast<const char*>(b.data()), take);
       }
       op.size = op.copy.size();
@@ -158,7 +158,6 @@ public:
   }
 
 private:
-  static constexpr std::size_t kMaxRecord = 16 * 1024;  // RFC 8446 §5.1: 2^14
   static constexpr std::size_t kMaxGather = 16;
   struct Capture;  // secrets and record counts seen during the handshake (tls_stream.cpp)
   struct Records;  // the record layer's state after it (tls_stream.cpp)
@@ -182,6 +181,10 @@ private:
   /// Seals up to one record of `parts` (after a KeyUpdate of ours if one is due) into the
   /// pending output; the plaintext bytes taken (0 on error, recorded for records_flush).
   std::size_t seal_write(const asio::const_buffer* parts, std::size_t count);
+  /// Best effort: one alert (RFC 8446 §6) sent at once, without waiting, and only when nothing
+  /// else is being written (a record must not be cut in two) and no close_notify went out. True
+  /// if it was sealed (its sequence number used).
+  bool send_alert_now(std::uint8_t level, std::uint8_t description);
 
   static int stream_index();  // SSL ex_data slot holding the TlsStream (server, wimpu layer)
   static void on_keylog(const SSL* ssl, const char* line);

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <string_view>
 
+#include "counters.hpp"
 #include "tls_stream.hpp"
 #include "tls_stream_state.hpp"
 #include "wimpu/common/counter.hpp"
@@ -15,47 +16,69 @@ namespace wimpu::transport::detail {
 namespace {
 namespace t13 = tls13;
 
-common::Counter& records_counter(std::string_view what) {
-  return common::counter(std::string("transport.tls.records.") + std::string(what));
-}
+// The fatal alerts we send (RFC 8446 §6.2): the counter transport.tls.records.<name> and the
+// error a read then reports, OpenSSL's reason for the same condition in the category
+// asio::ssl::stream uses (errors as before the switch). Any other alert counts as the first.
+struct SentAlert {
+  t13::Alert alert;
+  const char* name;
+  int reason;
+};
+constexpr SentAlert kSentAlerts[] = {
+    {t13::Alert::kInternalError, "internal_error", ERR_R_INTERNAL_ERROR},
+    {t13::Alert::kUnexpectedMessage, "unexpected_message", SSL_R_UNEXPECTED_MESSAGE},
+    {t13::Alert::kBadRecordMac, "bad_record_mac", SSL_R_DECRYPTION_FAILED_OR_BAD_RECORD_MAC},
+    {t13::Alert::kRecordOverflow, "record_overflow", SSL_R_DATA_LENGTH_TOO_LONG},
+    {t13::Alert::kDecodeError, "decode_error", SSL_R_LENGTH_MISMATCH},
+};
+constexpr std::size_t kSentAlertCount = std::size(kSentAlerts);
 
-const char* alert_name(t13::Alert a) {
-  switch (a) {
-    case t13::Alert::kUnexpectedMessage:
-      return "unexpected_message";
-    case t13::Alert::kBadRecordMac:
-      return "bad_record_mac";
-    case t13::Alert::kRecordOverflow:
-      return "record_overflow";
-    case t13::Alert::kDecodeError:
-      return "decode_error";
-    default:
-      return "internal_error";
+std::size_t sent_alert_index(t13::Alert a) {
+  for (std::size_t i = 0; i < kSentAlertCount; ++i) {
+    if (kSentAlerts[i].alert == a) {
+      return i;
+    }
   }
+  return 0;
 }
 
-// The error a read reports after we sent `a`: OpenSSL's reason for the same condition, in the
-// category asio::ssl::stream uses (errors as before the switch).
+// The record layer's counters, transport.tls.records.<event> (counters.hpp), each looked up once:
+// the registry lookup takes a lock, and the fallback and error paths may be hit at any rate.
+struct RecordCounters {
+  common::Counter& switched = counter("tls.records.switched");
+  common::Counter& key_update = counter("tls.records.key_update");
+  common::Counter& peer_alert = counter("tls.records.peer_alert");
+  // Handshakes that stay on OpenSSL's record layer (switch_to_records), by reason.
+  common::Counter& openssl_tls12 = counter("tls.records.openssl_tls12");
+  common::Counter& openssl_suite = counter("tls.records.openssl_suite");
+  common::Counter& openssl_no_secret = counter("tls.records.openssl_no_secret");
+  common::Counter& openssl_read_boundary = counter("tls.records.openssl_read_boundary");
+  common::Counter& openssl_write_boundary = counter("tls.records.openssl_write_boundary");
+  common::Counter& openssl_derive_failed = counter("tls.records.openssl_derive_failed");
+  std::array<common::Counter*, kSentAlertCount> sent_alerts = [] {
+    std::array<common::Counter*, kSentAlertCount> c{};
+    for (std::size_t i = 0; i < kSentAlertCount; ++i) {
+      c[i] = &counter(std::string("tls.records.") + kSentAlerts[i].name);
+    }
+    return c;
+  }();
+};
+
+RecordCounters& records_counters() {
+  static RecordCounters counters;
+  return counters;
+}
+
+// The counter of a fatal alert we send.
+common::Counter& alert_counter(t13::Alert a) {
+  return *records_counters().sent_alerts[sent_alert_index(a)];
+}
+
+// The error a read reports after we sent `a`.
 error_code error_for(t13::Alert a) {
-  int reason = ERR_R_INTERNAL_ERROR;
-  switch (a) {
-    case t13::Alert::kUnexpectedMessage:
-      reason = SSL_R_UNEXPECTED_MESSAGE;
-      break;
-    case t13::Alert::kBadRecordMac:
-      reason = SSL_R_DECRYPTION_FAILED_OR_BAD_RECORD_MAC;
-      break;
-    case t13::Alert::kRecordOverflow:
-      reason = SSL_R_DATA_LENGTH_TOO_LONG;
-      break;
-    case t13::Alert::kDecodeError:
-      reason = SSL_R_LENGTH_MISMATCH;
-      break;
-    default:
-      break;
-  }
-  return error_code(static_cast<int>(ERR_PACK(ERR_LIB_SSL, 0, reason)),
-                    asio::error::get_ssl_category());
+  return error_code(
+      static_cast<int>(ERR_PACK(ERR_LIB_SSL, 0, kSentAlerts[sent_alert_index(a)].reason)),
+      asio::error::get_ssl_category());
 }
 
 // The peer's alert, as OpenSSL reports a received one (SSL_AD_REASON_OFFSET + description).
@@ -64,6 +87,17 @@ error_code error_for_peer_alert(std::uint8_t description) {
       static_cast<int>(ERR_PACK(ERR_LIB_SSL, 0, SSL_AD_REASON_OFFSET + description)),
       asio::error::get_ssl_category());
 }
+
+// One alert record (RFC 8446 §6: AlertLevel, AlertDescription) sealed under `write`.
+using AlertRecord = std::array<std::uint8_t, t13::sealed_size(2)>;
+bool seal_alert(t13::Suite suite, t13::DirectionKeys& write, std::uint8_t level,
+                std::uint8_t description, std::uint8_t* out) {
+  out[t13::kHeaderSize] = level;
+  out[t13::kHeaderSize + 1] = description;
+  return t13::seal(suite, write, t13::ContentType::kAlert, out, 2);
+}
+constexpr std::uint8_t kWarning = 1;
+constexpr std::uint8_t kFatal = 2;
 
 // Receive buffer: one whole record of the largest size (RFC 8446 §5.2), allocated when the
 // socket is readable and freed when it has nothing left (cf. SSL_MODE_RELEASE_BUFFERS).
@@ -158,42 +192,42 @@ void TlsStream::switch_to_records() {
   std::unique_ptr<Capture> c = std::move(capture_);
   SSL_set_msg_callback(ssl_, nullptr);
   SSL_set_ex_data(ssl_, stream_index(), nullptr);
-  const char* why = nullptr;
+  RecordCounters& counters = records_counters();
+  common::Counter* why = nullptr;
   const SSL_CIPHER* cipher = SSL_get_current_cipher(ssl_);
   const auto suite = cipher == nullptr
                          ? std::nullopt
                          : t13::suite_from_id(SSL_CIPHER_get_protocol_id(cipher));
   if (SSL_version(ssl_) != TLS1_3_VERSION) {
-    why = "openssl_tls12";  // TLS 1.2 keeps OpenSSL's record layer
+    why = &counters.openssl_tls12;  // TLS 1.2 keeps OpenSSL's record layer
   } else if (!suite) {
-    why = "openssl_suite";
+    why = &counters.openssl_suite;
   } else if (c->bad_line || c->client_size == 0 || c->server_size == 0) {
-    why = "openssl_no_secret";
+    why = &counters.openssl_no_secret;
   } else if (SSL_pending(ssl_) != 0 || SSL_has_pending(ssl_) != 0 ||
              c->records_read_after_client_finished != 0 || !c->client_finished_read) {
-    why = "openssl_read_boundary";  // bytes after the client's Finished were consumed
+    why = &counters.openssl_read_boundary;  // bytes after the client's Finished were consumed
   } else if (c->records_written_after_server_secret != c->tickets_written ||
              SSL_get_key_update_type(ssl_) != SSL_KEY_UPDATE_NONE ||
              SSL_get_rbio(ssl_) != SSL_get_wbio(ssl_)) {
-    why = "openssl_write_boundary";  // something besides tickets, or still buffered
+    why = &counters.openssl_write_boundary;  // something besides tickets, or still buffered
   }
   if (why != nullptr) {
-    records_counter(why).inc();
+    why->inc();
     return;
   }
   auto r = std::make_unique<Records>();
   r->suite = *suite;
   if (!t13::install_secret(r->suite, c->client.data(), c->client_size, r->read) ||
       !t13::install_secret(r->suite, c->server.data(), c->server_size, r->write)) {
-    records_counter("openssl_derive_failed").inc();
+    counters.openssl_derive_failed.inc();
     return;
   }
   r->write.seq = c->tickets_written;
   rec_ = std::move(r);
   SSL_free(ssl_);  // and its BIO; the socket stays ours
   ssl_ = nullptr;
-  static common::Counter& switched = records_counter("switched");
-  switched.inc();
+  counters.switched.inc();
 }
 
 std::size_t TlsStream::seal_write(const asio::const_buffer* parts, std::size_t count) {
@@ -235,7 +269,7 @@ std::size_t TlsStream::seal_write(const asio::const_buffer* parts, std::size_t c
     at += take;
   }
   if (!t13::seal(r.suite, r.write, t13::ContentType::kApplicationData, out, total)) {
-    records_counter("internal_error").inc();
+    alert_counter(t13::Alert::kInternalError).inc();
     r.write_error = error_for(t13::Alert::kInternalError);
     r.wbuf.reset();
     return 0;
@@ -303,41 +337,30 @@ TlsStream::Step TlsStream::records_read(void* data, std::size_t size) {
         r.rbeg += in.consumed;
         switch (in.kind) {
           case In::kData:
-            r.plain_off = at + in.offset;
+            r.plain_off = at + t13::kHeaderSize;
             r.plain_len = in.size;
             continue;
           case In::kIgnored:
             continue;
           case In::kKeyUpdate:
-            static common::Counter& key_updates = records_counter("key_update");
-            key_updates.inc();
+            records_counters().key_update.inc();
             r.key_update_due = r.key_update_due || in.update_requested;
             continue;
           case In::kCloseNotify:
             r.read_error = asio::error::eof;  // as asio::ssl::stream reports close_notify
             continue;
           case In::kPeerAlert:
-            records_counter("peer_alert").inc();
+            records_counters().peer_alert.inc();
             r.read_error = error_for_peer_alert(in.alert);
             r.write_error = r.read_error;
             continue;
           case In::kFatal:
           case In::kNeedMore: {
             const auto alert = static_cast<t13::Alert>(in.alert);
-            records_counter(alert_name(alert)).inc();
+            alert_counter(alert).inc();
             r.read_error = error_for(alert);
-            // RFC 8446 §6.2: a fatal alert, then close. Best effort: one send, and only when no
-            // sealed write is pending (a record must not be cut in two).
-            if (r.wbuf == nullptr && !r.write_error && !r.close_sent) {
-              std::array<std::uint8_t, t13::sealed_size(2)> rec{};
-              rec[t13::kHeaderSize] = 2;  // fatal
-              rec[t13::kHeaderSize + 1] = in.alert;
-              if (t13::seal(r.suite, r.write, t13::ContentType::kAlert, rec.data(), 2)) {
-                [[maybe_unused]] const ssize_t n = ::send(socket_.native_handle(), rec.data(),
-                                                          rec.size(),
-                                                          MSG_NOSIGNAL | MSG_DONTWAIT);
-              }
-            }
+            // RFC 8446 §6.2: a fatal alert, then close.
+            send_alert_now(kFatal, in.alert);
             r.write_error = r.read_error;
             continue;
           }
@@ -381,12 +404,11 @@ TlsStream::Step TlsStream::records_shutdown() {
       return Step{};  // nothing can be sent now; the close_notify is best effort (as before)
     }
     r.close_sent = true;
-    r.wlen = t13::sealed_size(2);
+    r.wlen = std::tuple_size_v<AlertRecord>;
     r.woff = 0;
     r.wbuf = std::make_unique_for_overwrite<std::uint8_t[]>(r.wlen);
-    r.wbuf[t13::kHeaderSize] = 1;  // warning
-    r.wbuf[t13::kHeaderSize + 1] = static_cast<std::uint8_t>(t13::Alert::kCloseNotify);
-    if (!t13::seal(r.suite, r.write, t13::ContentType::kAlert, r.wbuf.get(), 2)) {
+    if (!seal_alert(r.suite, r.write, kWarning,
+                    static_cast<std::uint8_t>(t13::Alert::kCloseNotify), r.wbuf.get())) {
       r.wbuf.reset();
       return Step{};
     }
@@ -409,18 +431,24 @@ void TlsStream::close_notify_now() {
     }
     return;
   }
-  if (rec_ == nullptr || rec_->close_sent || rec_->write_error || rec_->wbuf != nullptr) {
-    return;
+  if (rec_ != nullptr &&
+      send_alert_now(kWarning, static_cast<std::uint8_t>(t13::Alert::kCloseNotify))) {
+    rec_->close_sent = true;
   }
+}
+
+bool TlsStream::send_alert_now(std::uint8_t level, std::uint8_t description) {
   Records& r = *rec_;
-  std::array<std::uint8_t, t13::sealed_size(2)> rec{};
-  rec[t13::kHeaderSize] = 1;
-  rec[t13::kHeaderSize + 1] = static_cast<std::uint8_t>(t13::Alert::kCloseNotify);
-  if (t13::seal(r.suite, r.write, t13::ContentType::kAlert, rec.data(), 2)) {
-    r.close_sent = true;
-    [[maybe_unused]] const ssize_t n =
-        ::send(socket_.native_handle(), rec.data(), rec.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  if (r.wbuf != nullptr || r.write_error || r.close_sent) {
+    return false;
   }
+  AlertRecord rec{};
+  if (!seal_alert(r.suite, r.write, level, description, rec.data())) {
+    return false;
+  }
+  [[maybe_unused]] const ssize_t n =
+      ::send(socket_.native_handle(), rec.data(), rec.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  return true;
 }
 
 }  // namespace wimpu::transport::detail

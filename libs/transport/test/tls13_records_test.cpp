@@ -95,8 +95,8 @@ TEST(Tls13Records, OpensRfc8448ClientApplicationData) {
   auto opened = open(Suite::kAes128GcmSha256, k, record.data(), record.size());
   ASSERT_TRUE(opened.has_value());
   EXPECT_EQ(opened->type, ContentType::kApplicationData);
-  const std::vector<std::uint8_t> content(record.begin() + opened->offset,
-                                          record.begin() + opened->offset + opened->size);
+  const std::vector<std::uint8_t> content(record.begin() + kHeaderSize,
+                                          record.begin() + kHeaderSize + opened->size);
   EXPECT_EQ(content, payload_0_to_49());
   EXPECT_EQ(k.seq, 1u);
 }
@@ -129,8 +129,8 @@ TEST(Tls13Records, EverySuiteRoundTripsAndKeyUpdateChangesTheKeys) {
       ASSERT_TRUE(seal(suite, writer, ContentType::kApplicationData, record.data(), text.size()));
       auto opened = open(suite, reader, record.data(), record.size());
       ASSERT_TRUE(opened.has_value());
-      EXPECT_EQ(std::string(record.begin() + opened->offset,
-                            record.begin() + opened->offset + opened->size),
+      EXPECT_EQ(std::string(record.begin() + kHeaderSize,
+                            record.begin() + kHeaderSize + opened->size),
                 text);
       const auto old_key = writer.key;
       ASSERT_TRUE(update_secret(suite, writer));
@@ -250,7 +250,7 @@ TEST_F(NextRecord, ApplicationDataAndPartialRecords) {
   const Inbound in = next(wire);
   ASSERT_EQ(in.kind, Inbound::Kind::kData);
   EXPECT_EQ(in.consumed, wire.size());
-  EXPECT_EQ(std::string(wire.begin() + in.offset, wire.begin() + in.offset + in.size), "sip");
+  EXPECT_EQ(std::string(wire.begin() + kHeaderSize, wire.begin() + kHeaderSize + in.size), "sip");
 }
 
 TEST_F(NextRecord, AlertsCloseNotifyUserCanceledAndErrors) {

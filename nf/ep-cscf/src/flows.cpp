@@ -20,6 +20,21 @@ common::Counter& count(std::string_view what) {
   return common::counter("ep_cscf.flow." + std::string(what));
 }
 
+// Looked up once, not per request (count() builds the name and takes the registry lock); the
+// same for every counter of the file, hot or not (libs/transaction's detail::Counters likewise).
+struct FlowCounters {
+  common::Counter& bad_uri = count("bad_uri");
+  common::Counter& tampered = count("tampered");
+  common::Counter& dead = count("dead");
+  common::Counter& targeted = count("targeted");
+  common::Counter& stale = count("stale");
+};
+
+FlowCounters& counters() {
+  static FlowCounters c;
+  return c;
+}
+
 transport::Protocol protocol_of(std::string_view transport_param) {
   auto is = [&](std::string_view t) { return sip::escaped_iequal(transport_param, t); };
   if (is("ws")) {
@@ -47,14 +62,14 @@ int EpCscfPolicy::target_flow(proxy::RequestContext& ctx, std::string_view uri_t
   if (!text.empty() && text.front() == '<') {
     auto na = sip::parse_name_addr(text, sip::NameAddrForm::kNameAddrOnly);
     if (!na) {
-      count("bad_uri").inc();
+      counters().bad_uri.inc();
       return 403;
     }
     text = na->uri.text;
   }
   auto uri = sip::parse_uri(text);
   if (!uri) {
-    count("bad_uri").inc();
+    counters().bad_uri.inc();
     return 403;
   }
   // RFC 5626 §5.3.1: a token that fails its MAC check -> 403; a genuine one whose flow is
@@ -62,14 +77,14 @@ int EpCscfPolicy::target_flow(proxy::RequestContext& ctx, std::string_view uri_t
   auto flow = transport_.decode_flow_token(uri->user);
   if (!flow) {
     if (flow.error() == transport::FlowTokenError::kTampered) {
-      count("tampered").inc();
+      counters().tampered.inc();
       return 403;
     }
-    count("dead").inc();
+    counters().dead.inc();
     return 430;
   }
   if (!transport_.is_live(*flow)) {
-    count("dead").inc();
+    counters().dead.inc();
     return 430;
   }
   proxy::Target t;
@@ -90,8 +105,7 @@ int EpCscfPolicy::target_flow(proxy::RequestContext& ctx, std::string_view uri_t
     t.record_route_user.append(uri->user);
   }
   ctx.add_target(std::move(t));
-  static common::Counter& targeted = count("targeted");  // per branch: looked up once
-  targeted.inc();
+  counters().targeted.inc();
   return 0;
 }
 
@@ -175,7 +189,7 @@ void EpCscfPolicy::spawn_after_return(boost::asio::awaitable<void> task) {
 
 void EpCscfPolicy::resume_with(proxy::ContextId id, Decision d) {
   if (proxy_->find(id) == nullptr) {  // CANCELled or ended meanwhile (sprout's CANCEL race)
-    count("stale").inc();
+    counters().stale.inc();
     return;
   }
   proxy_->resume(id, std::move(d));

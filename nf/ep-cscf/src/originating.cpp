@@ -18,6 +18,23 @@ common::Counter& count(std::string_view what) {
   return common::counter("ep_cscf.orig." + std::string(what));
 }
 
+// Looked up once, not per request (count() builds the name and takes the registry lock); the
+// same for every counter of the file, hot or not (libs/transaction's detail::Counters likewise).
+struct OrigCounters {
+  common::Counter& not_registered = count("not_registered");
+  common::Counter& stale = count("stale");
+  common::Counter& w4_error = count("w4_error");
+  common::Counter& ppi_ignored = count("ppi_ignored");
+  common::Counter& bundle_stripped = count("bundle_stripped");
+  common::Counter& edit_error = count("edit_error");
+  common::Counter& forwarded = count("forwarded");
+};
+
+OrigCounters& counters() {
+  static OrigCounters c;
+  return c;
+}
+
 bool is_sdp(const sip::Message& m) {
   auto ct = sip::content_type(m);
   return ct && *ct && sip::escaped_iequal((*ct)->type, "application") &&
@@ -60,7 +77,7 @@ Decision EpCscfPolicy::on_originating(proxy::RequestContext& ctx) {
   auto it = wic_flows_.find(token);
   if (it == wic_flows_.end()) {
     // Seed 5.2.2.3.2: validate the registration status first.
-    count("not_registered").inc();
+    counters().not_registered.inc();
     if (ctx.is_ack()) {
       return Decision::respond(403);  // dropped: an ACK is never answered
     }
@@ -76,11 +93,11 @@ boost::asio::awaitable<void> EpCscfPolicy::run_originating(proxy::ContextId id, 
   auto b = co_await w4_.lookup(std::move(impu));
   proxy::RequestContext* ctx = proxy_->find(id);
   if (ctx == nullptr) {
-    count("stale").inc();
+    counters().stale.inc();
     co_return;
   }
   if (!b) {
-    count("w4_error").inc();
+    counters().w4_error.inc();
     proxy_->resume(id, Decision::respond(b.error() == registrar::W4Error::kUnavailable ? 503 : 500));
     co_return;
   }
@@ -90,7 +107,7 @@ boost::asio::awaitable<void> EpCscfPolicy::run_originating(proxy::ContextId id, 
     live = live || c.info.flow_token == token;
   }
   if (!live) {
-    count("not_registered").inc();
+    counters().not_registered.inc();
     wic_flows_.erase(token);
     proxy_->resume(id, Decision::respond(403, "Not Registered"));
     co_return;
@@ -113,7 +130,7 @@ boost::asio::awaitable<void> EpCscfPolicy::run_originating(proxy::ContextId id, 
         }
       }
       if (!alias) {
-        count("ppi_ignored").inc();
+        counters().ppi_ignored.inc();
       }
     }
   }
@@ -122,12 +139,12 @@ boost::asio::awaitable<void> EpCscfPolicy::run_originating(proxy::ContextId id, 
   ok = ok && static_cast<bool>(ed.add_header(sip::HeaderId::kPAssertedIdentity, "<" + asserted + ">"));
   if (rt_->config.strip_bundle && is_sdp(req) &&
       req.body().find("a=group:BUNDLE") != std::string_view::npos) {
-    count("bundle_stripped").inc();
+    counters().bundle_stripped.inc();
     ok = ok && static_cast<bool>(ed.set_body(req.header_value(sip::HeaderId::kContentType),
                                              strip_bundle(req.body())));
   }
   if (!ok) {
-    count("edit_error").inc();
+    counters().edit_error.inc();
     proxy_->resume(id, Decision::respond(500));
     co_return;
   }
@@ -142,7 +159,7 @@ boost::asio::awaitable<void> EpCscfPolicy::run_originating(proxy::ContextId id, 
       ctx->add_target(std::move(t));
     }
   }
-  count("forwarded").inc();
+  counters().forwarded.inc();
   proxy_->resume(id, Decision::proceed());
 }
 

@@ -21,9 +21,21 @@ common::Counter& count(std::string_view what) {
   return common::counter("ep_cscf.term." + std::string(what));
 }
 
-// Per call: looked up once, not per request (count() builds the name and takes the registry lock).
-common::Counter& forked_counter() {
-  static common::Counter& c = count("forked");
+// Looked up once, not per request (count() builds the name and takes the registry lock); the
+// same for every counter of the file, hot or not (libs/transaction's detail::Counters likewise).
+struct TermCounters {
+  common::Counter& stale = count("stale");
+  common::Counter& w4_error = count("w4_error");
+  common::Counter& flow_failed = count("flow_failed");
+  common::Counter& not_registered = count("not_registered");
+  common::Counter& forked = count("forked");
+  common::Counter& tampered = count("tampered");
+  common::Counter& in_dialog_by_flow = count("in_dialog_by_flow");
+  common::Counter& in_dialog_flow_gone = count("in_dialog_flow_gone");
+};
+
+TermCounters& counters() {
+  static TermCounters c;
   return c;
 }
 
@@ -85,11 +97,11 @@ boost::asio::awaitable<void> EpCscfPolicy::run_terminating(proxy::ContextId id, 
   auto b = co_await w4_.lookup(std::move(key));
   proxy::RequestContext* ctx = proxy_->find(id);
   if (ctx == nullptr) {
-    count("stale").inc();
+    counters().stale.inc();
     co_return;
   }
   if (!b) {
-    count("w4_error").inc();
+    counters().w4_error.inc();
     proxy_->resume(id, w4_failure(b.error()));
     co_return;
   }
@@ -131,16 +143,18 @@ boost::asio::awaitable<void> EpCscfPolicy::run_terminating(proxy::ContextId id, 
   }
   if (started == 0) {
     if (dead > 0) {
-      count("flow_failed").inc();
+      counters().flow_failed.inc();
       proxy_->resume(id, Decision::respond(430, "Flow Failed"));
     } else {
-      count("not_registered").inc();  // F-04: nothing to fork to
+      counters().not_registered.inc();  // F-04: nothing to fork to
       proxy_->resume(id, Decision::respond(480));
     }
     co_return;
   }
-  ctx->set_record_route_user(rr_user);
-  forked_counter().inc(static_cast<std::uint64_t>(started));
+  // No context-wide set_record_route_user(): every branch above carries its own (target_flow
+  // with rr_user), and this policy adds no branch later (no on_response branch replacement), so
+  // the proxy never falls back to a context-wide one here.
+  counters().forked.inc(static_cast<std::uint64_t>(started));
   proxy_->resume(id, Decision::proceed());
 }
 
@@ -155,13 +169,13 @@ std::optional<Decision> EpCscfPolicy::on_terminating_in_dialog(proxy::RequestCon
   }
   auto impu = unhex(rest);
   if (!impu) {
-    count("tampered").inc();
+    counters().tampered.inc();
     return Decision::respond(403, "Forbidden");
   }
   if (!flow_part.empty()) {
     const auto dot = flow_part.find('.');
     if (dot == std::string_view::npos) {
-      count("tampered").inc();
+      counters().tampered.inc();
       return Decision::respond(403, "Forbidden");
     }
     // The flow the dialog was set up on, checked like any flow token (MAC, then liveness).
@@ -174,8 +188,7 @@ std::optional<Decision> EpCscfPolicy::on_terminating_in_dialog(proxy::RequestCon
     }
     const int status = target_flow(ctx, flow_uri, 0);
     if (status == 0) {
-      static common::Counter& by_flow = count("in_dialog_by_flow");
-      by_flow.inc();
+      counters().in_dialog_by_flow.inc();
       return Decision::proceed();
     }
     if (status == 403) {
@@ -195,7 +208,7 @@ boost::asio::awaitable<void> EpCscfPolicy::run_terminating_in_dialog(proxy::Cont
   auto b = co_await w4_.lookup(std::move(key));
   proxy::RequestContext* ctx = proxy_->find(id);
   if (ctx == nullptr) {
-    count("stale").inc();
+    counters().stale.inc();
     co_return;
   }
   if (!b) {
@@ -222,7 +235,7 @@ boost::asio::awaitable<void> EpCscfPolicy::run_terminating_in_dialog(proxy::Cont
       co_return;
     }
   }
-  count("in_dialog_flow_gone").inc();
+  counters().in_dialog_flow_gone.inc();
   proxy_->resume(id, Decision::respond(430, "Flow Failed"));
 }
 

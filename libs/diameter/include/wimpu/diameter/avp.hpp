@@ -96,9 +96,6 @@ DecodeResult<std::string_view> avp_utf8(const AvpView& avp);
 /// Decodes `avp` per `def.type` (kOctetString or kUtf8String) into an owned string.
 DecodeResult<std::string> avp_string(const AvpView& avp, const AvpDef& def);
 
-/// True when `text` is well-formed UTF-8 (no overlongs, no surrogates, <= U+10FFFF).
-bool is_valid_utf8(std::string_view text) noexcept;
-
 /// Appends AVPs to a byte vector, with the flags from each AvpDef and 4-byte padding (RFC 6733
 /// §4). Grouped AVPs are opened and closed explicitly; their length is patched on close.
 /// Not thread-safe; the vector must outlive the writer.
