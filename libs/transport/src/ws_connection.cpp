@@ -9,6 +9,7 @@
 #include <array>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <optional>
 #include <utility>
 #include <type_traits>
@@ -21,6 +22,7 @@
 #include "tls.hpp"
 #include "wimpu/common/assert.hpp"
 #include "ws_frame.hpp"
+#include "ws_frame_reader.hpp"
 
 namespace wimpu::transport::detail {
 namespace {
@@ -34,60 +36,13 @@ constexpr std::string_view kSubprotocol = "sip";  // RFC 7118 §4.1, IANA WebSoc
 // Frames per socket write are bounded by bytes, not count: a write takes queued messages until
 // this much is pending (at least one message). Larger batches gain nothing on the syscall cost.
 constexpr std::size_t kMaxWriteBatch = 64 * 1024;
-
-// RFC 3629: is `s` well-formed UTF-8? Decides text vs binary frames (RFC 7118 §4.2: a message
-// with non-UTF-8 octets MUST go in a binary frame).
-bool is_utf8(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    // SIP messages are nearly always ASCII: skip 8 ASCII octets at a time (issue 8 profile: the
-    // octet-wise scan of every outgoing message was ~1.7% of the eP-CSCF's figure-2 CPU).
-    if (s.size() - i >= sizeof(std::uint64_t)) {
-      std::uint64_t word = 0;
-      std::memcpy(&word, s.data() + i, sizeof word);
-      if ((word & 0x8080808080808080ULL) == 0) {
-        i += sizeof word;
-        continue;
-      }
-    }
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    std::size_t n = 0;
-    std::uint32_t cp = 0;
-    if ((c & 0xE0) == 0xC0) {
-      n = 1;
-      cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-      n = 2;
-      cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-      n = 3;
-      cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (i + n >= s.size()) {
-      return false;  // truncated sequence
-    }
-    for (std::size_t k = 1; k <= n; ++k) {
-      const auto cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xC0) != 0x80) {
-        return false;
-      }
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    // Overlong forms, surrogates and values past U+10FFFF are not UTF-8.
-    if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-      return false;
-    }
-    i += n + 1;
-  }
-  return true;
-}
+// Server-side read buffer (WsFrameReader): allocated only while received bytes wait to be parsed,
+// large enough for a burst of requests in one recvmsg. It never has to hold a whole frame (data
+// payloads stream into the message), only a header or a control frame (at most 131 octets).
+constexpr std::size_t kReadChunk = 16 * 1024;
+// WSS: the read that waits for the peer goes into this many octets of the connection itself (the
+// TLS layer keeps the rest of the record, delivered by the next read without a syscall).
+constexpr std::size_t kHeadBytes = 16;
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
@@ -147,9 +102,17 @@ CloseReason read_close_reason(const error_code& ec) {
   return CloseReason::kNetworkError;
 }
 
-// Writes: every byte, Beast's (handshake, pong, ping, Close) and ours (one frame per queued SIP
-// message), goes through a CorkStream under Beast and leaves in start_write(), the socket's only
-// writer, several frames per write (see cork_stream.hpp for the design and its invariant).
+// Writes: every byte, Beast's (handshake; for outgoing connections pong, ping, Close) and ours (one
+// frame per queued SIP message; on inbound connections our control frames), goes through a
+// CorkStream under Beast and leaves in start_write(), the socket's only writer, several frames per
+// write (see cork_stream.hpp for the design and its invariant).
+// Reads: Beast does the HTTP upgrade of both roles and every read of an outgoing connection. An
+// inbound connection (the eP-CSCF's WICs: the hot path of issue 8 figure 2) reads the socket or the
+// TlsStream itself after the upgrade into one per-connection buffer and parses the frames with
+// WsFrameReader: every complete message of a read is delivered from the read's own completion, no
+// posted handler and no Beast operation per message. The buffer exists only while received bytes
+// wait (figure 3: an idle connection holds none); a WS connection waits for readability without
+// one, a WSS connection reads the first octets of a burst into kHeadBytes of its own.
 template <class NextLayer>
 class WsConnection final : public StreamBase, private CorkSink {
   static constexpr bool kTls = std::is_same_v<NextLayer, TlsStream>;
@@ -158,7 +121,9 @@ class WsConnection final : public StreamBase, private CorkSink {
 public:
   template <class... Args>
   WsConnection(Shard& shard, Protocol protocol, ListenerShared* listener, Args&&... args)
-      : StreamBase(shard, protocol, listener), ws_(std::forward<Args>(args)...) {
+      : StreamBase(shard, protocol, listener),
+        ws_(std::forward<Args>(args)...),
+        reader_(shard.config().limits.max_ws_message_bytes) {
     // Lifetime: the CorkStream is a member of ws_, a member of this.
     ws_.next_layer().set_sink(this);
   }
@@ -179,7 +144,7 @@ public:
                      log_coroutine_exit("ws server handshake", e);
                      if (upgraded && !closed_) {
                        ws_established();
-                       read_next();
+                       start_reading();
                      }
                    });
   }
@@ -210,6 +175,10 @@ private:
   // use it directly.
   NextLayer& raw() { return ws_.next_layer().next_layer(); }
 
+  // Inbound connections read and answer control frames themselves (WsFrameReader); outgoing ones
+  // leave both to Beast.
+  bool own_reader() const { return listener_ != nullptr; }
+
   // CloseMode::kGoingAway or kPolicyClose, queue written: RFC 6455 §7.4.1 status 1001 "going
   // away" tells the browser the server is going down, 1008 "policy violation" that its flow was
   // removed (an admin kick); without a Close frame it would see 1006, an abnormal close. Beast's
@@ -231,19 +200,43 @@ private:
     drain_deadline_ = std::min(drain_deadline_, std::chrono::steady_clock::now() +
                                                     shard_.config().timers.ws_close_timeout);
     wake_timer();  // re-arm for the close deadline
+    if (own_reader()) {
+      // The reader goes on and sees the peer's Close (§7.1.2): then linger_close().
+      send_close_frame(going_away ? 1001 : 1008);
+      return;
+    }
     const websocket::close_reason why(going_away ? websocket::close_code::going_away
                                                  : websocket::close_code::policy_error);
-    ws_.async_close(why, [self = shared_from_this(), this](error_code) { linger_close(); });
+    ws_.async_close(why, [self = shared_from_this(), this](error_code) {
+      linger_close(drain_reason_);
+    });
+  }
+
+  // Inbound: queues our Close frame (§5.5.1) behind what is pending and writes it; no data frame
+  // follows it (start_write checks close_sent_).
+  void send_close_frame(std::uint16_t code) {
+    close_sent_ = true;
+    append_ws_close_frame(ws_.next_layer().pending(), code, /*mask=*/false);
+    close_pending_ = true;
+    if (!writing_ && !closed_) {
+      start_write();
+    }
   }
 
   // The closing handshake is over (or failed): half-close and read until the peer's EOF before
   // closing the socket. Closing with unread bytes (a TLS close_notify) would send a TCP reset and
   // the peer could lose the end of the handshake. The drain deadline still bounds it.
-  void linger_close() {
+  void linger_close(CloseReason reason) {
     if (closed_ || lingering_) {
       return;
     }
     lingering_ = true;
+    linger_reason_ = reason;
+    if constexpr (kTls) {
+      if (own_reader()) {
+        raw().close_notify_now();  // RFC 8446 §6.1 (Beast's teardown did it for its own close)
+      }
+    }
     error_code ignored;
     beast::get_lowest_layer(ws_).shutdown(tcp::socket::shutdown_send, ignored);
     wait_eof();
@@ -266,7 +259,7 @@ private:
         wait_eof();  // more to come before the EOF
         return;
       }
-      close(drain_reason_);
+      close(linger_reason_);
     });
   }
 
@@ -290,6 +283,16 @@ private:
     }
     ping_outstanding_ = true;
     pong_deadline_ = now + timers.ws_pong_timeout;
+    if (own_reader()) {
+      if (!close_sent_) {
+        proto_counter(protocol_, "ping_sent").inc();
+        append_ws_control_frame(ws_.next_layer().pending(), WsControl::kPing, {}, false);
+        if (!writing_) {
+          start_write();
+        }
+      }
+      return pong_deadline_;
+    }
     if (!ping_writing_) {
       // At most one async_ping may be outstanding (Beast); it waits behind a message write.
       ping_writing_ = true;
@@ -315,16 +318,20 @@ private:
     // Lifetime: the callback lives in ws_, a member, so `this` outlives it.
     ws_.control_callback([this](websocket::frame_type kind, beast::string_view) {
       if (kind == websocket::frame_type::pong) {
-        touch();  // the peer is alive and reading
-        if (ping_outstanding_) {
-          ping_outstanding_ = false;
-          next_ping_ = std::chrono::steady_clock::now() + shard_.config().timers.ws_ping_interval;
-          wake_timer();  // the queue waits for the pong deadline: re-arm for the next ping
-        }
+        on_pong();
       } else if (kind == websocket::frame_type::ping) {
         touch();  // a client keep-alive (Beast answers it with a pong)
       }
     });
+  }
+
+  void on_pong() {
+    touch();  // the peer is alive and reading
+    if (ping_outstanding_) {
+      ping_outstanding_ = false;
+      next_ping_ = std::chrono::steady_clock::now() + shard_.config().timers.ws_ping_interval;
+      wake_timer();  // the queue waits for the pong deadline: re-arm for the next ping
+    }
   }
 
   void ws_established() {
@@ -409,6 +416,11 @@ private:
       close(CloseReason::kHandshakeFailed);
       co_return false;
     }
+    if (buffer.size() != 0) {
+      // Frames the client sent right behind its upgrade request came with it: the reader's.
+      rbuf_ = std::make_unique_for_overwrite<char[]>(kReadChunk);
+      rend_ = asio::buffer_copy(asio::buffer(rbuf_.get(), kReadChunk), buffer.data());
+    }
     co_return true;
   }
 
@@ -481,7 +493,7 @@ private:
     if (ec && close_sent_) {
       // Our Close frame is out: the read ends with the peer's Close (or the teardown); the
       // close was ours, whatever the read saw.
-      linger_close();
+      linger_close(drain_reason_);
       return;
     }
     if (ec) {
@@ -508,6 +520,265 @@ private:
     }
   }
 
+  // ---- Inbound connections: our own read path (WsFrameReader) ----
+
+  void start_reading() {
+    if (!own_reader()) {
+      read_next();
+      return;
+    }
+    if constexpr (!kTls) {
+      error_code ignored;
+      raw().non_blocking(true, ignored);  // read_now(): reads that never wait
+    }
+    if (rbuf_ && !consume()) {
+      return;
+    }
+    if constexpr (kTls) {
+      read_tls();
+    } else {
+      // The handshake's reads may not have drained the socket and its readiness may have been
+      // reported meanwhile: try a read before waiting.
+      read_now();
+    }
+  }
+
+  // WS: reads what the kernel holds, without waiting, into a buffer allocated for it; parses and
+  // delivers after each read. A read that did not fill the space drained the socket: the next
+  // bytes raise a new readiness event, so the connection then waits without a buffer (unless part
+  // of a frame header waits in it) and without another recvmsg.
+  void read_now() {
+    for (;;) {
+      if (!rbuf_) {
+        rbuf_ = std::make_unique_for_overwrite<char[]>(kReadChunk);
+        rbeg_ = rend_ = 0;
+      }
+      const std::size_t space = kReadChunk - rend_;
+      error_code ec;
+      const std::size_t n = raw().read_some(asio::buffer(rbuf_.get() + rend_, space), ec);
+      if (ec == asio::error::would_block) {
+        release_read_buffer_if_empty();
+        wait_readable();
+        return;
+      }
+      if (ec) {
+        on_read_error(ec);
+        return;
+      }
+      rend_ += n;
+      if (!consume()) {
+        return;
+      }
+      if (n < space) {
+        wait_readable();
+        return;
+      }
+    }
+  }
+
+  void wait_readable() {
+    raw().async_wait(tcp::socket::wait_read, [self = shared_from_this(), this](error_code ec) {
+      if (closed_ || lingering_) {
+        return;
+      }
+      if (ec) {
+        on_read_error(ec);
+        return;
+      }
+      read_now();
+    });
+  }
+
+  // WSS: the TlsStream may hold decrypted bytes the socket no longer shows, so reads go through
+  // it; while no bytes wait, into head_ (a read that waits for the peer holds no buffer).
+  void read_tls() {
+    if (!rbuf_) {
+      raw().async_read_some(asio::buffer(head_), [self = shared_from_this(), this](
+                                                     error_code ec, std::size_t n) {
+        if (closed_ || lingering_) {
+          return;
+        }
+        if (ec) {
+          on_read_error(ec);
+          return;
+        }
+        rbuf_ = std::make_unique_for_overwrite<char[]>(kReadChunk);
+        std::memcpy(rbuf_.get(), head_.data(), n);
+        rbeg_ = 0;
+        rend_ = n;
+        if (consume()) {
+          read_tls();
+        }
+      });
+      return;
+    }
+    raw().async_read_some(
+        asio::buffer(rbuf_.get() + rend_, kReadChunk - rend_),
+        [self = shared_from_this(), this](error_code ec, std::size_t n) {
+          if (closed_ || lingering_) {
+            return;
+          }
+          if (ec) {
+            on_read_error(ec);
+            return;
+          }
+          rend_ += n;
+          if (consume()) {
+            read_tls();
+          }
+        });
+  }
+
+  void release_read_buffer_if_empty() {
+    if (rbeg_ == rend_) {
+      rbuf_.reset();
+      rbeg_ = rend_ = 0;
+    }
+  }
+
+  void on_read_error(const error_code& ec) {
+    if (close_sent_) {
+      linger_close(drain_reason_);  // our Close is out; the close was ours
+      return;
+    }
+    close(read_close_reason(ec));
+  }
+
+  // Parses every complete frame in rbuf_[rbeg_, rend_) and acts on it; keeps the rest (part of a
+  // header or of a control frame) at the front of the buffer, or frees the buffer. Answers to the
+  // messages of one read leave together at the batch's end. False when reading must stop (the flow
+  // closed, or a Close or an error ended the WebSocket connection).
+  bool consume() {
+    begin_input_batch();
+    bool more = true;
+    bool stop = false;
+    while (more && !stop) {
+      std::size_t used = 0;
+      const WsFrameReader::Event ev = reader_.next(rbuf_.get() + rbeg_, rend_ - rbeg_, used);
+      rbeg_ += static_cast<std::uint32_t>(used);
+      switch (ev) {
+        case WsFrameReader::Event::kNeedMore:
+          more = false;
+          break;
+        case WsFrameReader::Event::kMessage:
+          touch();
+          if (close_sent_) {
+            reader_.take_message();  // §7.1.2: after our Close, data is not delivered
+            break;
+          }
+          deliver(reader_.take_message(), info_);
+          if (closed_) {
+            return false;  // the sink closed the flow
+          }
+          break;
+        case WsFrameReader::Event::kPing:
+          touch();  // a client keep-alive
+          if (!close_sent_) {
+            // §5.5.3: a pong with the ping's application data, as soon as practical.
+            append_ws_control_frame(ws_.next_layer().pending(), WsControl::kPong,
+                                    reader_.control_payload(), false);
+          }
+          break;
+        case WsFrameReader::Event::kPong:
+          on_pong();
+          break;
+        case WsFrameReader::Event::kClose:
+          on_peer_close(reader_.close_code());
+          stop = true;
+          break;
+        case WsFrameReader::Event::kError:
+          on_protocol_error(reader_.error());
+          stop = true;
+          break;
+      }
+    }
+    end_input_batch();
+    if (!closed_ && !writing_ && ws_.next_layer().has_pending()) {
+      start_write();  // a pong or a Close
+    }
+    if (closed_ || stop) {
+      return false;
+    }
+    // Keep the incomplete rest (at most a header or a control frame) at the front.
+    if (rbeg_ == rend_) {
+      rbuf_.reset();
+      rbeg_ = rend_ = 0;
+    } else if (rbeg_ != 0) {
+      std::memmove(rbuf_.get(), rbuf_.get() + rbeg_, rend_ - rbeg_);
+      rend_ -= rbeg_;
+      rbeg_ = 0;
+    }
+    return true;
+  }
+
+  // The peer's Close (§5.5.1): the answer to ours ends the closing handshake; else we answer with
+  // the same status (§5.5.1) and, once it is written, close TCP first (§7.1.1, the server).
+  void on_peer_close(std::uint16_t code) {
+    rbuf_.reset();
+    rbeg_ = rend_ = 0;
+    if (close_sent_) {
+      after_close_written(drain_reason_, /*linger=*/true);  // the answer to our Close
+      return;
+    }
+    send_close_frame(code);
+    after_close_written(CloseReason::kPeerClosed, /*linger=*/false);
+  }
+
+  // §7.1.7: fail the WebSocket connection: a Close with the error's status, then the TCP close.
+  void on_protocol_error(WsReadError e) {
+    rbuf_.reset();
+    rbeg_ = rend_ = 0;
+    const bool too_big = e == WsReadError::kMessageTooBig;
+    if (too_big) {
+      proto_counter(protocol_, "message_too_large").inc();
+    }
+    std::string name = "ws_error.";
+    name += to_string(e);
+    proto_counter(protocol_, name).inc();
+    const CloseReason reason = too_big ? CloseReason::kMessageTooLarge : CloseReason::kFramingError;
+    if (!close_sent_) {
+      send_close_frame(close_code_for(e));
+    }
+    after_close_written(reason, /*linger=*/false);
+  }
+
+  // Once our Close frame is written: linger_close() (we closed first: the peer's Close came, its
+  // TCP close follows, bounded by the drain deadline), or end_after_close() (the peer closed first
+  // or failed: nothing more to wait for).
+  void after_close_written(CloseReason reason, bool linger) {
+    if (closed_) {
+      return;
+    }
+    if (close_pending_ || close_in_flight_) {
+      after_close_ = linger ? AfterClose::kLinger : AfterClose::kEnd;
+      linger_reason_ = reason;
+      return;
+    }
+    if (linger) {
+      linger_close(reason);
+    } else {
+      end_after_close(reason);
+    }
+  }
+
+  // §7.1.1: the server closes the TCP connection first: FIN after our Close frame (and TLS
+  // close_notify), what already arrived read and dropped so that the close sends no reset, then
+  // the socket closed without waiting for the peer (as Beast's teardown did).
+  void end_after_close(CloseReason reason) {
+    if constexpr (kTls) {
+      raw().close_notify_now();
+    }
+    auto& socket = beast::get_lowest_layer(ws_);
+    error_code ec;
+    socket.shutdown(tcp::socket::shutdown_send, ec);
+    socket.non_blocking(true, ec);
+    std::array<char, 256> sink;
+    for (int i = 0; i < 64 && !ec; ++i) {
+      socket.read_some(asio::buffer(sink), ec);
+    }
+    close(reason);
+  }
+
   // Beast wrote into the CorkStream (from inside one of its operations): start a write unless one
   // is in flight (its completion starts the next). No call into Beast from here.
   void on_cork_append() override {
@@ -525,7 +796,7 @@ private:
   void start_write() override {
     auto& cork = ws_.next_layer();
     std::size_t messages = 0;
-    if (established_ && !close_sent_ && ws_.is_open()) {
+    if (established_ && !close_sent_ && (own_reader() || ws_.is_open())) {
       const bool mask = listener_ == nullptr;  // outgoing: we are the client (§5.3)
       std::size_t total = 0;
       while (messages < queue_.size() && (messages == 0 || total < kMaxWriteBatch)) {
@@ -543,6 +814,7 @@ private:
     if (!cork.has_pending()) {
       return;  // nothing to write now: the queue waits for the handshake or the close
     }
+    close_in_flight_ = std::exchange(close_pending_, false);
     writing_ = true;
     in_flight_ = messages;
     hot(protocol_).writes->inc();
@@ -550,7 +822,18 @@ private:
                       [self = shared_from_this(), this](error_code ec, std::size_t) {
                         std::optional<typename CorkStream<NextLayer>::Done> beast_write =
                             ws_.next_layer().end_write();
+                        // Before after_write(): a drain it finishes may start the next write.
+                        const bool close_written = std::exchange(close_in_flight_, false);
                         const bool more = after_write(ec, std::exchange(in_flight_, 0));
+                        if (close_written && !closed_ && after_close_ != AfterClose::kNothing) {
+                          // Our Close is on the wire.
+                          if (after_close_ == AfterClose::kLinger) {
+                            linger_close(linger_reason_);
+                          } else {
+                            end_after_close(linger_reason_);
+                          }
+                          return;
+                        }
                         if (!closed_ && !writing_ && (more || ws_.next_layer().has_pending())) {
                           start_write();
                         }
@@ -572,6 +855,17 @@ private:
   bool lingering_ = false;   // linger_close(): waiting for the peer's EOF
   bool ping_outstanding_ = false;
   bool ping_writing_ = false;
+  // Inbound read path (own_reader()).
+  bool close_pending_ = false;       // our Close frame is in the CorkStream's pending bytes
+  bool close_in_flight_ = false;     // ... in the write in flight
+  enum class AfterClose : std::uint8_t { kNothing, kLinger, kEnd };
+  AfterClose after_close_ = AfterClose::kNothing;  // once it is written (after_close_written)
+  CloseReason linger_reason_ = CloseReason::kLocalClose;
+  std::uint32_t rbeg_ = 0;  // rbuf_[rbeg_, rend_) is received and not yet parsed
+  std::uint32_t rend_ = 0;
+  std::unique_ptr<char[]> rbuf_;  // null while no received byte waits
+  WsFrameReader reader_;
+  std::array<char, kHeadBytes> head_{};  // WSS: the first octets of a burst
   SteadyTime next_ping_ = SteadyTime::max();
   SteadyTime pong_deadline_ = SteadyTime::max();
 };
