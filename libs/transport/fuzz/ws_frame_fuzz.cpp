@@ -12,8 +12,9 @@
 #include <string>
 
 #include "../src/ws_frame_reader.hpp"
+#include "wimpu/common/utf8.hpp"
 
-using wimpu::transport::detail::is_utf8;
+using wimpu::common::is_valid_utf8;
 using wimpu::transport::detail::WsFrameReader;
 
 namespace {
@@ -51,7 +52,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         const bool text = reader.message_is_text();
         const std::string m = reader.take_message();
         check(m.size() <= max_message);
-        check(!text || is_utf8(m));
+        check(!text || is_valid_utf8(m));
       } else if (ev == WsFrameReader::Event::kPing || ev == WsFrameReader::Event::kPong ||
                  ev == WsFrameReader::Event::kClose) {
         const std::string_view p = reader.control_payload();

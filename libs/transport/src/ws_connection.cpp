@@ -21,6 +21,7 @@
 #include "stream_base.hpp"
 #include "tls.hpp"
 #include "wimpu/common/assert.hpp"
+#include "wimpu/common/utf8.hpp"
 #include "ws_frame.hpp"
 #include "ws_frame_reader.hpp"
 
@@ -108,11 +109,11 @@ CloseReason read_close_reason(const error_code& ec) {
 // write (see cork_stream.hpp for the design and its invariant).
 // Reads: Beast does the HTTP upgrade of both roles and every read of an outgoing connection. An
 // inbound connection (the eP-CSCF's WICs: the hot path of issue 8 figure 2) reads the socket or the
-// TlsStream itself after the upgrade into one per-connection buffer and parses the frames with
-// WsFrameReader: every complete message of a read is delivered from the read's own completion, no
-// posted handler and no Beast operation per message. The buffer exists only while received bytes
-// wait (figure 3: an idle connection holds none); a WS connection waits for readability without
-// one, a WSS connection reads the first octets of a burst into kHeadBytes of its own.
+// TlsStream itself after the upgrade and parses the frames with WsFrameReader: every complete
+// message of a read is delivered from the read's own completion, no posted handler and no Beast
+// operation per message. No read buffer is held while idle (figure 3): a WS connection waits for
+// readability, then reads into its thread's scratch buffer; a WSS connection reads the first
+// octets of a burst into kHeadBytes of its own, the rest into a buffer kept while bytes wait.
 template <class NextLayer>
 class WsConnection final : public StreamBase, private CorkSink {
   static constexpr bool kTls = std::is_same_v<NextLayer, TlsStream>;
@@ -531,7 +532,7 @@ private:
       error_code ignored;
       raw().non_blocking(true, ignored);  // read_now(): reads that never wait
     }
-    if (rbuf_ && !consume()) {
+    if (rbuf_ && !consume_rbuf()) {
       return;
     }
     if constexpr (kTls) {
@@ -543,21 +544,48 @@ private:
     }
   }
 
-  // WS: reads what the kernel holds, without waiting, into a buffer allocated for it; parses and
-  // delivers after each read. A read that did not fill the space drained the socket: the next
-  // bytes raise a new readiness event, so the connection then waits without a buffer (unless part
-  // of a frame header waits in it) and without another recvmsg.
+  // WS: reads what the kernel holds, without waiting, into the thread's scratch buffer (a read
+  // that never waits leaves it free for the shard's next connection: no allocation per read);
+  // parses and delivers after each read. Only an incomplete frame header or control frame (at
+  // most 131 octets) is kept, in rbuf_, until the next read. A read that did not fill the space
+  // drained the socket: the next bytes raise a new readiness event, so the connection then waits
+  // (without a buffer) and without another recvmsg.
   void read_now() {
-    for (;;) {
-      if (!rbuf_) {
-        rbuf_ = std::make_unique_for_overwrite<char[]>(kReadChunk);
-        rbeg_ = rend_ = 0;
+    static thread_local std::unique_ptr<char[]> scratch;
+    static thread_local bool scratch_busy = false;
+    std::unique_ptr<char[]> own;  // only if the scratch buffer is in use further up the stack
+    char* buf = nullptr;
+    if (scratch_busy) {
+      own = std::make_unique_for_overwrite<char[]>(kReadChunk);
+      buf = own.get();
+    } else {
+      if (!scratch) {
+        scratch = std::make_unique_for_overwrite<char[]>(kReadChunk);
       }
-      const std::size_t space = kReadChunk - rend_;
+      buf = scratch.get();
+      scratch_busy = true;
+    }
+    struct Release {
+      bool owner;
+      ~Release() {
+        if (owner) {
+          scratch_busy = false;
+        }
+      }
+    } release{own == nullptr};
+    std::size_t have = 0;
+    if (rbuf_) {
+      have = rend_ - rbeg_;
+      std::memcpy(buf, rbuf_.get() + rbeg_, have);
+      rbuf_.reset();
+      rbeg_ = rend_ = 0;
+    }
+    for (;;) {
+      const std::size_t space = kReadChunk - have;
       error_code ec;
-      const std::size_t n = raw().read_some(asio::buffer(rbuf_.get() + rend_, space), ec);
+      const std::size_t n = raw().read_some(asio::buffer(buf + have, space), ec);
       if (ec == asio::error::would_block) {
-        release_read_buffer_if_empty();
+        keep_rest(buf, have);
         wait_readable();
         return;
       }
@@ -565,15 +593,30 @@ private:
         on_read_error(ec);
         return;
       }
-      rend_ += n;
-      if (!consume()) {
+      have += n;
+      std::size_t begin = 0;
+      if (!consume(buf, begin, have)) {
         return;
       }
+      have -= begin;
+      std::memmove(buf, buf + begin, have);
       if (n < space) {
+        keep_rest(buf, have);
         wait_readable();
         return;
       }
     }
+  }
+
+  // WS: the incomplete rest of a read waits in a buffer of its own size.
+  void keep_rest(const char* buf, std::size_t have) {
+    if (have == 0) {
+      return;
+    }
+    rbuf_ = std::make_unique_for_overwrite<char[]>(have);
+    std::memcpy(rbuf_.get(), buf, have);
+    rbeg_ = 0;
+    rend_ = static_cast<std::uint32_t>(have);
   }
 
   void wait_readable() {
@@ -605,8 +648,8 @@ private:
         rbuf_ = std::make_unique_for_overwrite<char[]>(kReadChunk);
         std::memcpy(rbuf_.get(), head_.data(), n);
         rbeg_ = 0;
-        rend_ = n;
-        if (consume()) {
+        rend_ = static_cast<std::uint32_t>(n);
+        if (consume_rbuf()) {
           read_tls();
         }
       });
@@ -622,18 +665,11 @@ private:
             on_read_error(ec);
             return;
           }
-          rend_ += n;
-          if (consume()) {
+          rend_ += static_cast<std::uint32_t>(n);
+          if (consume_rbuf()) {
             read_tls();
           }
         });
-  }
-
-  void release_read_buffer_if_empty() {
-    if (rbeg_ == rend_) {
-      rbuf_.reset();
-      rbeg_ = rend_ = 0;
-    }
   }
 
   void on_read_error(const error_code& ec) {
@@ -644,18 +680,36 @@ private:
     close(read_close_reason(ec));
   }
 
-  // Parses every complete frame in rbuf_[rbeg_, rend_) and acts on it; keeps the rest (part of a
-  // header or of a control frame) at the front of the buffer, or frees the buffer. Answers to the
-  // messages of one read leave together at the batch's end. False when reading must stop (the flow
-  // closed, or a Close or an error ended the WebSocket connection).
-  bool consume() {
+  // WSS (and the bytes that came with the upgrade request): consume() on rbuf_; the rest (part of
+  // a header or of a control frame) moves to the front of the buffer, or the buffer is freed.
+  bool consume_rbuf() {
+    std::size_t begin = rbeg_;
+    if (!consume(rbuf_.get(), begin, rend_)) {
+      return false;
+    }
+    rbeg_ = static_cast<std::uint32_t>(begin);
+    if (rbeg_ == rend_) {
+      rbuf_.reset();
+      rbeg_ = rend_ = 0;
+    } else if (rbeg_ != 0) {
+      std::memmove(rbuf_.get(), rbuf_.get() + rbeg_, rend_ - rbeg_);
+      rend_ -= rbeg_;
+      rbeg_ = 0;
+    }
+    return true;
+  }
+
+  // Parses every complete frame in buf[begin, end) and acts on it; `begin` ends past the last
+  // octet used. Answers to the messages of one read leave together at the batch's end. False when
+  // reading must stop (the flow closed, or a Close or an error ended the WebSocket connection).
+  bool consume(char* buf, std::size_t& begin, std::size_t end) {
     begin_input_batch();
     bool more = true;
     bool stop = false;
     while (more && !stop) {
       std::size_t used = 0;
-      const WsFrameReader::Event ev = reader_.next(rbuf_.get() + rbeg_, rend_ - rbeg_, used);
-      rbeg_ += static_cast<std::uint32_t>(used);
+      const WsFrameReader::Event ev = reader_.next(buf + begin, end - begin, used);
+      begin += used;
       switch (ev) {
         case WsFrameReader::Event::kNeedMore:
           more = false;
@@ -696,19 +750,7 @@ private:
     if (!closed_ && !writing_ && ws_.next_layer().has_pending()) {
       start_write();  // a pong or a Close
     }
-    if (closed_ || stop) {
-      return false;
-    }
-    // Keep the incomplete rest (at most a header or a control frame) at the front.
-    if (rbeg_ == rend_) {
-      rbuf_.reset();
-      rbeg_ = rend_ = 0;
-    } else if (rbeg_ != 0) {
-      std::memmove(rbuf_.get(), rbuf_.get() + rbeg_, rend_ - rbeg_);
-      rend_ -= rbeg_;
-      rbeg_ = 0;
-    }
-    return true;
+    return !closed_ && !stop;
   }
 
   // The peer's Close (§5.5.1): the answer to ours ends the closing handshake; else we answer with
@@ -808,7 +850,7 @@ private:
       out.reserve(out.size() + total);
       for (std::size_t i = 0; i < messages; ++i) {
         const std::string& m = queue_[i];
-        append_ws_frame(out, m, is_utf8(m), mask);
+        append_ws_frame(out, m, common::is_valid_utf8(m), mask);
       }
     }
     if (!cork.has_pending()) {
@@ -863,7 +905,9 @@ private:
   CloseReason linger_reason_ = CloseReason::kLocalClose;
   std::uint32_t rbeg_ = 0;  // rbuf_[rbeg_, rend_) is received and not yet parsed
   std::uint32_t rend_ = 0;
-  std::unique_ptr<char[]> rbuf_;  // null while no received byte waits
+  // Received bytes not yet parsed: WSS, the read buffer (kReadChunk) while a burst is read; WS,
+  // only an incomplete header or control frame between reads. Null while no byte waits.
+  std::unique_ptr<char[]> rbuf_;
   WsFrameReader reader_;
   std::array<char, kHeadBytes> head_{};  // WSS: the first octets of a burst
   SteadyTime next_ping_ = SteadyTime::max();

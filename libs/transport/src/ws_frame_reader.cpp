@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "wimpu/common/utf8.hpp"
+
 namespace wimpu::transport::detail {
 
 namespace {
@@ -73,56 +75,6 @@ bool is_valid_close_code(std::uint16_t code) {
          (code >= 3000 && code <= 4999);
 }
 
-bool is_utf8(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    // SIP messages are nearly always ASCII: 8 octets at a time (issue 8 profile).
-    if (s.size() - i >= sizeof(std::uint64_t)) {
-      std::uint64_t word = 0;
-      std::memcpy(&word, s.data() + i, sizeof word);
-      if ((word & 0x8080808080808080ULL) == 0) {
-        i += sizeof word;
-        continue;
-      }
-    }
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    std::size_t n = 0;
-    std::uint32_t cp = 0;
-    if ((c & 0xE0) == 0xC0) {
-      n = 1;
-      cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-      n = 2;
-      cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-      n = 3;
-      cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (i + n >= s.size()) {
-      return false;  // truncated sequence
-    }
-    for (std::size_t k = 1; k <= n; ++k) {
-      const auto cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xC0) != 0x80) {
-        return false;
-      }
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-      return false;
-    }
-    i += n + 1;
-  }
-  return true;
-}
-
 void ws_unmask(char* p, std::size_t n, const unsigned char key[4], std::size_t pos) {
   // Eight octets at a time with the key repeated from `pos` (the key repeats every 4 octets, so
   // index i of this run uses k[i % 8]).
@@ -170,7 +122,7 @@ WsFrameReader::Event WsFrameReader::next(char* data, std::size_t size, std::size
       }
       open_ = false;
       // §8.1: a text message must be UTF-8 as a whole; fragments may split a character.
-      if (text_ && !is_utf8(message_)) {
+      if (text_ && !common::is_valid_utf8(message_)) {
         return fail(WsReadError::kBadUtf8);
       }
       return Event::kMessage;
@@ -277,7 +229,7 @@ WsFrameReader::Event WsFrameReader::control_frame(unsigned opcode, char* payload
     return fail(WsReadError::kBadCloseCode);
   }
   control_.remove_prefix(2);
-  if (!is_utf8(control_)) {
+  if (!common::is_valid_utf8(control_)) {
     return fail(WsReadError::kBadCloseReason);
   }
   close_code_ = code;

@@ -47,10 +47,6 @@ std::uint16_t close_code_for(WsReadError e);
 /// §7.4: may `code` appear in a Close frame? 1000-1003, 1007-1014 and 3000-4999.
 bool is_valid_close_code(std::uint16_t code);
 
-/// RFC 3629: is `s` well-formed UTF-8 (no overlong forms, surrogates or values past U+10FFFF)?
-/// Skips 8 ASCII octets at a time.
-bool is_utf8(std::string_view s);
-
 /// XORs `n` octets at `p` with the masking key `key` starting at key position `pos` (§5.3).
 void ws_unmask(char* p, std::size_t n, const unsigned char key[4], std::size_t pos);
 
