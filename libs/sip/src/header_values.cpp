@@ -176,18 +176,28 @@ std::optional<std::uint32_t> contact_reg_id(const NameAddr& contact) noexcept {
   return detail::parse_u32_saturated(p->value);
 }
 
-ContactParams contact_params(const NameAddr& contact) noexcept {
+ContactParams contact_params(const NameAddr& contact, std::string* other_params) {
   ContactParams out;
   bool expires_seen = false;
   bool instance_seen = false;
   bool reg_id_seen = false;
   for (const Param& p : contact.params) {
-    if (!expires_seen && iequals(p.name, "expires")) {
-      expires_seen = true;
-      if (p.has_value) {
+    if (iequals(p.name, "expires")) {
+      if (!expires_seen && p.has_value) {
         out.expires = detail::parse_u32_saturated(p.value);
       }
-    } else if (!instance_seen && iequals(p.name, "+sip.instance")) {
+      expires_seen = true;
+      continue;
+    }
+    if (other_params != nullptr) {
+      other_params->push_back(';');
+      other_params->append(p.name);
+      if (p.has_value) {
+        other_params->push_back('=');
+        other_params->append(p.value);
+      }
+    }
+    if (!instance_seen && iequals(p.name, "+sip.instance")) {
       instance_seen = true;
       out.instance = strip_quotes(p.value);
     } else if (!reg_id_seen && iequals(p.name, "reg-id")) {

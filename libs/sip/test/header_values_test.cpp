@@ -131,6 +131,14 @@ TEST(HeaderValues, ContactParamsInOneWalk) {
   EXPECT_FALSE(b.expires);
   EXPECT_FALSE(b.reg_id);
   EXPECT_EQ(b.instance, "");
+  std::string others;
+  EXPECT_EQ(contact_params(m.contacts()[0], &others).reg_id, 2U);
+  EXPECT_EQ(others,
+            ";q=0.7;reg-id=2;+sip.instance=\"<urn:uuid:00000000-0000-1000-8000-000A95A0E128>\";"
+            "reg-id=3");  // every expires left out, the rest as received and in order
+  others = "x";
+  (void)contact_params(m.contacts()[1], &others);
+  EXPECT_EQ(others, "x;q=1.0;+sip.instance");  // appended to, valueless param kept as such
   const ContactParams c = contact_params(m.contacts()[2]);
   EXPECT_FALSE(c.reg_id);
   EXPECT_EQ(c.instance, "<urn:a\\\"b>");  // quoted-pair kept as received

@@ -53,24 +53,6 @@ std::string_view trim_view(std::string_view v) {
   return v;
 }
 
-/// Contact params as received, without `expires` (the 200 OK writes the granted one, §10.3 step 8).
-std::string params_without_expires(const sip::NameAddr& c) {
-  std::string out;
-  for (const sip::Param& p : c.params) {
-    if (p.name.size() == 7 && std::equal(p.name.begin(), p.name.end(), "expires",
-                                         [](char a, char b) { return (a | 0x20) == b; })) {
-      continue;
-    }
-    out += ';';
-    out += p.name;
-    if (p.has_value) {
-      out += '=';
-      out += p.value;
-    }
-  }
-  return out;
-}
-
 std::string contact_line(const registrar::ContactView& c) {
   const std::string expires = std::to_string(c.expires_in_s);
   std::string out;
@@ -198,8 +180,10 @@ Decision EpCscfPolicy::on_wic_register(proxy::RequestContext& ctx, const WimpuDo
     const std::string_view user_agent = trim_view(req.header_value(sip::HeaderId::kUserAgent));
     reg.contacts.reserve(contacts.size());
     for (const sip::NameAddr& c : contacts) {
-      // One walk of the params for expires, +sip.instance and reg-id (not one each).
-      const sip::ContactParams cp = sip::contact_params(c);
+      // One walk of the params for expires, +sip.instance, reg-id and the params stored without
+      // expires (the 200 OK writes the granted one, §10.3 step 8), not one walk each.
+      std::string params;
+      const sip::ContactParams cp = sip::contact_params(c, &params);
       std::uint32_t e = cp.expires.value_or(header_expires->value_or(pol.default_expires));
       if (e != 0 && e < pol.min_expires) {
         count("interval_too_brief").inc();
@@ -209,7 +193,7 @@ Decision EpCscfPolicy::on_wic_register(proxy::RequestContext& ctx, const WimpuDo
       e = std::min(e, pol.max_expires);
       registrar::ContactUpdate& u = reg.contacts.emplace_back();
       u.contact.uri = std::string(c.uri.text);
-      u.contact.params = params_without_expires(c);
+      u.contact.params = std::move(params);
       u.contact.instance = std::string(cp.instance);
       u.contact.reg_id = cp.reg_id.value_or(0);
       u.contact.call_id = std::string(call_id);

@@ -5,6 +5,7 @@
 // concurrent readers of the same Message. Allocations only where a std::vector is returned.
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -60,8 +61,11 @@ struct ContactParams {
   std::optional<std::uint32_t> reg_id;   ///< contact_reg_id()
 };
 /// contact_expires(), contact_instance() and contact_reg_id() of `contact` at once. The views
-/// point into the text `contact` was parsed from. Thread-safe (no state).
-ContactParams contact_params(const NameAddr& contact) noexcept;
+/// point into the text `contact` was parsed from. When `other_params` is given, every parameter
+/// except `expires` (any case, every occurrence) is appended to it as `;name` or `;name=value`,
+/// values as received (a registrar stores them and writes its own expires, RFC 3261 §10.3 step 8).
+/// Thread-safe (no state).
+ContactParams contact_params(const NameAddr& contact, std::string* other_params = nullptr);
 
 // ---- Authorization / Proxy-Authorization / WWW-Authenticate / Proxy-Authenticate ----
 
