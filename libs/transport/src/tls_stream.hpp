@@ -69,6 +69,10 @@ public:
   /// True once the handshake is over and the records are protected by tls13_records.
   bool wimpu_records() const noexcept { return rec_ != nullptr; }
 
+  /// Test hook, after a handshake that switched to the wimpu record layer: the next write starts
+  /// with a KeyUpdate of ours (RFC 8446 §4.6.3) whose write-key update fails.
+  void fail_next_key_update_for_test();
+
   /// Best effort, synchronous: one close_notify if nothing else is being written (Beast's
   /// teardown). Never blocks.
   void close_notify_now();
@@ -179,6 +183,10 @@ private:
   /// Seals up to one record of `parts` (after a KeyUpdate of ours if one is due) into the
   /// pending output; the plaintext bytes taken (0 on error, recorded for records_flush).
   std::size_t seal_write(const asio::const_buffer* parts, std::size_t count);
+  /// RFC 8446 §6.2: OpenSSL failed to seal a record or to update the write keys (KeyUpdate), an
+  /// internal_error. Counted; the connection is over both ways (the sticky errors), with no
+  /// alert: the write keys and sequence number are in doubt. Returns 0 (no bytes taken).
+  std::size_t seal_failed();
   /// Best effort: one alert (RFC 8446 §6) sent at once, without waiting, and only when nothing
   /// else is being written (a record must not be cut in two) and no close_notify went out. True
   /// if it was sealed (its sequence number used).
