@@ -51,6 +51,13 @@ Expected<std::unique_ptr<ssl::context>, StartupError> make_server_tls(const TlsS
   // The stream frees its SSL after a TLS 1.3 handshake and protects the records itself
   // (tls_stream.hpp). With the session cache on it must not: OpenSSL removes a cached session
   // whose SSL is freed without a shutdown (ssl_clear_bad_session).
+  // Kept as it is (session 7 review): SSL_set_shutdown(ssl, SSL_SENT_SHUTDOWN) before the stream's
+  // SSL_free would keep a cached session too (ssl_clear_bad_session skips it), and OpenSSL 3
+  // caches no TLS 1.3 session with stateless tickets on anyway, so cache-on listeners could
+  // switch as well. But that is a change of behaviour, not a simplification: the contract of
+  // TlsServerConfig::record_layer, docs/config.md and nf/ep-cscf/README.md ("tls_session_cache =
+  // true stays on OpenSSL") and TlsRecordLayer.Tls12SessionCacheAndTheOpensslSettingStayOnOpenssl
+  // would change with it, and TLS 1.3 resumption with the cache on would need its own test.
   if (c.record_layer == TlsRecordLayer::kWimpu && !c.session_cache) {
     use_wimpu_record_layer(*ctx);
   }

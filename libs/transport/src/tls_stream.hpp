@@ -69,6 +69,10 @@ public:
   /// True once the handshake is over and the records are protected by tls13_records.
   bool wimpu_records() const noexcept { return rec_ != nullptr; }
 
+  /// Test hook, after a handshake that switched to the wimpu record layer: the next write starts
+  /// with a KeyUpdate of ours (RFC 8446 §4.6.3) whose write-key update fails.
+  void fail_next_key_update_for_test();
+
   /// Best effort, synchronous: one close_notify if nothing else is being written (Beast's
   /// teardown). Never blocks.
   void close_notify_now();
@@ -108,42 +112,35 @@ public:
   template <class ConstBuffers, class Token>
   auto async_write_some(const ConstBuffers& buffers, Token&& token) {
     Op<true> op{this, Kind::kWrite};
-    std::size_t nonempty = 0;
-    const void* first = nullptr;
-    std::size_t first_size = 0;
-    for (auto it = asio::buffer_sequence_begin(buffers); it != asio::buffer_sequence_end(buffers);
+    // One walk over `buffers`. The record layer seals up to kMaxGather non-empty buffers now,
+    // straight from the caller's memory into the record. OpenSSL writes a single non-empty
+    // buffer in place, or a copy of up to one record gathered from the first and those after.
+    std::array<asio::const_buffer, kMaxGather> parts;
+    std::size_t count = 0;
+    for (auto it = asio::buffer_sequence_begin(buffers);
+         it != asio::buffer_sequence_end(buffers) && count < parts.size() &&
+         op.copy.size() < tls13::kMaxPlaintext;
          ++it) {
-      asio::const_buffer b(*it);
-      if (b.size() != 0) {
-        if (nonempty++ == 0) {
-          first = b.data();
-          first_size = b.size();
-        }
+      const asio::const_buffer b(*it);
+      if (b.size() == 0) {
+        continue;
       }
+      if (rec_ != nullptr || count == 0) {
+        parts[count++] = b;
+        continue;
+      }
+      if (op.copy.empty()) {
+        gather(op.copy, parts[0]);
+      }
+      gather(op.copy, b);
     }
     if (rec_ != nullptr) {
-      // Sealed now, straight from the caller's buffers into the record (no gathered copy).
-      std::array<asio::const_buffer, kMaxGather> parts;
-      std::size_t count = 0;
-      for (auto it = asio::buffer_sequence_begin(buffers);
-           it != asio::buffer_sequence_end(buffers) && count < parts.size(); ++it) {
-        asio::const_buffer b(*it);
-        if (b.size() != 0) {
-          parts[count++] = b;
-        }
-      }
       op.size = seal_write(parts.data(), count);
-    } else if (nonempty <= 1) {
-      op.data = const_cast<void*>(first);  // SSL_write_ex only reads it
-      op.size = first_size;
-    } else {
-      for (auto it = asio::buffer_sequence_begin(buffers);
-           it != asio::buffer_sequence_end(buffers) && op.copy.size() < tls13::kMaxPlaintext; ++it) {
-        asio::const_buffer b(*it);
-        const std::size_t take = std::min(b.size(), tls13::kMaxPlaintext - op.copy.size());
-        op.copy.append(static_cast<const char*>(b.data()), take);
-      }
+    } else if (!op.copy.empty()) {
       op.size = op.copy.size();
+    } else if (count != 0) {
+      op.data = const_cast<void*>(parts[0].data());  // SSL_write_ex only reads it
+      op.size = parts[0].size();
     }
     return asio::async_compose<Token, void(error_code, std::size_t)>(std::move(op), token,
                                                                      socket_);
@@ -159,6 +156,11 @@ public:
 
 private:
   static constexpr std::size_t kMaxGather = 16;
+  /// Appends what fits of `b` to `copy`, up to one record (tls13::kMaxPlaintext).
+  static void gather(std::string& copy, const asio::const_buffer& b) {
+    const std::size_t take = std::min(b.size(), tls13::kMaxPlaintext - copy.size());
+    copy.append(static_cast<const char*>(b.data()), take);
+  }
   struct Capture;  // secrets and record counts seen during the handshake (tls_stream_state.hpp)
   struct Records;  // the record layer's state after it (tls_stream_state.hpp)
   enum class Kind { kHandshake, kRead, kWrite, kShutdown };
@@ -181,6 +183,10 @@ private:
   /// Seals up to one record of `parts` (after a KeyUpdate of ours if one is due) into the
   /// pending output; the plaintext bytes taken (0 on error, recorded for records_flush).
   std::size_t seal_write(const asio::const_buffer* parts, std::size_t count);
+  /// RFC 8446 §6.2: OpenSSL failed to seal a record or to update the write keys (KeyUpdate), an
+  /// internal_error. Counted; the connection is over both ways (the sticky errors), with no
+  /// alert: the write keys and sequence number are in doubt. Returns 0 (no bytes taken).
+  std::size_t seal_failed();
   /// Best effort: one alert (RFC 8446 §6) sent at once, without waiting, and only when nothing
   /// else is being written (a record must not be cut in two) and no close_notify went out. True
   /// if it was sealed (its sequence number used).

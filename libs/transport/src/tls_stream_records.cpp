@@ -9,6 +9,7 @@
 #include "counters.hpp"
 #include "tls_stream.hpp"
 #include "tls_stream_state.hpp"
+#include "wimpu/common/assert.hpp"
 #include "wimpu/common/counter.hpp"
 #include "wimpu/common/hex.hpp"
 
@@ -254,9 +255,7 @@ std::size_t TlsStream::seal_write(const asio::const_buffer* parts, std::size_t c
     t13::write_key_update(out + t13::kHeaderSize, false);
     if (!t13::seal(r.suite, r.write, t13::ContentType::kHandshake, out, t13::kKeyUpdateSize) ||
         !t13::update_secret(r.suite, r.write)) {
-      r.write_error = error_for(t13::Alert::kInternalError);
-      r.wbuf.reset();
-      return 0;
+      return seal_failed();
     }
     r.key_update_due = false;
     out += update;
@@ -268,12 +267,28 @@ std::size_t TlsStream::seal_write(const asio::const_buffer* parts, std::size_t c
     at += take;
   }
   if (!t13::seal(r.suite, r.write, t13::ContentType::kApplicationData, out, total)) {
-    alert_counter(t13::Alert::kInternalError).inc();
-    r.write_error = error_for(t13::Alert::kInternalError);
-    r.wbuf.reset();
-    return 0;
+    return seal_failed();
   }
   return total;
+}
+
+std::size_t TlsStream::seal_failed() {
+  Records& r = *rec_;
+  alert_counter(t13::Alert::kInternalError).inc();
+  r.write_error = error_for(t13::Alert::kInternalError);
+  if (!r.read_error) {
+    r.read_error = r.write_error;  // §6.2: nothing more received either
+  }
+  r.wbuf.reset();
+  r.wlen = 0;
+  r.woff = 0;
+  return 0;
+}
+
+void TlsStream::fail_next_key_update_for_test() {
+  WIMPU_RELEASE_ASSERT(rec_ != nullptr);
+  rec_->key_update_due = true;
+  rec_->write.secret_size = 0;  // update_secret() refuses a secret of the wrong size
 }
 
 TlsStream::Step TlsStream::records_flush(std::size_t consumed) {

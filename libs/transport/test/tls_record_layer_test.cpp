@@ -252,5 +252,64 @@ TEST(TlsRecordLayer, StreamShutdownSendsCloseNotifyAndThePeersReadsAsEof) {
   EXPECT_EQ(rd, asio::error::eof);
 }
 
+// RFC 8446 §6.2: a KeyUpdate of ours that cannot be sealed or whose write keys cannot be updated
+// is an internal_error: counted, the write fails with it, and the stream is over both ways.
+TEST(TlsRecordLayer, KeyUpdateThatFailsIsAnInternalErrorAndEndsTheStream) {
+  namespace asio = boost::asio;
+  using detail::TlsStream;
+  TestCert cert;
+  TlsServerConfig sc;
+  sc.cert_file = cert.cert_file();
+  sc.key_file = cert.key_file();
+  auto ctx = detail::make_server_tls(sc);
+  ASSERT_TRUE(ctx.has_value());
+  asio::io_context io;
+  detail::Acceptor acceptor(io.get_executor(), detail::tcp::endpoint(
+                                                   asio::ip::make_address("127.0.0.1"), 0));
+  const Endpoint ep{acceptor.local_endpoint().address(), acceptor.local_endpoint().port()};
+
+  std::string client_got;
+  std::thread client([&] {
+    MemTlsClient c(tls13(), nullptr);
+    if (c.connect(ep)) {
+      c.read_until_end(&client_got);  // until the server closes the socket
+    }
+  });
+  detail::Socket socket(io.get_executor());
+  acceptor.accept(socket);
+  auto s = std::make_unique<TlsStream>(std::move(socket), **ctx);
+  detail::error_code hs;
+  s->async_handshake(asio::ssl::stream_base::server, [&](detail::error_code ec) { hs = ec; });
+  io.run();
+  io.restart();
+  ASSERT_FALSE(hs);
+  ASSERT_TRUE(s->wimpu_records());
+
+  const std::uint64_t internal = records_count("internal_error");
+  s->fail_next_key_update_for_test();
+  const std::string text = "never sent";
+  detail::error_code wr;
+  std::size_t wrote = 1;
+  s->async_write_some(asio::buffer(text), [&](detail::error_code ec, std::size_t n) {
+    wr = ec;
+    wrote = n;
+  });
+  io.run();
+  io.restart();
+  EXPECT_EQ(wrote, 0u);
+  EXPECT_EQ(wr.category(), asio::error::get_ssl_category());
+  EXPECT_EQ(ERR_GET_REASON(static_cast<unsigned long>(wr.value())), ERR_R_INTERNAL_ERROR);
+  EXPECT_EQ(records_count("internal_error"), internal + 1);
+
+  std::array<char, 16> buf{};
+  detail::error_code rd;
+  s->async_read_some(asio::buffer(buf), [&](detail::error_code ec, std::size_t) { rd = ec; });
+  io.run();
+  EXPECT_EQ(rd, wr);  // nothing more is received either
+  s.reset();          // closes the socket: the client's read ends
+  client.join();
+  EXPECT_EQ(client_got, "");
+}
+
 }  // namespace
 }  // namespace wimpu::transport::test
