@@ -147,7 +147,7 @@ void Link::on_open(WsSipConnection& c) {
   for (Ua& ua : uas_) {
     if (o.mode != Mode::kRegister) {
       issue(ua, now, now);  // idle/answer: register once
-    } else if (w_.rate_mode()) {
+    } else if (w_.rate_mode() || w_.holding_closed_loop()) {
       w_.ua_free(*this, ua, now);
     } else {
       w_.try_issue(*this, ua, now);
@@ -155,6 +155,7 @@ void Link::on_open(WsSipConnection& c) {
   }
   w_.pump_launch(now);
   w_.maybe_start_rate(now);
+  w_.maybe_start_closed_loop(now);
 }
 
 void Link::on_failed(WsSipConnection& c, ErrorKind kind, boost::system::error_code) {

@@ -233,6 +233,7 @@ void Worker::on_tick() {
   }
   pump_launch(now);
   maybe_start_rate(now);
+  maybe_start_closed_loop(now);
   publish_gauges();
   arm_tick();
 }
@@ -281,6 +282,25 @@ void Worker::maybe_start_rate(TimePoint now) {
   rate_start_ = now;
   rate_k_ = 0;
   on_rate();
+}
+
+void Worker::maybe_start_closed_loop(TimePoint now) {
+  if (!holding_closed_loop() || stopping_ || first_attempts_ < links_.size()) {
+    return;
+  }
+  closed_loop_started_ = true;
+  while (!free_.empty()) {
+    const UaRef ref = free_.front();
+    free_.pop_front();
+    Link& link = *links_[ref.link];
+    if (link.state() != Link::State::kOpen || link.generation() != ref.generation) {
+      continue;  // the flow it belonged to is gone
+    }
+    Ua& ua = link.uas()[ref.slot];
+    if (!ua.pending.active) {
+      try_issue(link, ua, now);
+    }
+  }
 }
 
 void Worker::arm_rate(TimePoint now) {

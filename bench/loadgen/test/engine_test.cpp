@@ -93,6 +93,26 @@ TEST(Engine, ClosedLoopRegisterCountsEveryAnswer) {
   EXPECT_NE(json.find("\"p99.9_us\""), std::string::npos);
 }
 
+// Closed loop starts after the first connection round: no REGISTER reaches the server while
+// another connection of the run is still being set up (bench/RESULTS.md Run 8: Kamailio let
+// handshakes time out under the load of the links already open).
+TEST(Engine, ClosedLoopStartsOnceEveryConnectionIsUp) {
+  SipResponder r(ResponderOptions{});
+  EngineOptions o = options_for(r, Mode::kRegister);
+  o.threads = 1;
+  o.connections = 16;
+  o.connect_rate = 100;  // the connections come up over ~0.1 s: the first ones open well before
+  o.ua_per_connection = 2;
+  o.count = 200;
+  o.token.minter = static_token("tok-1");
+  Engine engine(o);
+  const RunReport rep = engine.run();
+  EXPECT_EQ(rep.stats.transactions_ok, 200u) << format_text(rep);
+  const ResponderCounts c = r.counts();
+  EXPECT_EQ(c.tcp_accepted, 16u);
+  EXPECT_EQ(c.tcp_accepted_at_first_register, 16u);
+}
+
 TEST(Engine, FreshTokenPerRequestAndSubjects) {
   SipResponder r(ResponderOptions{});
   EngineOptions o = options_for(r, Mode::kRegister);

@@ -235,7 +235,9 @@ private:
       token = std::string(**b);
     }
     r_.update([&](ResponderCounts& c) {
-      ++c.registers;
+      if (++c.registers == 1) {
+        c.tcp_accepted_at_first_register = c.tcp_accepted;
+      }
       ++(text ? c.text_frames : c.binary_frames);
       c.last_register = raw;
       if (!token.empty()) {
@@ -471,6 +473,7 @@ void SipResponder::do_accept() {
     if (ec) {
       return;
     }
+    update([](ResponderCounts& c) { ++c.tcp_accepted; });
     if (tls_) {
       auto s = std::make_shared<Session<ssl::stream<tcp::socket>>>(
           *this, websocket::stream<ssl::stream<tcp::socket>>(std::move(sock), *tls_));

@@ -36,6 +36,8 @@ struct ResponderOptions {
 /// What the responder saw. Copied out under a lock.
 struct ResponderCounts {
   std::uint64_t connections = 0;
+  std::uint64_t tcp_accepted = 0;                 ///< TCP connections accepted (before any handshake)
+  std::uint64_t tcp_accepted_at_first_register = 0;
   std::uint64_t handshakes_refused = 0;
   std::uint64_t registers = 0;
   std::uint64_t text_frames = 0;
