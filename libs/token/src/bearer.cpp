@@ -60,9 +60,11 @@ bool is_token68(std::string_view s) {
   std::size_t i = 0;
   while (i + 8 <= s.size()) {
     const auto* p = reinterpret_cast<const unsigned char*>(s.data() + i);
-    const bool all = kToken68[p[0]] & kToken68[p[1]] & kToken68[p[2]] & kToken68[p[3]] &
-                     kToken68[p[4]] & kToken68[p[5]] & kToken68[p[6]] & kToken68[p[7]];
-    if (!all) {
+    unsigned all = 1;  // '&' on integers, not '&&': no branch per octet
+    for (std::size_t k = 0; k < 8; ++k) {
+      all &= static_cast<unsigned>(kToken68[p[k]]);
+    }
+    if (all == 0) {
       break;
     }
     i += 8;

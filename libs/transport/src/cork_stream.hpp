@@ -88,7 +88,7 @@ public:
   template <class MutableBuffers, class Token>
   auto async_read_some(const MutableBuffers& buffers, Token&& token) {
     return asio::async_initiate<Token, void(error_code, std::size_t)>(
-        [this](auto handler, const MutableBuffers& b) { start_read(std::move(handler), b); },
+        [this](auto handler, const MutableBuffers& b) { this->start_read(std::move(handler), b); },
         token, buffers);
   }
   /// How many of Beast's reads reached the socket so far.

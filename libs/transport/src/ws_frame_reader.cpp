@@ -140,7 +140,7 @@ WsFrameReader::Event WsFrameReader::next(char* data, std::size_t size, std::size
     if ((b0 & 0x70) != 0) {
       return fail(WsReadError::kReservedBits);  // §5.2: no extension negotiated
     }
-    const bool control = (opcode & 0x8) != 0;
+    const bool control = (opcode & kClose) != 0;  // §5.2: control opcodes 0x8-0xF, Close the first
     if (control ? opcode > kPong : opcode > kBinary) {
       return fail(WsReadError::kReservedOpcode);
     }
