@@ -289,6 +289,12 @@ void Worker::maybe_start_closed_loop(TimePoint now) {
     return;
   }
   closed_loop_started_ = true;
+  while (const std::optional<FreeUa> f = take_free_ua()) {
+    try_issue(*f->link, *f->ua, now);
+  }
+}
+
+std::optional<Worker::FreeUa> Worker::take_free_ua() {
   while (!free_.empty()) {
     const UaRef ref = free_.front();
     free_.pop_front();
@@ -298,9 +304,10 @@ void Worker::maybe_start_closed_loop(TimePoint now) {
     }
     Ua& ua = link.uas()[ref.slot];
     if (!ua.pending.active) {
-      try_issue(link, ua, now);
+      return FreeUa{&link, &ua};
     }
   }
+  return std::nullopt;
 }
 
 void Worker::arm_rate(TimePoint now) {
@@ -338,18 +345,8 @@ void Worker::on_rate() {
 }
 
 void Worker::dispatch(TimePoint intended, TimePoint now) {
-  while (!free_.empty()) {
-    const UaRef ref = free_.front();
-    free_.pop_front();
-    Link& link = *links_[ref.link];
-    if (link.state() != Link::State::kOpen || link.generation() != ref.generation) {
-      continue;  // the flow it belonged to is gone
-    }
-    Ua& ua = link.uas()[ref.slot];
-    if (ua.pending.active) {
-      continue;
-    }
-    link.issue(ua, intended, now);
+  if (const std::optional<FreeUa> f = take_free_ua()) {
+    f->link->issue(*f->ua, intended, now);
     return;
   }
   if (backlog_.size() < opt().max_backlog) {

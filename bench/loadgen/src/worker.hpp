@@ -236,6 +236,12 @@ private:
   void arm_rate(TimePoint now);
   void on_rate();
   void dispatch(TimePoint intended, TimePoint now);
+  struct FreeUa {
+    Link* link;
+    Ua* ua;
+  };
+  /// The next UA of free_ still on its flow and without a pending REGISTER (stale ones dropped).
+  std::optional<FreeUa> take_free_ua();
   bool may_issue() const noexcept;
   void publish_gauges();
   void finish();
