@@ -7,6 +7,7 @@
 #include <boost/asio/ssl/stream_base.hpp>
 
 #include <array>
+#include <memory>
 #include <string>
 #include <thread>
 
@@ -185,21 +186,53 @@ TEST(TlsRecordLayer, Tls12SessionCacheAndTheOpensslSettingStayOnOpenssl) {
   EXPECT_EQ(records_count("switched"), switched);
 }
 
+// A server-side TlsStream over a loopback socket, for the tests that drive it directly (no
+// connection above it): the listener's TLS context, the acceptor, and the stream it accepts.
+struct ServerStream {
+  static Expected<std::unique_ptr<boost::asio::ssl::context>, StartupError> server_tls(
+      const TestCert& cert) {
+    TlsServerConfig sc;
+    sc.cert_file = cert.cert_file();
+    sc.key_file = cert.key_file();
+    return detail::make_server_tls(sc);
+  }
+  Endpoint endpoint() const {
+    return Endpoint{acceptor.local_endpoint().address(), acceptor.local_endpoint().port()};
+  }
+  // Accepts one connection and runs the server handshake; null (with a test failure) if the
+  // handshake fails or the stream did not move to the wimpu record layer.
+  std::unique_ptr<detail::TlsStream> accept() {
+    detail::Socket socket(io.get_executor());
+    acceptor.accept(socket);
+    auto s = std::make_unique<detail::TlsStream>(std::move(socket), **ctx);
+    detail::error_code hs;
+    s->async_handshake(boost::asio::ssl::stream_base::server,
+                       [&](detail::error_code ec) { hs = ec; });
+    io.run();
+    io.restart();
+    EXPECT_FALSE(hs) << hs.message();
+    EXPECT_TRUE(s->wimpu_records());
+    if (hs || !s->wimpu_records()) {
+      return nullptr;
+    }
+    return s;
+  }
+
+  TestCert cert;
+  Expected<std::unique_ptr<boost::asio::ssl::context>, StartupError> ctx = server_tls(cert);
+  boost::asio::io_context io;
+  detail::Acceptor acceptor{io.get_executor(),
+                            detail::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0)};
+};
+
 // TlsStream itself: async_shutdown sends a close_notify the client reads as such, and the
 // client's close_notify reads as asio::error::eof (as asio::ssl::stream reports it).
 TEST(TlsRecordLayer, StreamShutdownSendsCloseNotifyAndThePeersReadsAsEof) {
   namespace asio = boost::asio;
-  using detail::TlsStream;
-  TestCert cert;
-  TlsServerConfig sc;
-  sc.cert_file = cert.cert_file();
-  sc.key_file = cert.key_file();
-  auto ctx = detail::make_server_tls(sc);
-  ASSERT_TRUE(ctx.has_value());
-  asio::io_context io;
-  detail::Acceptor acceptor(io.get_executor(), detail::tcp::endpoint(
-                                                   asio::ip::make_address("127.0.0.1"), 0));
-  const Endpoint ep{acceptor.local_endpoint().address(), acceptor.local_endpoint().port()};
+  ServerStream server;
+  ASSERT_TRUE(server.ctx.has_value());
+  asio::io_context& io = server.io;
+  const Endpoint ep = server.endpoint();
 
   int client_end = 0;
   std::string client_got;
@@ -210,21 +243,14 @@ TEST(TlsRecordLayer, StreamShutdownSendsCloseNotifyAndThePeersReadsAsEof) {
       c.send_close_notify();
     }
   });
-  detail::Socket socket(io.get_executor());
-  acceptor.accept(socket);
-  TlsStream s(std::move(socket), **ctx);
-  detail::error_code hs;
-  s.async_handshake(asio::ssl::stream_base::server, [&](detail::error_code ec) { hs = ec; });
-  io.run();
-  io.restart();
-  ASSERT_FALSE(hs);
-  EXPECT_TRUE(s.wimpu_records());
-  EXPECT_EQ(s.native_handle(), nullptr);
+  const std::unique_ptr<detail::TlsStream> s = server.accept();
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(s->native_handle(), nullptr);
 
   std::array<char, 64> buf{};
   std::size_t got = 0;
   detail::error_code rd;
-  s.async_read_some(asio::buffer(buf), [&](detail::error_code ec, std::size_t n) {
+  s->async_read_some(asio::buffer(buf), [&](detail::error_code ec, std::size_t n) {
     rd = ec;
     got = n;
   });
@@ -235,16 +261,16 @@ TEST(TlsRecordLayer, StreamShutdownSendsCloseNotifyAndThePeersReadsAsEof) {
 
   const std::string reply = "world";
   std::size_t wrote = 0;
-  s.async_write_some(asio::buffer(reply), [&](detail::error_code, std::size_t n) { wrote = n; });
+  s->async_write_some(asio::buffer(reply), [&](detail::error_code, std::size_t n) { wrote = n; });
   io.run();
   io.restart();
   EXPECT_EQ(wrote, reply.size());
   detail::error_code sd{asio::error::would_block};
-  s.async_shutdown([&](detail::error_code ec) { sd = ec; });
+  s->async_shutdown([&](detail::error_code ec) { sd = ec; });
   io.run();
   io.restart();
   EXPECT_FALSE(sd);
-  s.async_read_some(asio::buffer(buf), [&](detail::error_code ec, std::size_t) { rd = ec; });
+  s->async_read_some(asio::buffer(buf), [&](detail::error_code ec, std::size_t) { rd = ec; });
   io.run();
   client.join();
   EXPECT_EQ(client_got, reply);
@@ -256,17 +282,10 @@ TEST(TlsRecordLayer, StreamShutdownSendsCloseNotifyAndThePeersReadsAsEof) {
 // is an internal_error: counted, the write fails with it, and the stream is over both ways.
 TEST(TlsRecordLayer, KeyUpdateThatFailsIsAnInternalErrorAndEndsTheStream) {
   namespace asio = boost::asio;
-  using detail::TlsStream;
-  TestCert cert;
-  TlsServerConfig sc;
-  sc.cert_file = cert.cert_file();
-  sc.key_file = cert.key_file();
-  auto ctx = detail::make_server_tls(sc);
-  ASSERT_TRUE(ctx.has_value());
-  asio::io_context io;
-  detail::Acceptor acceptor(io.get_executor(), detail::tcp::endpoint(
-                                                   asio::ip::make_address("127.0.0.1"), 0));
-  const Endpoint ep{acceptor.local_endpoint().address(), acceptor.local_endpoint().port()};
+  ServerStream server;
+  ASSERT_TRUE(server.ctx.has_value());
+  asio::io_context& io = server.io;
+  const Endpoint ep = server.endpoint();
 
   std::string client_got;
   std::thread client([&] {
@@ -275,15 +294,8 @@ TEST(TlsRecordLayer, KeyUpdateThatFailsIsAnInternalErrorAndEndsTheStream) {
       c.read_until_end(&client_got);  // until the server closes the socket
     }
   });
-  detail::Socket socket(io.get_executor());
-  acceptor.accept(socket);
-  auto s = std::make_unique<TlsStream>(std::move(socket), **ctx);
-  detail::error_code hs;
-  s->async_handshake(asio::ssl::stream_base::server, [&](detail::error_code ec) { hs = ec; });
-  io.run();
-  io.restart();
-  ASSERT_FALSE(hs);
-  ASSERT_TRUE(s->wimpu_records());
+  std::unique_ptr<detail::TlsStream> s = server.accept();
+  ASSERT_NE(s, nullptr);
 
   const std::uint64_t internal = records_count("internal_error");
   s->fail_next_key_update_for_test();
