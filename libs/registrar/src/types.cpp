@@ -46,12 +46,21 @@ void throw_exception_from_error(W4Error e, const boost::source_location& loc) {
 }
 
 std::string WebIdentity::key() const {
-  std::string k = std::to_string(issuer.size());
-  k.reserve(k.size() + 1 + issuer.size() + subject.size());
-  k += ':';
-  k += issuer;
-  k += subject;
+  std::string k;
+  key_into(k);
   return k;
+}
+
+void WebIdentity::key_into(std::string& out) const {
+  char digits[24];
+  const auto [end, ec] = std::to_chars(digits, digits + sizeof digits, issuer.size());
+  (void)ec;  // 24 digits hold any size_t
+  out.clear();
+  out.reserve(static_cast<std::size_t>(end - digits) + 1 + issuer.size() + subject.size());
+  out.append(digits, end);
+  out += ':';
+  out += issuer;
+  out += subject;
 }
 
 std::optional<WebIdentity> WebIdentity::from_key(std::string_view key) {
