@@ -220,6 +220,36 @@ void MemoryBlockStore::rewrite(std::uint32_t index, std::string_view owner,
   s.blob_size = static_cast<std::uint32_t>(size);
 }
 
+bool MemoryBlockStore::refresh_in_place(std::uint32_t index,
+                                        const std::vector<ContactDraft>& contacts) {
+  Slot& s = slots_[index];
+  const char* old = s.blob();
+  const BlobView blob(old);
+  if (old == nullptr || blob.count() != contacts.size()) {
+    return false;  // a contact added, removed or expired (rewrite() drops the expired ones)
+  }
+  std::size_t i = 0;
+  bool same = true;
+  blob.for_each([&](const ContactRef& c) {
+    const ContactDraft& d = contacts[i++];
+    same = same && (d.existing == c.data() || (d.existing == nullptr && c.same_fields(*d.info)));
+  });
+  if (!same) {
+    return false;
+  }
+  // The blob's own bytes, writable: the slot's inline space or its arena block.
+  char* base = s.blob_size <= Slot::kInline ? s.inline_blob : s.overflow;
+  i = 0;
+  blob.for_each([&](const ContactRef& c) {
+    const ContactDraft& d = contacts[i++];
+    if (d.existing == nullptr) {
+      ContactRef::store_times(base + (c.data() - old), d.expires_at, d.registered_at,
+                              d.updated_at, d.info->cseq);
+    }
+  });
+  return true;
+}
+
 void MemoryBlockStore::settle(std::uint32_t index, std::int64_t now, bool released_or_new) {
   // Reads the new blob: every contact in it is live (rewrite() kept only live ones).
   Slot& s = slots_[index];
@@ -307,7 +337,6 @@ W4Result<void> MemoryBlockStore::register_into(const RegisterRequest& req, std::
   }
 
   bool newly = false;
-  std::string_view owner;
   if (index == kNone) {
     index = pick_free(now);
     if (index == kNone) {
@@ -319,12 +348,11 @@ W4Result<void> MemoryBlockStore::register_into(const RegisterRequest& req, std::
       identities_.erase(IndexTable::hash(previous), index);
     }
     identities_.insert(IndexTable::hash(id), index);
-    owner = id;
     newly = true;
-  } else {
-    owner = BlobView(slots_[index].blob()).owner();
+    rewrite(index, id, contacts);
+  } else if (!refresh_in_place(index, contacts)) {
+    rewrite(index, BlobView(slots_[index].blob()).owner(), contacts);
   }
-  rewrite(index, owner, contacts);
   settle(index, now, removed > 0 || newly);
 
   block_.render_into(index, out.impu, out.aliases);

@@ -111,6 +111,10 @@ private:
   // Replaces the slot's blob, keeping the flow index in step; `owner` may view the old blob.
   void rewrite(std::uint32_t index, std::string_view owner,
                const std::vector<ContactDraft>& contacts);
+  // A refresh that changes no stored byte but times and CSeq (the same contacts in the same order
+  // with the same fields: a re-REGISTER on the same flow) patches them in the slot's blob and
+  // returns true: no re-encoding and no flow index work. False (nothing done) otherwise.
+  bool refresh_in_place(std::uint32_t index, const std::vector<ContactDraft>& contacts);
   // After rewrite() at `now`: recomputes free_at from the new blob and keeps the heap's bound.
   // Drafts must not be used after rewrite(): they point into the old blob.
   void settle(std::uint32_t index, std::int64_t now, bool released_or_new);

@@ -419,6 +419,17 @@ TYPED_TEST(W4Conformance, InvalidRequestsAreRefused) {
   auto big = contact("sip:w@h");
   big.user_agent.assign(kMaxFieldBytes + 1, 'x');
   bad(reg1("b1", "alice", big), W4Error::kInvalidArgument);
+  // CR or LF anywhere in a field of any length (the scan goes by words and blocks of 16).
+  for (const std::size_t len : {1, 5, 7, 8, 9, 15, 16, 17, 31, 33, 40}) {
+    for (std::size_t at = 0; at < len; ++at) {
+      for (const char c : {'\r', '\n'}) {
+        auto crlf = contact("sip:w@h");
+        crlf.user_agent.assign(len, 'x');
+        crlf.user_agent[at] = c;
+        bad(reg1("b1", "alice", crlf), W4Error::kInvalidArgument);
+      }
+    }
+  }
   EXPECT_EQ(this->usage("b1").free, 10u);
   const auto flow = this->run(this->w4().remove_flow(""));
   ASSERT_FALSE(flow);
