@@ -158,12 +158,17 @@ void MemoryBlockStore::push_heap(std::uint32_t index, std::int64_t key) {
 
 std::vector<ContactDraft> MemoryBlockStore::live(std::uint32_t index, std::int64_t now) const {
   std::vector<ContactDraft> out;
+  live_into(index, now, out);
+  return out;
+}
+
+void MemoryBlockStore::live_into(std::uint32_t index, std::int64_t now,
+                                 std::vector<ContactDraft>& out) const {
   BlobView(slots_[index].blob()).for_each([&](const ContactRef& c) {
     if (c.live(now)) {
       out.push_back(ContactDraft{c.data()});
     }
   });
-  return out;
 }
 
 void MemoryBlockStore::rewrite(std::uint32_t index, std::string_view owner,
@@ -215,6 +220,36 @@ void MemoryBlockStore::rewrite(std::uint32_t index, std::string_view owner,
   s.blob_size = static_cast<std::uint32_t>(size);
 }
 
+bool MemoryBlockStore::refresh_in_place(std::uint32_t index,
+                                        const std::vector<ContactDraft>& contacts) {
+  Slot& s = slots_[index];
+  const char* old = s.blob();
+  const BlobView blob(old);
+  if (old == nullptr || blob.count() != contacts.size()) {
+    return false;  // a contact added, removed or expired (rewrite() drops the expired ones)
+  }
+  std::size_t i = 0;
+  bool same = true;
+  blob.for_each([&](const ContactRef& c) {
+    const ContactDraft& d = contacts[i++];
+    same = same && (d.existing == c.data() || (d.existing == nullptr && c.same_fields(*d.info)));
+  });
+  if (!same) {
+    return false;
+  }
+  // The blob's own bytes, writable: the slot's inline space or its arena block.
+  char* base = s.blob_size <= Slot::kInline ? s.inline_blob : s.overflow;
+  i = 0;
+  blob.for_each([&](const ContactRef& c) {
+    const ContactDraft& d = contacts[i++];
+    if (d.existing == nullptr) {
+      ContactRef::store_times(base + (c.data() - old), d.expires_at, d.registered_at,
+                              d.updated_at, d.info->cseq);
+    }
+  });
+  return true;
+}
+
 void MemoryBlockStore::settle(std::uint32_t index, std::int64_t now, bool released_or_new) {
   // Reads the new blob: every contact in it is live (rewrite() kept only live ones).
   Slot& s = slots_[index];
@@ -235,17 +270,30 @@ void MemoryBlockStore::settle(std::uint32_t index, std::int64_t now, bool releas
 
 W4Result<RegisterResult> MemoryBlockStore::register_contacts(const RegisterRequest& req,
                                                              std::int64_t now) {
-  const std::string id = req.identity.key();
+  RegisterResult r;
+  if (auto done = register_into(req, now, r); !done) {
+    return done.error();
+  }
+  return r;
+}
+
+W4Result<void> MemoryBlockStore::register_into(const RegisterRequest& req, std::int64_t now,
+                                               RegisterResult& out) {
   const bool adds = std::any_of(req.contacts.begin(), req.contacts.end(),
                                 [](const ContactUpdate& u) { return u.expires_s != 0; });
   std::lock_guard lock(mu_);
+  // The identity key and the contact list are members reused under the lock: a refresh of an
+  // unchanged binding allocates nothing here (issue 8 figure 2).
+  std::string& id = identity_key_;
+  req.identity.key_into(id);
   std::uint32_t index = find_identity(id);
   if (index == kNone && !adds) {
     return errors_.count(W4Error::kNotFound);
   }
-  std::vector<ContactDraft> contacts;
+  std::vector<ContactDraft>& contacts = drafts_;
+  contacts.clear();
   if (index != kNone) {
-    contacts = live(index, now);
+    live_into(index, now, contacts);
   }
   // RFC 3261 §10.3 step 7, against the stored state before the request.
   for (const auto& c : contacts) {
@@ -289,7 +337,6 @@ W4Result<RegisterResult> MemoryBlockStore::register_contacts(const RegisterReque
   }
 
   bool newly = false;
-  std::string_view owner;
   if (index == kNone) {
     index = pick_free(now);
     if (index == kNone) {
@@ -301,24 +348,25 @@ W4Result<RegisterResult> MemoryBlockStore::register_contacts(const RegisterReque
       identities_.erase(IndexTable::hash(previous), index);
     }
     identities_.insert(IndexTable::hash(id), index);
-    owner = id;
     newly = true;
-  } else {
-    owner = BlobView(slots_[index].blob()).owner();
+    rewrite(index, id, contacts);
+  } else if (!refresh_in_place(index, contacts)) {
+    rewrite(index, BlobView(slots_[index].blob()).owner(), contacts);
   }
-  rewrite(index, owner, contacts);
   settle(index, now, removed > 0 || newly);
 
-  RegisterResult r;
-  r.impu = block_.render(index);
-  r.aliases = block_.aliases(index);
-  r.newly_allocated = newly;
-  r.now_ms = now;
-  r.contacts.reserve(contacts.size());
+  block_.render_into(index, out.impu, out.aliases);
+  out.newly_allocated = newly;
+  out.now_ms = now;
+  std::size_t n = 0;
   BlobView(slots_[index].blob()).for_each([&](const ContactRef& c) {
-    r.contacts.push_back(c.view(now));
+    if (n == out.contacts.size()) {
+      out.contacts.emplace_back();
+    }
+    c.view_into(now, out.contacts[n++]);
   });
-  return r;
+  out.contacts.resize(n);
+  return {};
 }
 
 W4Result<RemoveResult> MemoryBlockStore::remove_contact(std::uint64_t index, const ContactKey& key,

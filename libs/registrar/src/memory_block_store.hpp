@@ -42,6 +42,10 @@ public:
   std::size_t slot_memory_bytes() const { return slots_.memory_bytes(); }
 
   W4Result<RegisterResult> register_contacts(const RegisterRequest& req, std::int64_t now);
+  /// register_contacts() into `out`, reusing its strings and vectors: a refresh of a binding
+  /// allocates nothing once `out` and the store's scratch lists are warm. On error `out` is
+  /// unspecified.
+  W4Result<void> register_into(const RegisterRequest& req, std::int64_t now, RegisterResult& out);
   W4Result<RemoveResult> remove_contact(std::uint64_t index, const ContactKey& key,
                                         std::int64_t now);
   W4Result<RemoveResult> remove_all(std::uint64_t index, const std::optional<CallIdGuard>& guard,
@@ -102,9 +106,15 @@ private:
   std::uint32_t pick_free(std::int64_t now);
   // The slot's live contacts, as drafts that copy them into a new blob.
   std::vector<ContactDraft> live(std::uint32_t index, std::int64_t now) const;
+  // live() appended to `out` (register_into()'s reused list).
+  void live_into(std::uint32_t index, std::int64_t now, std::vector<ContactDraft>& out) const;
   // Replaces the slot's blob, keeping the flow index in step; `owner` may view the old blob.
   void rewrite(std::uint32_t index, std::string_view owner,
                const std::vector<ContactDraft>& contacts);
+  // A refresh that changes no stored byte but times and CSeq (the same contacts in the same order
+  // with the same fields: a re-REGISTER on the same flow) patches them in the slot's blob and
+  // returns true: no re-encoding and no flow index work. False (nothing done) otherwise.
+  bool refresh_in_place(std::uint32_t index, const std::vector<ContactDraft>& contacts);
   // After rewrite() at `now`: recomputes free_at from the new blob and keeps the heap's bound.
   // Drafts must not be used after rewrite(): they point into the old blob.
   void settle(std::uint32_t index, std::int64_t now, bool released_or_new);
@@ -122,6 +132,8 @@ private:
   FlowIndex flows_;              ///< flow -> every index with a stored contact on it.
   std::vector<std::string_view> old_flows_;  ///< rewrite()'s scratch lists (under the lock).
   std::vector<std::string_view> new_flows_;
+  std::string identity_key_;           ///< register_into()'s scratch (under the lock)
+  std::vector<ContactDraft> drafts_;   ///< register_into()'s contact list (under the lock)
   std::vector<HeapEntry> heap_;  ///< Min-heap on key (lower bound of free_at).
   std::size_t sweep_cursor_ = 0;
 };

@@ -50,6 +50,14 @@ std::int64_t now_ms(const common::Clock& clock) {
 }  // namespace
 
 W4Result<RegisterResult> MemoryRegistrar::register_now(const RegisterRequest& req) {
+  RegisterResult out;
+  if (auto r = register_now(req, out); !r) {
+    return r.error();
+  }
+  return out;
+}
+
+W4Result<void> MemoryRegistrar::register_now(const RegisterRequest& req, RegisterResult& out) {
   if (auto v = validate(req); !v) {
     return errors().count(v.error());
   }
@@ -57,7 +65,12 @@ W4Result<RegisterResult> MemoryRegistrar::register_now(const RegisterRequest& re
   if (s == nullptr) {
     return errors().count(W4Error::kUnknownBlock);
   }
-  return s->register_contacts(req, now_ms(*clock_));
+  return s->register_into(req, now_ms(*clock_), out);
+}
+
+std::optional<W4Result<void>> MemoryRegistrar::try_register_now(const RegisterRequest& req,
+                                                                RegisterResult& out) {
+  return register_now(req, out);
 }
 
 W4Result<RemoveResult> MemoryRegistrar::remove_contact_now(std::string_view impu,

@@ -37,6 +37,48 @@ char* put(char* p, std::string_view s) {
 
 }  // namespace
 
+bool ContactRef::same_fields(const ContactInfo& c) const {
+  if (reg_id() != c.reg_id) {
+    return false;
+  }
+  const char* f = p_ + kFixed;
+  const auto next_is = [&f, this](Field which, std::string_view v) {
+    const std::size_t n = len(which);
+    const bool eq = n == v.size() && std::memcmp(f, v.data(), n) == 0;
+    f += n;
+    return eq;
+  };
+  if (!next_is(kUri, c.uri) || !next_is(kParams, c.params) || !next_is(kInstance, c.instance) ||
+      !next_is(kCallId, c.call_id) || !next_is(kFlow, c.flow_token) ||
+      !next_is(kEpcscf, c.epcscf_instance)) {
+    return false;
+  }
+  // Path entries are stored joined by '\n' (validate() refuses empty entries and CR/LF in them).
+  std::string_view path(f, len(kPath));
+  f += path.size();
+  for (std::size_t i = 0; i < c.path.size(); ++i) {
+    if (i != 0) {
+      if (path.empty() || path.front() != '\n') {
+        return false;
+      }
+      path.remove_prefix(1);
+    }
+    if (!path.starts_with(c.path[i])) {
+      return false;
+    }
+    path.remove_prefix(c.path[i].size());
+  }
+  return path.empty() && next_is(kUa, c.user_agent);
+}
+
+void ContactRef::store_times(char* p, std::int64_t expires_at, std::int64_t registered_at,
+                             std::int64_t updated_at, std::uint32_t cseq) {
+  p = store(p, expires_at);
+  p = store(p, registered_at);
+  p = store(p, updated_at);
+  store(p, cseq);
+}
+
 ContactView ContactRef::view(std::int64_t now) const {
   ContactView v;
   view_into(now, v);

@@ -84,6 +84,13 @@ public:
     }
     return !is_outbound() && field(kUri) == uri;
   }
+  /// Whether every stored field (the 8 strings, Path entries joined, and reg-id) equals `c`'s:
+  /// only the times and the CSeq may then differ (a refresh on the same flow).
+  bool same_fields(const ContactInfo& c) const;
+  /// Overwrites the times and CSeq of the encoded contact at `p` (a ContactRef's data(), in a
+  /// writable blob): a refresh that changes nothing else (same_fields()).
+  static void store_times(char* p, std::int64_t expires_at, std::int64_t registered_at,
+                          std::int64_t updated_at, std::uint32_t cseq);
   /// The contact as readers see it at `now`.
   ContactView view(std::int64_t now) const;
   /// The same, written into `out` reusing its strings' capacity (allocation-free once warm).

@@ -1,11 +1,16 @@
 #include "wimpu/registrar/types.hpp"
 
 #include <charconv>
+#include <cstdint>
 #include <cstring>
 #include <ostream>
 #include <stdexcept>
 
 #include <boost/throw_exception.hpp>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace wimpu::registrar {
 
@@ -46,12 +51,21 @@ void throw_exception_from_error(W4Error e, const boost::source_location& loc) {
 }
 
 std::string WebIdentity::key() const {
-  std::string k = std::to_string(issuer.size());
-  k.reserve(k.size() + 1 + issuer.size() + subject.size());
-  k += ':';
-  k += issuer;
-  k += subject;
+  std::string k;
+  key_into(k);
   return k;
+}
+
+void WebIdentity::key_into(std::string& out) const {
+  char digits[24];
+  const auto [end, ec] = std::to_chars(digits, digits + sizeof digits, issuer.size());
+  (void)ec;  // 24 digits hold any size_t
+  out.clear();
+  out.reserve(static_cast<std::size_t>(end - digits) + 1 + issuer.size() + subject.size());
+  out.append(digits, end);
+  out += ':';
+  out += issuer;
+  out += subject;
 }
 
 std::optional<WebIdentity> WebIdentity::from_key(std::string_view key) {
@@ -70,12 +84,67 @@ std::optional<WebIdentity> WebIdentity::from_key(std::string_view key) {
 
 namespace {
 
+// Whether any octet of the 8 in `w` is `c` (exact: the classic zero-octet test on w ^ c...c).
+bool has_octet(std::uint64_t w, char c) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+  const std::uint64_t v = w ^ (kOnes * static_cast<unsigned char>(c));
+  return ((v - kOnes) & ~v & (kOnes << 7)) != 0;
+}
+
+bool has_cr_or_lf_8(const char* p) {
+  std::uint64_t w;
+  std::memcpy(&w, p, sizeof w);
+  return has_octet(w, '\r') || has_octet(w, '\n');
+}
+
+#if defined(__SSE2__)
+bool has_cr_or_lf_16(const char* p) {
+  const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  const __m128i m = _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('\r')),
+                                 _mm_cmpeq_epi8(x, _mm_set1_epi8('\n')));
+  return _mm_movemask_epi8(m) != 0;
+}
+#endif
+
 // CR and LF never survive SIP header unfolding (RFC 3261 §7.3.1), so a field holding one is a
 // caller bug; refusing them also keeps '\n' free as the stored Path separator.
 bool field_ok(std::string_view s) {
-  // Two vectorised scans; find_first_of("\r\n") calls memchr once per character.
-  return s.size() <= kMaxFieldBytes && std::memchr(s.data(), '\r', s.size()) == nullptr &&
-         std::memchr(s.data(), '\n', s.size()) == nullptr;
+  if (s.size() > kMaxFieldBytes) {
+    return false;
+  }
+  // One pass for both octets, in whole words: a REGISTER validates ~20 short fields, where two
+  // memchr calls each cost more in calls than in scanning (issue 8 figure 2). The last word
+  // overlaps the one before it rather than going octet by octet.
+  const char* p = s.data();
+  const std::size_t n = s.size();
+#if defined(__SSE2__)
+  if (n >= 16) {
+    for (std::size_t i = 0; i + 16 <= n; i += 16) {
+      if (has_cr_or_lf_16(p + i)) {
+        return false;
+      }
+    }
+    return !has_cr_or_lf_16(p + n - 16);
+  }
+#else
+  if (n >= 16) {
+    for (std::size_t i = 0; i + 8 <= n; i += 8) {
+      if (has_cr_or_lf_8(p + i)) {
+        return false;
+      }
+    }
+    return !has_cr_or_lf_8(p + n - 8);
+  }
+#endif
+  if (n >= 8) {
+    return !has_cr_or_lf_8(p) && !has_cr_or_lf_8(p + n - 8);
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    if (p[i] == '\r' || p[i] == '\n') {
+      return false;
+    }
+  }
+  return true;
 }
 
 bool contact_ok(const ContactInfo& c) {

@@ -8,4 +8,10 @@ W4Task<Binding> W4::lookup_reusing(std::string impu, Binding /*reuse*/) {
   co_return r;
 }
 
+// Default: every call is asynchronous ("would block"); the caller takes register_contacts().
+std::optional<W4Result<void>> W4::try_register_now(const RegisterRequest& /*req*/,
+                                                   RegisterResult& /*out*/) {
+  return std::nullopt;
+}
+
 }  // namespace wimpu::registrar

@@ -1,6 +1,7 @@
 // The W4 conformance suite: every operation and rule of docs/w4.md, run unchanged against the
 // memory and the redis backend (issue 3: "one conformance suite ... against both").
 #include <algorithm>
+#include <type_traits>
 #include <set>
 
 #include "harness.hpp"
@@ -177,6 +178,65 @@ TYPED_TEST(W4Conformance, LookupReusingRecyclesBuffersOfAnyShape) {
   EXPECT_EQ(this->run(this->w4().lookup_reusing("sip:+19990000000@other.example", Binding{}))
                 .error(),
             W4Error::kUnknownImpu);
+}
+
+TYPED_TEST(W4Conformance, TryRegisterNowAnswersLikeRegisterContactsOrDoesNothing) {
+  // W4::try_register_now(): the memory backend answers at once, into a result recycled from
+  // another shape (2 Path values, then none, then an error); redis says "would block" and does
+  // nothing (the caller then takes register_contacts()).
+  ContactInfo two_paths = contact("sip:wic1@192.0.2.1");
+  two_paths.path = {"<sip:a@p1.example;lr>", "<sip:b@p2.example;lr>"};
+  ContactInfo no_path = contact("sip:wic3@192.0.2.3", "call-3", 1, "flow-3");
+  no_path.path.clear();
+  RegisterResult out;
+  const auto first = this->w4().try_register_now(reg1("b1", "alice", two_paths), out);
+  if (!std::is_same_v<TypeParam, MemoryHarness>) {
+    EXPECT_FALSE(first.has_value());
+    EXPECT_EQ(this->run(this->w4().lookup_identity("b1", web("alice"))).error(),
+              W4Error::kNotFound);
+    return;
+  }
+  ASSERT_TRUE(first.has_value());
+  ASSERT_TRUE(*first);
+  EXPECT_TRUE(out.newly_allocated);
+  const auto expect_stored = [&](const RegisterResult& r) {
+    const Binding b = this->must_lookup(r.impu);
+    EXPECT_EQ(r.aliases, b.aliases);
+    ASSERT_EQ(r.contacts.size(), b.contacts.size());
+    for (std::size_t i = 0; i < r.contacts.size(); ++i) {
+      EXPECT_EQ(r.contacts[i].info, b.contacts[i].info);
+      EXPECT_EQ(r.contacts[i].expires_at_ms, b.contacts[i].expires_at_ms);
+    }
+  };
+  expect_stored(out);
+  ASSERT_EQ(out.contacts.size(), 1u);
+  EXPECT_EQ(out.contacts[0].info, two_paths);
+  const std::string alice = out.impu;
+
+  const auto second = this->w4().try_register_now(reg1("b1", "bob", no_path), out);
+  ASSERT_TRUE(second.has_value() && *second);
+  EXPECT_NE(out.impu, alice);
+  ASSERT_EQ(out.contacts.size(), 1u);
+  EXPECT_EQ(out.contacts[0].info, no_path);
+  expect_stored(out);
+
+  // A refresh of alice's binding with a second contact; then the same CSeq again (§10.3 step 7).
+  ContactInfo again = two_paths;
+  again.cseq = 2;
+  auto req = reg1("b1", "alice", again);
+  req.contacts.push_back(ContactUpdate{no_path, 60});
+  const auto third = this->w4().try_register_now(req, out);
+  ASSERT_TRUE(third.has_value() && *third);
+  EXPECT_EQ(out.impu, alice);
+  EXPECT_FALSE(out.newly_allocated);
+  ASSERT_EQ(out.contacts.size(), 2u);
+  EXPECT_EQ(out.contacts[0].info, again);
+  EXPECT_EQ(out.contacts[1].info, no_path);
+  expect_stored(out);
+  const auto replay = this->w4().try_register_now(req, out);
+  ASSERT_TRUE(replay.has_value());
+  ASSERT_FALSE(*replay);
+  EXPECT_EQ(replay->error(), W4Error::kOutOfOrder);
 }
 
 TYPED_TEST(W4Conformance, DifferentIdentitiesGetDistinctImpus) {
@@ -359,6 +419,17 @@ TYPED_TEST(W4Conformance, InvalidRequestsAreRefused) {
   auto big = contact("sip:w@h");
   big.user_agent.assign(kMaxFieldBytes + 1, 'x');
   bad(reg1("b1", "alice", big), W4Error::kInvalidArgument);
+  // CR or LF anywhere in a field of any length (the scan goes by words and blocks of 16).
+  for (const std::size_t len : {1, 5, 7, 8, 9, 15, 16, 17, 31, 33, 40}) {
+    for (std::size_t at = 0; at < len; ++at) {
+      for (const char c : {'\r', '\n'}) {
+        auto crlf = contact("sip:w@h");
+        crlf.user_agent.assign(len, 'x');
+        crlf.user_agent[at] = c;
+        bad(reg1("b1", "alice", crlf), W4Error::kInvalidArgument);
+      }
+    }
+  }
   EXPECT_EQ(this->usage("b1").free, 10u);
   const auto flow = this->run(this->w4().remove_flow(""));
   ASSERT_FALSE(flow);

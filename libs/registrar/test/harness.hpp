@@ -113,6 +113,10 @@ private:
     W4Task<RegisterResult> register_contacts(RegisterRequest q) override {
       return r_->register_contacts(std::move(q));
     }
+    std::optional<W4Result<void>> try_register_now(const RegisterRequest& q,
+                                                   RegisterResult& out) override {
+      return r_->try_register_now(q, out);
+    }
     W4Task<RemoveResult> remove_contact(std::string i, ContactKey k) override {
       return r_->remove_contact(std::move(i), std::move(k));
     }

@@ -99,6 +99,59 @@ TEST(MemoryRegistrar, BindingsMoveBetweenTheSlotAndTheArenaIntact) {
   EXPECT_EQ(m.lookup_now(small->impu)->state, ImpuState::kQuarantined);
 }
 
+// A refresh that changes only times and CSeq patches the stored contact in place (inline and in
+// the arena); any other change (a field, the flow, a contact more or fewer) re-encodes. Readers
+// see the same either way: new expiry, CSeq and update time, the first registration time kept, the
+// untouched contact unchanged, and the flow index right after a move.
+TEST(MemoryRegistrar, RefreshInPlaceAndRewriteGiveTheSameBinding) {
+  for (const std::size_t ua_bytes : {std::size_t{8}, std::size_t{600}}) {  // inline, arena
+    MemoryHarness h;
+    auto& m = h.memory();
+    auto a = request("x", "ws-a", 3600);
+    a.contacts[0].contact.user_agent = std::string(ua_bytes, 'u');
+    a.contacts[0].contact.path = {"<sip:p1@ep.example;lr>", "<sip:p2@ep.example;lr>"};
+    auto b = request("x", "ws-b", 3600);
+    b.contacts[0].contact.uri = "sip:other@192.0.2.9";
+    const auto first = m.register_now(a);
+    ASSERT_TRUE(first);
+    ASSERT_TRUE(m.register_now(b));
+    h.advance(5s);
+    // Only the CSeq (and the times) differ: in place.
+    a.contacts[0].contact.cseq = 2;
+    a.contacts[0].expires_s = 600;
+    const auto refreshed = m.register_now(a);
+    ASSERT_TRUE(refreshed);
+    ASSERT_EQ(refreshed->contacts.size(), 2u);
+    EXPECT_EQ(refreshed->contacts[0].info, a.contacts[0].contact);
+    EXPECT_EQ(refreshed->contacts[0].expires_at_ms, refreshed->now_ms + 600'000);
+    EXPECT_EQ(refreshed->contacts[0].updated_at_ms, refreshed->now_ms);
+    EXPECT_EQ(refreshed->contacts[0].registered_at_ms, first->now_ms);
+    EXPECT_EQ(refreshed->contacts[1].info, b.contacts[0].contact);
+    const auto looked = m.lookup_now(first->impu);
+    ASSERT_TRUE(looked);
+    ASSERT_EQ(looked->contacts.size(), 2u);
+    EXPECT_EQ(looked->contacts[0].info, a.contacts[0].contact);
+    EXPECT_EQ(looked->contacts[0].expires_at_ms, refreshed->contacts[0].expires_at_ms);
+    EXPECT_EQ(looked->contacts[1].expires_at_ms, refreshed->contacts[1].expires_at_ms);
+    // The same CSeq again is still out of order (the patched CSeq is the stored one).
+    EXPECT_EQ(m.register_now(a).error(), W4Error::kOutOfOrder);
+    // One Path entry differs (same lengths overall): re-encoded.
+    a.contacts[0].contact.cseq = 3;
+    a.contacts[0].contact.path = {"<sip:p1@ep.example;lr>", "<sip:p3@ep.example;lr>"};
+    const auto path_changed = m.register_now(a);
+    ASSERT_TRUE(path_changed);
+    EXPECT_EQ(path_changed->contacts[0].info.path, a.contacts[0].contact.path);
+    // The flow changes: the binding moves (RFC 5626 §6), the flow index follows.
+    a.contacts[0].contact.cseq = 4;
+    a.contacts[0].contact.flow_token = "ws-c";
+    ASSERT_TRUE(m.register_now(a));
+    EXPECT_EQ(*m.remove_flow_now("ws-a"), 0u);
+    EXPECT_EQ(*m.remove_flow_now("ws-c"), 1u);
+    EXPECT_EQ(*m.remove_flow_now("ws-b"), 1u);
+    EXPECT_EQ(m.lookup_now(first->impu)->state, ImpuState::kQuarantined);
+  }
+}
+
 // Many web identities on one flow (the flow index's group form): a de-registration in the middle,
 // a move to another flow, then the flow's close reaches exactly the IMPUs still on it.
 TEST(MemoryRegistrar, ManyImpusOnOneFlowAreAllReachedByItsClose) {

@@ -2,6 +2,10 @@
 
 #include <array>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "wimpu/common/counter.hpp"
 
 namespace wimpu::token {
@@ -53,11 +57,35 @@ constexpr std::array<bool, 256> kToken = char_table("-.!%*_+`'~");
 bool is_token68_char(char c) { return kToken68[static_cast<unsigned char>(c)]; }
 bool is_token_char(char c) { return kToken[static_cast<unsigned char>(c)]; }
 
+#if defined(__SSE2__)
+// Whether all 16 octets at `p` are token68 characters (RFC 7235 §2.1 without '='): the set is
+// [+] [-./0-9] [A-Z] [_] [a-z] [~]. Ranges are tested as (x - lo) <= (hi - lo) unsigned (a wrap
+// below lo makes x - lo large), with min_epu8 since SSE2 has no unsigned compare.
+bool all_token68_16(const char* p) {
+  const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  const auto in_range = [&x](char lo, char hi) {
+    const __m128i d = _mm_sub_epi8(x, _mm_set1_epi8(lo));
+    return _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(static_cast<char>(hi - lo))), d);
+  };
+  const __m128i ok = _mm_or_si128(
+      _mm_or_si128(_mm_or_si128(in_range('-', '9'), in_range('A', 'Z')), in_range('a', 'z')),
+      _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('+')),
+                                _mm_cmpeq_epi8(x, _mm_set1_epi8('_'))),
+                   _mm_cmpeq_epi8(x, _mm_set1_epi8('~'))));
+  return _mm_movemask_epi8(ok) == 0xffff;
+}
+#endif
+
 bool is_token68(std::string_view s) {
-  // 8 octets per step without a branch per octet (the ~450-byte token of every REGISTER, issue 8
-  // figure 2): a block with any other octet (the '=' padding included) ends the fast part and the
-  // octet-wise loop below finds where.
+  // 16 (SSE2), then 8 octets per step without a branch per octet (the ~450-byte token of every
+  // REGISTER, issue 8 figure 2): a block with any other octet (the '=' padding included) ends
+  // the fast part and the octet-wise loop below finds where.
   std::size_t i = 0;
+#if defined(__SSE2__)
+  while (i + 16 <= s.size() && all_token68_16(s.data() + i)) {
+    i += 16;
+  }
+#endif
   while (i + 8 <= s.size()) {
     const auto* p = reinterpret_cast<const unsigned char*>(s.data() + i);
     unsigned all = 1;  // '&' on integers, not '&&': no branch per octet

@@ -59,6 +59,26 @@ TEST(Bearer, Token68AtEveryOffset) {
   }
 }
 
+// Every octet value inside a 16-octet block of the vectorised scan (and in the octet-wise tail):
+// accepted exactly when it is a token68 character (RFC 7235 §2.1), the range edges included.
+TEST(Bearer, Token68EveryOctetValue) {
+  const std::string_view extra = "-._~+/";
+  for (int v = 0; v < 256; ++v) {
+    const char c = static_cast<char>(v);
+    const bool token68 = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                         (c >= '0' && c <= '9') || extra.find(c) != std::string_view::npos;
+    for (const std::size_t at : {0u, 7u, 15u, 16u, 31u, 37u}) {
+      std::string t(38, 'a');
+      t[at] = c;
+      const auto r = bearer_token("Bearer " + t);
+      // Whitespace at either end is trimmed; '=' at the very end is padding.
+      const bool ws = c == ' ' || c == '\t' || c == '\r' || c == '\n';
+      const bool ok = token68 || ((at == 0 || at == 37) && ws) || (at == 37 && c == '=');
+      EXPECT_EQ(r.has_value(), ok) << v << " at " << at;
+    }
+  }
+}
+
 // T-02/T-03: generator and parser round trip, `authz_server` (not "as"), error values.
 TEST(Bearer, ChallengeRoundTrip) {
   BearerChallenge c{"ims.example", "https://wwsf.example/api/token", "sip:register",

@@ -2,6 +2,8 @@
 // originating or terminating (issue 5).
 #include "wimpu/ep_cscf/policy.hpp"
 
+#include "pending_register.hpp"
+
 #include "wimpu/common/counter.hpp"
 #include "wimpu/sip/header_values.hpp"
 #include "wimpu/sip/uri.hpp"
@@ -96,13 +98,19 @@ std::string EpCscfPolicy::service_route(transaction::ListenerId listener) const 
 }
 
 std::string EpCscfPolicy::flow_uri(std::string_view token, transaction::ListenerId listener) const {
-  const std::string& suffix = listener_text(listener).flow_uri_suffix;
   std::string out;
+  flow_uri_into(token, listener, out);
+  return out;
+}
+
+void EpCscfPolicy::flow_uri_into(std::string_view token, transaction::ListenerId listener,
+                                 std::string& out) const {
+  const std::string& suffix = listener_text(listener).flow_uri_suffix;
+  out.clear();
   out.reserve(5 + token.size() + suffix.size());
   out += "<sip:";
   out += token;
   out += suffix;
-  return out;
 }
 
 Decision EpCscfPolicy::on_request(proxy::RequestContext& ctx) {

@@ -9,6 +9,7 @@
 #include <boost/asio/detached.hpp>
 
 #include "wimpu/common/counter.hpp"
+#include "pending_register.hpp"
 #include "wimpu/ep_cscf/policy.hpp"
 #include "wimpu/sip/header_values.hpp"
 #include "wimpu/token/bearer.hpp"
@@ -19,19 +20,21 @@ namespace wimpu::ep_cscf {
 using proxy::Decision;
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
-struct EpCscfPolicy::PendingRegister {
-  const WimpuDomain* domain = nullptr;
-  bool star = false;                  ///< Contact: * (remove all, RFC 3261 §10.3 step 6)
-  bool outbound = false;              ///< Supported: outbound and a reg-id (RFC 5626 §6, G-04)
-  std::vector<registrar::ContactUpdate> contacts;
-  std::string call_id;                ///< `Contact: *` only (its Call-ID guard)
-  std::uint32_t cseq = 0;
-  transaction::ListenerId listener{};  ///< for Service-Route
-  std::string flow_token;  ///< the WIC's flow (the originating check keys on it)
-  std::optional<registrar::WebIdentity> identity;
-};
-
 namespace {
+
+// Lends the policy's reused PendingRegister to one on_wic_register() call and gives it back when
+// the call returns, unless the asynchronous token check took it (then the next REGISTER makes a
+// new one). A nested call, were there ever one, would find none lent and use its own.
+template <class T>
+struct Lease {
+  std::unique_ptr<T>& home;
+  std::unique_ptr<T> held;
+  ~Lease() {
+    if (held && !home) {
+      home = std::move(held);
+    }
+  }
+};
 
 // Registry lookups take a lock and build the name: rare paths only. The hot ones are below.
 common::Counter& count(std::string_view what) {
@@ -114,8 +117,6 @@ Decision EpCscfPolicy::on_wic_register(proxy::RequestContext& ctx, const WimpuDo
   }
 
   // Step 3: the Bearer token (RFC 8898 §2.2, requirement T-04). Missing -> challenge.
-  PendingRegister reg;
-  reg.domain = &domain;
   const sip::HeaderField* auth = req.find(sip::HeaderId::kAuthorization);
   if (auth == nullptr) {
     count("no_token").inc();
@@ -145,6 +146,18 @@ Decision EpCscfPolicy::on_wic_register(proxy::RequestContext& ctx, const WimpuDo
     count("bad_expires").inc();
     return Decision::respond(400, "Bad Expires");
   }
+  // Every field below is assigned (or the vector resized) for this REGISTER: nothing of the
+  // previous one the lent object held survives into W4's request.
+  Lease<PendingRegister> lease{register_scratch_, std::move(register_scratch_)};
+  if (!lease.held) {
+    lease.held = std::make_unique<PendingRegister>();
+  }
+  PendingRegister& reg = *lease.held;
+  reg.domain = &domain;
+  reg.star = false;
+  reg.outbound = false;
+  reg.request.block.assign(domain.block.id);
+  std::size_t n_contacts = 0;
   std::size_t contact_lines = 0;
   for (const sip::HeaderField& h : req.headers()) {
     if (h.id == sip::HeaderId::kContact) {
@@ -164,7 +177,7 @@ Decision EpCscfPolicy::on_wic_register(proxy::RequestContext& ctx, const WimpuDo
       count("bad_star").inc();
       return Decision::respond(400, "Invalid Contact: *");
     }
-    reg.call_id = std::string(req.call_id());
+    reg.call_id.assign(req.call_id());
   } else if (contact_lines > 0) {
     // The parser already split and parsed every Contact value at ingress (a malformed one
     // refused the message there): no second parse and no vector of copies here.
@@ -178,12 +191,16 @@ Decision EpCscfPolicy::on_wic_register(proxy::RequestContext& ctx, const WimpuDo
     bool any_reg_id = false;
     const std::string_view call_id = req.call_id();
     const std::string_view user_agent = trim_view(req.header_value(sip::HeaderId::kUserAgent));
-    reg.contacts.reserve(contacts.size());
+    std::vector<registrar::ContactUpdate>& updates = reg.request.contacts;
     for (const sip::NameAddr& c : contacts) {
       // One walk of the params for expires, +sip.instance, reg-id and the params stored without
       // expires (the 200 OK writes the granted one, §10.3 step 8), not one walk each.
-      std::string params;
-      const sip::ContactParams cp = sip::contact_params(c, &params);
+      if (n_contacts == updates.size()) {
+        updates.emplace_back();
+      }
+      registrar::ContactUpdate& u = updates[n_contacts++];
+      u.contact.params.clear();
+      const sip::ContactParams cp = sip::contact_params(c, &u.contact.params);
       std::uint32_t e = cp.expires.value_or(header_expires->value_or(pol.default_expires));
       if (e != 0 && e < pol.min_expires) {
         count("interval_too_brief").inc();
@@ -191,19 +208,19 @@ Decision EpCscfPolicy::on_wic_register(proxy::RequestContext& ctx, const WimpuDo
         return Decision::respond(423);
       }
       e = std::min(e, pol.max_expires);
-      registrar::ContactUpdate& u = reg.contacts.emplace_back();
-      u.contact.uri = std::string(c.uri.text);
-      u.contact.params = std::move(params);
-      u.contact.instance = std::string(cp.instance);
+      // assign(): the lent request's strings keep their capacity (no allocation when warm).
+      u.contact.uri.assign(c.uri.text);
+      u.contact.instance.assign(cp.instance);
       u.contact.reg_id = cp.reg_id.value_or(0);
-      u.contact.call_id = std::string(call_id);
+      u.contact.call_id.assign(call_id);
       u.contact.cseq = reg.cseq;
-      u.contact.flow_token = reg.flow_token;
-      u.contact.epcscf_instance = rt_->config.instance_id;
+      u.contact.flow_token.assign(reg.flow_token);
+      u.contact.epcscf_instance.assign(rt_->config.instance_id);
       // Our Path toward the WIC (RFC 3327 §5.3 as an edge proxy would add it): terminating
       // requests take the flow and its transport from it.
-      u.contact.path.push_back(flow_uri(reg.flow_token, reg.listener));
-      u.contact.user_agent = std::string(user_agent);
+      u.contact.path.resize(1);
+      flow_uri_into(reg.flow_token, reg.listener, u.contact.path.front());
+      u.contact.user_agent.assign(user_agent);
       u.expires_s = e;
       live += e != 0 ? 1 : 0;
       any_reg_id = any_reg_id || u.contact.reg_id != 0;
@@ -218,22 +235,24 @@ Decision EpCscfPolicy::on_wic_register(proxy::RequestContext& ctx, const WimpuDo
     }
   }
 
+  reg.request.contacts.resize(n_contacts);
+
   const proxy::ContextId id = ctx.id();
   // The usual case (cache hit, known key, or a refusal) is answered now, without a callback and
   // an executor round trip; only an unknown kid waits for the issuer's key refresh.
   if (auto now = verifier_->try_verify(*bearer, domain.block.id)) {
-    on_token(id, std::move(reg), std::move(*now));
+    on_token(id, reg, std::move(*now));
     return Decision::wait();
   }
-  auto pending = std::make_shared<PendingRegister>(std::move(reg));
+  std::shared_ptr<PendingRegister> pending = std::move(lease.held);
   verifier_->async_verify(std::string(*bearer), domain.block.id,
                           [this, id, pending](token::VerifyResult r) {
-                            on_token(id, std::move(*pending), std::move(r));
+                            on_token(id, *pending, std::move(r));
                           });
   return Decision::wait();
 }
 
-void EpCscfPolicy::on_token(proxy::ContextId id, PendingRegister&& reg,
+void EpCscfPolicy::on_token(proxy::ContextId id, PendingRegister& reg,
                             token::VerifyResult result) {
   if (proxy_->find(id) == nullptr) {
     count("stale").inc();
@@ -260,93 +279,112 @@ void EpCscfPolicy::on_token(proxy::ContextId id, PendingRegister&& reg,
     finish(id, Decision::respond(401), {{"WWW-Authenticate", token::format_challenge(ch)}});
     return;
   }
-  reg.identity = registrar::WebIdentity{result->claims->issuer, result->claims->subject};
+  reg.request.identity.issuer.assign(result->claims->issuer);
+  reg.request.identity.subject.assign(result->claims->subject);
+  if (!reg.star && !reg.request.contacts.empty()) {
+    // A re-REGISTER on a flow passes the IMPU that flow registered last: W4 then finds the
+    // binding without its identity index (only a hint: the registrar checks the owner).
+    if (const auto f = wic_flows_.find(reg.flow_token); f != wic_flows_.end()) {
+      reg.request.impu_hint.assign(f->second.impu);
+    } else {
+      reg.request.impu_hint.clear();
+    }
+    // A registrar that can answer without waiting (memory) does so here: no co_spawn, no
+    // awaitable frames, no executor dispatch (issue 8 figure 2). The others (redis) say "would
+    // block" without doing anything, and the coroutine below asks them the same question.
+    if (auto done = w4_.try_register_now(reg.request, reg.result)) {
+      if (!*done) {
+        on_register_error(id, done->error());
+        return;
+      }
+      answer_register(id, reg, reg.result.impu, reg.result.aliases, reg.result.contacts);
+      return;
+    }
+  }
   // May run inline (the memory W4 never suspends) and resume the context before on_request()
   // returned wait(): Proxy::resume keeps that early decision (proxy.hpp).
   boost::asio::co_spawn(shard_, run_register(id, std::move(reg)), boost::asio::detached);
 }
 
+void EpCscfPolicy::on_w4_error(proxy::ContextId id, registrar::W4Error e) {
+  const RegistrationPolicy& pol = rt_->config.registration;
+  count(std::string("w4.") + std::string(registrar::to_string(e))).inc();
+  switch (e) {
+    case registrar::W4Error::kPoolExhausted:  // G-14
+    case registrar::W4Error::kUnavailable:
+      finish(id, Decision::respond(503), {{"Retry-After", std::to_string(pol.retry_after)}});
+      return;
+    case registrar::W4Error::kInvalidArgument:
+      finish(id, Decision::respond(400), {});
+      return;
+    case registrar::W4Error::kTooManyContacts:
+      finish(id, Decision::respond(403, "Too Many Contacts"), {});
+      return;
+    default:  // kOutOfOrder: RFC 3261 §10.3 step 7 -> 500
+      finish(id, Decision::respond(500), {});
+      return;
+  }
+}
+
+void EpCscfPolicy::on_register_error(proxy::ContextId id, registrar::W4Error e) {
+  if (e == registrar::W4Error::kNotFound) {  // only removals, nothing held
+    finish(id, Decision::respond(200), {});
+    return;
+  }
+  on_w4_error(id, e);
+}
+
 boost::asio::awaitable<void> EpCscfPolicy::run_register(proxy::ContextId id,
                                                         PendingRegister reg) {
-  const std::string& block = reg.domain->block.id;
-  const RegistrationPolicy& pol = rt_->config.registration;
-  auto fail = [&](registrar::W4Error e) {
-    count(std::string("w4.") + std::string(registrar::to_string(e))).inc();
-    switch (e) {
-      case registrar::W4Error::kPoolExhausted:  // G-14
-      case registrar::W4Error::kUnavailable:
-        finish(id, Decision::respond(503), {{"Retry-After", std::to_string(pol.retry_after)}});
-        return;
-      case registrar::W4Error::kInvalidArgument:
-        finish(id, Decision::respond(400), {});
-        return;
-      case registrar::W4Error::kTooManyContacts:
-        finish(id, Decision::respond(403, "Too Many Contacts"), {});
-        return;
-      default:  // kOutOfOrder: RFC 3261 §10.3 step 7 -> 500
-        finish(id, Decision::respond(500), {});
-        return;
-    }
-  };
-
-  registrar::Binding result;
-  if (reg.star || reg.contacts.empty()) {
-    // `Contact: *` or a query: both start from the identity's IMPU.
-    std::string block_id = block;
-    registrar::WebIdentity who = *reg.identity;
-    auto b = co_await w4_.lookup_identity(std::move(block_id), std::move(who));
-    if (!b) {
-      if (b.error() != registrar::W4Error::kNotFound) {
-        fail(b.error());
-        co_return;
-      }
-      // Nothing held: a de-registration of nothing, or a query with no bindings.
-      count("ok_empty").inc();
-      finish(id, Decision::respond(200), {});
-      co_return;
-    }
-    result = std::move(*b);
-    if (reg.star) {
-      // Named arguments: GCC 12 double-destroys temporaries built inside a co_await operand.
-      std::optional<registrar::CallIdGuard> guard =
-          registrar::CallIdGuard{reg.call_id, reg.cseq};
-      std::string impu = result.impu;
-      auto r = co_await w4_.remove_all(std::move(impu), std::move(guard));
-      if (!r) {
-        fail(r.error());
-        co_return;
-      }
-      result.contacts.clear();
-    }
-  } else {
-    registrar::RegisterRequest rr;
-    rr.block = block;
-    rr.identity = *reg.identity;
-    rr.contacts = std::move(reg.contacts);
-    // A re-REGISTER on a flow passes the IMPU that flow registered last: W4 then finds the
-    // binding without its identity index (only a hint: the registrar checks the owner).
-    if (const auto f = wic_flows_.find(reg.flow_token); f != wic_flows_.end()) {
-      rr.impu_hint = f->second.impu;
-    }
-    auto r = co_await w4_.register_contacts(std::move(rr));
+  if (!reg.star && !reg.request.contacts.empty()) {
+    // The registrar could not answer at once (on_token() asked it first).
+    auto r = co_await w4_.register_contacts(std::move(reg.request));
     if (!r) {
-      if (r.error() == registrar::W4Error::kNotFound) {  // only removals, nothing held
-        finish(id, Decision::respond(200), {});
-        co_return;
-      }
-      fail(r.error());
+      on_register_error(id, r.error());
       co_return;
     }
-    result.impu = std::move(r->impu);
-    result.aliases = std::move(r->aliases);
-    result.contacts = std::move(r->contacts);
+    answer_register(id, reg, r->impu, r->aliases, r->contacts);
+    co_return;
   }
+  // `Contact: *` or a query: both start from the identity's IMPU.
+  std::string block_id = reg.domain->block.id;
+  registrar::WebIdentity who = reg.request.identity;
+  auto b = co_await w4_.lookup_identity(std::move(block_id), std::move(who));
+  if (!b) {
+    if (b.error() != registrar::W4Error::kNotFound) {
+      on_w4_error(id, b.error());
+      co_return;
+    }
+    // Nothing held: a de-registration of nothing, or a query with no bindings.
+    count("ok_empty").inc();
+    finish(id, Decision::respond(200), {});
+    co_return;
+  }
+  registrar::Binding result = std::move(*b);
+  if (reg.star) {
+    // Named arguments: GCC 12 double-destroys temporaries built inside a co_await operand.
+    std::optional<registrar::CallIdGuard> guard = registrar::CallIdGuard{reg.call_id, reg.cseq};
+    std::string impu = result.impu;
+    auto r = co_await w4_.remove_all(std::move(impu), std::move(guard));
+    if (!r) {
+      on_w4_error(id, r.error());
+      co_return;
+    }
+    result.contacts.clear();
+  }
+  answer_register(id, reg, result.impu, result.aliases, result.contacts);
+}
 
+void EpCscfPolicy::answer_register(proxy::ContextId id, const PendingRegister& reg,
+                                   const std::string& impu,
+                                   const std::vector<std::string>& aliases,
+                                   const std::vector<registrar::ContactView>& contacts) {
+  const RegistrationPolicy& pol = rt_->config.registration;
   bool on_this_flow = false;
-  for (const registrar::ContactView& c : result.contacts) {
+  for (const registrar::ContactView& c : contacts) {
     on_this_flow = on_this_flow || c.info.flow_token == reg.flow_token;
   }
-  remember_flow(reg.flow_token, result.impu, reg.domain, on_this_flow);
+  remember_flow(reg.flow_token, impu, reg.domain, on_this_flow);
 
   count_ok().inc();
   if (reg.domain->registration.trigger == BlockTrigger::kFirstWic && rt_->first_wic) {
@@ -356,19 +394,19 @@ boost::asio::awaitable<void> EpCscfPolicy::run_register(proxy::ContextId id,
   proxy::RequestContext* ctx = proxy_->find(id);
   if (ctx == nullptr) {  // the transaction ended meanwhile
     count("stale").inc();
-    co_return;
+    return;
   }
   // Step 8: every current contact with its expires; the IMPU first in P-Associated-URI. Straight
   // into the context (no intermediate header list).
-  for (const registrar::ContactView& c : result.contacts) {
+  for (const registrar::ContactView& c : contacts) {
     ctx->add_response_header("Contact", contact_line(c));
   }
   std::string pau;
-  pau.reserve(result.impu.size() + 2 + result.aliases.size() * (result.impu.size() + 4));
+  pau.reserve(impu.size() + 2 + aliases.size() * (impu.size() + 4));
   pau += '<';
-  pau += result.impu;
+  pau += impu;
   pau += '>';
-  for (const std::string& a : result.aliases) {
+  for (const std::string& a : aliases) {
     pau += ", <";
     pau += a;
     pau += '>';

@@ -50,6 +50,9 @@ public:
   // W4: each coroutine completes inline (no suspension) with the *_now() result.
   const BlockSet& blocks() const override { return *blocks_; }
   W4Task<RegisterResult> register_contacts(RegisterRequest req) override;
+  /// Always answers (never nullopt): register_now(req, out).
+  std::optional<W4Result<void>> try_register_now(const RegisterRequest& req,
+                                                 RegisterResult& out) override;
   W4Task<RemoveResult> remove_contact(std::string impu, ContactKey key) override;
   W4Task<RemoveResult> remove_all(std::string impu, std::optional<CallIdGuard> guard) override;
   W4Task<std::uint32_t> remove_flow(std::string flow_token) override;
@@ -65,6 +68,9 @@ public:
   // outside a coroutine). Thread-safe.
   /// See W4::register_contacts().
   W4Result<RegisterResult> register_now(const RegisterRequest& req);
+  /// See W4::try_register_now(): the result written into `out`, reusing its strings and vectors
+  /// (no allocation once they are warm). On error `out` is unspecified.
+  W4Result<void> register_now(const RegisterRequest& req, RegisterResult& out);
   /// See W4::remove_contact().
   W4Result<RemoveResult> remove_contact_now(std::string_view impu, const ContactKey& key);
   /// See W4::remove_all().

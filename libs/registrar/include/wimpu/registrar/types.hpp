@@ -53,6 +53,8 @@ struct WebIdentity {
   /// The unambiguous storage key: decimal length of the issuer, ':', issuer, subject
   /// ("22:https://wwsf.example/alice"). docs/w4.md documents it for other W4 clients.
   std::string key() const;
+  /// key() written into `out`, reusing its capacity (no allocation once it is warm).
+  void key_into(std::string& out) const;
   /// Inverse of key(); nullopt when `key` is not in that form.
   static std::optional<WebIdentity> from_key(std::string_view key);
   friend bool operator==(const WebIdentity&, const WebIdentity&) = default;

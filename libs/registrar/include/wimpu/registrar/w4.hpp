@@ -51,6 +51,17 @@ public:
   /// redis, where the outcome is unknown.
   virtual W4Task<RegisterResult> register_contacts(RegisterRequest req) = 0;
 
+  /// register_contacts() without a coroutine, when the backend can answer without waiting.
+  /// Returns nullopt ("would block": nothing was done, call register_contacts() instead) or the
+  /// outcome, with exactly register_contacts()'s contract, effects and errors; on success the
+  /// result is written into `out`, reusing its strings and vectors (no allocation once they are
+  /// warm), on error `out` is unspecified. The memory backend always answers; the default (and
+  /// redis, whose every call is a round trip) always returns nullopt. Lets a caller that is not
+  /// a coroutine (the eP-CSCF's REGISTER decision) skip co_spawn and the awaitable frames when
+  /// nothing needs to wait. Threading: as register_contacts().
+  virtual std::optional<W4Result<void>> try_register_now(const RegisterRequest& req,
+                                                         RegisterResult& out);
+
   /// Removes the live contact of `impu` with key `key` (e.g. a kicked WIC). Removing nothing is
   /// not an error (removed == 0). Errors: kInvalidArgument, kUnknownImpu, kUnavailable, kBackend.
   virtual W4Task<RemoveResult> remove_contact(std::string impu, ContactKey key) = 0;

@@ -84,6 +84,9 @@ public:
   /// "<sip:TOKEN@host:port;transport=ws;lr>" (RFC 5626 §5.2). Stored as the contact's Path in W4
   /// so that terminating requests find the flow and its transport.
   std::string flow_uri(std::string_view token, transaction::ListenerId listener) const;
+  /// flow_uri() written into `out`, reusing its capacity.
+  void flow_uri_into(std::string_view token, transaction::ListenerId listener,
+                     std::string& out) const;
 
 private:
   /// The IMPU a WIC flow of this shard registered (set by a successful REGISTER).
@@ -141,8 +144,23 @@ private:
   std::string strip_bundle(std::string_view sdp) const;
 
   proxy::Decision on_wic_register(proxy::RequestContext& ctx, const WimpuDomain& domain);
-  void on_token(proxy::ContextId id, PendingRegister&& reg, token::VerifyResult result);
+  /// The token checked: refuses, or asks W4, without a coroutine when the registrar answers at
+  /// once (W4::try_register_now()), else through run_register(). `reg` is moved from only then.
+  void on_token(proxy::ContextId id, PendingRegister& reg, token::VerifyResult result);
+  /// The REGISTER's W4 calls when they may wait: register_contacts() (a registrar that cannot
+  /// answer at once), or lookup_identity() + remove_all() (`Contact: *`, a query).
   boost::asio::awaitable<void> run_register(proxy::ContextId id, PendingRegister reg);
+  /// The 200 OK of a REGISTER (RFC 3261 §10.3 step 8) from W4's answer, however it came.
+  void answer_register(proxy::ContextId id, const PendingRegister& reg, const std::string& impu,
+                       const std::vector<std::string>& aliases,
+                       const std::vector<registrar::ContactView>& contacts);
+  /// W4's refusal as the REGISTER's answer (503 + Retry-After, 400, 403, 500).
+  void on_w4_error(proxy::ContextId id, registrar::W4Error e);
+  /// on_w4_error(), except kNotFound of register_contacts() (only removals, nothing held): 200.
+  void on_register_error(proxy::ContextId id, registrar::W4Error e);
+  /// The REGISTER being decided, lent to one on_wic_register() at a time and reused by the next
+  /// (its strings keep their capacity); null while the asynchronous token check holds it.
+  std::unique_ptr<PendingRegister> register_scratch_;
   /// transport.flow_token(flow), computed (an HMAC, RFC 5626 §5.2) once per flow and kept until
   /// forget_flow_token(): a re-REGISTER on the same flow then costs a slot lookup.
   const std::string& cached_flow_token(transport::FlowId flow);
