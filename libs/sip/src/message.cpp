@@ -365,13 +365,14 @@ ParseResult<void> MessageParser::run() {
       body_start = pos + 1;
       break;
     }
-    // header-name = token, then *(SP/HTAB) ":" (HCOLON).
+    // header-name = token, then *(SP/HTAB) ":" (HCOLON). No bounds checks: `data` is the
+    // std::string msg_.buf_, so data[n] is NUL, neither a token char nor WSP: the scans stop there.
     std::size_t i = pos;
-    while (i < n && chars::is_token(data[i])) {
+    while (chars::is_token(data[i])) {
       ++i;
     }
     const std::size_t name_end = i;
-    while (i < n && chars::is_wsp(data[i])) {
+    while (chars::is_wsp(data[i])) {
       ++i;
     }
     if (name_end == pos || i >= n || data[i] != ':') {
@@ -395,7 +396,7 @@ ParseResult<void> MessageParser::run() {
     const auto index = static_cast<std::uint32_t>(msg_.headers_.size());
     HeaderField& field = msg_.headers_.emplace_back();
     field.name = buf_.substr(pos, name_end - pos);
-    const HeaderId id = detail::header_id_from_token(field.name);
+    const HeaderId id = detail::header_id_from_token(field.name, data + n + 1);  // with the NUL
     field.id = id;
     field.value = value;
     field.begin = static_cast<std::uint32_t>(pos);
@@ -476,7 +477,13 @@ void Message::clear_index() {
 
 ParseResult<void> MessageParser::parse(Message& msg, std::string_view bytes, std::string* owned,
                                        const ParseOptions& options) {
-  msg.clear_index();
+  // An empty() Message already has a cleared index (default-constructed, moved from, or after a
+  // failed parse, which clears it): the common fresh-Message case skips resetting ~1 KB of index.
+  if (!msg.empty()) {
+    msg.clear_index();
+  }
+  WIMPU_ASSERT(msg.size_ == 0 && msg.vias_.empty() && msg.contacts_.empty() &&
+               msg.start_line_.empty() && !msg.content_length_);
   msg.options_ = options;
   ParseResult<void> r;
   // RFC 3261 §7.5: ignore CRLFs before the start line.

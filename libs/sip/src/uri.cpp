@@ -142,22 +142,30 @@ HostType parse_host(std::string_view text, std::size_t& pos) noexcept {
   }
   // One pass: hostname = *( domainlabel "." ) toplabel [ "." ], labels alphanum with inner '-'.
   // Track whether only digits and dots were seen (then it must be an IPv4 address).
+  // Letters and digits (nearly every octet) take one table load; '.' and '-' are checked apart.
   const std::size_t begin = pos;
+  const std::size_t n = text.size();
   std::size_t label_begin = pos;
-  bool numeric = true;
-  while (pos < text.size()) {
+  std::uint16_t seen = 0;  // kAlpha once a letter or '-' was seen: not an IPv4 address
+  while (pos < n) {
     const char c = text[pos];
+    const std::uint16_t f = chars::kTable[static_cast<unsigned char>(c)];
+    if ((f & (chars::kAlpha | chars::kDigit)) != 0) {
+      seen |= f;
+      ++pos;
+      continue;
+    }
     if (c == '.') {
       if (pos == label_begin || text[pos - 1] == '-') {
         return HostType::kNone;
       }
       label_begin = pos + 1;
-    } else if (chars::is(c, chars::kAlpha) || c == '-') {
-      if (c == '-' && pos == label_begin) {
+    } else if (c == '-') {
+      if (pos == label_begin) {
         return HostType::kNone;
       }
-      numeric = false;
-    } else if (!chars::is_digit(c)) {
+      seen |= chars::kAlpha;
+    } else {
       break;
     }
     ++pos;
@@ -166,7 +174,7 @@ HostType parse_host(std::string_view text, std::size_t& pos) noexcept {
     return HostType::kNone;
   }
   const std::string_view host = text.substr(begin, pos - begin);
-  if (numeric) {
+  if ((seen & chars::kAlpha) == 0) {
     return is_ipv4(host) ? HostType::kIPv4 : HostType::kNone;
   }
   if (text[pos - 1] == '-') {

@@ -97,6 +97,48 @@ TEST(Message, EveryKnownNameMapsBack) {
   EXPECT_EQ(header_id_from_name("Vias"), HeaderId::kOther);
 }
 
+// The parser compares header names a word at a time (reading past the name into the line):
+// every known name in three cases, and near-misses one octet longer or shorter or differing in
+// the last octet, must map exactly as header_id_from_name() says.
+TEST(Message, ParserMapsEveryKnownNameInAnyCaseAndNoNearMiss) {
+  for (int i = 1; i < static_cast<int>(HeaderId::kCount_); ++i) {
+    const auto id = static_cast<HeaderId>(i);
+    const std::string name(canonical_name(id));
+    std::string upper = name;
+    std::string lower = name;
+    for (std::size_t k = 0; k < name.size(); ++k) {
+      upper[k] = static_cast<char>(std::toupper(static_cast<unsigned char>(name[k])));
+      lower[k] = static_cast<char>(std::tolower(static_cast<unsigned char>(name[k])));
+    }
+    std::string last_changed = name;
+    last_changed.back() = last_changed.back() == 'x' ? 'y' : 'x';
+    const std::string candidates[] = {name,       upper, lower, name + "x",
+                                      name.substr(0, name.size() - 1), last_changed};
+    for (const std::string& cand : candidates) {
+      if (cand.empty()) {
+        continue;
+      }
+      // Appended after Content-Length as an extra line (values that do not parse as the known
+      // header's syntax would fail the parse; "1" is not checked for headers parsed lazily).
+      const HeaderId expected = header_id_from_name(cand);
+      const std::string text =
+          with("Content-Length: 0\r\n", "Content-Length: 0\r\nX-Pad: 1\r\n" + cand + ":1\r\n");
+      Message m;
+      auto r = parse_into(m, text, ParseOptions::stream());
+      if (!r) {
+        // Only an eagerly parsed header (bad value, or a repeated single one) may fail, and the
+        // error names the header it was recognised as.
+        EXPECT_NE(expected, HeaderId::kOther) << cand;
+        EXPECT_EQ(r.error().header, canonical_name(expected)) << cand;
+        continue;
+      }
+      ASSERT_GE(m.headers().size(), 2U);
+      EXPECT_EQ(m.headers().back().id, expected) << cand;
+      EXPECT_EQ(m.headers().back().name, cand);
+    }
+  }
+}
+
 TEST(Message, FindByNameAndCount) {
   const std::string text = with("Max-Forwards: 70\r\n",
                                 "Max-Forwards: 70\r\nX-Custom: one\r\nx-custom: two\r\n"
