@@ -142,30 +142,22 @@ HostType parse_host(std::string_view text, std::size_t& pos) noexcept {
   }
   // One pass: hostname = *( domainlabel "." ) toplabel [ "." ], labels alphanum with inner '-'.
   // Track whether only digits and dots were seen (then it must be an IPv4 address).
-  // Letters and digits (nearly every octet) take one table load; '.' and '-' are checked apart.
   const std::size_t begin = pos;
-  const std::size_t n = text.size();
   std::size_t label_begin = pos;
-  std::uint16_t seen = 0;  // kAlpha once a letter or '-' was seen: not an IPv4 address
-  while (pos < n) {
+  bool numeric = true;
+  while (pos < text.size()) {
     const char c = text[pos];
-    const std::uint16_t f = chars::kTable[static_cast<unsigned char>(c)];
-    if ((f & (chars::kAlpha | chars::kDigit)) != 0) {
-      seen |= f;
-      ++pos;
-      continue;
-    }
     if (c == '.') {
       if (pos == label_begin || text[pos - 1] == '-') {
         return HostType::kNone;
       }
       label_begin = pos + 1;
-    } else if (c == '-') {
-      if (pos == label_begin) {
+    } else if (chars::is(c, chars::kAlpha) || c == '-') {
+      if (c == '-' && pos == label_begin) {
         return HostType::kNone;
       }
-      seen |= chars::kAlpha;
-    } else {
+      numeric = false;
+    } else if (!chars::is_digit(c)) {
       break;
     }
     ++pos;
@@ -174,7 +166,7 @@ HostType parse_host(std::string_view text, std::size_t& pos) noexcept {
     return HostType::kNone;
   }
   const std::string_view host = text.substr(begin, pos - begin);
-  if ((seen & chars::kAlpha) == 0) {
+  if (numeric) {
     return is_ipv4(host) ? HostType::kIPv4 : HostType::kNone;
   }
   if (text[pos - 1] == '-') {
