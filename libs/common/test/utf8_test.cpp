@@ -132,6 +132,31 @@ TEST(Utf8, GoldenCases) {
   }
 }
 
+// The 32-octet (SSE2) and 8-octet ASCII blocks hand over to the octet-wise checks wherever the
+// first non-ASCII octet falls: each golden case at every offset 0..71 of an ASCII run, followed by
+// ASCII, must give the reference's answer (the run after the case is ASCII, so a truncated
+// sequence becomes a bad continuation octet: still invalid).
+TEST(Utf8, GoldenCasesAtEveryOffsetOfALongAsciiRun) {
+  for (const Golden& g : kGolden) {
+    for (std::size_t offset = 0; offset < 72; ++offset) {
+      const std::string s = std::string(offset, 'a') + std::string(g.text) + std::string(40, 'z');
+      ASSERT_EQ(is_valid_utf8(s), reference_valid(s)) << g.name << " at " << offset;
+      const std::string at_end = std::string(offset, 'a') + std::string(g.text);
+      ASSERT_EQ(is_valid_utf8(at_end), g.valid) << g.name << " at the end after " << offset;
+    }
+  }
+}
+
+TEST(Utf8, LongAsciiIsValidAndOneHighOctetAnywhereIsNot) {
+  std::string s(200, 'a');
+  EXPECT_TRUE(is_valid_utf8(s));
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    s[i] = '\x80';
+    ASSERT_FALSE(is_valid_utf8(s)) << i;
+    s[i] = 'a';
+  }
+}
+
 TEST(Utf8, EveryScalarValueIsValidAndEverySurrogateIsNot) {
   for (std::uint32_t cp = 0; cp <= 0x10FFFF; ++cp) {
     const bool scalar = cp < 0xD800 || cp > 0xDFFF;

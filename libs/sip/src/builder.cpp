@@ -128,10 +128,11 @@ ResponseBuilder& ResponseBuilder::to_tag(std::string_view tag) {
 }
 
 ResponseBuilder& ResponseBuilder::header(std::string_view name, std::string_view value) {
-  if (headers_.empty()) {
-    headers_.reserve(8);  // one allocation for a registrar's 200 OK, not one per doubling
+  if (inline_count_ < kInlineHeaders) {
+    inline_headers_[inline_count_++] = HeaderPair(name, value);
+  } else {
+    more_headers_.emplace_back(name, value);
   }
-  headers_.emplace_back(name, value);
   return *this;
 }
 
@@ -166,7 +167,10 @@ std::size_t ResponseBuilder::size_hint() const {
         break;
     }
   }
-  for (const auto& [name, value] : headers_) {
+  for (const auto& [name, value] : inline_headers()) {
+    n += name.size() + value.size() + 4;
+  }
+  for (const auto& [name, value] : more_headers_) {
     n += name.size() + value.size() + 4;
   }
   return n;
@@ -197,7 +201,10 @@ void ResponseBuilder::build(std::string& out) const {
   if (status_ == 100) {
     copy_lines(out, request_, HeaderId::kTimestamp);  // §8.2.6.1
   }
-  for (const auto& [name, value] : headers_) {
+  for (const auto& [name, value] : inline_headers()) {
+    append_line(out, name, value);
+  }
+  for (const auto& [name, value] : more_headers_) {
     append_line(out, name, value);
   }
   append_tail(out, content_type_, body_);

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstring>
 
 #include "wimpu/common/assert.hpp"
 #include "wimpu/common/counter.hpp"
@@ -10,9 +11,13 @@
 namespace wimpu::sip {
 namespace {
 
-bool has_crlf(std::string_view s) {
-  return s.find_first_of("\r\n") != std::string_view::npos;
+// Header injection guard. Two vectorised memchr() scans: string_view::find_first_of() with a
+// multi-character set calls memchr() over the set for every byte of `s` (issue 8 profile: ~2,000
+// instructions per proxied REGISTER for the Via value alone).
+bool has_byte(std::string_view s, char c) {
+  return !s.empty() && std::memchr(s.data(), c, s.size()) != nullptr;
 }
+bool has_crlf(std::string_view s) { return has_byte(s, '\r') || has_byte(s, '\n'); }
 
 // Edits sort by position; at one position insertions come before a replaced range, and among
 // insertions the lower order first (negative orders: "on top" stacking).
@@ -215,7 +220,7 @@ EditResult MessageEditor::set_request_uri(std::string_view uri) {
   if (!msg_->is_request()) {
     return fail(EditError::kNotARequest);
   }
-  if (uri.empty() || uri.find_first_of(" \t\r\n") != std::string_view::npos) {
+  if (uri.empty() || has_crlf(uri) || has_byte(uri, ' ') || has_byte(uri, '\t')) {
     return fail(EditError::kInvalidText);
   }
   const std::string_view old = msg_->request_uri().text;

@@ -1,6 +1,8 @@
 // Header name <-> HeaderId. Names are case-insensitive (RFC 3261 §7.3.1); compact forms from
 // RFC 3261 §7.3.3 and the IANA SIP "Header Fields" registry.
 #include <array>
+#include <bit>
+#include <cstdint>
 #include <cstring>
 
 #include "lex.hpp"
@@ -112,14 +114,17 @@ static_assert(table_is_indexed());
 constexpr char lower_c(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
 
 // Open-addressing table keyed by a hash of the length and three letters of the name: a lookup is
-// one hash, usually one probe, one length check and one case-insensitive compare.
+// one hash, usually one probe, one length check and one case-insensitive compare. The letters are
+// folded with | 0x20 (lower case for letters, no branch); other token octets fold to something
+// else, which only changes the slot probed, never the answer (name_equals decides).
 constexpr std::size_t kSlots = 512;
 
+constexpr std::size_t fold(char c) { return static_cast<unsigned char>(c) | 0x20U; }
+
 constexpr std::size_t name_hash(std::string_view n) {
-  const auto c0 = static_cast<unsigned char>(lower_c(n[0]));
-  const auto cm = static_cast<unsigned char>(lower_c(n[n.size() / 2]));
-  const auto cl = static_cast<unsigned char>(lower_c(n[n.size() - 1]));
-  return (n.size() * 31 + c0 * 7 + cm * 17 + cl * 131) & (kSlots - 1);
+  return (n.size() * 31 + fold(n[0]) * 7 + fold(n[n.size() / 2]) * 17 +
+          fold(n[n.size() - 1]) * 131) &
+         (kSlots - 1);
 }
 
 struct Table {
@@ -170,13 +175,60 @@ bool name_equals(std::string_view canonical, std::string_view name) {
   }
   return true;
 }
+
+// The canonical names folded (| 0x20) as little-endian words, zero-padded: with the received
+// name readable past its end up to a whole word, the compare is one load, mask and compare per 8
+// octets, without a byte loop for the tail (most names are shorter than 8 octets).
+constexpr std::size_t kFoldedWords = 4;
+using FoldedName = std::array<std::uint64_t, kFoldedWords>;
+
+constexpr std::array<FoldedName, std::size(kNames)> make_folded() {
+  std::array<FoldedName, std::size(kNames)> t{};
+  for (std::size_t i = 0; i < std::size(kNames); ++i) {
+    const std::string_view n = kNames[i].name;
+    for (std::size_t k = 0; k < n.size(); ++k) {
+      t[i][k / 8] |= static_cast<std::uint64_t>(fold(n[k])) << (8 * (k % 8));
+    }
+  }
+  return t;
+}
+constexpr auto kFolded = make_folded();
+static_assert([] {
+  for (const HeaderName& n : kNames) {
+    if (n.name.size() > 8 * kFoldedWords) {
+      return false;
+    }
+  }
+  return true;
+}());
+
+bool folded_equals(const FoldedName& canonical, const char* name, std::size_t n) {
+  constexpr std::uint64_t kFold = 0x2020202020202020ULL;
+  std::size_t w = 0;
+  for (; 8 * (w + 1) <= n; ++w) {
+    std::uint64_t b = 0;
+    std::memcpy(&b, name + 8 * w, 8);
+    if ((b | kFold) != canonical[w]) {
+      return false;
+    }
+  }
+  const std::size_t rest = n - 8 * w;
+  if (rest == 0) {
+    return true;
+  }
+  std::uint64_t b = 0;
+  std::memcpy(&b, name + 8 * w, 8);  // readable: the caller's precondition
+  const std::uint64_t mask = (std::uint64_t{1} << (8 * rest)) - 1;
+  return ((b | kFold) & mask) == canonical[w];
+}
+
 static_assert(kTable.max_probe <= 3, "header name hash clusters too much: change name_hash");
 
 }  // namespace
 
 namespace detail {
 
-HeaderId header_id_from_token(std::string_view name) noexcept {
+HeaderId header_id_from_token(std::string_view name, const char* readable_end) noexcept {
   if (name.empty()) {
     return HeaderId::kOther;
   }
@@ -185,10 +237,16 @@ HeaderId header_id_from_token(std::string_view name) noexcept {
     return (c >= 'a' && c <= 'z') ? static_cast<HeaderId>(kTable.compact[static_cast<std::size_t>(c - 'a')])
                                   : HeaderId::kOther;
   }
+  // Whole words readable from name.data()? (Little-endian layout of kFolded.)
+  const std::size_t padded = (name.size() + 7) & ~std::size_t{7};
+  const bool words = std::endian::native == std::endian::little && readable_end != nullptr &&
+                     padded <= static_cast<std::size_t>(readable_end - name.data());
   std::size_t h = name_hash(name);
   while (const std::uint8_t id = kTable.slot[h]) {
     const std::string_view candidate = kNames[id].name;
-    if (candidate.size() == name.size() && name_equals(candidate, name)) {
+    if (candidate.size() == name.size() &&
+        (words ? folded_equals(kFolded[id], name.data(), name.size())
+               : name_equals(candidate, name))) {
       return static_cast<HeaderId>(id);
     }
     h = (h + 1) & (kSlots - 1);

@@ -50,8 +50,10 @@ std::optional<std::uint32_t> parse_name_addr_into(std::string_view text, NameAdd
                                                   NameAddr& out) noexcept;
 std::optional<std::uint32_t> parse_via_into(std::string_view text, Via& out) noexcept;
 
-/// header_id_from_name() for a validated token (the parser's hot path).
-HeaderId header_id_from_token(std::string_view name) noexcept;
+/// header_id_from_name() for a validated token (the parser's hot path). When `readable_end` is
+/// given, the octets from name.data() up to it may be read (past the name: the rest of the line),
+/// which lets the compare read whole words.
+HeaderId header_id_from_token(std::string_view name, const char* readable_end = nullptr) noexcept;
 
 inline bool is_uri_param_char(char c) {
   return chars::is(c, chars::kUnreserved | chars::kParamExtra);

@@ -14,7 +14,13 @@ class MessageParser {
 public:
   MessageParser(Message& msg, const ParseOptions& options) : msg_(msg), options_(options) {}
 
-  ParseResult<void> run(std::string_view input);
+  /// Both parse_into() overloads: `owned` is null (copy `bytes` into the message's buffer) or the
+  /// string `bytes` views (adopt it: no copy, no allocation).
+  static ParseResult<void> parse(Message& msg, std::string_view bytes, std::string* owned,
+                                 const ParseOptions& options);
+
+  /// Parses msg_.buf_ (already holding the bytes, leading CRLFs removed).
+  ParseResult<void> run();
 
 private:
   ParseResult<void> parse_start_line(std::string_view line);
@@ -34,6 +40,8 @@ private:
 };
 
 namespace {
+
+constexpr std::size_t kTypicalHeaderLines = 16;
 
 ParseError make_error(ParseErrorCode code, std::size_t offset, HeaderId header = HeaderId::kOther) {
   return ParseError{code, static_cast<std::uint32_t>(offset), canonical_name(header)};
@@ -313,20 +321,13 @@ ParseResult<void> MessageParser::parse_header(HeaderId id, std::string_view valu
   }
 }
 
-ParseResult<void> MessageParser::run(std::string_view input) {
-  if (input.size() > options_.max_size) {
-    return make_error(ParseErrorCode::kMessageTooLarge, 0);
-  }
-  // RFC 3261 §7.5: ignore CRLFs before the start line.
-  std::size_t skip = 0;
-  while (skip < input.size() && (input[skip] == '\r' || input[skip] == '\n')) {
-    ++skip;
-  }
-  if (skip == input.size()) {
-    return make_error(ParseErrorCode::kEmpty, 0);
-  }
-  msg_.buf_.assign(input.data() + skip, input.size() - skip);
+ParseResult<void> MessageParser::run() {
   buf_ = msg_.buf_;
+  // One allocation for the index of a typical message (a browser's REGISTER has 10-16 header
+  // lines) instead of one per doubling from 1; clear_index() keeps it for a reused Message.
+  if (msg_.headers_.capacity() < kTypicalHeaderLines) {
+    msg_.headers_.reserve(kTypicalHeaderLines);
+  }
   const char* const data = buf_.data();
   const std::size_t n = buf_.size();
 
@@ -364,13 +365,14 @@ ParseResult<void> MessageParser::run(std::string_view input) {
       body_start = pos + 1;
       break;
     }
-    // header-name = token, then *(SP/HTAB) ":" (HCOLON).
+    // header-name = token, then *(SP/HTAB) ":" (HCOLON). No bounds checks: `data` is the
+    // std::string msg_.buf_, so data[n] is NUL, neither a token char nor WSP: the scans stop there.
     std::size_t i = pos;
-    while (i < n && chars::is_token(data[i])) {
+    while (chars::is_token(data[i])) {
       ++i;
     }
     const std::size_t name_end = i;
-    while (i < n && chars::is_wsp(data[i])) {
+    while (chars::is_wsp(data[i])) {
       ++i;
     }
     if (name_end == pos || i >= n || data[i] != ':') {
@@ -394,7 +396,7 @@ ParseResult<void> MessageParser::run(std::string_view input) {
     const auto index = static_cast<std::uint32_t>(msg_.headers_.size());
     HeaderField& field = msg_.headers_.emplace_back();
     field.name = buf_.substr(pos, name_end - pos);
-    const HeaderId id = detail::header_id_from_token(field.name);
+    const HeaderId id = detail::header_id_from_token(field.name, data + n + 1);  // with the NUL
     field.id = id;
     field.value = value;
     field.begin = static_cast<std::uint32_t>(pos);
@@ -473,18 +475,41 @@ void Message::clear_index() {
   body_ = {};
 }
 
-ParseResult<void> parse_into(Message& msg, std::string_view bytes, const ParseOptions& options) {
-  msg.clear_index();
+ParseResult<void> MessageParser::parse(Message& msg, std::string_view bytes, std::string* owned,
+                                       const ParseOptions& options) {
+  // An empty() Message already has a cleared index (default-constructed, moved from, or after a
+  // failed parse, which clears it): the common fresh-Message case skips resetting ~1 KB of index.
+  if (!msg.empty()) {
+    msg.clear_index();
+  }
+  WIMPU_ASSERT(msg.size_ == 0 && msg.vias_.empty() && msg.contacts_.empty() &&
+               msg.start_line_.empty() && !msg.content_length_);
   msg.options_ = options;
-  MessageParser parser(msg, options);
-  auto r = parser.run(bytes);
-  if (!r) {
-    ParseError e = r.error();
-    // Offsets are relative to the caller's bytes: add the skipped leading CRLFs back.
-    std::size_t skip = 0;
+  ParseResult<void> r;
+  // RFC 3261 §7.5: ignore CRLFs before the start line.
+  std::size_t skip = 0;
+  if (bytes.size() > options.max_size) {
+    r = make_error(ParseErrorCode::kMessageTooLarge, 0);
+  } else {
     while (skip < bytes.size() && (bytes[skip] == '\r' || bytes[skip] == '\n')) {
       ++skip;
     }
+    if (skip == bytes.size()) {
+      r = make_error(ParseErrorCode::kEmpty, 0);
+    } else {
+      if (owned != nullptr) {
+        owned->erase(0, skip);  // rare (keep-alive CRLFs before a message): a memmove
+        msg.buf_ = std::move(*owned);
+      } else {
+        msg.buf_.assign(bytes.data() + skip, bytes.size() - skip);
+      }
+      MessageParser parser(msg, options);
+      r = parser.run();
+    }
+  }
+  if (!r) {
+    ParseError e = r.error();
+    // Offsets are relative to the caller's bytes: add the skipped leading CRLFs back.
     if (e.code != ParseErrorCode::kMessageTooLarge && e.code != ParseErrorCode::kEmpty) {
       e.offset += static_cast<std::uint32_t>(skip);
     }
@@ -493,6 +518,15 @@ ParseResult<void> parse_into(Message& msg, std::string_view bytes, const ParseOp
     return e;
   }
   return {};
+}
+
+ParseResult<void> parse_into(Message& msg, std::string_view bytes, const ParseOptions& options) {
+  return MessageParser::parse(msg, bytes, nullptr, options);
+}
+
+ParseResult<void> parse_into(Message& msg, std::string&& bytes, const ParseOptions& options) {
+  const std::string_view view = bytes;
+  return MessageParser::parse(msg, view, &bytes, options);
 }
 
 ParseResult<Message> Message::parse(std::string_view bytes, const ParseOptions& options) {
@@ -518,7 +552,7 @@ Message& Message::operator=(const Message& other) {
   // Re-parse a copy of the bytes: the index holds views that must point into our own buffer. The
   // bytes parsed once with these options, so they parse again.
   std::string bytes(other.bytes());
-  auto r = parse_into(*this, bytes, other.options_);
+  auto r = parse_into(*this, std::move(bytes), other.options_);
   WIMPU_RELEASE_ASSERT(r.has_value());
   return *this;
 }
@@ -535,7 +569,7 @@ Message& Message::operator=(Message&& other) noexcept {
     // The string kept its bytes inline (small-string optimisation): views would dangle. Cannot
     // happen for a parsed message (longer than any SSO buffer) but stay correct anyway.
     std::string bytes = buf_.substr(0, other.size_);
-    auto r = parse_into(*this, bytes, other.options_);
+    auto r = parse_into(*this, std::move(bytes), other.options_);
     WIMPU_RELEASE_ASSERT(r.has_value());
     other.clear_index();
     return *this;

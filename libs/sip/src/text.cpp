@@ -82,6 +82,22 @@ std::string_view to_string(Method m) noexcept {
 namespace {
 bool is_lws_byte(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
+// The octets that end a parameter name (LWS, '=', ';') and a parameter value (LWS, ';'), as
+// tables: one load per octet instead of four to six compares (every Contact parameter of every
+// REGISTER is walked by contact_params()).
+enum : std::uint8_t { kEndsName = 1, kEndsValue = 2 };
+constexpr std::array<std::uint8_t, 256> kParamStops = [] {
+  std::array<std::uint8_t, 256> t{};
+  for (const char c : {' ', '\t', '\r', '\n', ';'}) {
+    t[static_cast<unsigned char>(c)] = kEndsName | kEndsValue;
+  }
+  t[static_cast<unsigned char>('=')] = kEndsName;
+  return t;
+}();
+bool param_stop(char c, std::uint8_t which) {
+  return (kParamStops[static_cast<unsigned char>(c)] & which) != 0;
+}
+
 std::size_t skip_ws_bytes(std::string_view s, std::size_t pos) {
   while (pos < s.size() && is_lws_byte(s[pos])) {
     ++pos;
@@ -101,7 +117,7 @@ void ParamList::Iterator::advance() {
   done_ = false;
   pos = skip_ws_bytes(rest_, pos + 1);
   const std::size_t name_begin = pos;
-  while (pos < rest_.size() && rest_[pos] != '=' && rest_[pos] != ';' && !is_lws_byte(rest_[pos])) {
+  while (pos < rest_.size() && !param_stop(rest_[pos], kEndsName)) {
     ++pos;
   }
   current_.name = rest_.substr(name_begin, pos - name_begin);
@@ -113,7 +129,7 @@ void ParamList::Iterator::advance() {
       const std::size_t q = detail::quoted_string_length(rest_, v);
       vend = q == std::string_view::npos ? rest_.size() : v + q;
     } else {
-      while (vend < rest_.size() && rest_[vend] != ';' && !is_lws_byte(rest_[vend])) {
+      while (vend < rest_.size() && !param_stop(rest_[vend], kEndsValue)) {
         ++vend;
       }
     }

@@ -3,6 +3,7 @@
 
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "wimpu/sip/builder.hpp"
 #include "wimpu/sip/message.hpp"
@@ -50,6 +51,27 @@ TEST(ResponseBuilder, ByteExact486WithToTag) {
   EXPECT_EQ(resp.status_code(), 486);
   EXPECT_EQ(resp.vias().size(), 2U);
   EXPECT_EQ(resp.to_tag(), "a6c85cf");
+}
+
+TEST(ResponseBuilder, ExtraHeadersKeepCallOrderPastTheInlineOnes) {
+  const Message req = parse(kInvite);
+  ResponseBuilder b(req, 200);
+  std::string expected;
+  std::vector<std::string> values;
+  values.reserve(20);
+  for (int i = 0; i < 20; ++i) {
+    values.push_back("v" + std::to_string(i));
+  }
+  for (int i = 0; i < 20; ++i) {
+    b.header("X-H", values[static_cast<std::size_t>(i)]);
+    expected += "X-H: " + values[static_cast<std::size_t>(i)] + "\r\n";
+  }
+  const std::string out = b.build();
+  EXPECT_NE(out.find("CSeq: 314159 INVITE\r\n" + expected + "Content-Length: 0\r\n\r\n"),
+            std::string::npos)
+      << out;
+  const Message resp = parse(out);
+  EXPECT_EQ(resp.count(HeaderId::kOther), 20U);
 }
 
 TEST(ResponseBuilder, TopViaAsStampedReplacesOnlyTheFirstValueOfAFoldedLine) {

@@ -97,6 +97,48 @@ TEST(Message, EveryKnownNameMapsBack) {
   EXPECT_EQ(header_id_from_name("Vias"), HeaderId::kOther);
 }
 
+// The parser compares header names a word at a time (reading past the name into the line):
+// every known name in three cases, and near-misses one octet longer or shorter or differing in
+// the last octet, must map exactly as header_id_from_name() says.
+TEST(Message, ParserMapsEveryKnownNameInAnyCaseAndNoNearMiss) {
+  for (int i = 1; i < static_cast<int>(HeaderId::kCount_); ++i) {
+    const auto id = static_cast<HeaderId>(i);
+    const std::string name(canonical_name(id));
+    std::string upper = name;
+    std::string lower = name;
+    for (std::size_t k = 0; k < name.size(); ++k) {
+      upper[k] = static_cast<char>(std::toupper(static_cast<unsigned char>(name[k])));
+      lower[k] = static_cast<char>(std::tolower(static_cast<unsigned char>(name[k])));
+    }
+    std::string last_changed = name;
+    last_changed.back() = last_changed.back() == 'x' ? 'y' : 'x';
+    const std::string candidates[] = {name,       upper, lower, name + "x",
+                                      name.substr(0, name.size() - 1), last_changed};
+    for (const std::string& cand : candidates) {
+      if (cand.empty()) {
+        continue;
+      }
+      // Appended after Content-Length as an extra line (values that do not parse as the known
+      // header's syntax would fail the parse; "1" is not checked for headers parsed lazily).
+      const HeaderId expected = header_id_from_name(cand);
+      const std::string text =
+          with("Content-Length: 0\r\n", "Content-Length: 0\r\nX-Pad: 1\r\n" + cand + ":1\r\n");
+      Message m;
+      auto r = parse_into(m, text, ParseOptions::stream());
+      if (!r) {
+        // Only an eagerly parsed header (bad value, or a repeated single one) may fail, and the
+        // error names the header it was recognised as.
+        EXPECT_NE(expected, HeaderId::kOther) << cand;
+        EXPECT_EQ(r.error().header, canonical_name(expected)) << cand;
+        continue;
+      }
+      ASSERT_GE(m.headers().size(), 2U);
+      EXPECT_EQ(m.headers().back().id, expected) << cand;
+      EXPECT_EQ(m.headers().back().name, cand);
+    }
+  }
+}
+
 TEST(Message, FindByNameAndCount) {
   const std::string text = with("Max-Forwards: 70\r\n",
                                 "Max-Forwards: 70\r\nX-Custom: one\r\nx-custom: two\r\n"
@@ -189,6 +231,48 @@ TEST(Message, CopyAndMoveKeepViewsValid) {
   EXPECT_EQ(original.cseq().number, 63104U);
 }
 
+TEST(Message, ParseIntoAdoptsTheBufferWithoutCopying) {
+  std::string bytes(kOptions);
+  const char* const data = bytes.data();
+  Message m;
+  ASSERT_TRUE(parse_into(m, std::move(bytes), ParseOptions::stream()));
+  EXPECT_EQ(m.bytes().data(), data);  // the received string itself, no copy
+  EXPECT_EQ(m.bytes(), kOptions);
+  EXPECT_EQ(m.top_via().branch, "z9hG4bK776asdhds");
+  // Leading CRLFs (RFC 3261 §7.5) are dropped from the adopted buffer too; error offsets stay
+  // relative to the caller's bytes, as with the copying overload.
+  Message m2;
+  ASSERT_TRUE(parse_into(m2, "\r\n\r\n" + std::string(kOptions), ParseOptions::stream()));
+  EXPECT_EQ(m2.bytes(), kOptions);
+  EXPECT_EQ(m2.call_id(), "a84b4c76e66710");
+  const std::string bad = "\r\n" + with("CSeq: 63104 OPTIONS", "CSeq: x OPTIONS");
+  Message v;
+  auto by_view = parse_into(v, bad, ParseOptions::stream());
+  auto adopted = parse_into(m2, std::string(bad), ParseOptions::stream());
+  ASSERT_FALSE(by_view);
+  ASSERT_FALSE(adopted);
+  EXPECT_EQ(adopted.error().offset, by_view.error().offset);
+  EXPECT_EQ(bad.substr(adopted.error().offset, 1), "x");
+  EXPECT_TRUE(m2.empty());
+  // A reused Message parses again after an error.
+  ASSERT_TRUE(parse_into(m2, std::string(kOptions), ParseOptions::stream()));
+  EXPECT_EQ(m2.cseq().number, 63104U);
+}
+
+TEST(Message, ManyHeaderLinesBeyondTheReservedIndex) {
+  std::string text(kOptions);
+  std::string extra;
+  for (int i = 0; i < 40; ++i) {
+    extra += "X-Extra-" + std::to_string(i) + ": v" + std::to_string(i) + "\r\n";
+  }
+  text.insert(text.find("Content-Length"), extra);
+  auto m = Message::parse(text, ParseOptions::stream());
+  ASSERT_TRUE(m) << to_string(m.error().code);
+  EXPECT_EQ(m->headers().size(), 47U);
+  EXPECT_EQ(m->header_value(HeaderId::kCSeq), "63104 OPTIONS");
+  EXPECT_EQ(m->find("x-extra-39")->value, "v39");
+}
+
 TEST(Message, Response) {
   const std::string text =
       "SIP/2.0 183 Session Progress\r\n"
@@ -234,6 +318,14 @@ TEST_P(BadMessageTest, RejectedWithCodeAndHeader) {
                             std::string(to_string(GetParam().code)))
                 .value(),
             before + 1);
+  // The overload that adopts the bytes rejects the same way, at the same offset.
+  Message adopted;
+  auto r2 = parse_into(adopted, std::string(GetParam().text), ParseOptions::stream());
+  ASSERT_FALSE(r2);
+  EXPECT_EQ(r2.error().code, r.error().code);
+  EXPECT_EQ(r2.error().offset, r.error().offset);
+  EXPECT_EQ(r2.error().header, r.error().header);
+  EXPECT_TRUE(adopted.empty());
 }
 
 using E = ParseErrorCode;

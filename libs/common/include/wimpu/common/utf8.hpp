@@ -8,7 +8,7 @@ namespace wimpu::common {
 
 /// True when `text` is well-formed UTF-8 exactly as RFC 3629 §4 defines it: no overlong forms,
 /// no UTF-16 surrogates (U+D800-U+DFFF), nothing above U+10FFFF, no truncated sequence at the
-/// end. The empty string is valid. Runs of 8 ASCII octets are checked a word at a time, since
+/// end. The empty string is valid. Runs of ASCII are checked 32 (SSE2) or 8 octets at a time, since
 /// SIP and Diameter text is nearly always ASCII. Pure function: thread-safe, no allocation.
 bool is_valid_utf8(std::string_view text) noexcept;
 

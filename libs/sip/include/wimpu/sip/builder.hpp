@@ -5,6 +5,7 @@
 //
 // Threading: builders are plain values used by one thread. Every string_view given to a builder
 // must stay alive until build() returns (the builder keeps views, not copies).
+#include <array>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -50,16 +51,25 @@ public:
   }
 
 private:
+  using HeaderPair = std::pair<std::string_view, std::string_view>;
+  // A registrar's 200 OK adds 4-6 lines: they fit in place, so a builder allocates nothing.
+  static constexpr std::size_t kInlineHeaders = 8;
+
   void copy_vias(std::string& out) const;
   /// At least the size build() writes (reserved up front).
   std::size_t size_hint() const;
+  std::span<const HeaderPair> inline_headers() const {
+    return std::span<const HeaderPair>(inline_headers_.data(), inline_count_);
+  }
 
   const Message& request_;
   int status_;
   std::string_view reason_;
   std::string_view to_tag_;
   std::string_view top_via_;
-  std::vector<std::pair<std::string_view, std::string_view>> headers_;
+  std::array<HeaderPair, kInlineHeaders> inline_headers_{};
+  std::size_t inline_count_ = 0;
+  std::vector<HeaderPair> more_headers_;  // the lines after the first kInlineHeaders
   std::string_view content_type_;
   std::string_view body_;
 };

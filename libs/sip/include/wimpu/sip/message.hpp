@@ -63,6 +63,16 @@ class Message;
 /// CSeq, Via; RFC 3261 §8.1.1), single-valued headers not repeated, the syntax of every eagerly
 /// parsed header, CSeq method == request method, Content-Length vs available body.
 ParseResult<void> parse_into(Message& msg, std::string_view bytes, const ParseOptions& options);
+/// parse_into() that adopts `bytes` as the message's buffer instead of copying it: no copy and no
+/// allocation for the bytes (a transport hands over the string it received into). Same validation,
+/// results and error offsets as the overload above; `bytes` is left valid but unspecified (moved
+/// from), on success and on error. The capacity of the buffer `msg` held before is not reused.
+ParseResult<void> parse_into(Message& msg, std::string&& bytes, const ParseOptions& options);
+/// A NUL-terminated string is viewed, not adopted (without this overload a literal would be
+/// ambiguous between the two above).
+inline ParseResult<void> parse_into(Message& msg, const char* bytes, const ParseOptions& options) {
+  return parse_into(msg, std::string_view(bytes), options);
+}
 
 /// A parsed SIP request or response. See the file comment for ownership and threading.
 class Message {
@@ -148,7 +158,6 @@ public:
   const ParseOptions& parse_options() const { return options_; }
 
 private:
-  friend ParseResult<void> parse_into(Message&, std::string_view, const ParseOptions&);
   friend class MessageParser;
 
   void clear_index();
