@@ -83,6 +83,7 @@ public:
     to_tag_.clear();
     loop_hash_.clear();
     received_via_.clear();
+    via_stamped_ = false;
   }
 
   // ---- core state (the Proxy's, not the plug-in's)
@@ -112,7 +113,8 @@ public:
   std::vector<std::string> auth_;  // "Name: value" of every 401/407 challenge (§16.7 step 7)
   std::string to_tag_;             // for responses we generate (§8.2.6.2)
   std::string loop_hash_;
-  std::string received_via_;
+  std::string received_via_;       // the top Via with received/rport (§18.2.1, RFC 3581 §4)
+  bool via_stamped_ = false;       // received_via_ differs from the top Via as received
 };
 
 /// The plug-in's view of one branch's response.

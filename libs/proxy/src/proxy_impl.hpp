@@ -66,10 +66,13 @@ struct Proxy::Impl {
   detail::Counters& counters;
 
   ContextId next_id = 1;
-  std::unordered_map<ContextId, std::unique_ptr<detail::Context>> contexts;
+  using ContextMap = std::unordered_map<ContextId, std::unique_ptr<detail::Context>>;
+  ContextMap contexts;
   // INVITE server transaction -> context, for CANCEL (§16.10).
   std::unordered_map<std::uint64_t, ContextId> by_server_tx;
-  std::vector<std::unique_ptr<detail::Context>> spare;
+  // Ended contexts kept with their map node (extract()/insert() of a node handle): a request
+  // then costs neither a Context nor a hash-map node allocation.
+  std::vector<ContextMap::node_type> spare;
   std::string scratch;
 
   static std::uint64_t key(transaction::ServerTxId tx) {
@@ -92,6 +95,8 @@ struct Proxy::Impl {
   /// while still inside on_request().
   void run_policy(detail::Context& ctx);
   void apply_decision(detail::Context& ctx, const Decision& d);
+  /// Once, when the decision is to forward: the stamped Via edit and the loop-detection hash.
+  void prepare_forwarding(detail::Context& ctx);
   void respond_local(detail::Context& ctx, int status, std::string_view reason = {});
   void end_context(detail::Context& ctx);
 

@@ -1,6 +1,7 @@
 // Requests: RFC 3261 §16.3 validation, §16.4 Route processing, the plug-in's decision, §16.10
 // CANCEL and §16.11 ACK. Responses and forwarding are in response.cpp and forward.cpp.
 #include <algorithm>
+#include <utility>
 
 #include "proxy_impl.hpp"
 #include "wire_helpers.hpp"
@@ -92,7 +93,7 @@ void Proxy::on_ack(sip::Message&& ack, const Peer& from, ServerTxId) {
     return;
   }
   Context& ctx = p.new_context();
-  ctx.request_ = std::move(ack);
+  std::swap(ctx.request_, ack);  // as handle_request: the caller gets pooled buffers back
   ctx.source_ = from;
   if (!p.preprocess_routes(ctx)) {
     p.counters.ack_dropped.inc();
@@ -158,7 +159,9 @@ void Proxy::Impl::handle_request(ServerTxId tx, sip::Message&& request, const Pe
   }
   Context& ctx = new_context();
   ctx.server_tx_ = tx;
-  ctx.request_ = std::move(request);
+  // A swap, not a move: the caller gets back the buffers of the request this pooled context held
+  // before, with their capacity (the node's inbound Message is parsed into again).
+  std::swap(ctx.request_, request);
   ctx.source_ = from;
   ctx.record_route_ = config.record_route && creates_dialog(ctx.request_);
   if (ctx.request_.method() == sip::Method::kInvite) {
@@ -166,8 +169,10 @@ void Proxy::Impl::handle_request(ServerTxId tx, sip::Message&& request, const Pe
   }
   // §18.2.1 / RFC 3581: record where the request really came from in its Via; our own
   // responses carry it back too (respond_local), so it is worked out before any can be sent.
-  const bool stamped = detail::via_with_received(ctx.request_.top_via(), from.remote,
-                                                 ctx.received_via_);
+  // The edit of the forwarded copy waits until the request is forwarded (prepare_forwarding):
+  // a request answered here (a REGISTER at the eP-CSCF) never needs it.
+  ctx.via_stamped_ = detail::via_with_received(ctx.request_.top_via(), from.remote,
+                                               ctx.received_via_);
   if (ctx.request_.method() == sip::Method::kInvite) {
     // §16.2 / §16.7: a stateful proxy answers INVITE with 100 at once, before any plug-in work.
     sip::ResponseBuilder trying(ctx.request_, 100);
@@ -178,13 +183,22 @@ void Proxy::Impl::handle_request(ServerTxId tx, sip::Message&& request, const Pe
     end_context(ctx);
     return;
   }
-  if (stamped) {
+  run_policy(ctx);
+}
+
+// Work that only a forwarded request needs, done once when the decision is to forward: the
+// received/rport Via of the copies (§18.2.1, RFC 3581 §4) and the loop-detection hash their
+// branch parameter carries (§16.6 step 8). A request answered locally skips both: its response
+// takes the stamped Via from received_via_ (§8.2.6.2), and no branch of ours is created.
+void Proxy::Impl::prepare_forwarding(Context& ctx) {
+  if (ctx.via_stamped_) {
     if (!ctx.editor_.pop_via() || !ctx.editor_.push_via(ctx.received_via_)) {
       counters.edit_error.inc();
     }
   }
-  detail::append_loop_hash(ctx.request_, ctx.loop_hash_);
-  run_policy(ctx);
+  if (!ctx.is_ack()) {
+    detail::append_loop_hash(ctx.request_, ctx.loop_hash_);
+  }
 }
 
 void Proxy::Impl::run_policy(Context& ctx) {
@@ -270,14 +284,17 @@ void Proxy::Impl::reject(ServerTxId tx, const sip::Message& r, int status,
 }
 
 Context& Proxy::Impl::new_context() {
-  std::unique_ptr<Context> ctx;
-  if (!spare.empty()) {
-    ctx = std::move(spare.back());
-    spare.pop_back();
-  } else {
-    ctx = std::make_unique<Context>();
-  }
   const ContextId id = next_id++;
+  if (!spare.empty()) {
+    ContextMap::node_type node = std::move(spare.back());
+    spare.pop_back();
+    node.key() = id;
+    Context& ref = *node.mapped();
+    ref.reset(id);
+    contexts.insert(std::move(node));
+    return ref;
+  }
+  auto ctx = std::make_unique<Context>();
   ctx->reset(id);
   Context& ref = *ctx;
   contexts.emplace(id, std::move(ctx));
@@ -350,6 +367,7 @@ void Proxy::Impl::apply_decision(Context& ctx, const Decision& d) {
       break;
   }
   ctx.phase_ = Context::Phase::kForwarding;
+  prepare_forwarding(ctx);
   if (ctx.is_ack()) {
     forward_ack(ctx);
     end_context(ctx);
@@ -396,11 +414,10 @@ void Proxy::Impl::end_context(Context& ctx) {
   if (ctx.server_tx_.valid()) {
     by_server_tx.erase(key(ctx.server_tx_));
   }
-  auto it = contexts.find(ctx.id_);
+  ContextMap::node_type node = contexts.extract(ctx.id_);
   if (spare.size() < 1024) {
-    spare.push_back(std::move(it->second));
+    spare.push_back(std::move(node));
   }
-  contexts.erase(it);
 }
 
 // §16.10.

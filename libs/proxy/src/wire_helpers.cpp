@@ -1,5 +1,6 @@
 #include "wire_helpers.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 #include "locality.hpp"
@@ -68,8 +69,28 @@ bool resolve_uri(const sip::Uri& uri, transaction::Peer& out) {
   return true;
 }
 
+std::string_view format_address(const boost::asio::ip::address& address, AddressText& buf) {
+  if (address.is_v4()) {
+    const auto bytes = address.to_v4().to_bytes();
+    char* p = buf.data();
+    for (std::size_t i = 0; i < bytes.size(); ++i) {
+      if (i != 0) {
+        *p++ = '.';
+      }
+      p = std::to_chars(p, buf.data() + buf.size(), bytes[i]).ptr;
+    }
+    return {buf.data(), static_cast<std::size_t>(p - buf.data())};
+  }
+  // IPv6 (rare here): the library's text, scope included, as before.
+  const std::string text = address.to_string();
+  const std::size_t n = std::min(text.size(), buf.size());
+  std::copy_n(text.data(), n, buf.data());
+  return {buf.data(), n};
+}
+
 bool via_with_received(const sip::Via& via, const transaction::Endpoint& source, std::string& out) {
-  const std::string source_ip = source.address.to_string();
+  AddressText ip_buf;
+  const std::string_view source_ip = format_address(source.address, ip_buf);
   std::string_view host = via.host;
   if (host.size() > 2 && host.front() == '[') {
     host = host.substr(1, host.size() - 2);
@@ -88,7 +109,10 @@ bool via_with_received(const sip::Via& via, const transaction::Endpoint& source,
                                 p.name.size();
         out.append(via.text.substr(0, end));
         out.push_back('=');
-        out.append(std::to_string(source.port));
+        char port[8];
+        const auto [port_end, port_ec] = std::to_chars(port, port + sizeof port, source.port);
+        (void)port_ec;
+        out.append(port, port_end);
         copied = end;
         break;
       }

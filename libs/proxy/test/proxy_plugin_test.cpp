@@ -187,5 +187,49 @@ TEST_F(ProxyTest, AckCanBeRoutedByThePolicy) {
   EXPECT_EQ(expect(udp_peer("10.0.0.60", 6000)).method(), sip::Method::kAck);
 }
 
+// A request the plug-in answers itself (a registrar answering REGISTER, §10.3) is never
+// forwarded, but its response still carries the Via as the proxy stamped it (§18.2.1, RFC 3581
+// §4, §8.2.6.2): the stamped text is kept for responses even though no forwarded copy is edited.
+TEST_F(ProxyTest, RequestAnsweredByThePolicyGetsTheStampedViaInItsResponse) {
+  policy.hook = [](RequestContext&) { return Decision::respond(200); };
+  std::string text = request("REGISTER", "sip:example.com", {}, "z9hG4bKreg1", 1, "");
+  text.replace(text.find(";branch=z9hG4bKreg1"), 0, ";rport");
+  const Peer natted = udp_peer("203.0.113.5", 40000);
+  deliver(text, natted);
+  const sip::Message ok = expect(natted);
+  EXPECT_EQ(ok.status_code(), 200);
+  ASSERT_EQ(ok.vias().size(), 1u);
+  EXPECT_EQ(ok.top_via().received, "203.0.113.5");
+  EXPECT_EQ(ok.top_via().rport, 40000);
+  EXPECT_EQ(ok.top_via().branch, "z9hG4bKreg1");
+  EXPECT_EQ(proxy.live_contexts(), 0u);
+}
+
+// The received/rport edit of the forwarded copy is made when the decision is to forward, after
+// the plug-in's own edits: both end up in the forwarded request.
+TEST_F(ProxyTest, ForwardedRequestHasThePluginsEditsAndTheStampedVia) {
+  policy.hook = [](RequestContext& ctx) {
+    EXPECT_TRUE(ctx.editor().add_header("P-Test", "edited"));
+    EXPECT_TRUE(ctx.editor().remove_headers(sip::HeaderId::kContact));
+    Target t;
+    t.uri = "sip:bob@10.0.0.20:5070";
+    ctx.add_target(std::move(t));
+    return Decision::proceed();
+  };
+  std::string text = invite();
+  text.replace(text.find(";branch=z9hG4bKcaller1"), 0, ";rport");
+  const Peer natted = udp_peer("2001:db8::5", 40000);
+  deliver(text, natted);
+  EXPECT_EQ(expect(natted).status_code(), 100);
+  const sip::Message fwd = expect(kBob);
+  ASSERT_EQ(fwd.vias().size(), 2u);
+  EXPECT_EQ(fwd.vias()[1].received, "2001:db8::5");
+  EXPECT_EQ(fwd.vias()[1].rport, 40000);
+  EXPECT_EQ(fwd.vias()[1].branch, "z9hG4bKcaller1");
+  ASSERT_NE(fwd.find("P-Test"), nullptr);
+  EXPECT_EQ(fwd.find("P-Test")->value, "edited");
+  EXPECT_EQ(fwd.find(sip::HeaderId::kContact), nullptr);
+}
+
 }  // namespace
 }  // namespace wimpu::proxy::testing

@@ -3,6 +3,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "slab.hpp"
 #include "wimpu/common/counter.hpp"
@@ -134,7 +135,12 @@ struct TransactionLayer::Impl {
 
   detail::Slab<detail::ServerTx> servers;
   detail::Slab<detail::ClientTx> clients;
-  std::unordered_map<std::string_view, ServerTxId, detail::KeyHash, std::equal_to<>> server_index;
+  using ServerIndex =
+      std::unordered_map<std::string_view, ServerTxId, detail::KeyHash, std::equal_to<>>;
+  ServerIndex server_index;
+  // Nodes of ended server transactions (extract()), re-keyed for the next ones: every request
+  // creates a server transaction, and this saves a hash-map node allocation for each.
+  std::vector<ServerIndex::node_type> spare_server_nodes;
   std::unordered_map<std::string_view, ClientTxId, detail::KeyHash, std::equal_to<>> client_index;
   // The client transactions on each connection (streams only), for on_flow_closed(). Removal is
   // O(1) (swap with the last, ClientTx::flow_pos): an INVITE transaction stays 32 s in Accepted

@@ -11,6 +11,9 @@ namespace {
 using detail::ServerTx;
 using State = detail::ServerTx::State;
 
+// Index nodes kept for reuse: enough for a burst of transactions ending together.
+constexpr std::size_t kSpareServerNodes = 1024;
+
 void append_number(std::string& out, std::uint32_t n) {
   char buf[12];
   auto [end, ec] = std::to_chars(buf, buf + sizeof buf, n);
@@ -138,7 +141,15 @@ ServerTxId TransactionLayer::Impl::create_server(const sip::Message& msg, const 
   }
   if (index) {
     tx->key = scratch;
-    server_index.emplace(std::string_view(tx->key), id);
+    if (!spare_server_nodes.empty()) {
+      ServerIndex::node_type node = std::move(spare_server_nodes.back());
+      spare_server_nodes.pop_back();
+      node.key() = std::string_view(tx->key);
+      node.mapped() = id;
+      server_index.insert(std::move(node));
+    } else {
+      server_index.emplace(std::string_view(tx->key), id);
+    }
     tx->indexed = true;
   }
   counters.server_created.inc();
@@ -255,22 +266,29 @@ Expected<void, RespondError> TransactionLayer::Impl::respond(ServerTxId id, int 
     counters.respond_refused.inc();
     return RespondError::kWrongState;
   }
-  tx->last_response = bytes;
   if (provisional) {
+    tx->last_response = bytes;
     tx->state = State::kProceeding;
     return send_response(id, *tx, std::move(bytes)) ? Expected<void, RespondError>{}
                                                 : RespondError::kTransportError;
   }
   tx->state = State::kCompleted;
+  if (tx->reliable) {
+    // Timer J = 0 on reliable transports (§17.2.2): the transaction ends with this send, so no
+    // copy is kept for retransmissions and no timer is armed.
+    if (send_response(id, *tx, std::move(bytes))) {
+      terminate_server(id);
+      return {};
+    }
+    return RespondError::kTransportError;
+  }
+  tx->last_response = bytes;
   if (!send_response(id, *tx, std::move(bytes))) {
     return RespondError::kTransportError;
   }
-  if (tx->reliable) {
-    terminate_server(id);  // Timer J = 0 on reliable transports
-  } else {
-    tx->wait_timer = timer_service.schedule(timers.sixty_four_t1(),
-                                            [this, id] { on_server_wait_end(id); });
-  }
+  // Timer J (64*T1) absorbs request retransmissions on UDP.
+  tx->wait_timer =
+      timer_service.schedule(timers.sixty_four_t1(), [this, id] { on_server_wait_end(id); });
   return {};
 }
 
@@ -278,7 +296,8 @@ Expected<void, RespondError> TransactionLayer::Impl::respond(ServerTxId id, int 
 // the stream fallback of §18.2.2 was tried. Returns false when it failed (tx is gone then).
 bool TransactionLayer::Impl::send_response(ServerTxId id, ServerTx& tx, std::string bytes) {
   if (tx.has_fallback && tx.peer.flow.valid()) {
-    auto r = sender.send(tx.peer, std::string(bytes));
+    // The bytes stay ours only if the flow is dead: the common case sends without a copy.
+    auto r = sender.send_or_keep(tx.peer, bytes);
     if (r) {
       return true;
     }
@@ -345,7 +364,10 @@ void TransactionLayer::Impl::terminate_server(ServerTxId id) {
   timer_service.cancel(tx->retransmit_timer);
   timer_service.cancel(tx->wait_timer);
   if (tx->indexed) {
-    server_index.erase(std::string_view(tx->key));
+    ServerIndex::node_type node = server_index.extract(std::string_view(tx->key));
+    if (!node.empty() && spare_server_nodes.size() < kSpareServerNodes) {
+      spare_server_nodes.push_back(std::move(node));
+    }
     tx->indexed = false;
   }
   servers.release(id.slot);

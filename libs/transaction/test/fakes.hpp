@@ -63,6 +63,15 @@ public:
     return FlowId{};
   }
 
+  // As the transport's sender does: a dead flow is refused before the bytes are taken.
+  Expected<FlowId, SendError> send_or_keep(const Peer& to, std::string& bytes) override {
+    ++send_or_keep_calls;
+    if (fail_next_ == 0 && dead_flow_ && to.flow == *dead_flow_) {
+      return SendError::kFlowDead;
+    }
+    return send(to, std::move(bytes));
+  }
+
   void fail_next(int n, SendError e = SendError::kUnreachable) {
     fail_next_ = n;
     fail_with_ = e;
@@ -77,6 +86,7 @@ public:
   }
 
   std::deque<Sent> sent;
+  int send_or_keep_calls = 0;
 
 private:
   int fail_next_ = 0;

@@ -183,6 +183,26 @@ TEST_F(ServerTransactionTest, NonInviteOnReliableTransportEndsWithTheFinal) {
   deliver(request_bytes("REGISTER", kBranch, "WS"), ws);
   ASSERT_TRUE(layer.respond(tu.requests[0].tx, 200, response(200)));
   EXPECT_FALSE(layer.server_alive(tu.requests[0].tx));  // Timer J = 0 (RFC 7118 §5)
+  EXPECT_EQ(timers.pending(), 0u);                        // and no timer was armed for it
+  ASSERT_EQ(sender.sent.size(), 1u);
+  EXPECT_EQ(sender.send_or_keep_calls, 1);  // down the flow, the bytes handed over (no copy)
+  const auto sent = sender.pop();
+  EXPECT_EQ(sent.to.flow, ws.flow);
+  EXPECT_EQ(sent.parsed().status_code(), 200);
+}
+
+TEST_F(ServerTransactionTest, NonInviteFinalFallsBackWhenItsFlowDied) {
+  const Peer tcp = stream_peer(Protocol::kTcp, "198.51.100.7", 40001, 4);
+  deliver(request_bytes("OPTIONS", kBranch, "TCP"), tcp);
+  ASSERT_EQ(tu.requests.size(), 1u);
+  sender.kill_flow(tcp.flow);
+  ASSERT_TRUE(layer.respond(tu.requests[0].tx, 200, response(200)));
+  ASSERT_EQ(sender.sent.size(), 1u);
+  const auto sent = sender.pop();  // §18.2.2: the bytes kept for the fallback are intact
+  EXPECT_FALSE(sent.to.flow.valid());
+  EXPECT_EQ(sent.to.remote, ep("198.51.100.7", 5060));
+  EXPECT_EQ(sent.parsed().status_code(), 200);
+  EXPECT_FALSE(layer.server_alive(tu.requests[0].tx));
 }
 
 TEST_F(ServerTransactionTest, UdpResponsesGoToSourceWithRportElseToViaPort) {

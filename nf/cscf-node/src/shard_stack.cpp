@@ -41,6 +41,14 @@ Expected<transaction::FlowId, transaction::SendError> TransportSender::send(
   return *r;
 }
 
+Expected<transaction::FlowId, transaction::SendError> TransportSender::send_or_keep(
+    const transaction::Peer& to, std::string& bytes) {
+  if (to.flow.valid() && !transport_.is_live(to.flow)) {
+    return transaction::SendError::kFlowDead;  // bytes untouched: the caller falls back
+  }
+  return send(to, std::move(bytes));
+}
+
 std::uint64_t TuDemux::add(UacHandler& h) {
   const std::uint64_t cookie = kUacBit | next_++;
   uac_.emplace(cookie, &h);
@@ -167,7 +175,19 @@ void ShardStack::on_message(transport::InboundMessage&& in) {
       : (in.protocol == transport::Protocol::kWs || in.protocol == transport::Protocol::kWss)
           ? sip::ParseOptions::websocket()
           : sip::ParseOptions::stream();
-  sip::Message msg;
+  sip::Message local;
+  const bool reuse = !inbound_busy_;
+  sip::Message& msg = reuse ? inbound_ : local;
+  struct Busy {
+    bool& flag;
+    bool on;
+    ~Busy() {
+      if (on) {
+        flag = false;
+      }
+    }
+  } busy{inbound_busy_, reuse};
+  inbound_busy_ = true;
   if (!sip::parse_into(msg, in.data, options)) {
     common::counter("cscf_node.parse_error").inc();
     return;

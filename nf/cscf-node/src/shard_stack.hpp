@@ -22,6 +22,9 @@ public:
   explicit TransportSender(transport::Transport& t) : transport_(t) {}
   Expected<transaction::FlowId, transaction::SendError> send(const transaction::Peer& to,
                                                              std::string bytes) override;
+  /// A dead flow is seen with Transport::is_live() before the bytes are taken (no copy).
+  Expected<transaction::FlowId, transaction::SendError> send_or_keep(
+      const transaction::Peer& to, std::string& bytes) override;
 
 private:
   transport::Transport& transport_;
@@ -79,6 +82,12 @@ private:
   transaction::TransactionLayer layer_;
   proxy::Proxy proxy_;
   TuDemux demux_;
+  // Inbound messages are parsed into this one, so its buffers keep their capacity across
+  // messages: the proxy swaps a request into its context and hands back the buffers of the
+  // request its ended context held (Proxy::on_request). In use while a message is delivered;
+  // a re-entrant delivery parses into a local Message.
+  sip::Message inbound_;
+  bool inbound_busy_ = false;
 };
 
 }  // namespace wimpu::cscf_node

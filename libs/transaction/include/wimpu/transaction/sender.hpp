@@ -35,6 +35,16 @@ public:
   /// same transaction (ACK, CANCEL: RFC 3261 §17.1.1.3, §9.1 "same destination").
   /// Ownership: takes the buffer.
   virtual Expected<FlowId, SendError> send(const Peer& to, std::string bytes) = 0;
+
+  /// Like send(), for a sender that may have to fall back elsewhere when `to.flow` is dead
+  /// (RFC 3261 §18.2.2: a response whose connection is gone goes to the received address and
+  /// sent-by port). Ownership: `bytes` is taken on success and on every error but kFlowDead; a
+  /// kFlowDead found before the bytes were taken leaves them as given, one found later (the flow
+  /// died on its shard meanwhile) leaves `bytes` empty. The default copies the bytes (always
+  /// left as given); a sender that can tell a dead flow cheaply overrides it to save that copy.
+  virtual Expected<FlowId, SendError> send_or_keep(const Peer& to, std::string& bytes) {
+    return send(to, bytes);
+  }
 };
 
 }  // namespace wimpu::transaction

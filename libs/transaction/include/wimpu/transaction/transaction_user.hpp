@@ -56,7 +56,9 @@ public:
 
   /// A new request created server transaction `tx` (any method but ACK and CANCEL). The TU owns
   /// `request` from now on and must answer through TransactionLayer::respond (INVITE: at least a
-  /// final response; RFC 3261 §17.2.1).
+  /// final response; RFC 3261 §17.2.1). As after any move, the caller's object is left valid but
+  /// unspecified: the proxy swaps in a pooled Message, so the caller may re-parse into it and
+  /// reuse its capacity.
   virtual void on_request(ServerTxId tx, sip::Message&& request, const Peer& from) = 0;
 
   /// A CANCEL created server transaction `cancel_tx` (RFC 3261 §9.2). `invite_tx` is the INVITE
