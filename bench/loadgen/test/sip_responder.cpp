@@ -2,8 +2,6 @@
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <openssl/pem.h>
-#include <openssl/x509v3.h>
 
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
@@ -14,6 +12,7 @@
 #include <deque>
 #include <stdexcept>
 
+#include "wimpu/http/self_signed.hpp"
 #include "wimpu/sip/header_values.hpp"
 #include "wimpu/sip/message.hpp"
 #include "wimpu/sip/params.hpp"
@@ -398,51 +397,20 @@ private:
 
 }  // namespace
 
-std::pair<std::string, std::string> make_self_signed_cert() {
-  EVP_PKEY* key = EVP_EC_gen("P-256");
-  X509* x = X509_new();
-  X509_set_version(x, 2);
-  ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
-  X509_gmtime_adj(X509_getm_notBefore(x), -60);
-  X509_gmtime_adj(X509_getm_notAfter(x), 3600);
-  X509_set_pubkey(x, key);
-  X509_NAME* name = X509_get_subject_name(x);
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                             reinterpret_cast<const unsigned char*>("127.0.0.1"), -1, -1, 0);
-  X509_set_issuer_name(x, name);
-  X509V3_CTX ctx;
-  X509V3_set_ctx_nodb(&ctx);
-  X509V3_set_ctx(&ctx, x, x, nullptr, nullptr, 0);
-  X509_EXTENSION* san = X509V3_EXT_conf_nid(nullptr, &ctx, NID_subject_alt_name, "IP:127.0.0.1");
-  X509_add_ext(x, san, -1);
-  X509_EXTENSION_free(san);
-  X509_sign(x, key, EVP_sha256());
-  auto to_pem = [](auto write) {
-    BIO* bio = BIO_new(BIO_s_mem());
-    write(bio);
-    char* data = nullptr;
-    const long n = BIO_get_mem_data(bio, &data);
-    std::string s(data, static_cast<std::size_t>(n));
-    BIO_free(bio);
-    return s;
-  };
-  std::string key_pem = to_pem([&](BIO* b) {
-    PEM_write_bio_PrivateKey(b, key, nullptr, nullptr, 0, nullptr, nullptr);
-  });
-  std::string cert_pem = to_pem([&](BIO* b) { PEM_write_bio_X509(b, x); });
-  X509_free(x);
-  EVP_PKEY_free(key);
-  return {key_pem, cert_pem};
-}
-
 SipResponder::SipResponder(ResponderOptions options)
     : options_(std::move(options)), acceptor_(io_) {
   if (options_.tls) {
-    auto [key, cert] = make_self_signed_cert();
-    cert_pem_ = cert;
+    // For 127.0.0.1 only: the load tool connects by address and trusts this certificate.
+    wimpu::http::SelfSignedOptions cert_options;
+    cert_options.hosts = {"127.0.0.1"};
+    auto pem = wimpu::http::make_self_signed_certificate(cert_options);
+    if (!pem) {
+      throw std::runtime_error("SipResponder: " + pem.error());
+    }
+    cert_pem_ = pem->certificate;
     tls_ = std::make_unique<ssl::context>(ssl::context::tls_server);
-    tls_->use_certificate_chain(asio::buffer(cert));
-    tls_->use_private_key(asio::buffer(key), ssl::context::pem);
+    tls_->use_certificate_chain(asio::buffer(pem->certificate));
+    tls_->use_private_key(asio::buffer(pem->private_key), ssl::context::pem);
   }
   const tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), 0);
   acceptor_.open(ep.protocol());

@@ -115,7 +115,4 @@ private:
   std::function<void(const ResponderCounts&)> on_change_;
 };
 
-/// A fresh self-signed P-256 certificate for CN/SAN 127.0.0.1: {key PEM, certificate PEM}.
-std::pair<std::string, std::string> make_self_signed_cert();
-
 }  // namespace wimpu::loadgen::test

@@ -169,7 +169,8 @@ INSTANTIATE_TEST_SUITE_P(PlainAndTls, ServerTest, ::testing::Values(false, true)
 
 TEST(Server, TlsClientWithWrongTrustAnchorFailsHandshake) {
   RunningServer server(make_router(), true);
-  auto other = make_self_signed_certificate("other");
+  auto other = make_self_signed_certificate(
+      {.hosts = {"other", "localhost", "127.0.0.1", "::1"}, .server_auth_only = true});
   ASSERT_TRUE(other);
   Client client("127.0.0.1", server.port(), make_client_tls_context(other->certificate));
   EXPECT_FALSE(client.request(Verb::get, "/hello"));

@@ -6,6 +6,7 @@
 
 #include "wimpu/http/client.hpp"
 #include "wimpu/http/server.hpp"
+#include "wimpu/http/self_signed.hpp"
 #include "wimpu/http/tls.hpp"
 
 namespace wimpu::http::testing {
@@ -15,7 +16,7 @@ public:
   RunningServer(std::shared_ptr<const Router> router, bool tls, ServerOptions options = {},
                 ResponseHook hook = {}) {
     if (tls) {
-      auto pem = make_self_signed_certificate("localhost");
+      auto pem = make_self_signed_certificate({.server_auth_only = true});
       if (!pem) {
         throw std::runtime_error(pem.error());
       }

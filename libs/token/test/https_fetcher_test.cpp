@@ -2,10 +2,6 @@
 // from the kernel and a certificate made at test time.
 #include <gtest/gtest.h>
 
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509v3.h>
-
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -17,8 +13,10 @@
 #include <boost/beast/ssl.hpp>
 
 #include <fstream>
+#include <stdexcept>
 
 #include "test_support.hpp"
+#include "wimpu/http/self_signed.hpp"
 #include "wimpu/token/https_jwks_fetcher.hpp"
 #include "wimpu/token/key_store.hpp"
 
@@ -32,55 +30,18 @@ using asio::ip::tcp;
 using namespace std::chrono_literals;
 constexpr auto kAwait = asio::as_tuple(asio::use_awaitable);
 
-struct Pem {
-  std::string cert;
-  std::string key;
-};
-
-std::string to_pem(int (*write)(BIO*, void*), void* obj) {
-  BIO* bio = BIO_new(BIO_s_mem());
-  write(bio, obj);
-  char* data = nullptr;
-  const long len = BIO_get_mem_data(bio, &data);
-  std::string out(data, static_cast<std::size_t>(len));
-  BIO_free(bio);
-  return out;
-}
+using Pem = wimpu::http::CertificatePem;
 
 // A self-signed P-256 certificate for 127.0.0.1 (IP SAN only), valid for a day.
 Pem make_certificate() {
-  EVP_PKEY* key = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
-  X509* x = X509_new();
-  X509_set_version(x, 2);
-  ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
-  X509_gmtime_adj(X509_getm_notBefore(x), -60);
-  X509_gmtime_adj(X509_getm_notAfter(x), 86400);
-  X509_set_pubkey(x, key);
-  X509_NAME* name = X509_get_subject_name(x);
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                             reinterpret_cast<const unsigned char*>("wimpu test"), -1, -1, 0);
-  X509_set_issuer_name(x, name);
-  X509V3_CTX ctx;
-  X509V3_set_ctx_nodb(&ctx);
-  X509V3_set_ctx(&ctx, x, x, nullptr, nullptr, 0);
-  for (const auto& [nid, value] : {std::pair{NID_subject_alt_name, "IP:127.0.0.1"},
-                                   std::pair{NID_basic_constraints, "critical,CA:TRUE"}}) {
-    X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value);
-    X509_add_ext(x, ext, -1);
-    X509_EXTENSION_free(ext);
+  wimpu::http::SelfSignedOptions o;
+  o.hosts = {"127.0.0.1"};
+  o.common_name = "wimpu test";
+  auto pem = wimpu::http::make_self_signed_certificate(o);
+  if (!pem) {
+    throw std::runtime_error(pem.error());
   }
-  X509_sign(x, key, EVP_sha256());
-  Pem pem;
-  pem.cert = to_pem([](BIO* b, void* o) { return PEM_write_bio_X509(b, static_cast<X509*>(o)); }, x);
-  pem.key = to_pem(
-      [](BIO* b, void* o) {
-        return PEM_write_bio_PrivateKey(b, static_cast<EVP_PKEY*>(o), nullptr, nullptr, 0, nullptr,
-                                        nullptr);
-      },
-      key);
-  X509_free(x);
-  EVP_PKEY_free(key);
-  return pem;
+  return *pem;
 }
 
 // Serves one canned response per connection. `stall` accepts TCP and then never speaks.
@@ -88,8 +49,8 @@ class TestServer {
 public:
   TestServer(asio::io_context& io, const Pem& pem)
       : tls_(asio::ssl::context::tls_server), acceptor_(io, {asio::ip::make_address("127.0.0.1"), 0}) {
-    tls_.use_certificate_chain(asio::buffer(pem.cert));
-    tls_.use_private_key(asio::buffer(pem.key), asio::ssl::context::pem);
+    tls_.use_certificate_chain(asio::buffer(pem.certificate));
+    tls_.use_private_key(asio::buffer(pem.private_key), asio::ssl::context::pem);
     asio::co_spawn(io, serve(this), asio::detached);
   }
   std::uint16_t port() const { return acceptor_.local_endpoint().port(); }
@@ -145,7 +106,7 @@ protected:
   void SetUp() override {
     pem_ = make_certificate();
     ca_path_ = dir_.path("ca.pem");
-    std::ofstream(ca_path_) << pem_.cert;
+    std::ofstream(ca_path_) << pem_.certificate;
     server_ = std::make_unique<TestServer>(io_, pem_);
     key_ = *SigningKey::generate(Algorithm::kEdDSA, "k1");
     server_->body = jwks_document({key_->public_key()});
@@ -196,7 +157,7 @@ TEST_F(HttpsFetcherTest, DrivesAKeyStoreRefresh) {
 TEST_F(HttpsFetcherTest, RefusesAnUntrustedCertificate) {
   const Pem other = make_certificate();
   const std::string other_ca = dir_.path("other.pem");
-  std::ofstream(other_ca) << other.cert;
+  std::ofstream(other_ca) << other.certificate;
   auto o = options();
   o.ca_file = other_ca;
   auto r = fetch(o);

@@ -1,10 +1,5 @@
 #include "test_support.hpp"
 
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
-#include <openssl/x509v3.h>
-
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -26,6 +21,7 @@
 #include <stdexcept>
 
 #include "wimpu/common/counter.hpp"
+#include "wimpu/http/self_signed.hpp"
 #include "wimpu/transport/stream_framer.hpp"
 
 namespace wimpu::transport::test {
@@ -158,38 +154,15 @@ TestCert::TestCert() {
   cert_ = dir_ + "/cert.pem";
   key_ = dir_ + "/key.pem";
 
-  EVP_PKEY* pkey = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
-  X509* x = X509_new();
-  X509_set_version(x, 2);
-  ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
-  X509_gmtime_adj(X509_getm_notBefore(x), -3600);
-  X509_gmtime_adj(X509_getm_notAfter(x), 24 * 3600);
-  X509_set_pubkey(x, pkey);
-  X509_NAME* name = X509_get_subject_name(x);
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                             reinterpret_cast<const unsigned char*>("localhost"), -1, -1, 0);
-  X509_set_issuer_name(x, name);
-  X509V3_CTX ctx;
-  X509V3_set_ctx(&ctx, x, x, nullptr, nullptr, 0);
-  const std::pair<int, const char*> exts[] = {
-      {NID_subject_alt_name, "DNS:localhost,IP:127.0.0.1,IP:::1"},
-      {NID_basic_constraints, "critical,CA:TRUE"},
-  };
-  for (const auto& [nid, value] : exts) {
-    X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value);
-    X509_add_ext(x, ext, -1);
-    X509_EXTENSION_free(ext);
+  // The generator's defaults: P-256, "localhost", 127.0.0.1 and ::1, a CA (it is also the
+  // trust anchor for client certificates, tls_listener()), one day.
+  auto pem = wimpu::http::make_self_signed_certificate();
+  if (!pem) {
+    throw std::runtime_error("self-signed certificate: " + pem.error());
   }
-  X509_sign(x, pkey, EVP_sha256());
-
-  FILE* f = std::fopen(cert_.c_str(), "w");
-  PEM_write_X509(f, x);
-  std::fclose(f);
-  f = std::fopen(key_.c_str(), "w");
-  PEM_write_PrivateKey(f, pkey, nullptr, nullptr, 0, nullptr, nullptr);
-  std::fclose(f);
-  X509_free(x);
-  EVP_PKEY_free(pkey);
+  if (auto written = wimpu::http::write_pem_files(*pem, cert_, key_); !written) {
+    throw std::runtime_error(written.error());
+  }
 }
 
 TestCert::~TestCert() {

@@ -59,8 +59,9 @@ private:
   std::size_t closes_taken_ = 0;
 };
 
-/// A self-signed P-256 certificate for "localhost", 127.0.0.1 and ::1, written as PEM files to a
-/// fresh temporary directory that the destructor removes.
+/// A self-signed P-256 certificate for "localhost", 127.0.0.1 and ::1 (wimpu/http/self_signed.hpp
+/// with its defaults), written as PEM files to a fresh temporary directory that the destructor
+/// removes.
 class TestCert {
 public:
   TestCert();

@@ -10,6 +10,7 @@
 #include "jwt_check.hpp"
 #include "wimpu/common/counter.hpp"
 #include "wimpu/http/client.hpp"
+#include "wimpu/http/self_signed.hpp"
 #include "wimpu/http/tls.hpp"
 #include "wimpu/wwsf/user_store.hpp"
 #include "wimpu/wwsf/wwsf.hpp"
@@ -46,7 +47,7 @@ protected:
   void SetUp() override {
     dir_ = fs::temp_directory_path() / ("wimpu_wwsf_" + std::to_string(std::random_device{}()));
     fs::create_directories(dir_ / "static");
-    auto pem = http::make_self_signed_certificate("localhost");
+    auto pem = http::make_self_signed_certificate({.server_auth_only = true});
     ASSERT_TRUE(pem);
     cert_pem_ = pem->certificate;
     write_file(dir_ / "cert.pem", pem->certificate);

@@ -1,6 +1,6 @@
 #pragma once
-// TLS server/client contexts (OpenSSL 3 through Asio) and a self-signed certificate maker for
-// tests and development. Startup-time code: errors are returned, not thrown.
+// TLS server/client contexts (OpenSSL 3 through Asio); self-signed certificates for tests and
+// development are made by self_signed.hpp. Startup-time code: errors are returned, not thrown.
 #include <boost/asio/ssl/context.hpp>
 #include <memory>
 #include <string>
@@ -26,9 +26,5 @@ Expected<std::shared_ptr<boost::asio::ssl::context>, std::string> make_server_tl
 /// A client context with TLS 1.2+. When `trusted_pem` is non-empty the peer must chain to it;
 /// when it is empty the peer is NOT verified (loopback tests and benchmarks only).
 std::shared_ptr<boost::asio::ssl::context> make_client_tls_context(const std::string& trusted_pem);
-
-/// Generates a fresh P-256 key and a self-signed certificate valid for one day for `host`
-/// (subjectAltName IP:127.0.0.1, IP:::1, DNS:localhost and DNS:host). For tests and dev setups.
-Expected<CertificatePem, std::string> make_self_signed_certificate(const std::string& host);
 
 }  // namespace wimpu::http
