@@ -14,6 +14,7 @@
 
 #include "redis_server.hpp"
 #include "sip_text.hpp"
+#include "test_domain.hpp"
 #include "test_support.hpp"
 #include "wimpu/common/counter.hpp"
 #include "wimpu/ep_cscf/server.hpp"
@@ -91,16 +92,7 @@ protected:
     l = transport::ListenerConfig{};
     l.protocol = transport::Protocol::kUdp;
     c.transport.listeners.push_back(l);
-    WimpuDomain d;
-    d.domain = "wimpu.example";
-    d.block.id = "blk1";
-    d.block.domains = {"wimpu.example"};
-    d.block.range_first = "+15550000000";
-    d.block.range_last = "+15550000001";
-    d.block.quarantine = 60s;
-    d.authz_server = "https://wwsf.example/api/token";
-    d.issuers.push_back(TrustedIssuer{kIssuer, token::Algorithm::kEdDSA, "",
-                                      token::jwks_document({(*key)->public_key()})});
+    WimpuDomain d = test::two_impu_domain(kIssuer, **key);
     scscf_route_ = "<sip:orig@127.0.0.1:" + std::to_string(scscf_.local_endpoint().port) + ";lr>";
     d.service_route = {scscf_route_};
     configure(c, d);

@@ -21,6 +21,7 @@
 
 #include "redis_server.hpp"
 #include "sip_text.hpp"
+#include "test_domain.hpp"
 #include "wimpu/common/counter.hpp"
 #include "wimpu/ep_cscf/server.hpp"
 #include "wimpu/sip/header_values.hpp"
@@ -75,16 +76,7 @@ protected:
     c.transport.listeners.push_back(l);
     l.protocol = transport::Protocol::kUdp;
     c.transport.listeners.push_back(l);
-    WimpuDomain d;
-    d.domain = "wimpu.example";
-    d.block.id = "blk1";
-    d.block.domains = {"wimpu.example"};
-    d.block.range_first = "+15550000000";
-    d.block.range_last = "+15550000001";
-    d.block.quarantine = 60s;
-    d.authz_server = "https://wwsf.example/api/token";
-    d.issuers.push_back(TrustedIssuer{kIssuer, token::Algorithm::kEdDSA, "",
-                                      token::jwks_document({(*key)->public_key()})});
+    WimpuDomain d = test::two_impu_domain(kIssuer, **key);
     c.domains.push_back(d);
     c.registration.min_expires = 60;
     c.registration.max_expires = 3600;
