@@ -21,6 +21,11 @@ Figures (each measurement repeated --repeat times, the median reported, `uptime`
      each, so every pair has its own ephemeral-port space.
   6  (--shards) the figure-1 and figure-2 closed-loop rates with 1 and 2 shards (2 shards pinned
      to CPUs 0-1 then, beside the load tool: see the printed note).
+  5' (--bindings N) memory per binding: N registered UAs (a distinct AOR / web identity each,
+     hence N bindings) over N / --bindings-per-conn WS connections, eP-CSCF (memory registrar,
+     growing on demand) vs Kamailio (usrloc in shared memory): server memory (PSS) after minus
+     before, over N. The connections' own memory is in it (figure 3's per-connection cost over
+     --bindings-per-conn UAs: ~5 bytes per binding for the eP-CSCF, ~70 for Kamailio at 1,000).
 
 Python 3 standard library only; starts and stops (by PID) everything it uses.
 """
@@ -593,7 +598,28 @@ def idle_figure(args, work, load, key_pem, jwks, cert, results):
             results[key] = with_server(server, hold)
 
 
-def idle_run(server, cmds, n, tls):
+def bindings_figure(args, work, load, key_pem, jwks, results):
+    """Memory per binding: many registered UAs on few idle WS connections (see the docstring)."""
+    n, per = args.bindings, max(1, args.bindings_per_conn)
+    conns = -(-n // per)
+    servers = [EpCscf(args.ep_cscf, work, jwks, args.alg, max_connections=max(10000, conns + 100),
+                      preallocate=0)]
+    if not args.no_kamailio:
+        servers.append(Kamailio(os.path.abspath(args.kamailio_cfg), work,
+                                shm_mb=args.kamailio_shm))
+    for server in servers:
+        def hold(s):
+            extra = (s.load_args(key_pem, False) if isinstance(s, EpCscf)
+                     else s.load_args(None, False))
+            extra += ["-c", str(conns), "-u", str(per), "--connect-rate",
+                      str(args.connect_rate), "--expires", "3600", "--report-interval", "1"]
+            return idle_run(s, [[c for c in load.cmd("idle", s, extra) if c != "-q"]],
+                            conns * per, False, unit="binding")
+        results["bind_" + ("ep" if isinstance(server, EpCscf) else "kam")] = with_server(server,
+                                                                                         hold)
+
+
+def idle_run(server, cmds, n, tls, unit="conn"):
     time.sleep(1)  # let the server settle after start before the baseline
     pids = server.pids()
     base = memory_kib(pids)
@@ -640,8 +666,8 @@ def idle_run(server, cmds, n, tls):
     r["rss_per_conn_kib"] = d_rss / max(held, 1)
     log(f"    {server.name} {'wss' if tls else 'ws'}: {held}/{n} registered in {ramp:.1f} s "
         f"over {len(cmds)} listener port(s); "
-        f"PSS {base[0] / 1024:.1f} -> {mem[0] / 1024:.1f} MiB ({r['pss_per_conn_kib']:.2f} KiB/conn), "
-        f"RSS {base[1] / 1024:.1f} -> {mem[1] / 1024:.1f} MiB ({r['rss_per_conn_kib']:.2f} KiB/conn), "
+        f"PSS {base[0] / 1024:.1f} -> {mem[0] / 1024:.1f} MiB ({r['pss_per_conn_kib']:.2f} KiB/{unit}), "
+        f"RSS {base[1] / 1024:.1f} -> {mem[1] / 1024:.1f} MiB ({r['rss_per_conn_kib']:.2f} KiB/{unit}), "
         f"{len(pids)} process(es)  [{r['load']}]")
     return r
 
@@ -739,6 +765,10 @@ def main():
                     "each (default: one per 25,000 connections; each (source, destination) pair "
                     "has ~28k ephemeral ports)")
     ap.add_argument("--kamailio-shm", type=int, default=2048, help="MiB, idle runs")
+    ap.add_argument("--bindings", type=int, default=0,
+                    help="memory per binding: registered UAs held (0: skip)")
+    ap.add_argument("--bindings-per-conn", type=int, default=1000,
+                    help="--bindings: registered UAs per WS connection")
     ap.add_argument("--quick", action="store_true",
                     help="smoke run: 1 s windows, 1 repeat, short openssl speed")
     ap.add_argument("--perf", metavar="DIR",
@@ -780,7 +810,15 @@ def main():
         register_figures(args, work, load, key_pem, jwks, results)
     if args.idle:
         idle_figure(args, work, load, key_pem, jwks, make_cert(work), results)
+    if args.bindings:
+        bindings_figure(args, work, load, key_pem, jwks, results)
     summary(args, results)
+    for key, name in (("bind_ep", "eP-CSCF (memory registrar)"), ("bind_kam", "Kamailio 5.6")):
+        r = results.get(key)
+        if r:
+            log(f"memory per binding: {name} {r['held']} bindings, "
+                f"{r['pss_per_conn_kib'] * 1024:,.0f} bytes PSS/binding "
+                f"(RSS {r['rss_per_conn_kib'] * 1024:,.0f})")
     if args.json_out:
         with open(args.json_out, "w") as f:
             json.dump(results, f, indent=1, default=str)
@@ -788,7 +826,8 @@ def main():
 
 
 def check(results):
-    """Every register run completed transactions without errors (no figure is asserted)."""
+    """Every register run completed transactions without errors and every hold registered all
+    its UAs (no figure is asserted)."""
     ok = True
 
     def walk(v):
@@ -797,6 +836,9 @@ def check(results):
             if v.get("errors_total", 0) or not v.get("transactions_ok"):
                 log(f"FAILED run: {' '.join(v['_cmd'])}: errors {v.get('errors')}")
                 ok = False
+        elif isinstance(v, dict) and v.get("all_registered") is False:  # --idle, --bindings
+            log(f"FAILED hold: {v['held']}/{v['n']} registered: {' '.join(v['cmd'])}")
+            ok = False
         elif isinstance(v, dict):
             for x in v.values():
                 walk(x)
