@@ -157,6 +157,23 @@ TEST(Utf8, LongAsciiIsValidAndOneHighOctetAnywhereIsNot) {
   }
 }
 
+// The ASCII block scan reads 32, then 8, then 1 octet at a time: a high bit at every position of
+// every length up to 100 is seen, and a long ASCII prefix does not hide bad or good UTF-8 after it.
+TEST(Utf8, AHighBitAtEveryPositionOfEveryShortLengthIsSeen) {
+  for (std::size_t len = 0; len <= 100; ++len) {
+    std::string s(len, 'a');
+    EXPECT_TRUE(is_valid_utf8(s)) << len;
+    for (std::size_t at = 0; at < len; ++at) {
+      std::string t = s;
+      t[at] = '\x80';
+      EXPECT_FALSE(is_valid_utf8(t)) << len << " " << at;  // a lone continuation octet
+    }
+  }
+  const std::string prefix(70, 'x');
+  EXPECT_TRUE(is_valid_utf8(prefix + "\xe2\x82\xac"));   // U+20AC after 70 ASCII octets
+  EXPECT_FALSE(is_valid_utf8(prefix + "\xed\xa0\x80"));  // a surrogate there
+}
+
 TEST(Utf8, EveryScalarValueIsValidAndEverySurrogateIsNot) {
   for (std::uint32_t cp = 0; cp <= 0x10FFFF; ++cp) {
     const bool scalar = cp < 0xD800 || cp > 0xDFFF;

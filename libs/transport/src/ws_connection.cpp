@@ -21,6 +21,7 @@
 #include "stream_base.hpp"
 #include "tls.hpp"
 #include "wimpu/common/assert.hpp"
+#include "wimpu/common/utf8.hpp"
 #include "ws_frame.hpp"
 #include "ws_frame_reader.hpp"
 
@@ -849,7 +850,7 @@ private:
       out.reserve(out.size() + total);
       for (std::size_t i = 0; i < messages; ++i) {
         const std::string& m = queue_[i];
-        append_ws_frame(out, m, is_utf8_text(m), mask);
+        append_ws_frame(out, m, common::is_valid_utf8(m), mask);
       }
     }
     if (!cork.has_pending()) {

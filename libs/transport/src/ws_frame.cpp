@@ -4,38 +4,10 @@
 
 #include <array>
 #include <cstdint>
-#include <cstring>
 
 #include "wimpu/common/assert.hpp"
-#include "wimpu/common/utf8.hpp"
 
 namespace wimpu::transport::detail {
-
-bool is_ascii(std::string_view bytes) noexcept {
-  constexpr std::uint64_t kHigh = 0x8080808080808080ULL;
-  const char* p = bytes.data();
-  const std::size_t n = bytes.size();
-  std::uint64_t any = 0;
-  std::size_t i = 0;
-  for (; i + 32 <= n; i += 32) {
-    std::uint64_t w[4];
-    std::memcpy(w, p + i, sizeof w);
-    any |= w[0] | w[1] | w[2] | w[3];
-  }
-  for (; i + 8 <= n; i += 8) {
-    std::uint64_t w = 0;
-    std::memcpy(&w, p + i, sizeof w);
-    any |= w;
-  }
-  for (; i < n; ++i) {
-    any |= static_cast<unsigned char>(p[i]);
-  }
-  return (any & kHigh) == 0;
-}
-
-bool is_utf8_text(std::string_view bytes) noexcept {
-  return is_ascii(bytes) || common::is_valid_utf8(bytes);
-}
 
 namespace {
 

@@ -24,15 +24,6 @@ void append_ws_control_frame(std::string& out, WsControl opcode, std::string_vie
 /// never on the wire) gives a Close frame without a body.
 void append_ws_close_frame(std::string& out, std::uint16_t code, bool mask);
 
-/// True when no octet of `bytes` has its high bit set (US-ASCII). A SIP message almost always is,
-/// and then it is valid UTF-8 without the validator's per-octet work: 32 octets per step, no early
-/// exit (the common case reads everything anyway).
-bool is_ascii(std::string_view bytes) noexcept;
-
-/// RFC 6455 §5.6 / §8.1: may `bytes` travel as (or did they arrive as) a text message? is_ascii()
-/// first, the full RFC 3629 validator (common::is_valid_utf8) only for the rest.
-bool is_utf8_text(std::string_view bytes) noexcept;
-
 /// Size of the frame header append_ws_frame() writes before `payload_size` bytes.
 std::size_t ws_frame_header_size(std::size_t payload_size, bool mask);
 

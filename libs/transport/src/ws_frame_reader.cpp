@@ -2,7 +2,6 @@
 
 #include <cstring>
 
-#include "ws_frame.hpp"
 #include "wimpu/common/utf8.hpp"
 
 namespace wimpu::transport::detail {
@@ -123,7 +122,7 @@ WsFrameReader::Event WsFrameReader::next(char* data, std::size_t size, std::size
       }
       open_ = false;
       // §8.1: a text message must be UTF-8 as a whole; fragments may split a character.
-      if (text_ && !is_utf8_text(message_)) {
+      if (text_ && !common::is_valid_utf8(message_)) {
         return fail(WsReadError::kBadUtf8);
       }
       return Event::kMessage;
