@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "wimpu/common/fd_io.hpp"
 #include "wimpu/loadgen/report.hpp"
 
 namespace wimpu::loadgen {
@@ -40,21 +41,6 @@ extern "C" void child_stop(int) {
   if (g_child_engine != nullptr) {
     g_child_engine->request_stop();
   }
-}
-
-bool write_all(int fd, const std::string& s) {
-  std::size_t off = 0;
-  while (off < s.size()) {
-    const ssize_t n = ::write(fd, s.data() + off, s.size() - off);
-    if (n < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      return false;
-    }
-    off += static_cast<std::size_t>(n);
-  }
-  return true;
 }
 
 std::string read_all(int fd) {
@@ -90,7 +76,7 @@ std::string read_all(int fd) {
     }
     RunReport report = engine.run(cb);
     g_child_engine = nullptr;
-    code = write_all(fd, to_wire(report)) ? 0 : 3;
+    code = common::write_all(fd, to_wire(report)) ? 0 : 3;
   } catch (const std::exception& ex) {
     std::fprintf(stderr, "wimpu-loadgen[%u]: %s\n", index, ex.what());
     code = 2;

@@ -14,6 +14,7 @@
 #include <system_error>
 
 #include "openssl_util.hpp"
+#include "wimpu/common/fd_io.hpp"
 
 namespace wimpu::http {
 namespace {
@@ -105,18 +106,10 @@ Expected<void, std::string> write_file(const fs::path& path, const std::string& 
   if (fd < 0) {
     return "cannot write " + path.string() + ": " + std::strerror(errno);
   }
-  std::size_t done = 0;
-  while (done < data.size()) {
-    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n <= 0) {
-      const std::string why = std::strerror(errno);
-      ::close(fd);
-      return "cannot write " + path.string() + ": " + why;
-    }
-    done += static_cast<std::size_t>(n);
+  if (!common::write_all(fd, data)) {
+    const std::string why = std::strerror(errno);
+    ::close(fd);
+    return "cannot write " + path.string() + ": " + why;
   }
   if (::close(fd) != 0) {
     return "cannot write " + path.string() + ": " + std::strerror(errno);

@@ -10,6 +10,7 @@
 #include <iterator>
 
 #include "ossl.hpp"
+#include "wimpu/common/fd_io.hpp"
 
 namespace wimpu::token {
 namespace {
@@ -104,18 +105,10 @@ Expected<SigningKeyPtr, KeyError> generate_key_file(Algorithm alg, const std::st
   if (fd < 0) {
     return errno == EEXIST ? KeyError::kExists : KeyError::kIo;
   }
-  std::size_t done = 0;
-  while (done < pem.size()) {
-    const ssize_t n = ::write(fd, pem.data() + done, pem.size() - done);
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n <= 0) {
-      ::close(fd);
-      ::unlink(path.c_str());
-      return KeyError::kIo;
-    }
-    done += static_cast<std::size_t>(n);
+  if (!common::write_all(fd, pem)) {
+    ::close(fd);
+    ::unlink(path.c_str());
+    return KeyError::kIo;
   }
   if (::fsync(fd) != 0 || ::close(fd) != 0) {
     ::unlink(path.c_str());

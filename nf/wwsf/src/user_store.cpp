@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "wimpu/common/counter.hpp"
+#include "wimpu/common/fd_io.hpp"
 
 namespace wimpu::wwsf {
 
@@ -143,21 +144,11 @@ Expected<void, std::string> UserStore::save() const {
   if (fd < 0) {
     return errno_text("cannot create temp file in " + dir.string());
   }
-  const char* p = text.data();
-  std::size_t left = text.size();
-  while (left > 0) {
-    const ssize_t n = ::write(fd, p, left);
-    if (n < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      const auto err = errno_text("cannot write " + tmp);
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return err;
-    }
-    p += n;
-    left -= static_cast<std::size_t>(n);
+  if (!common::write_all(fd, text)) {
+    const auto err = errno_text("cannot write " + tmp);
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return err;
   }
   if (::fsync(fd) != 0 || ::close(fd) != 0) {
     const auto err = errno_text("cannot flush " + tmp);
